@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* policy/load_users.c - the users and targets sections of a policy file. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/internal.h"
+
+bool
+pol_name_ok(const char *s, bool user)
+{
+    size_t i, l = strlen(s);
+
+    if (l == 0 || l > (user ? 32 : 64))
+        return false;
+    if (user ? !(islower((unsigned char)s[0]) || s[0] == '_')
+             : !isalnum((unsigned char)s[0]))
+        return false;
+    for (i = 1; i < l; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (user ? !(islower(c) || isdigit(c) || c == '_' || c == '.' || c == '-')
+                 : !(isalnum(c) || c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+bool
+pol_cidrs(struct pol_ctx *x, const struct jg_ynode *n, const char *what,
+          struct jg_cidr **out, size_t *count)
+{
+    const struct jg_ynode *const *items;
+    const struct jg_ynode *one[1];
+    size_t i, k = 0, cnt;
+    struct jg_cidr *v;
+    bool ok = true;
+
+    if (n->type == JG_Y_MAP) {
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "%s must be a list of addresses or CIDRs", what);
+        return false;
+    }
+    if (n->type == JG_Y_SCALAR) {
+        one[0] = n;
+        items = one;
+        cnt = 1;
+    } else {
+        items = (const struct jg_ynode *const *)n->kids;
+        cnt = n->n;
+    }
+    v = pol_alloc(x->p, (cnt ? cnt : 1) * sizeof(*v));
+    for (i = 0; i < cnt; i++) {
+        const struct jg_ynode *c = items[i];
+        if (c->type != JG_Y_SCALAR || jg_cidr_parse(c->str, &v[k], NULL) != 0) {
+            jg_diags_add(x->d, x->file, c->line, c->col,
+                         "%s: bad address or CIDR '%s'", what,
+                         c->type == JG_Y_SCALAR ? c->str : "(not a value)");
+            ok = false;
+            continue;
+        }
+        k++;
+    }
+    *out = v;
+    *count = jg_cidr_canonicalize(v, k);
+    return ok;
+}
+
+static bool
+get_time(struct pol_ctx *x, const struct jg_ynode *n, const char *what,
+         int64_t *out)
+{
+    if (!jg_y_expect(n, JG_Y_SCALAR, x->file, what, x->d))
+        return false;
+    if (jg_time_parse(n->str, out) != 0) {
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "%s: bad time '%s' (use RFC 3339, e.g. 2027-06-30T00:00:00Z)",
+                     what, n->str);
+        return false;
+    }
+    return true;
+}
+
+/* Reads the keys of keys_file (one per line; # comments). */
+static void
+read_keys_file(struct pol_ctx *x, const struct jg_ynode *n, GPtrArray *keys)
+{
+    char *path, *data = NULL, *line, *save = NULL;
+    size_t len;
+
+    if (!jg_y_expect(n, JG_Y_SCALAR, x->file, "keys_file", x->d))
+        return;
+    if (x->flags & JG_POLICY_NO_FILES)
+        return;
+    path = jg_path_relative_to(x->file, n->str);
+    if (jg_read_file(path, 1u << 20, &data, &len) != 0) {
+        jg_diags_add(x->d, x->file, n->line, n->col, "keys_file %s: %s", path,
+                     strerror(errno));
+        free(path);
+        return;
+    }
+    for (line = strtok_r(data, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        char why[128];
+        size_t l;
+
+        while (*line == ' ' || *line == '\t')
+            line++;
+        l = strlen(line);
+        while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == ' '))
+            line[--l] = '\0';
+        if (*line == '\0' || *line == '#')
+            continue;
+        if (!pol_key_ok(line, why, sizeof(why))) {
+            /* the line number inside keys_file, counting every newline */
+            int real = 1;
+            for (const char *c = data; c < line; c++)
+                real += *c == '\0' || *c == '\n';
+            jg_diags_add(x->d, path, real, 1, "malformed public key: %s", why);
+            continue;
+        }
+        g_ptr_array_add(keys, (gpointer)pol_str(x->p, line));
+    }
+    free(data);
+    free(path);
+}
+
+static void
+load_user(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
+{
+    static const char *const keys[] = {"keys", "keys_file", "groups", "from",
+                                       "mfa", "expires", NULL};
+    struct pol_user u = {0};
+    const struct jg_ynode *n;
+    GPtrArray *kv = g_ptr_array_new();
+    size_t i;
+
+    if (!pol_name_ok(k->str, true))
+        jg_diags_add(x->d, x->file, k->line, k->col,
+                     "bad user name '%s' (lower-case letters, digits, _ . -; "
+                     "at most 32)", k->str);
+    if (g_hash_table_contains(x->p->user_idx, k->str))
+        jg_diags_add(x->d, x->file, k->line, k->col, "user '%s' is defined twice",
+                     k->str);
+    if (!jg_y_expect(v, JG_Y_MAP, x->file, "a user", x->d))
+        goto out;
+    jg_y_check_keys(v, keys, x->file, "a user", x->d);
+    u.pub.name = pol_str(x->p, k->str);
+    u.pub.expires = JG_TIME_NEVER;
+
+    if ((n = jg_y_get(v, "keys")) != NULL) {
+        char **sv = NULL;
+        size_t cnt = 0;
+        if (jg_y_strv(n, x->file, "keys", &sv, &cnt, x->d)) {
+            for (i = 0; i < cnt; i++) {
+                char why[128];
+                const struct jg_ynode *at = n->type == JG_Y_SEQ ? n->kids[i] : n;
+                if (!pol_key_ok(sv[i], why, sizeof(why)))
+                    jg_diags_add(x->d, x->file, at->line, at->col,
+                                 "malformed public key: %s", why);
+                else
+                    g_ptr_array_add(kv, (gpointer)pol_str(x->p, sv[i]));
+            }
+            jg_strv_free(sv);
+        }
+    }
+    if ((n = jg_y_get(v, "keys_file")) != NULL)
+        read_keys_file(x, n, kv);
+    if (jg_y_get(v, "keys") == NULL && jg_y_get(v, "keys_file") == NULL)
+        jg_diags_add(x->d, x->file, k->line, k->col,
+                     "user '%s' has no keys (give keys or keys_file)", k->str);
+    u.pub.keys = pol_strv(x->p, (char **)kv->pdata, kv->len);
+    u.pub.n_keys = kv->len;
+
+    if ((n = jg_y_get(v, "groups")) != NULL) {
+        char **sv = NULL;
+        size_t cnt = 0;
+        if (jg_y_strv(n, x->file, "groups", &sv, &cnt, x->d)) {
+            for (i = 0; i < cnt; i++) {
+                const struct jg_ynode *at = n->type == JG_Y_SEQ ? n->kids[i] : n;
+                if (!pol_name_ok(sv[i], false))
+                    jg_diags_add(x->d, x->file, at->line, at->col,
+                                 "bad group name '%s'", sv[i]);
+                g_hash_table_replace(x->p->groups, (gpointer)pol_str(x->p, sv[i]),
+                                     GINT_TO_POINTER(1));
+            }
+            u.pub.groups = pol_strv(x->p, sv, cnt);
+            u.pub.n_groups = cnt;
+            jg_strv_free(sv);
+        }
+    }
+    if ((n = jg_y_get(v, "from")) != NULL) {
+        struct jg_cidr *c = NULL;
+        if (pol_cidrs(x, n, "from", &c, &u.pub.n_from) && u.pub.n_from == 0)
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "from is empty: user '%s' could never log in", k->str);
+        u.pub.from = c;
+    } else {
+        jg_diags_add(x->d, x->file, k->line, k->col,
+                     "user '%s' has no 'from' (write 0.0.0.0/0 and ::/0 to "
+                     "allow any address)", k->str);
+    }
+    if ((n = jg_y_get(v, "mfa")) != NULL)
+        jg_y_bool(n, x->file, &u.pub.mfa, x->d);
+    if ((n = jg_y_get(v, "expires")) != NULL)
+        get_time(x, n, "expires", &u.pub.expires);
+
+    if (u.pub.name != NULL && !g_hash_table_contains(x->p->user_idx, k->str)) {
+        g_array_append_val(x->p->users, u);
+        g_hash_table_insert(x->p->user_idx, (gpointer)u.pub.name,
+                            GUINT_TO_POINTER(x->p->users->len));
+    }
+out:
+    g_ptr_array_free(kv, TRUE);
+}
+
+void
+pol_load_users(struct pol_ctx *x, const struct jg_ynode *n)
+{
+    size_t i;
+
+    if (!jg_y_expect(n, JG_Y_MAP, x->file, "users", x->d))
+        return;
+    for (i = 0; i + 1 < n->n; i += 2)
+        load_user(x, n->kids[i], n->kids[i + 1]);
+}
+
+static bool
+protocol_ok(const char *s)
+{
+    static const char *const known[] = {"mysql", "postgresql", "http", "https",
+                                        "redis", "tcp", NULL};
+    size_t i;
+
+    for (i = 0; known[i] != NULL; i++) {
+        if (strcmp(s, known[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
+{
+    static const char *const keys[] = {"kind", "address", "discover", "labels",
+                                       "protocol", NULL};
+    static const char *const disc_keys[] = {"ecs_cluster", NULL};
+    struct pol_target t = {0};
+    const struct jg_ynode *n, *kind, *addr, *disc;
+    bool ok = true;
+    size_t i;
+
+    if (!pol_name_ok(k->str, false)) {
+        jg_diags_add(x->d, x->file, k->line, k->col,
+                     "bad target name '%s' (letters, digits, _ . -)", k->str);
+        ok = false;
+    }
+    if (g_hash_table_contains(x->p->target_idx, k->str)) {
+        jg_diags_add(x->d, x->file, k->line, k->col,
+                     "target '%s' is defined twice", k->str);
+        ok = false;
+    }
+    if (!jg_y_expect(v, JG_Y_MAP, x->file, "a target", x->d))
+        return;
+    jg_y_check_keys(v, keys, x->file, "a target", x->d);
+    t.pub.name = pol_str(x->p, k->str);
+
+    kind = jg_y_get(v, "kind");
+    if (kind == NULL) {
+        jg_diags_add(x->d, x->file, k->line, k->col,
+                     "target '%s' needs a kind (ssh or tcp)", k->str);
+    } else if (jg_y_expect(kind, JG_Y_SCALAR, x->file, "kind", x->d)) {
+        if (strcmp(kind->str, "ssh") == 0)
+            t.pub.kind = JG_TARGET_SSH;
+        else if (strcmp(kind->str, "tcp") == 0)
+            t.pub.kind = JG_TARGET_TCP;
+        else
+            jg_diags_add(x->d, x->file, kind->line, kind->col,
+                         "unknown target kind '%s' (ssh or tcp)", kind->str);
+    }
+    addr = jg_y_get(v, "address");
+    disc = jg_y_get(v, "discover");
+    if (addr != NULL && disc != NULL) {
+        jg_diags_add(x->d, x->file, disc->line, disc->col,
+                     "a target has either an address or discover, not both");
+    } else if (addr == NULL && disc == NULL) {
+        jg_diags_add(x->d, x->file, k->line, k->col,
+                     "target '%s' needs an address (or discover)", k->str);
+    }
+    if (addr != NULL && jg_y_expect(addr, JG_Y_SCALAR, x->file, "address", x->d)) {
+        char *host = NULL;
+        if (jg_hostport_parse(addr->str, &host, &t.pub.port) != 0) {
+            jg_diags_add(x->d, x->file, addr->line, addr->col,
+                         "bad address '%s' (HOST:PORT, or [IPv6]:PORT)", addr->str);
+        } else {
+            t.pub.host = pol_str(x->p, host);
+            t.pub.address = pol_str(x->p, addr->str);
+        }
+        free(host);
+    }
+    if (disc != NULL && jg_y_expect(disc, JG_Y_MAP, x->file, "discover", x->d)) {
+        jg_y_check_keys(disc, disc_keys, x->file, "discover", x->d);
+        n = jg_y_get(disc, "ecs_cluster");
+        if (n == NULL)
+            jg_diags_add(x->d, x->file, disc->line, disc->col,
+                         "discover needs ecs_cluster");
+        else if (jg_y_expect(n, JG_Y_SCALAR, x->file, "ecs_cluster", x->d))
+            t.pub.ecs_cluster = pol_str(x->p, n->str);
+    }
+    if ((n = jg_y_get(v, "protocol")) != NULL &&
+        jg_y_expect(n, JG_Y_SCALAR, x->file, "protocol", x->d)) {
+        if (!protocol_ok(n->str))
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "unknown protocol '%s' (mysql, postgresql, http, https, "
+                         "redis, tcp)", n->str);
+        else if (t.pub.kind != JG_TARGET_TCP)
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "protocol is only for kind tcp");
+        t.pub.protocol = pol_str(x->p, n->str);
+    }
+    if ((n = jg_y_get(v, "labels")) != NULL &&
+        jg_y_expect(n, JG_Y_MAP, x->file, "labels", x->d)) {
+        struct jg_label *l = pol_alloc(x->p, (n->n / 2 + 1) * sizeof(*l));
+        for (i = 0; i + 1 < n->n; i += 2) {
+            const struct jg_ynode *lv = n->kids[i + 1];
+            if (!jg_y_expect(lv, JG_Y_SCALAR, x->file, "a label value", x->d))
+                continue;
+            if (strchr(n->kids[i]->str, '=') || n->kids[i]->len == 0)
+                jg_diags_add(x->d, x->file, n->kids[i]->line, n->kids[i]->col,
+                             "bad label name '%s'", n->kids[i]->str);
+            l[t.pub.n_labels].key = pol_str(x->p, n->kids[i]->str);
+            l[t.pub.n_labels].value = pol_str(x->p, lv->str);
+            t.pub.n_labels++;
+        }
+        t.pub.labels = l;
+    }
+    if (ok) {
+        g_array_append_val(x->p->targets, t);
+        g_hash_table_insert(x->p->target_idx, (gpointer)t.pub.name,
+                            GUINT_TO_POINTER(x->p->targets->len));
+    }
+}
+
+void
+pol_load_targets(struct pol_ctx *x, const struct jg_ynode *n)
+{
+    size_t i;
+
+    if (!jg_y_expect(n, JG_Y_MAP, x->file, "targets", x->d))
+        return;
+    for (i = 0; i + 1 < n->n; i += 2)
+        load_target(x, n->kids[i], n->kids[i + 1]);
+}
