@@ -168,7 +168,8 @@ take(struct jg_policy *p, GArray *a, size_t *n)
     if (a == NULL)
         return NULL;
     v = pol_alloc(p, a->len * sizeof(unsigned));
-    memcpy(v, a->data, a->len * sizeof(unsigned));
+    if (a->len > 0)
+        memcpy(v, a->data, a->len * sizeof(unsigned));
     g_array_free(a, TRUE);
     return v;
 }

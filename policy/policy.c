@@ -138,6 +138,7 @@ list_dropins(const char *path, GPtrArray *out, struct jg_diags *d)
     char *dir = jg_path_relative_to(path, "policy.d");
     DIR *dh;
     struct dirent *e;
+    guint first = out->len;
     int r = 0;
 
     if ((dh = opendir(dir)) == NULL) {
@@ -156,7 +157,7 @@ list_dropins(const char *path, GPtrArray *out, struct jg_diags *d)
     }
     closedir(dh);
     free(dir);
-    qsort(out->pdata, out->len, sizeof(char *), name_cmp);
+    qsort(out->pdata + first, out->len - first, sizeof(char *), name_cmp);
     return 0;
 }
 

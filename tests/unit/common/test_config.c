@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/common/test_config.c - jumpgate.yaml: the example of DESIGN.md
+ * loads with its paths resolved; bad values are reported with positions. */
+#include <unistd.h>
+
+#include "jgtest.h"
+
+static char path[64];
+
+static void
+put(const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int
+setup(void **state)
+{
+    int fd;
+
+    snprintf(path, sizeof(path), "/tmp/jg-config-XXXXXX");
+    if ((fd = mkstemp(path)) < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    return unlink(path);
+}
+
+static void
+test_full_example(void **state)
+{
+    struct jg_config *c = NULL;
+    struct jg_diags d = {0};
+
+    put("listen: [\"0.0.0.0:22\", \"[::]:22\"]\n"
+        "host_keys: [/etc/jumpgate/ssh_host_ed25519_key]\n"
+        "policy: policy.yaml\n"
+        "upstream:\n  identity: /etc/jumpgate/upstream_ed25519\n  known_hosts: known_hosts\n"
+        "pam_service: jumpgate\n"
+        "audit:\n  dir: /var/lib/jumpgate\n  signing_key: /etc/jumpgate/audit_ed25519.pem\n"
+        "  on_failure: refuse\n  s3: {bucket: shop-audit, prefix: jump-1/, region: eu-west-1}\n"
+        "metrics: {listen: \"127.0.0.1:9469\"}\n"
+        "limits: {max_startups: 64, login_grace: 30s, idle_timeout: 30m,\n"
+        "         auth_failures: {max: 5, window: 10m, ban: 15m}}\n"
+        "sync:\n  interval: 60s\n  aws: {region: eu-west-1}\n"
+        "  cloudflare: {account_id: \"abc\", api_token_file: /etc/jumpgate/cloudflare.token}\n"
+        "  max_removals: 10\n  metrics: {listen: \"127.0.0.1:9470\"}\n");
+    if (jg_config_load(path, &c, &d) != 0)
+        jg_diags_print(&d, stderr);
+    assert_non_null(c);
+    assert_int_equal(c->n_listen, 2);
+    assert_string_equal(c->listen[1], "[::]:22");
+    assert_string_equal(c->policy, "/tmp/policy.yaml");
+    assert_string_equal(c->upstream_known_hosts, "/tmp/known_hosts");
+    assert_string_equal(c->upstream_identity, "/etc/jumpgate/upstream_ed25519");
+    assert_int_equal(c->login_grace, 30);
+    assert_int_equal(c->idle_timeout, 1800);
+    assert_int_equal(c->auth_fail_ban, 900);
+    assert_string_equal(c->s3_bucket, "shop-audit");
+    assert_string_equal(c->metrics_listen, "127.0.0.1:9469");
+    assert_string_equal(c->cf_api_base, "https://api.cloudflare.com/client/v4");
+    assert_int_equal(c->max_removals, 10);
+    jg_config_free(c);
+}
+
+static void
+test_errors(void **state)
+{
+    struct jg_config *c = NULL;
+    struct jg_diags d = {0};
+    char *t;
+
+    put("listen: [\"0.0.0.0\"]\n"
+        "policy: policy.yaml\n"
+        "audit: {on_failure: maybe}\n"
+        "limits: {login_grace: soon, max_startups: -1}\n"
+        "colour: blue\n");
+    assert_int_equal(jg_config_load(path, &c, &d), JG_ERR_INVALID);
+    assert_null(c);
+    t = diags_text(&d);
+    assert_non_null(strstr(t, "1:10: listen: bad address '0.0.0.0'"));
+    assert_non_null(strstr(t, "3:21: audit.on_failure must be"));
+    assert_non_null(strstr(t, "4:23: limits.login_grace: bad duration 'soon'"));
+    assert_non_null(strstr(t, "4:43: limits.max_startups must be"));
+    assert_non_null(strstr(t, "5:1: unknown key 'colour'"));
+    free(t);
+    jg_diags_clear(&d);
+    put("listen: [\"0.0.0.0:22\"]\n");
+    assert_int_equal(jg_config_load(path, &c, &d), JG_ERR_INVALID);
+    assert_non_null(strstr(d.v[0].msg, "needs 'policy'"));
+    jg_diags_clear(&d);
+    assert_int_equal(jg_config_load("/nonexistent/jumpgate.yaml", &c, &d), JG_ERR_IO);
+    jg_diags_clear(&d);
+}
+
+static void
+test_yaml_limits(void **state)
+{
+    struct jg_ynode *root = NULL;
+    struct jg_diags d = {0};
+    char deep[400];
+    size_t i;
+
+    for (i = 0; i < 100; i++)
+        deep[i] = '[';
+    deep[100] = '\0';
+    assert_int_equal(jg_yaml_parse("deep", deep, 100, &root, &d), JG_ERR_INVALID);
+    assert_null(root);
+    jg_diags_clear(&d);
+    assert_int_equal(jg_yaml_parse("nul", "a: \"x\\0y\"\n", 10, &root, &d), JG_ERR_INVALID);
+    jg_diags_clear(&d);
+    assert_int_equal(jg_yaml_parse("two", "a: 1\n---\nb: 2\n", 14, &root, &d), JG_ERR_INVALID);
+    jg_diags_clear(&d);
+    assert_int_equal(jg_yaml_parse("tag", "a: !!str 1\n", 11, &root, &d), JG_ERR_INVALID);
+    jg_diags_clear(&d);
+    assert_int_equal(jg_yaml_parse("empty", "", 0, &root, &d), 0);
+    assert_null(root);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_example),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_yaml_limits),
+    };
+
+    return cmocka_run_group_tests_name("common/config", tests, setup, teardown);
+}
