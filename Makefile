@@ -18,7 +18,7 @@ CC        ?= cc
 PYTHON    := /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-PKGS      := libssh yaml-0.1 jansson glib-2.0 openssl
+PKGS      := libssh yaml-0.1 jansson glib-2.0 openssl libcurl libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -33,7 +33,7 @@ LDFLAGS   := $(SAN) -Wl,-z,relro,-z,now $(EXTRA_LDFLAGS)
 
 # Libraries, in dependency order (DESIGN.md section 3): a folder links only
 # the folders to its left.
-LIBDIRS   := common policy
+LIBDIRS   := $(foreach d,common policy audit sync,$(if $(wildcard $(d)/*.c),$(d)))
 lib_srcs   = $(sort $(wildcard $(1)/*.c))
 lib_objs   = $(patsubst %.c,$(BUILD)/%.o,$(call lib_srcs,$(1)))
 LIBS      := $(foreach d,$(LIBDIRS),$(BUILD)/lib$(d).a)
@@ -43,7 +43,7 @@ LINKLIBS  := $(foreach d,$(shell echo $(LIBDIRS) | tr ' ' '\n' | tac),$(BUILD)/l
 PROGS     := $(BUILD)/jumpgate
 
 # Programs and their rules live beside their code.
--include gateway/gateway.mk
+-include gateway/gateway.mk pam/pam.mk
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
