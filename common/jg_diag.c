@@ -56,6 +56,8 @@ jg_diags_print(struct jg_diags *d, FILE *out)
 {
     size_t i;
 
+    if (d->n == 0)
+        return;
     qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
     for (i = 0; i < d->n; i++) {
         const struct jg_diag *g = &d->v[i];

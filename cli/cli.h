@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/cli.h - internals of the `jumpgate` command (cli/ only): the context
+ * the global options build, the subcommand entry points, and the small
+ * helpers they share (config and policy loading, option errors, lists,
+ * JSON output). See DESIGN.md section 4 and docs/jumpgate.1.
+ *
+ * Every jg_cli_* command returns the process exit status: JG_EXIT_OK,
+ * JG_EXIT_NO (the answer is "no": denied, invalid) or JG_EXIT_ERROR (usage
+ * or runtime error). Messages go to stderr as "jumpgate: ...". */
+#ifndef JG_CLI_H
+#define JG_CLI_H
+
+#include <jansson.h>
+
+#include "common/common.h"
+#include "policy/policy.h"
+
+#define JG_EXIT_OK 0
+#define JG_EXIT_NO 1
+#define JG_EXIT_ERROR 2
+
+/* What the global options set. config is borrowed from argv (or NULL: use
+ * jg_config_default_path()). */
+struct jg_cli {
+    const char *config;
+};
+
+/* ---- subcommands (one file each) -------------------------------------- */
+
+/* cmd_policy.c: "jumpgate policy ..." - argv[0] is "policy". */
+int jg_cli_policy(struct jg_cli *c, int argc, char **argv);
+/* cmd_check.c, cmd_explain.c, cmd_grant.c, cmd_revoke.c, cmd_grants.c,
+ * cmd_exposure.c: argv[0] is the subcommand's name. */
+int jg_cli_policy_check(struct jg_cli *c, int argc, char **argv);
+int jg_cli_policy_explain(struct jg_cli *c, int argc, char **argv);
+int jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv);
+int jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv);
+int jg_cli_policy_grants(struct jg_cli *c, int argc, char **argv);
+int jg_cli_policy_exposure(struct jg_cli *c, int argc, char **argv);
+
+/* ---- options (cli_opts.c) --------------------------------------------- */
+
+/* Every subcommand also takes -c/--config FILE (the global option, written
+ * after the command) and --help. */
+
+/* Reports a getopt_long() failure (ch is '?' or ':', the option string
+ * started with ':') for subcommand cmd, then prints usage to stderr.
+ * Returns JG_EXIT_ERROR. */
+int jg_cli_opt_error(const char *cmd, int ch, char **argv, const char *usage);
+/* "jumpgate: CMD: message" and the usage on stderr; returns JG_EXIT_ERROR. */
+int jg_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+    JG_PRINTF(3, 4);
+/* Splits s at commas and appends the non-empty parts to *v (grown as
+ * needed; each part allocated). Caller frees with jg_cli_strv_free. */
+void jg_cli_split_append(const char *s, char ***v, size_t *n);
+void jg_cli_strv_free(char **v, size_t n);
+/* "now" (jg_now()) or an RFC 3339 time (or a date) into *t. Returns 0 or
+ * JG_ERR_INVALID. */
+int jg_cli_parse_time(const char *s, int64_t *t);
+
+/* ---- config and policy (cli_load.c) ----------------------------------- */
+
+/* The policy path named by the configuration (-c, $JUMPGATE_CONFIG, or the
+ * default). Caller frees *path. On failure reports the problem on stderr
+ * and returns JG_EXIT_ERROR; 0 on success. */
+int jg_cli_policy_path(const struct jg_cli *c, char **path);
+/* Loads the policy at path; on failure reports it (diagnostics, then a
+ * summary) and returns JG_EXIT_ERROR for an unreadable file and invalid_rc
+ * for an invalid policy. 0 on success; caller frees *out. */
+int jg_cli_load_policy(const char *path, int invalid_rc,
+                       struct jg_policy **out);
+/* Prints the diagnostics of a JG_ERR_IO as "jumpgate: FILE: message" (or,
+ * when there are none, "jumpgate: what: strerror(err)"), and clears d. */
+void jg_cli_report_io(struct jg_diags *d, const char *what, int err);
+/* Prints the diagnostics (warnings, when the call succeeded) as
+ * FILE:LINE:COL lines, if there are any, and clears d. */
+void jg_cli_print_diags(struct jg_diags *d);
+/* Prints the diagnostics as FILE:LINE:COL lines, then "jumpgate: what:
+ * N errors", and clears d. */
+void jg_cli_report_invalid(struct jg_diags *d, const char *what);
+/* Active grants (until > now) of p. */
+size_t jg_cli_active_grants(const struct jg_policy *p, int64_t now);
+
+/* ---- output (cli_json.c) ---------------------------------------------- */
+
+/* Writes j to stdout, indented, with a newline, and drops the reference.
+ * Returns JG_EXIT_OK, or JG_EXIT_ERROR when it cannot be written. */
+int jg_cli_json_print(json_t *j);
+/* A new JSON string of a time, or null for JG_TIME_NEVER. */
+json_t *jg_cli_json_time(int64_t t);
+/* A new JSON array of strings. */
+json_t *jg_cli_json_strv(const char *const *v, size_t n);
+/* A new JSON array of the action names in mask. */
+json_t *jg_cli_json_actions(unsigned mask);
+/* A new JSON array of CIDRs. */
+json_t *jg_cli_json_cidrs(const struct jg_cidr *v, size_t n);
+
+#endif
