@@ -52,6 +52,25 @@ names(struct pol_ctx *x, const struct jg_ynode *n, const char *what, size_t *cnt
     return out;
 }
 
+/* Logins are account names on the targets: the same rules as user names. */
+static void
+check_logins(struct pol_ctx *x, const struct jg_ynode *n, const char *const *v,
+             size_t cnt)
+{
+    size_t i;
+
+    for (i = 0; i < cnt; i++) {
+        const struct jg_ynode *at = n->type == JG_Y_SEQ ? n->kids[i] : n;
+        if (!pol_name_ok(v[i], true))
+            jg_diags_add(x->d, x->file, at->line, at->col,
+                         "bad login '%s' (lower-case letters, digits, _ . -; at "
+                         "most 32)", v[i]);
+    }
+    if (n != NULL && n->type == JG_Y_SEQ && n->n == 0)
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "logins is empty: leave it out to mean the user's own name");
+}
+
 static void
 load_rule(struct pol_ctx *x, const struct jg_ynode *v)
 {
@@ -87,6 +106,7 @@ load_rule(struct pol_ctx *x, const struct jg_ynode *v)
     r.groups = names(x, jg_y_get(v, "groups"), "groups", &r.n_groups);
     r.targets = names(x, jg_y_get(v, "targets"), "targets", &r.n_targets);
     r.logins = names(x, jg_y_get(v, "logins"), "logins", &r.n_logins);
+    check_logins(x, jg_y_get(v, "logins"), r.logins, r.n_logins);
     if ((n = jg_y_get(v, "allow")) != NULL)
         r.allow = pol_actions(x, n, &ok);
     if ((n = jg_y_get(v, "when")) != NULL)
@@ -180,6 +200,7 @@ load_grant(struct pol_ctx *x, const struct jg_ynode *v)
     else
         g.pub.allow = pol_actions(x, n, &ok);
     g.pub.logins = names(x, jg_y_get(v, "logins"), "logins", &g.pub.n_logins);
+    check_logins(x, jg_y_get(v, "logins"), g.pub.logins, g.pub.n_logins);
     if ((n = jg_y_get(v, "from")) != NULL) {
         struct jg_cidr *c = NULL;
         pol_cidrs(x, n, "from", &c, &g.pub.n_from);

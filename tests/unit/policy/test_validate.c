@@ -117,6 +117,8 @@ static const struct vcase cases[] = {
     {"yaml alias", BASE "rules: *a #<\n", 8, "aliases are not supported"},
     {"deny rule with max_session", BASE "rules:\n  - {name: r, effect: deny, max_session: 1h} #<\n",
      42, "mean nothing in a deny rule"},
+    {"bad login", BASE "rules:\n  - {name: r, groups: [ops], targets: [web-1], allow: [shell],\n"
+                       "     logins: [ec2-user, \"root;id\"]} #<\n", 25, "bad login 'root;id'"},
     {"bad effect", BASE "rules:\n  - {name: r, effect: maybe} #<\n", 23, "effect must be allow or deny"},
 };
 
