@@ -138,6 +138,7 @@ struct jg_ynode {
     bool quoted;     /* scalar was quoted */
     struct jg_ynode **kids; /* SEQ: items; MAP: key0, value0, key1, ... */
     size_t n;               /* number of entries in kids */
+    struct jg_yarena *arena; /* the root's: owns every node of the tree */
 };
 
 #define JG_YAML_MAX_BYTES (16u << 20)
@@ -151,6 +152,7 @@ int jg_yaml_parse(const char *file, const char *data, size_t len,
 /* Reads and parses a file. JG_ERR_IO (errno set) when it cannot be read. */
 int jg_yaml_load_file(const char *path, struct jg_ynode **root,
                       struct jg_diags *d);
+/* Frees a whole document; n must be a root from jg_yaml_parse. */
 void jg_ynode_free(struct jg_ynode *n);
 
 /* Reads a whole file (at most max bytes); caller frees *data. */

@@ -174,6 +174,12 @@ take(struct jg_policy *p, GArray *a, size_t *n)
     return v;
 }
 
+static void
+free_members(gpointer a)
+{
+    g_array_free(a, TRUE);
+}
+
 void
 pol_index(struct pol_ctx *x)
 {
@@ -182,8 +188,25 @@ pol_index(struct pol_ctx *x)
     GArray **rl = g_new0(GArray *, nu ? nu : 1), **gl = g_new0(GArray *, nu ? nu : 1);
     GArray *global = g_array_new(FALSE, FALSE, sizeof(unsigned));
     GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+    /* group -> indexes of its users; and which rule last indexed a user */
+    GHashTable *by_group = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                 free_members);
+    unsigned *stamp = g_new0(unsigned, nu ? nu : 1);
 
     p->tset_words = (p->targets->len + 63) / 64 + 1;
+    for (j = 0; j < nu; j++) {
+        const struct jg_user *u = &POL_USER(p, j)->pub;
+        size_t k;
+        for (k = 0; k < u->n_groups; k++) {
+            GArray *m = g_hash_table_lookup(by_group, u->groups[k]);
+            unsigned uj = (unsigned)j;
+            if (m == NULL) {
+                m = g_array_new(FALSE, FALSE, sizeof(unsigned));
+                g_hash_table_insert(by_group, (gpointer)u->groups[k], m);
+            }
+            g_array_append_val(m, uj);
+        }
+    }
 
     for (i = 0; i < p->rules->len; i++) {
         struct pol_rule *r = POL_RULE(p, i);
@@ -213,16 +236,23 @@ pol_index(struct pol_ctx *x)
             g_array_append_val(global, i);
             continue;
         }
-        for (j = 0; j < nu; j++) {
-            const struct jg_user *u = &POL_USER(p, j)->pub;
-            bool hit = false;
+        for (j = 0; j < r->n_users; j++) {
+            int u = pol_user_index(p, r->users[j]);
+            if (u >= 0 && stamp[u] != i + 1) {
+                stamp[u] = (unsigned)i + 1;
+                add_index(rl, (unsigned)u, (unsigned)i);
+            }
+        }
+        for (j = 0; j < r->n_groups; j++) {
+            GArray *members = g_hash_table_lookup(by_group, r->groups[j]);
             size_t k;
-            for (k = 0; k < r->n_users && !hit; k++)
-                hit = strcmp(r->users[k], u->name) == 0;
-            for (k = 0; k < r->n_groups && !hit; k++)
-                hit = pol_user_in_group(u, r->groups[k]);
-            if (hit)
-                add_index(rl, (unsigned)j, (unsigned)i);
+            for (k = 0; members != NULL && k < members->len; k++) {
+                unsigned u = g_array_index(members, unsigned, k);
+                if (stamp[u] != i + 1) {
+                    stamp[u] = (unsigned)i + 1;
+                    add_index(rl, u, (unsigned)i);
+                }
+            }
         }
     }
     g_hash_table_remove_all(seen);
@@ -278,6 +308,8 @@ pol_index(struct pol_ctx *x)
     }
     p->global_rules = take(p, global, &p->n_global_rules);
     g_hash_table_destroy(seen);
+    g_hash_table_destroy(by_group);
+    g_free(stamp);
     g_free(rl);
     g_free(gl);
 }
