@@ -49,6 +49,8 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
+.DEFAULT_GOAL := all
+
 .PHONY: all deps test unit unit-asan integration fuzz fuzz-build fuzz-short \
         bench demo install uninstall clean check-banned
 .DELETE_ON_ERROR:
@@ -140,14 +142,14 @@ check-banned:
 
 # --- install ---------------------------------------------------------------
 
-install: all
+install: all install-pam
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0755 $(BUILD)/jumpgate $(DESTDIR)$(PREFIX)/bin/jumpgate
 	install -m 0644 docs/jumpgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 docs/jumpgate-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
-uninstall:
+uninstall: uninstall-pam
 	rm -f $(DESTDIR)$(PREFIX)/bin/jumpgate \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/jumpgate.1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5/jumpgate-policy.5
