@@ -111,7 +111,9 @@ def test_no_leaks_under_valgrind(pam_env, which):
         assert re.search(r"definitely lost: 0 bytes", err) or \
             "All heap blocks were freed" in err, err
         sizes.append(in_use_at_exit(err))
-    assert sizes[1] <= sizes[0], sizes
+    # Thread start-up order moves a few dozen bytes of libc/glib state
+    # either way; growth with the number of calls would be far larger.
+    assert sizes[1] - sizes[0] < 1024, sizes
 
 
 OURS = re.compile(r"pam_jumpgate\.so\)|\((?:pam|policy|common)/|"
