@@ -30,7 +30,7 @@ pol_new(void)
 const char *
 pol_str(struct jg_policy *p, const char *s)
 {
-    return s == NULL ? NULL : g_string_chunk_insert_const(p->strs, s);
+    return s == NULL ? NULL : g_string_chunk_insert(p->strs, s);
 }
 
 void *
