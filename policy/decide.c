@@ -220,6 +220,19 @@ jg_policy_decide(const struct jg_policy *p, const struct jg_request *req,
         return 0;
     }
     x.target = (unsigned)ti;
+    {
+        const struct jg_target *tg = &POL_TARGET(p, x.target)->pub;
+        if (tg->kind == JG_TARGET_TCP && req->action != JG_ACT_FORWARD) {
+            set_reason(out, "target '%s' is a TCP service: only forward reaches it",
+                       req->target);
+            return 0;
+        }
+        if (tg->kind == JG_TARGET_SSH && req->action == JG_ACT_FORWARD) {
+            set_reason(out, "target '%s' is an SSH host: forwarding to it is a jump",
+                       req->target);
+            return 0;
+        }
+    }
     x.needs_login = (req->action & JG_ACT_NEEDS_LOGIN) != 0;
     from_ok = in_from(x.u->from, x.u->n_from, &x.from);
 

@@ -55,7 +55,7 @@ names(struct pol_ctx *x, const struct jg_ynode *n, const char *what, size_t *cnt
 /* Logins are account names on the targets: the same rules as user names. */
 static void
 check_logins(struct pol_ctx *x, const struct jg_ynode *n, const char *const *v,
-             size_t cnt)
+             size_t cnt, const char *hint)
 {
     size_t i;
 
@@ -68,7 +68,7 @@ check_logins(struct pol_ctx *x, const struct jg_ynode *n, const char *const *v,
     }
     if (n != NULL && n->type == JG_Y_SEQ && n->n == 0)
         jg_diags_add(x->d, x->file, n->line, n->col,
-                     "logins is empty: leave it out to mean the user's own name");
+                     "logins is empty: %s", hint);
 }
 
 static void
@@ -106,7 +106,9 @@ load_rule(struct pol_ctx *x, const struct jg_ynode *v)
     r.groups = names(x, jg_y_get(v, "groups"), "groups", &r.n_groups);
     r.targets = names(x, jg_y_get(v, "targets"), "targets", &r.n_targets);
     r.logins = names(x, jg_y_get(v, "logins"), "logins", &r.n_logins);
-    check_logins(x, jg_y_get(v, "logins"), r.logins, r.n_logins);
+    check_logins(x, jg_y_get(v, "logins"), r.logins, r.n_logins,
+                 r.deny ? "leave it out to mean every login"
+                        : "leave it out to mean the user's own name");
     if ((n = jg_y_get(v, "allow")) != NULL)
         r.allow = pol_actions(x, n, &ok);
     if ((n = jg_y_get(v, "when")) != NULL)
@@ -200,10 +202,13 @@ load_grant(struct pol_ctx *x, const struct jg_ynode *v)
     else
         g.pub.allow = pol_actions(x, n, &ok);
     g.pub.logins = names(x, jg_y_get(v, "logins"), "logins", &g.pub.n_logins);
-    check_logins(x, jg_y_get(v, "logins"), g.pub.logins, g.pub.n_logins);
+    check_logins(x, jg_y_get(v, "logins"), g.pub.logins, g.pub.n_logins,
+                 "leave it out to mean the user's own name");
     if ((n = jg_y_get(v, "from")) != NULL) {
         struct jg_cidr *c = NULL;
-        pol_cidrs(x, n, "from", &c, &g.pub.n_from);
+        if (pol_cidrs(x, n, "from", &c, &g.pub.n_from) && g.pub.n_from == 0)
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "from is empty: leave it out to use the user's own");
         g.pub.from = c;
     }
     if ((n = jg_y_get(v, "until")) == NULL)

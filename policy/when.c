@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "policy/internal.h"
 
@@ -90,6 +91,27 @@ looks_like_times(const char *t)
     return strlen(t) == 11 && t[5] == '-' && isdigit((unsigned char)t[0]);
 }
 
+/* An IANA zone name: a file of the system's tz database. */
+static bool
+tz_name_ok(const char *t)
+{
+    char path[256];
+    struct stat st;
+    const char *c;
+
+    if (!isalpha((unsigned char)t[0]) || strstr(t, "..") != NULL ||
+        strcmp(t, "localtime") == 0 || strcmp(t, "posixrules") == 0 ||
+        strncmp(t, "posix/", 6) == 0 || strncmp(t, "right/", 6) == 0 ||
+        strlen(t) > 64)
+        return false;
+    for (c = t; *c; c++) {
+        if (!isalnum((unsigned char)*c) && strchr("/_+-", *c) == NULL)
+            return false;
+    }
+    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", t);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* One window; message into why on error. */
 static bool
 parse_window(const char *text, struct pol_window *w, char *why, size_t n)
@@ -137,9 +159,9 @@ parse_window(const char *text, struct pol_window *w, char *why, size_t n)
     if (t == NULL) {
         w->tz = g_time_zone_new_utc();
     } else {
-        /* glib also takes "+01:00" style offsets; only names are asked for */
-        if (!(isalpha((unsigned char)t[0])) ||
-            (w->tz = g_time_zone_new_identifier(t)) == NULL) {
+        /* glib also takes POSIX TZ strings ("UTC+1" is UTC-1 there):
+         * only names of the tz database are accepted */
+        if (!tz_name_ok(t) || (w->tz = g_time_zone_new_identifier(t)) == NULL) {
             snprintf(why, n, "unknown time zone '%s' (use an IANA name such "
                              "as Europe/Madrid, or UTC)", t);
             goto out;
@@ -209,12 +231,33 @@ to_local(GTimeZone *tz, int64_t t)
 /* The instant at which the local wall clock shows l (a time skipped by a
  * DST change is moved to the end of the gap). */
 static int64_t
-to_utc(GTimeZone *tz, int64_t l)
+to_utc_as(GTimeZone *tz, int64_t l, GTimeType type)
 {
     gint64 v = l;
-    gint iv = g_time_zone_adjust_time(tz, G_TIME_TYPE_STANDARD, &v);
+    gint iv = g_time_zone_adjust_time(tz, type, &v);
 
     return v - (iv >= 0 ? g_time_zone_get_offset(tz, iv) : 0);
+}
+
+/* The first instant after `after` at which the wall clock shows l. When
+ * the clock goes back a wall-clock time happens twice, and the earlier one
+ * still to come counts; a time skipped by the clock going forward is the
+ * end of the gap. */
+static int64_t
+to_utc(GTimeZone *tz, int64_t l, int64_t after)
+{
+    int64_t a = to_utc_as(tz, l, G_TIME_TYPE_STANDARD);
+    int64_t b = to_utc_as(tz, l, G_TIME_TYPE_DAYLIGHT);
+    bool a_ok = to_local(tz, a) == l && a > after;
+    bool b_ok = to_local(tz, b) == l && b > after;
+
+    if (a_ok && b_ok)
+        return a < b ? a : b;
+    if (a_ok)
+        return a;
+    if (b_ok)
+        return b;
+    return a > b ? a : b;
 }
 
 static int64_t
@@ -291,7 +334,7 @@ pol_when_end(const struct pol_when *w, int64_t t)
 
         for (i = 0; i < w->n; i++) {
             if (window_at(&w->w[i], cur, &e)) {
-                int64_t u = to_utc(w->w[i].tz, e);
+                int64_t u = to_utc(w->w[i].tz, e, cur);
                 if (u > best)
                     best = u;
                 in = true;
@@ -320,7 +363,7 @@ pol_when_next_start(const struct pol_when *w, int64_t t)
             int64_t u;
             if (!has_day(win, day + k))
                 continue;
-            u = to_utc(win->tz, (day + k) * DAY + win->start * 60);
+            u = to_utc(win->tz, (day + k) * DAY + win->start * 60, t);
             if (u > t) {
                 if (u < best)
                     best = u;

@@ -176,13 +176,14 @@ static const struct row rows[] = {
     /* discovered members, kinds, unknowns */
     R("alice", "203.0.113.5", "ecs-prod/i-0abc123", SHELL, NULL, THU10, A, "ops-prod-shell", NULL, NULL, NULL),
     R("alice", "203.0.113.5", "web-1/i-0abc123", SHELL, NULL, THU10, D, "", NULL, NULL, "unknown target"),
-    R("alice", "203.0.113.5", "rds-prod", SHELL, NULL, THU10, D, "", NULL, NULL, "no rule or grant"),
+    R("alice", "203.0.113.5", "rds-prod", SHELL, NULL, THU10, D, "", NULL, NULL, "only forward"),
     R("alice", "203.0.113.5", "no-such", SHELL, NULL, THU10, D, "", NULL, NULL, "unknown target"),
     R("mallory", "203.0.113.5", "web-1", SHELL, NULL, THU10, D, "", NULL, NULL, "unknown user"),
     /* forward: no login; permission lasts until the user expires */
     R("alice", "203.0.113.5", "grafana", FWD, NULL, THU10, A, "ops-grafana", "", "2027-06-30T00:00:00Z", NULL),
     R("alice", "203.0.113.5", "grafana", FWD, "whatever", THU10, A, "ops-grafana", "", NULL, NULL),
-    R("alice", "203.0.113.5", "grafana", SHELL, NULL, THU10, D, "", NULL, NULL, "does not allow shell"),
+    R("alice", "203.0.113.5", "grafana", SHELL, NULL, THU10, D, "", NULL, NULL, "only forward"),
+    R("alice", "203.0.113.5", "web-1", FWD, NULL, THU10, D, "", NULL, NULL, "is a jump"),
     /* jump only where a rule says so */
     R("alice", "203.0.113.5", "monitor", JUMP, NULL, THU10, D, "", NULL, NULL, NULL),
     R("carol", "10.1.2.3", "monitor", JUMP, NULL, THU10, A, "carol-jump", "", NEVER, NULL),

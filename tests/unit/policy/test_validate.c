@@ -119,6 +119,10 @@ static const struct vcase cases[] = {
      42, "mean nothing in a deny rule"},
     {"bad login", BASE "rules:\n  - {name: r, groups: [ops], targets: [web-1], allow: [shell],\n"
                        "     logins: [ec2-user, \"root;id\"]} #<\n", 25, "bad login 'root;id'"},
+    {"posix tz string", BASE "rules:\n  - {name: r, groups: [ops], targets: [web-1], allow: [shell],\n"
+                             "     when: \"daily 10:00-11:00 UTC+1\"} #<\n", 12, "unknown time zone 'UTC+1'"},
+    {"grant empty from", BASE "grants:\n  - {id: g-1, user: alice, targets: [web-1], allow: [shell],\n"
+                              "     until: 2027-01-01, reason: x, from: []} #<\n", 42, "from is empty"},
     {"bad effect", BASE "rules:\n  - {name: r, effect: maybe} #<\n", 23, "effect must be allow or deny"},
 };
 

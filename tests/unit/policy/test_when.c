@@ -36,6 +36,10 @@ static const struct wcase cases[] = {
     {"\"Sun Europe/Madrid\"", "2026-10-25T12:00:00Z", true, "2026-10-25T23:00:00Z"},
     {"\"Sun Europe/Madrid\"", "2026-10-24T22:30:00Z", true, "2026-10-25T23:00:00Z"},
     {"\"Sun Europe/Madrid\"", "2026-10-24T21:59:59Z", false, NULL},
+    /* a window ending in the repeated hour ends the first time round,
+     * and a session in the second pass gets until the second 02:30 */
+    {"\"daily 00:00-02:30 Europe/Madrid\"", "2026-10-25T00:00:00Z", true, "2026-10-25T00:30:00Z"},
+    {"\"daily 00:00-02:30 Europe/Madrid\"", "2026-10-25T01:15:00Z", true, "2026-10-25T01:30:00Z"},
     /* Sydney: the other hemisphere, DST in November */
     {"\"Mon-Fri 09:00-17:00 Australia/Sydney\"", "2026-11-23T00:00:00Z", true, "2026-11-23T06:00:00Z"},
 };
