@@ -37,6 +37,35 @@ int jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv);
 int jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv);
 int jg_cli_policy_grants(struct jg_cli *c, int argc, char **argv);
 int jg_cli_policy_exposure(struct jg_cli *c, int argc, char **argv);
+/* cmd_sync.c: "jumpgate sync plan|apply|run" - argv[0] is "sync". */
+int jg_cli_sync(struct jg_cli *c, int argc, char **argv);
+/* cmd_audit.c: "jumpgate audit ..." - argv[0] is "audit"; the subcommands
+ * in cmd_audit_*.c get argv[0] = their name. */
+int jg_cli_audit(struct jg_cli *c, int argc, char **argv);
+int jg_cli_audit_keygen(struct jg_cli *c, int argc, char **argv);
+int jg_cli_audit_list(struct jg_cli *c, int argc, char **argv);
+int jg_cli_audit_show(struct jg_cli *c, int argc, char **argv);
+int jg_cli_audit_replay(struct jg_cli *c, int argc, char **argv);
+int jg_cli_audit_watch(struct jg_cli *c, int argc, char **argv);
+int jg_cli_audit_export(struct jg_cli *c, int argc, char **argv);
+int jg_cli_audit_events(struct jg_cli *c, int argc, char **argv);
+int jg_cli_audit_search(struct jg_cli *c, int argc, char **argv);
+int jg_cli_audit_verify(struct jg_cli *c, int argc, char **argv);
+/* Shared by the audit subcommands (cmd_audit.c): audit.dir (dir_opt when
+ * given) and audit.signing_key of the configuration; either may come back
+ * NULL (no key configured). Reports problems; 0 or JG_EXIT_ERROR. Caller
+ * frees both. */
+int jg_cli_audit_paths(const struct jg_cli *c, const char *dir_opt,
+                       char **dir, char **key);
+/* The .cast of recording id below dir; reports a bad or unknown id and
+ * returns JG_EXIT_ERROR, or 0 with *path (caller frees). */
+int jg_cli_audit_cast(const char *dir, const char *id, char **path);
+/* Appends ev to the event log named by the configuration, for commands that
+ * change state (policy grant/revoke/grants --prune). Quiet when audit.dir
+ * does not exist; otherwise a failure is reported on stderr. Returns 0 or
+ * JG_EXIT_ERROR. */
+struct jg_audit_event;
+int jg_cli_audit_event(const struct jg_cli *c, const struct jg_audit_event *ev);
 
 /* ---- options (cli_opts.c) --------------------------------------------- */
 

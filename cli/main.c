@@ -29,12 +29,16 @@ static const char help[] =
     "  policy grants [--prune] [--json]\n"
     "  policy exposure [--at TIME] [--json]\n"
     "\n"
-    "The audit, session and sync commands are not part of this build.\n"
+    "  sync plan [--json] | apply [--force] | run\n"
+    "                               keep AWS security groups and Cloudflare\n"
+    "                               in step with the policy's exposure\n"
+    "\n"
+    "The audit and session commands are not part of this build.\n"
     "Exit status: 0 success, 1 the answer is no (denied, invalid),\n"
     "2 usage or runtime error. See jumpgate(1).\n";
 
 /* Subcommand groups of DESIGN.md section 4 that this build does not have. */
-static const char *const missing_groups[] = {"audit", "session", "sync", NULL};
+static const char *const missing_groups[] = {"audit", "session", NULL};
 
 static int
 dispatch(struct jg_cli *c, int argc, char **argv)
@@ -43,6 +47,10 @@ dispatch(struct jg_cli *c, int argc, char **argv)
 
     if (strcmp(argv[0], "policy") == 0)
         return jg_cli_policy(c, argc, argv);
+    if (strcmp(argv[0], "sync") == 0)
+        return jg_cli_sync(c, argc, argv);
+    if (strcmp(argv[0], "audit") == 0)
+        return jg_cli_audit(c, argc, argv);
     for (i = 0; missing_groups[i] != NULL; i++) {
         if (strcmp(argv[0], missing_groups[i]) == 0) {
             jg_error("'%s' is not available in this build", argv[0]);

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/gateway.h - jumpgated internals shared by its files: the daemon
+ * context, the monitor protocol (DESIGN.md section 7), the monitor, the
+ * worker, the upstream leg and the relay.
+ *
+ * Processes: the master (root) listens and forks, per connection, a monitor
+ * (root) that forks the worker. The worker runs libssh as the unprivileged
+ * user in an empty chroot and asks the monitor, over a SOCK_SEQPACKET
+ * socketpair, for every privileged act. Messages are {u8 type, payload};
+ * integers are big-endian, strings are u32 length + bytes. */
+#ifndef JG_GATEWAY_H
+#define JG_GATEWAY_H
+
+#include <sys/types.h>
+
+#include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+#include <libssh/server.h>
+
+#include "common/common.h"
+#include "policy/policy.h"
+
+#define JG_GW_PROG "jumpgated"
+#define JG_GW_MAX_TRIES 6          /* authentication failures per connection */
+#define JG_GW_CONNECT_TIMEOUT 10   /* seconds, TCP connect and SSH set-up */
+#define JG_GW_LAPSE_GRACE 5        /* seconds between notice and kill */
+#define JG_GW_MSG_MAX 32768        /* largest monitor message */
+#define JG_GW_LOGIN_MAX 256        /* longest SSH user name we look at */
+#define JG_GW_MAX_GRANTS 256       /* decisions remembered per connection */
+#define JG_GW_CHROOT "/run/jumpgated/empty"
+#define JG_GW_UNPRIV_USER "jumpgate"
+
+/* ---- daemon context (jg_gw_daemon.c) ---------------------------------- */
+
+struct jg_gw_daemon {
+    struct jg_config *cfg;   /* owned */
+    struct jg_policy *pol;   /* owned */
+    ssh_bind bind;           /* owned; holds the host keys */
+    uid_t uid;               /* of JG_GW_UNPRIV_USER */
+    gid_t gid;
+    bool foreground;
+};
+
+/* Loads config, policy and host keys from path into d (fields owned by d).
+ * Diagnostics go to d_out. Returns 0 or a negative JG_ERR_*. */
+int jg_gw_daemon_load(const char *path, struct jg_gw_daemon *d,
+                      struct jg_diags *diags);
+/* Loads a fresh config and policy (for SIGHUP); on success replaces those
+ * of d, else keeps them. Host keys are not reloaded. */
+int jg_gw_daemon_reload(struct jg_gw_daemon *d, struct jg_diags *diags);
+void jg_gw_daemon_clear(struct jg_gw_daemon *d);
+
+/* ---- one connection --------------------------------------------------- */
+
+struct jg_gw_conn {
+    int fd;            /* the client's socket */
+    char peer[64];     /* source address as text */
+    uint16_t peer_port;
+    int notify_fd;     /* write end of a pipe to the master, or -1 */
+};
+
+/* ---- the master (jg_gw_master.c) -------------------------------------- */
+
+/* Listens on cfg->listen and serves until SIGTERM and all sessions ended.
+ * Returns the process exit status. */
+int jg_gw_master_run(struct jg_gw_daemon *d);
+
+/* ---- monitor messages (jg_gw_msg.c) ----------------------------------- */
+
+enum jg_gw_type {
+    /* worker -> monitor */
+    JG_GW_REQ_AUTH_PUBKEY = 1,  /* s user, s keytype, s key b64, u8 signed */
+    JG_GW_REQ_KBDINT_START,     /* s user */
+    JG_GW_REQ_KBDINT_RESPOND,   /* u8 abort, u32 n, n x s answer */
+    JG_GW_REQ_DECIDE,           /* s target, u32 action, s login ("": default) */
+    JG_GW_REQ_CONNECT,          /* u32 grant id */
+    JG_GW_REQ_HOSTKEY,          /* u32 grant id, s keytype, s key b64 */
+    JG_GW_REQ_UPSTREAM_KEY,     /* (empty) */
+    JG_GW_REQ_TARGETS,          /* (empty) */
+    JG_GW_REQ_FORWARD,          /* s host, u32 port */
+    JG_GW_REQ_MAX,
+    /* monitor -> worker answers: request type | 0x80 */
+    JG_GW_ANS = 0x80,
+    JG_GW_ANS_KBDINT_PROMPTS = 0xa0, /* s instruction, u32 n, n x (s, u8 echo) */
+    JG_GW_ANS_KBDINT_RESULT,         /* u8 ok */
+    JG_GW_NOTE_LAPSE = 0xb0,         /* s message: the session must end */
+};
+
+struct jg_gw_msg {
+    uint8_t type;
+    bool bad;             /* a get ran past the end or a put overflowed */
+    size_t len, pos;
+    int fd;               /* received descriptor, or -1; receiver owns it */
+    uint8_t data[JG_GW_MSG_MAX];
+};
+
+void jg_gw_msg_init(struct jg_gw_msg *m, uint8_t type);
+void jg_gw_msg_put_u8(struct jg_gw_msg *m, uint8_t v);
+void jg_gw_msg_put_u32(struct jg_gw_msg *m, uint32_t v);
+void jg_gw_msg_put_u64(struct jg_gw_msg *m, uint64_t v);
+void jg_gw_msg_put_str(struct jg_gw_msg *m, const char *s);
+int jg_gw_msg_get_u8(struct jg_gw_msg *m, uint8_t *v);
+int jg_gw_msg_get_u32(struct jg_gw_msg *m, uint32_t *v);
+int jg_gw_msg_get_u64(struct jg_gw_msg *m, uint64_t *v);
+/* Copies a string of at most n-1 bytes without NUL bytes into buf;
+ * JG_ERR_INVALID when longer or when it holds a NUL. */
+int jg_gw_msg_get_str(struct jg_gw_msg *m, char *buf, size_t n);
+/* The same into a new allocation; caller frees *out. */
+int jg_gw_msg_get_strdup(struct jg_gw_msg *m, char **out);
+/* Sends m (with fd when fd >= 0; the caller keeps its fd). */
+int jg_gw_msg_send(int sock, const struct jg_gw_msg *m, int fd);
+/* Receives one message; timeout_ms < 0 waits for ever. JG_ERR_IO on EOF
+ * or error, JG_ERR_NOTFOUND on time-out, JG_ERR_INVALID when malformed. */
+int jg_gw_msg_recv(int sock, struct jg_gw_msg *m, int timeout_ms);
+
+/* ---- the monitor (jg_gw_monitor.c, jg_gw_mon_*.c) --------------------- */
+
+enum jg_gw_mon_state {
+    JG_GW_MS_PREAUTH = 1u << 0,  /* nothing proven yet */
+    JG_GW_MS_PARTIAL = 1u << 1,  /* key accepted, keyboard-interactive due */
+    JG_GW_MS_AUTHED = 1u << 2,
+};
+
+struct jg_gw_grant {
+    char target[128];
+    unsigned action;
+    char login[128];
+    int64_t started;     /* first decision */
+    int64_t max_session; /* seconds or 0 */
+    int64_t until;
+    bool active;
+};
+
+struct jg_gw_mon {
+    struct jg_gw_daemon *d;
+    struct jg_gw_conn *conn;
+    int sock;                    /* to the worker */
+    pid_t worker;
+    unsigned state;
+    char user[64];               /* proven user ("" before) */
+    int failures;
+    int64_t grace_deadline;      /* until authenticated */
+    int64_t kill_deadline;       /* after a lapse notice; 0 none */
+    struct jg_gw_grant grants[JG_GW_MAX_GRANTS];
+    size_t n_grants;
+    char *identity;              /* cached upstream key text */
+    bool pam_open;               /* a PAM transaction is in progress */
+    bool lapsed;                 /* the session was told to end */
+};
+
+/* Runs the monitor of one connection: forks the worker and serves it.
+ * Never returns. */
+void jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
+    __attribute__((noreturn));
+/* Sends the lapse notice to the worker and arms the kill timer. */
+void jg_gw_mon_lapse(struct jg_gw_mon *m, const char *msg);
+/* Re-decides every live grant (after a policy reload or at a lapse). */
+void jg_gw_mon_redecide(struct jg_gw_mon *m);
+
+/* Request handlers: each parses q, acts, and sends its answer. A negative
+ * return ends the connection (the worker broke the protocol). */
+int jg_gw_mon_auth_pubkey(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_kbdint_start(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_decide(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_connect(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_upstream_key(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_targets(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* Marks the connection authenticated (tells the master). */
+void jg_gw_mon_authenticated(struct jg_gw_mon *m);
+
+/* PAM keyboard-interactive (jg_gw_mon_pam.c): runs the whole PAM
+ * conversation with the worker for m->user. *ok is true on success. */
+int jg_gw_mon_pam(struct jg_gw_mon *m, bool *ok);
+
+/* Known hosts (jg_gw_knownhosts.c). Checks the key of host:port against
+ * the file. Returns 0 when it matches, JG_ERR_NOTFOUND when the host is
+ * not in the file, JG_ERR_DENIED when it is with other keys; then known
+ * (caller frees) names the fingerprints found. */
+int jg_gw_knownhosts_check(const char *file, const char *host, uint16_t port,
+                           const ssh_key key, char **known);
+/* "SHA256:..." of key into buf. */
+void jg_gw_fingerprint(const ssh_key key, char *buf, size_t n);
+
+/* Networking (jg_gw_net.c). */
+/* A listening socket for "host:port"; *fd on success. */
+int jg_gw_listen(const char *hostport, int *fd);
+/* Connects to host:port within timeout_s seconds; *fd on success, else a
+ * message in err. */
+int jg_gw_connect(const char *host, uint16_t port, int timeout_s, int *fd,
+                  char *err, size_t errn);
+
+/* ---- login names (jg_gw_login.c) -------------------------------------- */
+
+struct jg_gw_login {
+    char user[64];     /* policy user name */
+    char target[128];  /* "" when none was named */
+    char login[64];    /* "" when none was named */
+    bool bad_target;   /* a target part was given but is not a valid name */
+};
+
+/* Splits "alice", "alice:web-1" or "alice:deploy@web-1". Returns 0, or
+ * JG_ERR_INVALID when the user part is not a valid user name (then the
+ * connection is treated as an unknown user). */
+int jg_gw_login_parse(const char *s, struct jg_gw_login *out);
+bool jg_gw_valid_user(const char *s);
+bool jg_gw_valid_target(const char *s);
+/* Copies s into buf with control and non-ASCII bytes as \xNN, for logs;
+ * truncates. */
+void jg_gw_escape(const char *s, char *buf, size_t n);
+
+/* ---- the worker (jg_gw_worker.c and friends) -------------------------- */
+
+struct jg_gw_buf {
+    size_t off, len;
+    uint8_t data[65536];
+};
+
+enum jg_gw_chan_kind { JG_GW_CH_SESSION, JG_GW_CH_FORWARD };
+
+struct jg_gw_upstream;
+
+struct jg_gw_chan {
+    struct jg_gw_chan *next;
+    struct jg_gw_wk *w;
+    enum jg_gw_chan_kind kind;
+    ssh_channel c;                 /* client side */
+    ssh_channel u;                 /* upstream side (session) or NULL */
+    struct jg_gw_upstream *up;     /* borrowed */
+    int fd;                        /* forward socket or -1 */
+    struct ssh_channel_callbacks_struct ccb, ucb;
+    struct jg_gw_buf c2u, u2c, u2c_err;
+    /* session set-up */
+    bool pty;
+    char term[64];
+    uint32_t cols, rows, pxw, pxh;
+    char *env[16];                 /* "NAME=value", allowlisted */
+    size_t n_env;
+    bool started;                  /* shell/exec/subsystem running */
+    unsigned action;
+    char target[128];
+    /* ends */
+    bool c_eof_sent, u_eof_sent, fd_eof, fd_wr_shut;
+    bool exit_status_set, exit_signal_set, status_sent;
+    int exit_status;
+    char exit_signal[32];
+    bool core;
+    bool local_only;               /* message-only session (list, denial) */
+    uint64_t bytes_in, bytes_out;  /* counted at the tap */
+    bool dead;
+};
+
+struct jg_gw_upstream {
+    struct jg_gw_upstream *next;
+    ssh_session s;
+    ssh_event ev;
+    char target[128];
+    char login[64];
+    bool dead;
+};
+
+struct jg_gw_wk {
+    struct jg_gw_daemon *d;
+    ssh_session s;
+    ssh_event ev;
+    int mon;                       /* socket to the monitor */
+    char peer[64];
+    struct jg_gw_login name;       /* parsed from the first user name */
+    char raw_user[JG_GW_LOGIN_MAX];
+    bool name_ok;
+    bool authed, partial, kbdint_active;
+    bool too_many;                 /* JG_GW_MAX_TRIES failures reached */
+    bool monitor_gone;             /* the monitor broke off: end now */
+    int failures;
+    char *lapse;                   /* set by a lapse notice */
+    bool lapse_done;
+    ssh_key identity;              /* upstream key, fetched once */
+    struct jg_gw_chan *chans;
+    struct jg_gw_upstream *ups;
+    struct ssh_server_callbacks_struct scb;
+};
+
+/* Runs one SSH connection as the worker. Never returns. */
+void jg_gw_worker_run(struct jg_gw_daemon *d, int client_fd, int mon_fd,
+                      const char *peer) __attribute__((noreturn));
+
+/* Drops to the unprivileged user in the empty chroot (jg_gw_privsep.c). */
+int jg_gw_drop_privileges(uid_t uid, gid_t gid);
+/* Makes JG_GW_CHROOT if missing and checks it is root-owned and empty. */
+int jg_gw_prepare_chroot(void);
+
+/* Sends req to the monitor and waits for the answer of type want (or one of
+ * the keyboard-interactive answers when want is 0). Lapse notices that
+ * arrive meanwhile are kept in w->lapse. (jg_gw_wk_ipc.c) */
+int jg_gw_wk_call(struct jg_gw_wk *w, const struct jg_gw_msg *req,
+                  struct jg_gw_msg *ans, uint8_t want);
+/* Reads pending notices from the monitor without blocking. */
+int jg_gw_wk_poll_monitor(struct jg_gw_wk *w);
+
+/* Authentication (jg_gw_wk_auth.c). */
+void jg_gw_wk_auth_setup(struct jg_gw_wk *w);
+int jg_gw_wk_auth_kbdint(struct jg_gw_wk *w, ssh_message msg);
+
+/* Channels (jg_gw_wk_chan.c): the message callback for channel opens and
+ * the client channel requests. */
+int jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg);
+void jg_gw_chan_free(struct jg_gw_chan *ch);
+/* Writes text to the client channel's stderr (best effort). */
+void jg_gw_chan_say(struct jg_gw_chan *ch, const char *text);
+
+/* Upstream leg (jg_gw_upstream.c): the connected, authenticated session to
+ * the target of grant id for login, made or reused. On failure a message
+ * for the user is in err. */
+int jg_gw_upstream_get(struct jg_gw_wk *w, uint32_t grant, const char *target,
+                       const char *login, struct jg_gw_upstream **out,
+                       char *err, size_t errn);
+void jg_gw_upstream_free(struct jg_gw_upstream *u);
+
+/* The byte path (jg_gw_relay.c): moves what it can between the two ends of
+ * ch, respecting buffers and windows, and handles EOF and close. Returns
+ * true when it moved anything or changed state. */
+bool jg_gw_relay_pump(struct jg_gw_chan *ch);
+/* Every byte that crosses the gateway passes here; dir is "i" (client to
+ * target), "o" (target to client) or "e" (target stderr). The audit
+ * recorder attaches here. */
+void jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir,
+                     const uint8_t *data, size_t len);
+
+#endif

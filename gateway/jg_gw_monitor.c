@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/jg_gw_monitor.c - the per-connection monitor: forks the worker,
+ * serves its requests through a table gated by authentication state,
+ * enforces the login grace time and ends the session when its permission
+ * lapses or a reload revokes it. */
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+
+struct mon_req {
+    uint8_t type;
+    unsigned states;   /* JG_GW_MS_* in which the request is allowed */
+    int (*handler)(struct jg_gw_mon *m, struct jg_gw_msg *q);
+};
+
+/* Anything not here, or out of its states, ends the connection. */
+static const struct mon_req mon_reqs[] = {
+    {JG_GW_REQ_AUTH_PUBKEY, JG_GW_MS_PREAUTH, jg_gw_mon_auth_pubkey},
+    {JG_GW_REQ_KBDINT_START, JG_GW_MS_PARTIAL, jg_gw_mon_kbdint_start},
+    /* JG_GW_REQ_KBDINT_RESPOND is only read inside a PAM conversation. */
+    {JG_GW_REQ_DECIDE, JG_GW_MS_AUTHED, jg_gw_mon_decide},
+    {JG_GW_REQ_CONNECT, JG_GW_MS_AUTHED, jg_gw_mon_connect},
+    {JG_GW_REQ_HOSTKEY, JG_GW_MS_AUTHED, jg_gw_mon_hostkey},
+    {JG_GW_REQ_UPSTREAM_KEY, JG_GW_MS_AUTHED, jg_gw_mon_upstream_key},
+    {JG_GW_REQ_TARGETS, JG_GW_MS_AUTHED, jg_gw_mon_targets},
+    {JG_GW_REQ_FORWARD, JG_GW_MS_AUTHED, jg_gw_mon_forward},
+};
+
+static void __attribute__((noreturn))
+mon_exit(struct jg_gw_mon *m, int status)
+{
+    if (m->worker > 0) {
+        kill(m->worker, SIGKILL);
+        waitpid(m->worker, NULL, 0);
+    }
+    if (m->identity != NULL) {
+        explicit_bzero(m->identity, strlen(m->identity));
+        free(m->identity);
+    }
+    _exit(status);
+}
+
+void
+jg_gw_mon_authenticated(struct jg_gw_mon *m)
+{
+    m->state = JG_GW_MS_AUTHED;
+    if (m->conn->notify_fd >= 0) {
+        if (write(m->conn->notify_fd, "A", 1) != 1)
+            jg_debug("cannot tell the master");
+        close(m->conn->notify_fd);
+        m->conn->notify_fd = -1;
+    }
+}
+
+void
+jg_gw_mon_lapse(struct jg_gw_mon *m, const char *text)
+{
+    struct jg_gw_msg *n = jg_xmalloc(sizeof(*n));
+    size_t i;
+
+    if (m->lapsed) {
+        free(n);
+        return;
+    }
+    m->lapsed = true;
+    for (i = 0; i < m->n_grants; i++)
+        m->grants[i].active = false;
+    jg_info("session of %s from %s ends: %s", m->user, m->conn->peer, text);
+    jg_gw_msg_init(n, JG_GW_NOTE_LAPSE);
+    jg_gw_msg_put_str(n, text);
+    jg_gw_msg_send(m->sock, n, -1);
+    free(n);
+    m->kill_deadline = jg_now() + JG_GW_LAPSE_GRACE;
+}
+
+void
+jg_gw_mon_redecide(struct jg_gw_mon *m)
+{
+    int64_t now = jg_now();
+    size_t i;
+
+    for (i = 0; i < m->n_grants && !m->lapsed; i++) {
+        struct jg_gw_grant *g = &m->grants[i];
+        struct jg_decision dec;
+        struct jg_request req = {
+            .user = m->user, .from = m->conn->peer, .target = g->target,
+            .action = g->action, .login = g->login[0] ? g->login : NULL,
+            .at = now};
+        char tbuf[JG_TIME_STRLEN], msg[768];
+        int64_t until;
+
+        if (!g->active)
+            continue;
+        jg_policy_decide(m->d->pol, &req, &dec);
+        until = dec.until;
+        if (g->max_session > 0 && g->started + g->max_session < until)
+            until = g->started + g->max_session;
+        if (dec.effect != JG_ALLOW || until <= now) {
+            if (dec.effect == JG_ALLOW) {
+                jg_time_format(until, tbuf, sizeof(tbuf));
+                snprintf(msg, sizeof(msg),
+                         "your permission for %s on %s ended at %s",
+                         jg_action_name(g->action), g->target, tbuf);
+            } else {
+                snprintf(msg, sizeof(msg),
+                         "your permission for %s on %s has ended: %s",
+                         jg_action_name(g->action), g->target, dec.reason);
+            }
+            jg_gw_mon_lapse(m, msg);
+            return;
+        }
+        g->until = until;
+    }
+}
+
+static int64_t
+next_deadline(const struct jg_gw_mon *m)
+{
+    int64_t t = JG_TIME_NEVER;
+    size_t i;
+
+    if (m->state != JG_GW_MS_AUTHED)
+        t = m->grace_deadline;
+    if (m->kill_deadline != 0 && m->kill_deadline < t)
+        t = m->kill_deadline;
+    for (i = 0; i < m->n_grants && !m->lapsed; i++)
+        if (m->grants[i].active && m->grants[i].until < t)
+            t = m->grants[i].until;
+    return t;
+}
+
+static void
+on_timer(struct jg_gw_mon *m)
+{
+    int64_t now = jg_now();
+
+    if (m->state != JG_GW_MS_AUTHED && now >= m->grace_deadline) {
+        jg_info("connection from %s: login grace time exceeded",
+                m->conn->peer);
+        mon_exit(m, 0);
+    }
+    if (m->kill_deadline != 0 && now >= m->kill_deadline) {
+        jg_info("session of %s from %s: worker did not end; killed",
+                m->user, m->conn->peer);
+        mon_exit(m, 0);
+    }
+    jg_gw_mon_redecide(m);
+}
+
+static void
+on_signal(struct jg_gw_mon *m, int sfd)
+{
+    struct signalfd_siginfo si;
+    struct jg_diags diags = {0};
+
+    while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            mon_exit(m, 0);
+        } else if (si.ssi_signo == SIGHUP) {
+            /* The master checked the files; load our own copy. */
+            if (jg_gw_daemon_reload(m->d, &diags) != 0)
+                jg_warn("monitor: reload failed; keeping the old policy");
+            jg_diags_clear(&diags);
+            if (m->state == JG_GW_MS_AUTHED)
+                jg_gw_mon_redecide(m);
+        } else if (si.ssi_signo == SIGCHLD) {
+            int st;
+            if (waitpid(m->worker, &st, WNOHANG) == m->worker) {
+                m->worker = 0;
+                mon_exit(m, 0);
+            }
+        }
+    }
+}
+
+static void
+serve_one(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    const struct mon_req *e = NULL;
+    size_t i;
+    int r;
+
+    r = jg_gw_msg_recv(m->sock, q, 0);
+    if (r == JG_ERR_NOTFOUND)
+        return;
+    if (r == JG_ERR_IO)
+        mon_exit(m, 0); /* the worker is gone */
+    if (r != 0 || q->fd >= 0) {
+        jg_error("monitor: malformed request from the worker of %s",
+                 m->conn->peer);
+        mon_exit(m, 1);
+    }
+    for (i = 0; i < sizeof(mon_reqs) / sizeof(mon_reqs[0]); i++)
+        if (mon_reqs[i].type == q->type)
+            e = &mon_reqs[i];
+    if (e == NULL || (e->states & m->state) == 0) {
+        jg_error("monitor: unpermitted request %u in state %u from the "
+                 "worker of %s; ending the connection",
+                 q->type, m->state, m->conn->peer);
+        mon_exit(m, 1);
+    }
+    if ((r = e->handler(m, q)) != 0) {
+        jg_error("monitor: request %u from the worker of %s failed (%s); "
+                 "ending the connection", q->type, m->conn->peer,
+                 jg_strerror(r));
+        mon_exit(m, 1);
+    }
+}
+
+void
+jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
+{
+    struct jg_gw_mon *m = jg_xcalloc(1, sizeof(*m));
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
+    sigset_t set;
+    int sv[2], sfd;
+    pid_t pid;
+
+    m->d = d;
+    m->conn = c;
+    m->state = JG_GW_MS_PREAUTH;
+    m->grace_deadline = jg_now() + (d->cfg->login_grace > 0
+                                        ? d->cfg->login_grace : 30);
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        jg_error("socketpair: %s", strerror(errno));
+        _exit(1);
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+        jg_error("signalfd: %s", strerror(errno));
+        _exit(1);
+    }
+    pid = fork();
+    if (pid < 0) {
+        jg_error("fork: %s", strerror(errno));
+        _exit(1);
+    }
+    if (pid == 0) {
+        sigset_t none;
+        close(sv[0]);
+        close(sfd);
+        if (c->notify_fd >= 0)
+            close(c->notify_fd);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        jg_gw_worker_run(d, c->fd, sv[1], c->peer);
+    }
+    m->worker = pid;
+    m->sock = sv[0];
+    close(sv[1]);
+    close(c->fd);
+    c->fd = -1;
+    for (;;) {
+        struct pollfd pfd[2] = {{.fd = m->sock, .events = POLLIN},
+                                {.fd = sfd, .events = POLLIN}};
+        int64_t dl = next_deadline(m), now = jg_now();
+        int tmo = -1, pr;
+
+        if (dl != JG_TIME_NEVER)
+            tmo = dl <= now ? 0 : (dl - now > 3600 ? 3600000
+                                                   : (int)(dl - now) * 1000);
+        pr = poll(pfd, 2, tmo);
+        if (pr < 0 && errno != EINTR) {
+            jg_error("monitor poll: %s", strerror(errno));
+            mon_exit(m, 1);
+        }
+        if (pr > 0 && (pfd[1].revents & POLLIN))
+            on_signal(m, sfd);
+        if (pr > 0 && pfd[0].revents != 0)
+            serve_one(m, q);
+        on_timer(m);
+    }
+}

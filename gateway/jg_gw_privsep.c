@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/jg_gw_privsep.c - the worker's drop to the unprivileged user in
+ * an empty, root-owned chroot, with no way back (no new privileges, no
+ * fork, not ptrace-able by its siblings). */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+
+int
+jg_gw_prepare_chroot(void)
+{
+    struct stat st;
+    DIR *dir;
+    struct dirent *e;
+    int n = 0;
+
+    if (mkdir("/run/jumpgated", 0755) != 0 && errno != EEXIST)
+        return JG_ERR_IO;
+    if (mkdir(JG_GW_CHROOT, 0755) != 0 && errno != EEXIST)
+        return JG_ERR_IO;
+    if (lstat(JG_GW_CHROOT, &st) != 0)
+        return JG_ERR_IO;
+    if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0) {
+        jg_error("%s must be a directory owned by root, not writable by "
+                 "others", JG_GW_CHROOT);
+        return JG_ERR_INVALID;
+    }
+    if ((dir = opendir(JG_GW_CHROOT)) == NULL)
+        return JG_ERR_IO;
+    while ((e = readdir(dir)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(dir);
+    if (n != 0) {
+        jg_error("%s must be empty", JG_GW_CHROOT);
+        return JG_ERR_INVALID;
+    }
+    return 0;
+}
+
+int
+jg_gw_drop_privileges(uid_t uid, gid_t gid)
+{
+    struct rlimit zero = {0, 0};
+
+    if (chroot(JG_GW_CHROOT) != 0 || chdir("/") != 0) {
+        jg_error("chroot %s: %s", JG_GW_CHROOT, strerror(errno));
+        return JG_ERR_IO;
+    }
+    if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+        setresuid(uid, uid, uid) != 0) {
+        jg_error("cannot drop privileges: %s", strerror(errno));
+        return JG_ERR_IO;
+    }
+    /* Paranoia: the way back must be closed. */
+    if (setuid(0) == 0 || seteuid(0) == 0) {
+        jg_error("privileges could be regained");
+        return JG_ERR_INTERNAL;
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        jg_error("prctl: %s", strerror(errno));
+        return JG_ERR_IO;
+    }
+    /* No new processes and no core files; the seccomp filter of the
+     * hardening work comes on top of this. (No RLIMIT_FSIZE: the log may be
+     * a regular file on stderr.) */
+    if (setrlimit(RLIMIT_NPROC, &zero) != 0 ||
+        setrlimit(RLIMIT_CORE, &zero) != 0) {
+        jg_error("setrlimit: %s", strerror(errno));
+        return JG_ERR_IO;
+    }
+    return 0;
+}

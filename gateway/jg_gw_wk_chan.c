@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/jg_gw_wk_chan.c - the worker's channels: session channels (pty,
+ * env allowlist, shell, exec, sftp) carried to the target named in the
+ * login, and direct-tcpip channels to targets the monitor connects. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libssh/callbacks.h>
+
+#include "gateway/gateway.h"
+
+/* Text into a buffer headed for the client (stdout or stderr). */
+static void
+buf_put(struct jg_gw_buf *b, const char *text)
+{
+    size_t n = strlen(text), room = sizeof(b->data) - b->off - b->len;
+
+    if (n > room)
+        n = room;
+    memcpy(b->data + b->off + b->len, text, n);
+    b->len += n;
+}
+
+void
+jg_gw_chan_say(struct jg_gw_chan *ch, const char *text)
+{
+    if (ch->c != NULL && ssh_channel_is_open(ch->c))
+        ssh_channel_write_stderr(ch->c, text, (uint32_t)strlen(text));
+}
+
+/* Ends a session channel locally with a message and an exit status. */
+static void
+local_end(struct jg_gw_chan *ch, bool to_stdout, const char *text, int status)
+{
+    buf_put(to_stdout ? &ch->u2c : &ch->u2c_err, text);
+    ch->local_only = true;
+    ch->exit_status = status;
+    ch->exit_status_set = true;
+}
+
+static int
+on_pty(ssh_session s, ssh_channel c, const char *term, int cols, int rows,
+       int pxw, int pxh, void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+
+    if (ch->started || cols < 0 || rows < 0 || pxw < 0 || pxh < 0)
+        return -1;
+    ch->pty = true;
+    jg_strlcpy(ch->term, term ? term : "vt100", sizeof(ch->term));
+    ch->cols = (uint32_t)cols;
+    ch->rows = (uint32_t)rows;
+    ch->pxw = (uint32_t)pxw;
+    ch->pxh = (uint32_t)pxh;
+    return 0;
+}
+
+static bool
+env_allowed(const char *name)
+{
+    return strcmp(name, "LANG") == 0 || strcmp(name, "TERM") == 0 ||
+           strncmp(name, "LC_", 3) == 0;
+}
+
+static int
+on_env(ssh_session s, ssh_channel c, const char *name, const char *value,
+       void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+    size_t i;
+
+    if (ch->started || name == NULL || value == NULL || !env_allowed(name) ||
+        strlen(name) > 64 || strlen(value) > 256 ||
+        strpbrk(name, "=") != NULL)
+        return -1;
+    for (i = 0; i < ch->n_env; i++) {
+        if (strncmp(ch->env[i], name, strlen(name)) == 0 &&
+            ch->env[i][strlen(name)] == '=') {
+            free(ch->env[i]);
+            ch->env[i] = jg_xasprintf("%s=%s", name, value);
+            return 0;
+        }
+    }
+    if (ch->n_env == sizeof(ch->env) / sizeof(ch->env[0]))
+        return -1;
+    ch->env[ch->n_env++] = jg_xasprintf("%s=%s", name, value);
+    return 0;
+}
+
+static void
+on_exit_status(ssh_session s, ssh_channel c, int status, void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+
+    ch->exit_status = status;
+    ch->exit_status_set = true;
+}
+
+static void
+on_exit_signal(ssh_session s, ssh_channel c, const char *sig, int core,
+               const char *errmsg, const char *lang, void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+
+    jg_strlcpy(ch->exit_signal, sig ? sig : "KILL", sizeof(ch->exit_signal));
+    ch->core = core != 0;
+    ch->exit_signal_set = true;
+}
+
+static void
+list_targets(struct jg_gw_chan *ch)
+{
+    struct jg_gw_wk *w = ch->w;
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q)), *a = jg_xmalloc(sizeof(*a));
+    char *list = NULL, *text;
+
+    jg_gw_msg_init(q, JG_GW_REQ_TARGETS);
+    if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_TARGETS) != 0 ||
+        jg_gw_msg_get_strdup(a, &list) != 0) {
+        w->monitor_gone = true;
+        local_end(ch, false, "jumpgate: internal error\r\n", 1);
+        goto out;
+    }
+    text = jg_xasprintf("jumpgate: no target given. Targets you may use now:\n"
+                        "%s"
+                        "Connect with: ssh %s:TARGET@<gateway> or "
+                        "ssh %s:LOGIN@TARGET@<gateway>\n",
+                        list, w->name.user, w->name.user);
+    local_end(ch, true, text, 1);
+    free(text);
+out:
+    free(list);
+    free(q);
+    free(a);
+}
+
+/* Opens the upstream channel and replays pty, env and the request. */
+static int
+open_upstream(struct jg_gw_chan *ch, const char *command, char *err,
+              size_t errn)
+{
+    ssh_session us = ch->up->s;
+    ssh_channel u;
+    size_t i;
+    int rc = SSH_ERROR;
+
+    ssh_set_blocking(us, 1);
+    if ((u = ssh_channel_new(us)) == NULL)
+        goto out;
+    ch->u = u;
+    memset(&ch->ucb, 0, sizeof(ch->ucb));
+    ch->ucb.userdata = ch;
+    ch->ucb.channel_exit_status_function = on_exit_status;
+    ch->ucb.channel_exit_signal_function = on_exit_signal;
+    ssh_callbacks_init(&ch->ucb);
+    ssh_set_channel_callbacks(u, &ch->ucb);
+    if (ssh_channel_open_session(u) != SSH_OK)
+        goto out;
+    if (ch->pty && ssh_channel_request_pty_size(u, ch->term, (int)ch->cols,
+                                                (int)ch->rows) != SSH_OK)
+        goto out;
+    for (i = 0; i < ch->n_env; i++) {
+        char *eq = strchr(ch->env[i], '=');
+        *eq = '\0';
+        /* A target that refuses a variable is not an error (AcceptEnv). */
+        ssh_channel_request_env(u, ch->env[i], eq + 1);
+        *eq = '=';
+    }
+    if (ch->action == JG_ACT_SHELL)
+        rc = ssh_channel_request_shell(u);
+    else if (ch->action == JG_ACT_EXEC)
+        rc = ssh_channel_request_exec(u, command);
+    else
+        rc = ssh_channel_request_subsystem(u, "sftp");
+out:
+    if (rc != SSH_OK)
+        snprintf(err, errn, "target %s refused the session: %s", ch->target,
+                 ssh_get_error(us));
+    ssh_set_blocking(us, 0);
+    return rc == SSH_OK ? 0 : JG_ERR_DENIED;
+}
+
+static int
+start(struct jg_gw_chan *ch, unsigned action, const char *command)
+{
+    struct jg_gw_wk *w = ch->w;
+    struct jg_gw_msg *q = NULL, *a = NULL;
+    char login[128], reason[512], err[600], esc[300], *text;
+    uint32_t id = 0;
+    uint64_t until = 0;
+    uint8_t allow = 0;
+
+    if (ch->started)
+        return -1;
+    ch->started = true;
+    ch->action = action;
+    if (w->lapse != NULL) {
+        local_end(ch, false, "jumpgate: the session is ending\r\n", 1);
+        return 0;
+    }
+    if (w->name.bad_target) {
+        jg_gw_escape(w->raw_user, esc, sizeof(esc));
+        text = jg_xasprintf("jumpgate: '%s' does not name a valid target "
+                            "(use USER:TARGET or USER:LOGIN@TARGET)\r\n", esc);
+        local_end(ch, false, text, 1);
+        free(text);
+        return 0;
+    }
+    if (w->name.target[0] == '\0') {
+        list_targets(ch);
+        return 0;
+    }
+    jg_strlcpy(ch->target, w->name.target, sizeof(ch->target));
+    q = jg_xmalloc(sizeof(*q));
+    a = jg_xmalloc(sizeof(*a));
+    jg_gw_msg_init(q, JG_GW_REQ_DECIDE);
+    jg_gw_msg_put_str(q, ch->target);
+    jg_gw_msg_put_u32(q, action);
+    jg_gw_msg_put_str(q, w->name.login);
+    if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_DECIDE) != 0 ||
+        jg_gw_msg_get_u32(a, &id) != 0 || jg_gw_msg_get_u8(a, &allow) != 0 ||
+        jg_gw_msg_get_str(a, login, sizeof(login)) != 0 ||
+        jg_gw_msg_get_str(a, reason, sizeof(reason)) != 0 ||
+        jg_gw_msg_get_u64(a, &until) != 0) {
+        w->monitor_gone = true;
+        local_end(ch, false, "jumpgate: internal error\r\n", 1);
+        goto out;
+    }
+    if (!allow) {
+        text = jg_xasprintf("jumpgate: %s on %s denied: %s\r\n",
+                            jg_action_name(action), ch->target, reason);
+        local_end(ch, false, text, 1);
+        free(text);
+        goto out;
+    }
+    if (jg_gw_upstream_get(w, id, ch->target, login, &ch->up, err,
+                           sizeof(err)) != 0 ||
+        open_upstream(ch, command, err, sizeof(err)) != 0) {
+        text = jg_xasprintf("jumpgate: %s\r\n", err);
+        local_end(ch, false, text, 1);
+        free(text);
+        jg_warn("%s from %s: %s", w->name.user, w->peer, err);
+        goto out;
+    }
+    jg_info("session start: %s from %s: %s on %s as %s%s%s", w->name.user,
+            w->peer, jg_action_name(action), ch->target, login,
+            ch->pty ? " (pty)" : "", "");
+out:
+    free(q);
+    free(a);
+    return 0;
+}
+
+static int
+on_shell(ssh_session s, ssh_channel c, void *arg)
+{
+    return start(arg, JG_ACT_SHELL, NULL);
+}
+
+static int
+on_exec(ssh_session s, ssh_channel c, const char *command, void *arg)
+{
+    return start(arg, JG_ACT_EXEC, command ? command : "");
+}
+
+static int
+on_subsystem(ssh_session s, ssh_channel c, const char *name, void *arg)
+{
+    if (name == NULL || strcmp(name, "sftp") != 0)
+        return -1;
+    return start(arg, JG_ACT_SFTP, NULL);
+}
+
+static int
+on_window(ssh_session s, ssh_channel c, int cols, int rows, int pxw, int pxh,
+          void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+
+    if (cols < 0 || rows < 0)
+        return -1;
+    ch->cols = (uint32_t)cols;
+    ch->rows = (uint32_t)rows;
+    if (ch->u != NULL && ssh_channel_is_open(ch->u))
+        ssh_channel_change_pty_size(ch->u, cols, rows);
+    return 0;
+}
+
+static void
+on_signal(ssh_session s, ssh_channel c, const char *sig, void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+
+    if (ch->u != NULL && sig != NULL && ssh_channel_is_open(ch->u))
+        ssh_channel_request_send_signal(ch->u, sig);
+}
+
+static struct jg_gw_chan *
+chan_new(struct jg_gw_wk *w, enum jg_gw_chan_kind kind)
+{
+    struct jg_gw_chan *ch = jg_xcalloc(1, sizeof(*ch));
+
+    ch->w = w;
+    ch->kind = kind;
+    ch->fd = -1;
+    ch->next = w->chans;
+    w->chans = ch;
+    return ch;
+}
+
+static void
+open_session(struct jg_gw_wk *w, ssh_message msg)
+{
+    struct jg_gw_chan *ch;
+    ssh_channel c = ssh_message_channel_request_open_reply_accept(msg);
+
+    if (c == NULL)
+        return;
+    ch = chan_new(w, JG_GW_CH_SESSION);
+    ch->c = c;
+    ch->ccb.userdata = ch;
+    ch->ccb.channel_pty_request_function = on_pty;
+    ch->ccb.channel_env_request_function = on_env;
+    ch->ccb.channel_shell_request_function = on_shell;
+    ch->ccb.channel_exec_request_function = on_exec;
+    ch->ccb.channel_subsystem_request_function = on_subsystem;
+    ch->ccb.channel_pty_window_change_function = on_window;
+    ch->ccb.channel_signal_function = on_signal;
+    ssh_callbacks_init(&ch->ccb);
+    ssh_set_channel_callbacks(c, &ch->ccb);
+}
+
+static int
+open_forward(struct jg_gw_wk *w, ssh_message msg)
+{
+    const char *dest = ssh_message_channel_request_open_destination(msg);
+    int port = ssh_message_channel_request_open_destination_port(msg);
+    struct jg_gw_msg *q = NULL, *a = NULL;
+    struct jg_gw_chan *ch;
+    char err[512] = "", esc[300];
+    uint32_t id;
+    uint8_t ok = 0;
+    ssh_channel c;
+    int rc = 1;
+
+    jg_gw_escape(dest, esc, sizeof(esc));
+    if (dest == NULL || strlen(dest) > 255 || port <= 0 || port > 65535) {
+        jg_info("forward refused: %s from %s: bad destination '%s'",
+                w->name.user, w->peer, esc);
+        return 1;
+    }
+    q = jg_xmalloc(sizeof(*q));
+    a = jg_xmalloc(sizeof(*a));
+    jg_gw_msg_init(q, JG_GW_REQ_FORWARD);
+    jg_gw_msg_put_str(q, dest);
+    jg_gw_msg_put_u32(q, (uint32_t)port);
+    if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_FORWARD) != 0 ||
+        jg_gw_msg_get_u32(a, &id) != 0 || jg_gw_msg_get_u8(a, &ok) != 0 ||
+        jg_gw_msg_get_str(a, err, sizeof(err)) != 0) {
+        w->monitor_gone = true;
+        goto out;
+    }
+    if (!ok || a->fd < 0)
+        goto out;
+    if ((c = ssh_message_channel_request_open_reply_accept(msg)) == NULL)
+        goto out;
+    ch = chan_new(w, JG_GW_CH_FORWARD);
+    ch->c = c;
+    ch->fd = a->fd;
+    a->fd = -1;
+    fcntl(ch->fd, F_SETFL, fcntl(ch->fd, F_GETFL) | O_NONBLOCK);
+    jg_strlcpy(ch->target, dest, sizeof(ch->target));
+    rc = 0;
+out:
+    if (a != NULL && a->fd >= 0)
+        close(a->fd);
+    free(q);
+    free(a);
+    return rc;
+}
+
+int
+jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg)
+{
+    struct jg_gw_wk *w = arg;
+    int type = ssh_message_type(msg), sub = ssh_message_subtype(msg);
+
+    if (type == SSH_REQUEST_AUTH) {
+        if (sub == SSH_AUTH_METHOD_INTERACTIVE)
+            return jg_gw_wk_auth_kbdint(w, msg);
+        return 1; /* "none" and the rest: the list of methods */
+    }
+    if (type == SSH_REQUEST_CHANNEL_OPEN && w->authed && w->lapse == NULL) {
+        if (sub == SSH_CHANNEL_SESSION) {
+            open_session(w, msg);
+            return 0;
+        }
+        if (sub == SSH_CHANNEL_DIRECT_TCPIP)
+            return open_forward(w, msg);
+    }
+    return 1;
+}
+
+void
+jg_gw_chan_free(struct jg_gw_chan *ch)
+{
+    size_t i;
+
+    if (ch == NULL)
+        return;
+    if (ch->u != NULL) {
+        ssh_remove_channel_callbacks(ch->u, &ch->ucb);
+        ssh_channel_free(ch->u);
+    }
+    if (ch->c != NULL) {
+        ssh_remove_channel_callbacks(ch->c, &ch->ccb);
+        ssh_channel_free(ch->c);
+    }
+    if (ch->fd >= 0)
+        close(ch->fd);
+    for (i = 0; i < ch->n_env; i++)
+        free(ch->env[i]);
+    free(ch);
+}

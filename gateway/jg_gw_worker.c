@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/jg_gw_worker.c - the worker: takes the client socket, drops to
+ * the unprivileged user in the empty chroot before reading a byte, runs
+ * the SSH key exchange and authentication, then relays channels until the
+ * client leaves or the monitor ends the session. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libssh/callbacks.h>
+
+#include "gateway/gateway.h"
+
+#define MAX_POLL 512
+
+static void __attribute__((noreturn))
+worker_exit(struct jg_gw_wk *w, const char *why)
+{
+    struct jg_gw_chan *ch, *nch;
+    struct jg_gw_upstream *u, *nu;
+
+    if (w->s != NULL && ssh_is_connected(w->s)) {
+        int i;
+        if (why != NULL)
+            ssh_session_set_disconnect_message(w->s, why);
+        /* Flush, then poll once more: libssh writes the disconnect message
+         * at once only when it has just seen the socket writable. */
+        for (i = 0; w->ev != NULL && i < 20 &&
+                    (ssh_get_poll_flags(w->s) & SSH_WRITE_PENDING);
+             i++)
+            ssh_event_dopoll(w->ev, 100);
+        if (w->ev != NULL)
+            ssh_event_dopoll(w->ev, 50);
+        ssh_disconnect(w->s);
+    }
+    for (ch = w->chans; ch != NULL; ch = nch) {
+        nch = ch->next;
+        jg_gw_chan_free(ch);
+    }
+    for (u = w->ups; u != NULL; u = nu) {
+        nu = u->next;
+        jg_gw_upstream_free(u);
+    }
+    if (w->ev != NULL) {
+        ssh_event_remove_session(w->ev, w->s);
+        ssh_event_free(w->ev);
+    }
+    if (w->s != NULL)
+        ssh_free(w->s);
+    ssh_key_free(w->identity);
+    free(w->lapse);
+    _exit(0);
+}
+
+/* The monitor said the permission ended: tell the user, close, leave. */
+static void __attribute__((noreturn))
+end_session(struct jg_gw_wk *w)
+{
+    struct jg_gw_chan *ch;
+    struct jg_gw_upstream *u;
+    char *text = jg_xasprintf("\r\njumpgate: %s\r\n", w->lapse);
+    bool moved = true;
+    int i;
+
+    /* What the target already sent still reaches the user (bounded). */
+    for (i = 0; i < 50 && moved; i++) {
+        moved = false;
+        for (u = w->ups; u != NULL; u = u->next)
+            ssh_event_dopoll(u->ev, 0);
+        for (ch = w->chans; ch != NULL; ch = ch->next)
+            moved |= jg_gw_relay_pump(ch);
+        ssh_event_dopoll(w->ev, moved ? 0 : 10);
+    }
+    for (ch = w->chans; ch != NULL; ch = ch->next) {
+        if (ch->kind == JG_GW_CH_SESSION && ch->c != NULL &&
+            ssh_channel_is_open(ch->c) && !ch->c_eof_sent) {
+            jg_gw_chan_say(ch, text);
+            ssh_channel_request_send_exit_status(ch->c, 1);
+            ssh_channel_send_eof(ch->c);
+        }
+        if (ch->c != NULL && ssh_channel_is_open(ch->c))
+            ssh_channel_close(ch->c);
+    }
+    free(text);
+    jg_info("session of %s from %s closed: %s", w->name.user, w->peer,
+            w->lapse);
+    worker_exit(w, w->lapse);
+}
+
+static void
+reap(struct jg_gw_wk *w)
+{
+    struct jg_gw_chan **pp = &w->chans, *ch;
+    struct jg_gw_upstream **up = &w->ups, *u;
+
+    while ((ch = *pp) != NULL) {
+        if (!ch->dead) {
+            pp = &ch->next;
+            continue;
+        }
+        if (ch->started && !ch->local_only)
+            jg_info("channel end: %s from %s: %s %s, %llu bytes in, %llu "
+                    "out%s%s", w->name.user, w->peer,
+                    ch->kind == JG_GW_CH_FORWARD ? "forward to"
+                                                 : jg_action_name(ch->action),
+                    ch->target, (unsigned long long)ch->bytes_in,
+                    (unsigned long long)ch->bytes_out,
+                    ch->exit_signal_set ? ", signal " : "",
+                    ch->exit_signal_set ? ch->exit_signal : "");
+        else if (ch->kind == JG_GW_CH_FORWARD)
+            jg_info("forward close: %s from %s: %s, %llu bytes in, %llu out",
+                    w->name.user, w->peer, ch->target,
+                    (unsigned long long)ch->bytes_in,
+                    (unsigned long long)ch->bytes_out);
+        *pp = ch->next;
+        jg_gw_chan_free(ch);
+    }
+    /* Upstream sessions that died, or that no channel uses any more. */
+    while ((u = *up) != NULL) {
+        bool used = false;
+        for (ch = w->chans; ch != NULL && !used; ch = ch->next)
+            used = ch->up == u;
+        if (ssh_is_connected(u->s) && used) {
+            up = &u->next;
+            continue;
+        }
+        for (ch = w->chans; ch != NULL; ch = ch->next) {
+            if (ch->up == u) {
+                /* The target went away under a live channel. */
+                if (ch->u != NULL) {
+                    ssh_remove_channel_callbacks(ch->u, &ch->ucb);
+                    ssh_channel_free(ch->u);
+                    ch->u = NULL;
+                }
+                ch->up = NULL;
+                ch->local_only = true;
+                if (!ch->exit_status_set && !ch->exit_signal_set) {
+                    ch->exit_status = 255;
+                    ch->exit_status_set = true;
+                }
+            }
+        }
+        *up = u->next;
+        jg_gw_upstream_free(u);
+    }
+}
+
+static void __attribute__((noreturn))
+run(struct jg_gw_wk *w)
+{
+    struct pollfd pfd[MAX_POLL];
+    bool moved = false;
+
+    for (;;) {
+        struct jg_gw_upstream *u;
+        struct jg_gw_chan *ch;
+        size_t n = 0;
+        int pr;
+
+        if (w->monitor_gone)
+            worker_exit(w, "internal error");
+        if (w->too_many) {
+            jg_info("connection from %s: too many authentication failures",
+                    w->peer);
+            worker_exit(w, "Too many authentication failures");
+        }
+        if (w->lapse != NULL)
+            end_session(w);
+        pfd[n++] = (struct pollfd){.fd = w->mon, .events = POLLIN};
+        pfd[n++] = (struct pollfd){
+            .fd = ssh_get_fd(w->s),
+            .events = (short)(POLLIN | ((ssh_get_poll_flags(w->s) &
+                                         SSH_WRITE_PENDING)
+                                            ? POLLOUT : 0))};
+        for (u = w->ups; u != NULL && n < MAX_POLL; u = u->next)
+            pfd[n++] = (struct pollfd){
+                .fd = ssh_get_fd(u->s),
+                .events = (short)(POLLIN | ((ssh_get_poll_flags(u->s) &
+                                             SSH_WRITE_PENDING)
+                                                ? POLLOUT : 0))};
+        for (ch = w->chans; ch != NULL && n < MAX_POLL; ch = ch->next) {
+            if (ch->fd < 0)
+                continue;
+            pfd[n++] = (struct pollfd){
+                .fd = ch->fd,
+                .events = (short)((!ch->fd_eof ? POLLIN : 0) |
+                                  (ch->c2u.len > 0 ? POLLOUT : 0))};
+        }
+        pr = poll(pfd, n, moved ? 0 : 1000);
+        if (pr < 0 && errno != EINTR)
+            worker_exit(w, NULL);
+        if (pr > 0 && pfd[0].revents != 0 && jg_gw_wk_poll_monitor(w) != 0)
+            worker_exit(w, "internal error");
+        ssh_event_dopoll(w->ev, 0);
+        for (u = w->ups; u != NULL; u = u->next)
+            ssh_event_dopoll(u->ev, 0);
+        if (!ssh_is_connected(w->s))
+            worker_exit(w, NULL);
+        moved = false;
+        for (ch = w->chans; ch != NULL; ch = ch->next)
+            moved |= jg_gw_relay_pump(ch);
+        reap(w);
+    }
+}
+
+void
+jg_gw_worker_run(struct jg_gw_daemon *d, int client_fd, int mon_fd,
+                 const char *peer)
+{
+    struct jg_gw_wk *w = jg_xcalloc(1, sizeof(*w));
+    /* The monitor enforces the login grace; this only bounds libssh's
+     * blocking key exchange a little beyond it. */
+    long grace = (d->cfg->login_grace > 0 ? d->cfg->login_grace : 30) + 5;
+
+    w->d = d;
+    w->mon = mon_fd;
+    jg_strlcpy(w->peer, peer, sizeof(w->peer));
+    signal(SIGPIPE, SIG_IGN);
+    if ((w->s = ssh_new()) == NULL ||
+        ssh_bind_accept_fd(d->bind, w->s, client_fd) != SSH_OK) {
+        jg_error("worker: cannot take the connection from %s", peer);
+        _exit(1);
+    }
+    /* Nothing from the client has been read yet. */
+    if (jg_gw_drop_privileges(d->uid, d->gid) != 0)
+        _exit(1);
+    /* The worker needs neither the policy nor the host key files. */
+    jg_policy_free(d->pol);
+    d->pol = NULL;
+    ssh_options_set(w->s, SSH_OPTIONS_TIMEOUT, &grace);
+    jg_gw_wk_auth_setup(w);
+    ssh_set_message_callback(w->s, jg_gw_wk_message, w);
+    if (ssh_handle_key_exchange(w->s) != SSH_OK) {
+        jg_info("connection from %s: key exchange failed: %s", peer,
+                ssh_get_error(w->s));
+        worker_exit(w, NULL);
+    }
+    ssh_set_blocking(w->s, 0);
+    if ((w->ev = ssh_event_new()) == NULL ||
+        ssh_event_add_session(w->ev, w->s) != SSH_OK)
+        worker_exit(w, NULL);
+    run(w);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sync/form.c - application/x-www-form-urlencoded bodies for the EC2 Query
+ * API, percent-encoded the way SigV4 canonicalises them (RFC 3986). */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "sync/internal.h"
+
+static void
+encode(GString *f, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)s; *p != '\0'; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+            (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
+            *p == '~') {
+            g_string_append_c(f, (char)*p);
+        } else {
+            g_string_append_c(f, '%');
+            g_string_append_c(f, hex[*p >> 4]);
+            g_string_append_c(f, hex[*p & 15]);
+        }
+    }
+}
+
+void
+sync_form_add(GString *f, const char *name, const char *value)
+{
+    if (f->len > 0)
+        g_string_append_c(f, '&');
+    encode(f, name);
+    g_string_append_c(f, '=');
+    encode(f, value);
+}
+
+void
+sync_form_addf(GString *f, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    char *v = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&v, fmt, ap) < 0)
+        v = NULL;
+    va_end(ap);
+    if (v == NULL)
+        abort();
+    sync_form_add(f, name, v);
+    free(v);
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sync/sync.c - the sync client: settings from the configuration and the
+ * AWS_ENDPOINT_URL* overrides, its curl handle, and its error text. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/internal.h"
+
+void
+sync_seterr(struct jg_sync *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof(s->err), fmt, ap);
+    va_end(ap);
+}
+
+const char *
+jg_sync_error(const struct jg_sync *s)
+{
+    return s->err;
+}
+
+/* The endpoint of service: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL,
+ * or the regional default; always ending in "/". */
+static char *
+endpoint(const char *svc_env, const char *svc, const char *region)
+{
+    const char *e = getenv(svc_env);
+    size_t n;
+
+    if (e == NULL || *e == '\0')
+        e = getenv("AWS_ENDPOINT_URL");
+    if (e == NULL || *e == '\0')
+        return jg_xasprintf("https://%s.%s.amazonaws.com/", svc, region);
+    n = strlen(e);
+    return jg_xasprintf("%s%s", e, e[n - 1] == '/' ? "" : "/");
+}
+
+static const char *
+env_region(void)
+{
+    const char *r = getenv("AWS_REGION");
+
+    if (r == NULL || *r == '\0')
+        r = getenv("AWS_DEFAULT_REGION");
+    return r != NULL && *r != '\0' ? r : NULL;
+}
+
+int
+jg_sync_new(const struct jg_config *cfg, struct jg_sync **out)
+{
+    struct jg_sync *s = NULL;
+    const char *region;
+    int r = JG_ERR_INTERNAL;
+
+    *out = NULL;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        goto out;
+    s = jg_xcalloc(1, sizeof(*s));
+    if ((s->curl = curl_easy_init()) == NULL) {
+        r = JG_ERR_NOMEM;
+        goto out;
+    }
+    region = cfg->aws_region != NULL ? cfg->aws_region : env_region();
+    s->region = jg_xstrdup(region != NULL ? region : "us-east-1");
+    s->ec2_endpoint = endpoint("AWS_ENDPOINT_URL_EC2", "ec2", s->region);
+    s->ecs_endpoint = endpoint("AWS_ENDPOINT_URL_ECS", "ecs", s->region);
+    if (cfg->cf_account_id != NULL)
+        s->cf_account_id = jg_xstrdup(cfg->cf_account_id);
+    if (cfg->cf_api_token_file != NULL)
+        s->cf_token_file = jg_xstrdup(cfg->cf_api_token_file);
+    s->cf_api_base = jg_xstrdup(cfg->cf_api_base != NULL
+                                    ? cfg->cf_api_base
+                                    : "https://api.cloudflare.com/client/v4");
+    s->max_attempts = 6;
+    s->backoff_base_ms = 100;
+    s->backoff_cap_ms = 5000;
+    s->timeout_ms = 30000;
+    s->connect_timeout_ms = 5000;
+    *out = s;
+    s = NULL;
+    r = 0;
+out:
+    jg_sync_free(s);
+    return r;
+}
+
+void
+jg_sync_free(struct jg_sync *s)
+{
+    if (s == NULL)
+        return;
+    if (s->curl != NULL)
+        curl_easy_cleanup(s->curl);
+    jg_sync_creds_clear(&s->creds);
+    free(s->region);
+    free(s->ec2_endpoint);
+    free(s->ecs_endpoint);
+    free(s->cf_account_id);
+    free(s->cf_api_base);
+    free(s->cf_token_file);
+    if (s->cf_token != NULL) {
+        explicit_bzero(s->cf_token, strlen(s->cf_token));
+        free(s->cf_token);
+    }
+    free(s);
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sync/sync.h - keeps the cloud firewalls in step with the policy
+ * (DESIGN.md section 10): an AWS client on libcurl (SigV4, credential chain,
+ * endpoint overrides, retries), the EC2 security-group reconciler, the
+ * Cloudflare IP-list and WAF-rule reconciler, and the parsers of what those
+ * services answer.
+ *
+ * Ownership: struct jg_sync is one client, used by one thread at a time; it
+ * owns its curl handle and credentials. A struct jg_sync_plan is owned by
+ * the caller and freed with jg_sync_plan_free(). Error texts are borrowed
+ * until the next call on the same client. Secrets (keys, tokens) never
+ * appear in error texts or logs. */
+#ifndef JG_SYNC_H
+#define JG_SYNC_H
+
+#include <jansson.h>
+
+#include "common/common.h"
+#include "policy/policy.h"
+
+struct jg_sync;
+
+/* ---- the client (sync.c) ---------------------------------------------- */
+
+/* A client for cfg's sync settings. Nothing is contacted yet: credentials
+ * are looked up on the first AWS call. Caller frees *out. */
+int jg_sync_new(const struct jg_config *cfg, struct jg_sync **out);
+void jg_sync_free(struct jg_sync *s);
+/* The last error, one line naming the request and what went wrong ("" when
+ * none). Borrowed until the next call on s. */
+const char *jg_sync_error(const struct jg_sync *s);
+
+/* ---- AWS credentials (aws_creds.c, aws_imds.c) ------------------------- */
+
+struct jg_sync_creds {
+    char *key_id;
+    char *secret;       /* cleared with explicit_bzero when freed */
+    char *token;        /* session token, or NULL */
+    int64_t expires;    /* JG_TIME_NEVER for long-term keys */
+    const char *source; /* "environment", "shared-credentials-file", "imds" */
+};
+
+/* Fills *c from the chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/
+ * AWS_SESSION_TOKEN; then the shared credentials file
+ * (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE
+ * or "default"); then IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT, default
+ * http://169.254.169.254; skipped when AWS_EC2_METADATA_DISABLED=true).
+ * JG_ERR_NOTFOUND when no source has credentials. Caller clears *c. */
+int jg_sync_creds_resolve(struct jg_sync *s, struct jg_sync_creds *c);
+void jg_sync_creds_clear(struct jg_sync_creds *c);
+/* Parses a shared credentials file's text for profile. JG_ERR_NOTFOUND
+ * when the profile or its keys are absent; JG_ERR_INVALID (with a message
+ * in err, never a value) when a line is malformed. */
+int jg_sync_creds_parse_file(const char *text, size_t len, const char *profile,
+                             struct jg_sync_creds *c, char *err, size_t errlen);
+/* Parses the IMDS role-credentials JSON document. */
+int jg_sync_creds_parse_imds(const char *text, size_t len,
+                             struct jg_sync_creds *c, char *err,
+                             size_t errlen);
+
+/* ---- backoff (backoff.c) ---------------------------------------------- */
+
+/* Full-jitter exponential backoff: a random delay in [0, min(cap_ms,
+ * base_ms * 2^attempt)] milliseconds (attempt counts from 0). */
+int64_t jg_sync_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms);
+
+/* ---- EC2 (ec2_xml.c): parsers of EC2 Query API answers ------------------ */
+
+#define JG_SYNC_XML_MAX (8u << 20)
+
+struct jg_sync_sg_rule {
+    char *rule_id;       /* sgr-... */
+    char *group_id;      /* sg-... */
+    bool egress;
+    char *protocol;      /* "tcp", "-1", ... */
+    int from_port, to_port;
+    bool has_cidr;       /* false: the rule names a prefix list or group */
+    struct jg_cidr cidr;
+    char *description;   /* or NULL */
+    char *exposure;      /* tag jumpgate-exposure, or NULL */
+    bool managed;        /* tag managed-by=jumpgate */
+};
+
+void jg_sync_sg_rules_free(struct jg_sync_sg_rule *v, size_t n);
+
+/* The <Response><Errors><Error> envelope: code and message of the first
+ * error. JG_ERR_INVALID when buf is not such a document. */
+int jg_sync_ec2_parse_error(const char *buf, size_t len, char *code,
+                            size_t codelen, char *msg, size_t msglen);
+/* A DescribeSecurityGroupRulesResponse: appends its rules to *v (grown;
+ * caller frees with jg_sync_sg_rules_free) and sets *next_token (caller
+ * frees; NULL on the last page). JG_ERR_INVALID with err naming the field
+ * when the document is not of that shape. */
+int jg_sync_ec2_parse_sg_rules(const char *buf, size_t len,
+                               struct jg_sync_sg_rule **v, size_t *n,
+                               char **next_token, char *err, size_t errlen);
+/* An answer whose <return> must be "true" (Authorize/Revoke). */
+int jg_sync_ec2_parse_return(const char *buf, size_t len, const char *root,
+                             char *err, size_t errlen);
+
+struct jg_sync_instance {
+    char *instance_id;
+    char *private_ip;    /* or NULL */
+};
+void jg_sync_instances_free(struct jg_sync_instance *v, size_t n);
+/* A DescribeInstancesResponse: appends its instances to *v. */
+int jg_sync_ec2_parse_instances(const char *buf, size_t len,
+                                struct jg_sync_instance **v, size_t *n,
+                                char **next_token, char *err, size_t errlen);
+
+/* ---- Cloudflare (cf_json.c): the v4 envelope --------------------------- */
+
+#define JG_SYNC_JSON_MAX (8u << 20)
+
+/* Parses a v4 answer {"success":..,"errors":[{code,message}],"result":..}.
+ * On success *result is a new reference to "result" (may be JSON null) and
+ * *cursor (may be NULL; caller frees) the result_info cursor, if any. When
+ * success is false returns JG_ERR_DENIED with "CODE: message[; ...]" in
+ * err. JG_ERR_INVALID, err naming the field, when the shape is wrong. */
+int jg_sync_cf_parse_envelope(const char *buf, size_t len, json_t **result,
+                              char **cursor, char *err, size_t errlen);
+
+/* ---- plan and apply (plan.c, plan_print.c, apply.c) -------------------- */
+
+enum jg_sync_where { JG_SYNC_AWS_SG, JG_SYNC_CF_LIST, JG_SYNC_CF_RULE };
+
+struct jg_sync_change {
+    enum jg_sync_where where;
+    char op;             /* '+' add, '-' remove */
+    char *exposure;
+    char *target;        /* sg-... or the list name */
+    uint16_t port;       /* security groups */
+    struct jg_cidr cidr; /* SG and list changes */
+    char *rule_id;       /* removals: sgr-...; CF rule: its description */
+    char *description;   /* additions: who the source belongs to */
+};
+
+struct jg_sync_cf_state;
+
+struct jg_sync_plan {
+    struct jg_sync_change *v;
+    size_t n;
+    size_t n_removals;   /* managed SG rules or list items to remove */
+    struct jg_sync_cf_state *cf; /* Cloudflare desired sets and ids */
+    size_t n_cf;
+};
+
+/* Reads the actual state and compares it with the policy at time at.
+ * Only reads. Caller frees *out. */
+int jg_sync_plan_build(struct jg_sync *s, const struct jg_policy *p,
+                       int64_t at, struct jg_sync_plan **out);
+void jg_sync_plan_free(struct jg_sync_plan *plan);
+/* Terraform-like text: one "+"/"-" line per change, grouped by exposure,
+ * and a summary line. */
+void jg_sync_plan_print(const struct jg_sync_plan *plan, FILE *out);
+/* {"changes":[{...}], "add":N, "remove":N}; a new reference. */
+json_t *jg_sync_plan_json(const struct jg_sync_plan *plan);
+
+/* Carries the plan out. Refuses (JG_ERR_DENIED, message in the error)
+ * when it would remove more than max_removals rules, unless force. Stops at
+ * the first failing change (the next run converges). *done (may be NULL)
+ * counts the changes made. */
+int jg_sync_plan_apply(struct jg_sync *s, const struct jg_sync_plan *plan,
+                       int max_removals, bool force, size_t *done);
+
+#endif
