@@ -143,16 +143,23 @@ check-banned:
 # --- install ---------------------------------------------------------------
 
 install: all install-pam
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BUILD)/jumpgate $(DESTDIR)$(PREFIX)/bin/jumpgate
-	install -m 0644 docs/jumpgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 docs/jumpgate-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0755 $(BUILD)/jumpgated $(DESTDIR)$(PREFIX)/sbin/jumpgated
+	install -m 0644 docs/jumpgate.1 docs/jumpgate-audit.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/jumpgate-policy.5 docs/jumpgate.yaml.5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/jumpgated.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 uninstall: uninstall-pam
-	rm -f $(DESTDIR)$(PREFIX)/bin/jumpgate \
+	rm -f $(DESTDIR)$(PREFIX)/bin/jumpgate $(DESTDIR)$(PREFIX)/sbin/jumpgated \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/jumpgate.1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5/jumpgate-policy.5
+	    $(DESTDIR)$(PREFIX)/share/man/man1/jumpgate-audit.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/jumpgate-policy.5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/jumpgate.yaml.5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/jumpgated.8
 
 clean:
 	rm -rf build

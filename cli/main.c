@@ -33,12 +33,15 @@ static const char help[] =
     "                               keep AWS security groups and Cloudflare\n"
     "                               in step with the policy's exposure\n"
     "\n"
-    "The audit and session commands are not part of this build.\n"
+    "  audit keygen|list|show|replay|watch|export|events|search|verify\n"
+    "                               the auditor's commands; see jumpgate-audit(1)\n"
+    "\n"
+    "The session commands are not part of this build.\n"
     "Exit status: 0 success, 1 the answer is no (denied, invalid),\n"
     "2 usage or runtime error. See jumpgate(1).\n";
 
 /* Subcommand groups of DESIGN.md section 4 that this build does not have. */
-static const char *const missing_groups[] = {"audit", "session", NULL};
+static const char *const missing_groups[] = {"session", NULL};
 
 static int
 dispatch(struct jg_cli *c, int argc, char **argv)

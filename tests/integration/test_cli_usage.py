@@ -37,7 +37,7 @@ def test_policy_help(env):
     assert all(f"policy {sub}" in out for sub in SUBCOMMANDS)
 
 
-@pytest.mark.parametrize("group", ["audit", "session"])
+@pytest.mark.parametrize("group", ["session"])
 def test_groups_not_in_this_build_exit_2(env, group):
     rc, out, err = env.run(group, "list")
     assert rc == 2

@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* audit/audit.h - the audit library (DESIGN.md section 8): the hash-chained
+ * event log, asciicast v2 session recordings, Ed25519 seals over both, and
+ * the readers and verifiers the auditor's `jumpgate audit` uses.
+ *
+ * Conventions (common/common.h): functions return 0 or a negative JG_ERR_*
+ * code; results go out through pointers; every *_free(NULL) is a no-op.
+ * Times are int64_t microseconds since the Unix epoch ("_us"), always UTC;
+ * writers take the time from the caller so tests can drive them.
+ *
+ * Files (all below audit.dir):
+ *   events/YYYY-MM-DD.jsonl          event log, one file per UTC day
+ *   sessions/YYYY-MM-DD/ID.cast      one recording per session channel
+ *   sessions/YYYY-MM-DD/ID.cast.seal its signed checkpoints
+ * Folders are created 0750, files 0640; every file is opened with openat()
+ * on a folder fd that was opened O_DIRECTORY|O_NOFOLLOW and checked (a
+ * folder, ours or root's, not world-writable), with O_NOFOLLOW|O_CLOEXEC.
+ * A short write is an error (JG_ERR_IO, errno EIO when the kernel gave no
+ * reason).
+ *
+ * fsync policy: every event line and every recording event is handed to the
+ * kernel with one write(2) when it happens (no user-space buffering). At a
+ * recording checkpoint the .cast is fdatasync()ed before the seal line is
+ * written, and the seal file after it, at most once a second (checkpoints
+ * forced by 64 KiB in between are written but not synced) and always at
+ * open and close. The event log is fdatasync()ed after every seal line. A
+ * crash thus loses at most an unsealed tail, which verify reports as
+ * unsealed; a power loss between syncs can also lose sealed-but-unsynced
+ * bytes, which verify reports as truncation (never as intact).
+ *
+ * Seals: Ed25519 (OpenSSL EVP). A seal line is a compact JSON object whose
+ * last member is "sig"; the signature covers a domain string followed by
+ * the line's bytes before "sig" (see jg_audit_sealed_prefix()). Those bytes
+ * always hold the session id (recordings) or the chain head (event log), so
+ * a seal cannot be moved to another file.
+ *
+ * Invalid UTF-8: the .cast must be valid UTF-8 JSON for asciinema. Output
+ * and input are decoded incrementally: a multi-byte sequence split across
+ * two writes is completed by the next write of the same stream (at most 3
+ * bytes wait); bytes that can never form a character become U+FFFD, as
+ * asciinema's own recorder does. The seal covers the .cast as written; the
+ * raw byte count and the number of replaced bytes are in every checkpoint
+ * ("raw", "replaced") and hence signed, so an auditor knows a replacement
+ * happened and how much. */
+#ifndef JG_AUDIT_H
+#define JG_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/common.h"
+
+/* ---- time and ids (jg_audit_time.c, jg_audit_uuid.c) -------------------- */
+
+/* Now, in microseconds since the epoch (CLOCK_REALTIME). */
+int64_t jg_audit_now_us(void);
+
+#define JG_AUDIT_TIME_STRLEN 32
+/* "2026-11-27T18:00:00.123456Z". */
+void jg_audit_time_format(int64_t us, char *buf, size_t n);
+/* RFC 3339 with optional fraction (up to 9 digits, kept to the µs) and a
+ * Z or +hh:mm offset. 0 or JG_ERR_INVALID. */
+int jg_audit_time_parse(const char *s, int64_t *us);
+#define JG_AUDIT_DAY_STRLEN 11
+/* "2026-11-27", the UTC day of us. */
+void jg_audit_day_format(int64_t us, char *buf, size_t n);
+
+#define JG_AUDIT_ID_STRLEN 37
+/* A new UUIDv7 (RFC 9562) for now: 48 bits of Unix milliseconds, then a
+ * 12-bit counter that keeps ids made by one process strictly increasing
+ * within a millisecond, then 62 random bits. out receives 36 characters and a
+ * NUL. */
+int jg_audit_uuid7(char out[JG_AUDIT_ID_STRLEN]);
+/* The same for a given time and counter/random bits (deterministic; for
+ * tests). rnd holds 8 bytes, of which 62 bits are used. */
+void jg_audit_uuid7_make(int64_t unix_ms, uint16_t counter,
+                         const uint8_t rnd[8], char out[JG_AUDIT_ID_STRLEN]);
+/* True when s is a lower-case UUID (8-4-4-4-12 hex) of version 7. */
+bool jg_audit_id_valid(const char *s);
+/* Unix milliseconds in a UUIDv7 (no validation beyond hex digits). */
+int64_t jg_audit_uuid7_ms(const char *id);
+
+/* ---- keys (jg_audit_key.c) ---------------------------------------------- */
+
+/* An Ed25519 key: private (can sign and verify) or public (verify only). */
+struct jg_audit_key;
+
+/* Makes a new key pair: priv_path receives the private key (PEM PKCS#8, mode
+ * 0600, created; an existing file is JG_ERR_EXISTS unless force), and
+ * priv_path".pub" the public key (PEM SubjectPublicKeyInfo, 0644). Both are
+ * written to a temporary name, fsynced and renamed into place. */
+int jg_audit_keygen(const char *priv_path, bool force);
+/* Loads a private key (PEM PKCS#8 Ed25519). Caller frees *out. */
+int jg_audit_key_load_private(const char *path, struct jg_audit_key **out);
+/* Loads a public key (PEM); a private key file is accepted too. */
+int jg_audit_key_load_public(const char *path, struct jg_audit_key **out);
+/* Parses a PEM key from memory (private when want_private). */
+int jg_audit_key_parse(const char *pem, size_t len, bool want_private,
+                       struct jg_audit_key **out);
+void jg_audit_key_free(struct jg_audit_key *k);
+/* "<path>.pub": the public half beside a private key. Caller frees. */
+char *jg_audit_key_pub_path(const char *priv_path);
+/* Hex SHA-256 of the raw 32-byte public key, first 16 bytes (32 chars):
+ * written into every seal as "key". Borrowed from k. */
+const char *jg_audit_key_id(const struct jg_audit_key *k);
+bool jg_audit_key_is_private(const struct jg_audit_key *k);
+
+/* ---- event log writer (jg_audit_log.c, jg_audit_append.c) --------------- */
+
+/* One event. Every line of the log has, in this order: seq, time, type,
+ * session, user, from, target, login, action, rule, reason (null when not
+ * given), then the members of extra in their order, then prev (and sig on
+ * seal lines). Strings are made valid UTF-8 (U+FFFD) before they go in. */
+struct jg_audit_event {
+    const char *type;    /* required: "session.start", "grant.add", ... */
+    const char *session; /* the session channel's id (a recording's ID) */
+    const char *user, *from, *target, *login, *action, *rule, *reason;
+    json_t *extra;       /* borrowed; an object of type-specific members
+                            ("connection", "command", "path", "bytes_in",
+                            "grant", ...) or NULL. The fixed names above,
+                            seq, time, prev and sig are refused. */
+};
+
+/* Seal the log after this many unsealed events (default). */
+#define JG_AUDIT_SEAL_EVERY 64
+
+struct jg_audit_log;
+
+/* Opens the event log of audit_dir (events/ is created when missing; the
+ * folder audit_dir must exist). key (borrowed, may be NULL: no seals are
+ * written) must outlive the log. seal_every 0 means JG_AUDIT_SEAL_EVERY.
+ * Caller frees *out. Nothing is kept open between appends except the
+ * folder fd, so day rollover needs no call. */
+int jg_audit_log_open(const char *audit_dir, const struct jg_audit_key *key,
+                      unsigned seal_every, struct jg_audit_log **out);
+/* Appends ev at now_us to the day file of now_us under an exclusive flock:
+ * reads the last line (of this day, else of the newest earlier day) for seq
+ * and prev, writes the line with one write(2), and appends a seal line when
+ * seal_every events of this log are unsealed. When the day changed and the
+ * previous day file does not end with a seal, that file is sealed first
+ * (its day-end seal). */
+int jg_audit_log_append(struct jg_audit_log *log, const struct jg_audit_event *ev,
+                        int64_t now_us);
+/* Appends a seal line when the newest day file does not end with one, and
+ * fdatasyncs. A no-op without a key. Call it before jg_audit_log_free() and
+ * once in a while (e.g. every minute) from a long-lived writer. */
+int jg_audit_log_seal(struct jg_audit_log *log, int64_t now_us);
+void jg_audit_log_free(struct jg_audit_log *log);
+
+/* One-shot append for short-lived programs (`jumpgate policy grant`, sync):
+ * loads the configuration at config_path, and, when its audit.dir exists,
+ * appends ev at now_us and seals the log with audit.signing_key when that
+ * key can be read (otherwise the event is chained but left for the daemon's
+ * next seal). JG_ERR_NOTFOUND, with nothing written, when audit.dir does
+ * not exist; other errors when the event could not be written. */
+int jg_audit_append_event(const char *config_path,
+                          const struct jg_audit_event *ev, int64_t now_us);
+
+/* ---- session recorder (jg_audit_rec.c) ---------------------------------- */
+
+/* What the asciicast header says about a session channel. Strings are
+ * borrowed for the call. */
+struct jg_audit_rec_info {
+    const char *session;    /* required: the recording's UUIDv7 (its ID) */
+    const char *connection; /* the SSH connection's id, or NULL */
+    const char *user, *target, *login, *from, *rule;
+    const char *action;     /* "shell", "exec", "sftp"... */
+    const char *command;    /* exec: the command; otherwise NULL */
+    const char *term;       /* TERM of the pty-req, or NULL ("xterm") */
+    unsigned width, height; /* of the pty-req; 0 means 80x24 */
+    bool record_input;      /* the rule's record_input: "i" events kept */
+};
+
+/* Checkpoint at least this often while data flows. */
+#define JG_AUDIT_SEAL_INTERVAL_US 1000000
+#define JG_AUDIT_SEAL_BYTES (64u * 1024)
+
+struct jg_audit_rec;
+
+/* Creates sessions/DAY/ID.cast and ID.cast.seal below audit_dir (DAY the
+ * UTC day of start_us; folders made as needed; existing files are
+ * JG_ERR_EXISTS), writes the header line and checkpoint 1 over it. key
+ * (borrowed, private) must outlive the recorder. Caller ends it with
+ * jg_audit_rec_close() (or jg_audit_rec_free()). On error nothing is
+ * returned; files already created stay (and verify will say so). */
+int jg_audit_rec_open(const char *audit_dir, const struct jg_audit_rec_info *info,
+                      const struct jg_audit_key *key, int64_t start_us,
+                      struct jg_audit_rec **out);
+/* Output ("o") the session showed: one event per call (nothing for len 0
+ * or when only an incomplete UTF-8 tail is waiting). */
+int jg_audit_rec_output(struct jg_audit_rec *r, int64_t now_us,
+                        const void *data, size_t len);
+/* Input ("i"): recorded only when info.record_input; otherwise 0 and
+ * nothing written. */
+int jg_audit_rec_input(struct jg_audit_rec *r, int64_t now_us,
+                       const void *data, size_t len);
+/* A window change: "r" event "COLSxROWS". */
+int jg_audit_rec_resize(struct jg_audit_rec *r, int64_t now_us, unsigned cols,
+                        unsigned rows);
+/* A marker ("m") with a label, e.g. "exit-status 0" (control characters
+ * are replaced by spaces). */
+int jg_audit_rec_marker(struct jg_audit_rec *r, int64_t now_us,
+                        const char *label);
+/* Marker "exit-status N" (exec and shell exit status). */
+int jg_audit_rec_exit_status(struct jg_audit_rec *r, int64_t now_us, int status);
+/* Writes a checkpoint when unsealed bytes are waiting and the last one is
+ * JG_AUDIT_SEAL_INTERVAL_US old; call it about once a second. */
+int jg_audit_rec_tick(struct jg_audit_rec *r, int64_t now_us);
+/* Flushes any incomplete UTF-8 tail (as U+FFFD), writes the final
+ * checkpoint, syncs and frees r (also on error). */
+int jg_audit_rec_close(struct jg_audit_rec *r, int64_t now_us);
+/* Frees r without a final checkpoint: what a crash leaves behind. */
+void jg_audit_rec_free(struct jg_audit_rec *r);
+/* Bytes written to the .cast so far; the id; the .cast path (borrowed). */
+uint64_t jg_audit_rec_size(const struct jg_audit_rec *r);
+const char *jg_audit_rec_path(const struct jg_audit_rec *r);
+
+/* ---- UTF-8 (jg_audit_utf8.c) -------------------------------------------- */
+
+/* Incremental decoder state of one stream. */
+struct jg_audit_utf8 {
+    uint8_t tail[4];
+    size_t n_tail;
+    uint64_t replaced; /* bytes replaced by U+FFFD so far */
+};
+
+/* Decodes data (after what waits in st) into valid UTF-8 in *out (caller
+ * frees; may be empty), keeping an incomplete sequence at the end in st
+ * unless final. */
+void jg_audit_utf8_feed(struct jg_audit_utf8 *st, const uint8_t *data,
+                        size_t len, bool final, char **out, size_t *out_len);
+/* A NUL-terminated valid UTF-8 copy of s (len bytes). Caller frees. */
+char *jg_audit_utf8_clean(const char *s, size_t len);
+
+/* ---- seals (jg_audit_seal.c) -------------------------------------------- */
+
+/* One checkpoint of a recording, as in ID.cast.seal:
+ * {"seq":n,"session":ID,"offset":bytes,"sha256":hex,"time":RFC3339,
+ *  "final":bool,"raw":n,"replaced":n,"key":keyid,"sig":base64}
+ * sha256 is the SHA-256 of the .cast's first offset bytes. */
+struct jg_audit_checkpoint {
+    uint64_t seq;
+    char session[JG_AUDIT_ID_STRLEN];
+    uint64_t offset;
+    char sha256[65];
+    int64_t time_us;
+    bool final;
+    uint64_t raw, replaced;
+    char key[33];
+};
+
+/* The compact line for cp signed with key (ends with '\n'). Caller frees
+ * *line. */
+int jg_audit_checkpoint_format(const struct jg_audit_checkpoint *cp,
+                               const struct jg_audit_key *key, char **line,
+                               size_t *len);
+/* Parses one seal-file line (without its newline) into *cp and checks the
+ * signature with key (NULL: no signature check). JG_ERR_INVALID with a
+ * reason in err (n bytes) when malformed or not validly signed. */
+int jg_audit_checkpoint_parse(const char *line, size_t len,
+                              const struct jg_audit_key *key,
+                              struct jg_audit_checkpoint *cp, char *err,
+                              size_t errn);
+/* The bytes of a seal line covered by its signature: everything before
+ * ,"sig":" (the line must end with ,"sig":"BASE64"}). Returns the prefix
+ * length and the base64 in *b64 / *b64_len, or 0 when there is none. */
+size_t jg_audit_sealed_prefix(const char *line, size_t len, const char **b64,
+                              size_t *b64_len);
+/* Signs / checks domain || msg. Signature is base64 (NUL-terminated). */
+int jg_audit_sign(const struct jg_audit_key *k, const char *domain,
+                  const void *msg, size_t len, char *b64, size_t b64n);
+bool jg_audit_sig_ok(const struct jg_audit_key *k, const char *domain,
+                     const void *msg, size_t len, const char *b64,
+                     size_t b64_len);
+#define JG_AUDIT_DOMAIN_CAST "jumpgate-audit-seal-v1 cast\n"
+#define JG_AUDIT_DOMAIN_EVENTS "jumpgate-audit-seal-v1 events\n"
+/* Lower-case hex SHA-256 of data into hex (65 bytes). */
+void jg_audit_sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* ---- readers (jg_audit_cast.c, jg_audit_evread.c) ----------------------- */
+
+/* Longest line the readers accept (a recording event, an event). */
+#define JG_AUDIT_MAX_LINE (16u << 20)
+
+/* The last line of fd (without newline; a file that does not end with a
+ * newline gives its last partial line and *complete false). *line NULL for
+ * an empty file. Caller frees *line. */
+int jg_audit_last_line(int fd, char **line, size_t *len, bool *complete);
+
+/* A line reader over an fd with a cap on line length. */
+struct jg_audit_lr {
+    int fd;
+    char *buf;
+    size_t cap, start, end;
+    uint64_t offset;  /* file offset of the line returned last */
+    uint64_t pos;     /* file offset of the next line */
+    size_t lineno;    /* its 1-based number */
+    bool eof;
+};
+void jg_audit_lr_init(struct jg_audit_lr *lr, int fd);
+/* Next line: 1 and *line, *len (without newline, borrowed until the next
+ * call; *nl says whether it ended with one), 0 at end of file,
+ * JG_ERR_TOOBIG for a line longer than JG_AUDIT_MAX_LINE (the rest of it
+ * is skipped), JG_ERR_IO. */
+int jg_audit_lr_next(struct jg_audit_lr *lr, const char **line, size_t *len,
+                     bool *nl);
+void jg_audit_lr_clear(struct jg_audit_lr *lr);
+
+/* What a recording header holds. Strings allocated; free with
+ * jg_audit_cast_header_clear(). */
+struct jg_audit_cast_header {
+    unsigned width, height;
+    int64_t timestamp;        /* Unix seconds */
+    char *title, *term;
+    char *session, *connection, *user, *target, *login, *from, *rule,
+        *action, *command;
+    bool record_input;
+};
+
+/* Parses a header line (no newline). JG_ERR_INVALID with err when it is not
+ * an asciicast v2 header (width and height 1..10000 and integers). */
+int jg_audit_cast_header_parse(const char *line, size_t len,
+                               struct jg_audit_cast_header *h, char *err,
+                               size_t errn);
+void jg_audit_cast_header_clear(struct jg_audit_cast_header *h);
+
+/* One event line [time, code, data]. data points into a buffer owned by
+ * the caller of the parse (*data allocated; caller frees). */
+struct jg_audit_cast_event {
+    double time;  /* seconds since the start */
+    char code;    /* 'o', 'i', 'r', 'm' (others are refused) */
+    char *data;
+    size_t len;
+};
+int jg_audit_cast_event_parse(const char *line, size_t len,
+                              struct jg_audit_cast_event *ev, char *err,
+                              size_t errn);
+
+/* Parses one event-log line (no newline) into a JSON object (caller
+ * decrefs *out): it must be an object with seq (integer >= 1), time (RFC
+ * 3339), type (string) and prev (64 hex digits). */
+int jg_audit_event_parse(const char *line, size_t len, json_t **out,
+                         char *err, size_t errn);
+
+/* Calls cb for every event of every day file of audit_dir, oldest first,
+ * with the parsed object (borrowed for the call), the file name
+ * ("events/DAY.jsonl") and line. Lines that do not parse are counted in
+ * *bad (may be NULL) and skipped. cb returns false to stop. */
+typedef bool (*jg_audit_event_cb)(json_t *ev, const char *file, size_t line,
+                                  void *arg);
+int jg_audit_events_each(const char *audit_dir, jg_audit_event_cb cb,
+                         void *arg, size_t *bad);
+
+/* ---- verifiers (jg_audit_verify_cast.c, jg_audit_verify_log.c) ---------- */
+
+/* What was established about a recording. */
+struct jg_audit_cast_status {
+    uint64_t size;        /* bytes in the .cast */
+    uint64_t sealed;      /* bytes covered by the last valid checkpoint */
+    size_t checkpoints;   /* valid ones */
+    bool final;           /* the last one says final */
+    bool seal_missing;
+};
+
+/* Verifies cast_path against seal_path for recording id with the public
+ * key. Returns 0 only when every byte is covered by a valid checkpoint and
+ * the last one is final; JG_ERR_INVALID when anything is altered, missing
+ * or unproven (each problem in d, with file:line or byte offsets);
+ * JG_ERR_IO/NOTFOUND when the .cast cannot be read. */
+int jg_audit_verify_cast(const char *cast_path, const char *seal_path,
+                         const char *id, const struct jg_audit_key *key,
+                         struct jg_audit_cast_status *st, struct jg_diags *d);
+
+struct jg_audit_log_status {
+    size_t files, lines, seals;
+    size_t unsealed;      /* events after the last seal */
+};
+
+/* Verifies every day file of audit_dir/events in order: JSON, seq +1,
+ * prev = SHA-256 of the previous line (across days; 64 zeros first), and
+ * every seal's signature. Returns 0 when all is intact and the newest line
+ * is a seal; JG_ERR_INVALID otherwise (problems in d as file:line). */
+int jg_audit_verify_log(const char *audit_dir, const struct jg_audit_key *key,
+                        struct jg_audit_log_status *st, struct jg_diags *d);
+/* The same over one day file held in memory, chained from prev (64 hex;
+ * NULL: zeros), seq after last_seq; on return prev/last_seq are updated.
+ * name is used in messages. For the verifier and fuzzing. */
+int jg_audit_verify_log_mem(const char *name, const char *data, size_t len,
+                            const struct jg_audit_key *key, char prev[65],
+                            uint64_t *last_seq, struct jg_audit_log_status *st,
+                            struct jg_diags *d);
+
+/* ---- finding things (jg_audit_find.c) ----------------------------------- */
+
+/* The .cast of recording id below audit_dir (sessions/DAY/ID.cast; DAY
+ * taken from the id's time, then searched). Caller frees *path.
+ * JG_ERR_INVALID when id is not a UUIDv7, JG_ERR_NOTFOUND when absent. */
+int jg_audit_find_cast(const char *audit_dir, const char *id, char **path);
+/* Every recording id below audit_dir, sorted (so by start time). Caller
+ * frees with jg_strv_free(); *n the count. */
+int jg_audit_list_ids(const char *audit_dir, char ***ids, size_t *n);
+/* Every day file name of audit_dir/events ("YYYY-MM-DD.jsonl"), sorted. */
+int jg_audit_list_days(const char *audit_dir, char ***days, size_t *n);
+
+/* ---- terminal text (jg_audit_text.c, jg_audit_filter.c) ----------------- */
+
+/* Rebuilds the lines a person saw from output: escape sequences dropped,
+ * CR, BS, cursor left/right and erase-in-line applied, lines kept across
+ * event boundaries. Each finished line goes to cb with the time of the
+ * event where it began. */
+struct jg_audit_text;
+typedef void (*jg_audit_line_cb)(const char *line, size_t len, double t,
+                                 void *arg);
+struct jg_audit_text *jg_audit_text_new(jg_audit_line_cb cb, void *arg);
+void jg_audit_text_feed(struct jg_audit_text *x, const char *data, size_t len,
+                        double t);
+/* Emits the unfinished line, if any. */
+void jg_audit_text_flush(struct jg_audit_text *x);
+void jg_audit_text_free(struct jg_audit_text *x);
+
+/* A filter for what replay writes to the auditor's terminal: OSC (titles,
+ * clipboard OSC 52, hyperlinks, colour queries), DCS, SOS, PM and APC
+ * strings and C1 controls are dropped, across event boundaries; everything
+ * else (text, CSI, SGR) passes. State is kept in *f (zero it first). */
+struct jg_audit_filter {
+    int state;
+};
+/* Writes the filtered bytes of data to out (room for len + 2); returns
+ * their count. */
+size_t jg_audit_filter_feed(struct jg_audit_filter *f, const char *data,
+                            size_t len, char *out);
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* audit/internal.h - helpers shared by the files of audit/ only: verified
+ * folder fds, whole writes, a bounded line reader, hex and base64. */
+#ifndef JG_AUDIT_INTERNAL_H
+#define JG_AUDIT_INTERNAL_H
+
+#include <sys/types.h>
+
+#include "audit/audit.h"
+
+#define JG_AUDIT_DIR_MODE 0750
+#define JG_AUDIT_FILE_MODE 0640
+
+/* Opens path as a folder (following symlinks in the configured path itself)
+ * and checks it: a folder, owned by us or root, not world-writable. */
+int jg_audit_dir_open(const char *path, int *fd);
+/* Opens (creating with JG_AUDIT_DIR_MODE when create) folder name below
+ * dfd with O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC and checks it the same way. */
+int jg_audit_subdir(int dfd, const char *name, bool create, int *fd);
+/* write(2) until all of buf is written; a short write is JG_ERR_IO. */
+int jg_audit_write_all(int fd, const void *buf, size_t len);
+/* Reads a whole file below dfd (at most max bytes: JG_ERR_TOOBIG). Caller
+ * frees *data (NUL-terminated). */
+int jg_audit_read_at(int dfd, const char *name, size_t max, char **data,
+                     size_t *len);
+void jg_audit_hex(const uint8_t *b, size_t n, char *out);
+/* Base64 (standard, padded) of n bytes into out (4*((n+2)/3)+1 bytes). */
+void jg_audit_b64(const uint8_t *b, size_t n, char *out);
+/* Decodes strict padded base64; returns the byte count or -1. */
+ssize_t jg_audit_unb64(const char *s, size_t len, uint8_t *out, size_t outn);
+
+/* json_string of a cleaned (valid UTF-8) copy of s, or json_null for NULL. */
+json_t *jg_audit_jstr(const char *s);
+/* Compact, order-preserving dump of j followed by '\n'. Caller frees. */
+char *jg_audit_dump_line(const json_t *j, size_t *len);
+
+#endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/cmd_audit.c - "jumpgate audit": picks the audit subcommand, and the
+ * helpers the audit subcommands share (paths from the configuration, the
+ * recording of an id, event-log appends for other commands). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "cli/cli.h"
+
+static const char usage[] =
+    "usage: jumpgate [-c FILE] audit keygen [--force]\n"
+    "       jumpgate [-c FILE] audit list [--user U] [--target T] [--since T]\n"
+    "                [--until T] [--json]\n"
+    "       jumpgate [-c FILE] audit show ID\n"
+    "       jumpgate [-c FILE] audit replay ID [--speed X] [--idle-limit S]\n"
+    "       jumpgate [-c FILE] audit watch ID\n"
+    "       jumpgate [-c FILE] audit events [--since T] [--until T] [--type T]\n"
+    "                [--session ID] [--user U] [--json]\n"
+    "       jumpgate [-c FILE] audit search [-i] REGEX\n"
+    "       jumpgate [-c FILE] audit verify [--key PUB] [ID...|--all]\n"
+    "       jumpgate [-c FILE] audit export ID\n"
+    "Every audit command also takes --dir DIR (instead of audit.dir).\n";
+
+static const struct {
+    const char *name;
+    int (*run)(struct jg_cli *c, int argc, char **argv);
+} cmds[] = {
+    {"keygen", jg_cli_audit_keygen}, {"list", jg_cli_audit_list},
+    {"show", jg_cli_audit_show},     {"replay", jg_cli_audit_replay},
+    {"watch", jg_cli_audit_watch},   {"export", jg_cli_audit_export},
+    {"events", jg_cli_audit_events}, {"search", jg_cli_audit_search},
+    {"verify", jg_cli_audit_verify},
+};
+
+int
+jg_cli_audit(struct jg_cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    size_t i;
+    int ch;
+
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, "+:c:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            c->config = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return JG_EXIT_OK;
+        default:
+            return jg_cli_opt_error("audit", ch, argv, usage);
+        }
+    }
+    if (optind >= argc)
+        return jg_cli_usage_error("audit", usage, "no subcommand given");
+    for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(argv[optind], cmds[i].name) == 0)
+            return cmds[i].run(c, argc - optind, argv + optind);
+    return jg_cli_usage_error("audit", usage, "unknown subcommand '%s'",
+                              argv[optind]);
+}
+
+int
+jg_cli_audit_paths(const struct jg_cli *c, const char *dir_opt, char **dir,
+                   char **key)
+{
+    const char *path = c->config != NULL ? c->config : jg_config_default_path();
+    struct jg_config *cfg = NULL;
+    struct jg_diags d = {0};
+    int r, err;
+
+    *dir = NULL;
+    *key = NULL;
+    r = jg_config_load(path, &cfg, &d);
+    err = errno;
+    if (r != 0 && dir_opt != NULL) {
+        /* An auditor with a copy of the files needs no configuration. */
+        jg_diags_clear(&d);
+        *dir = jg_xstrdup(dir_opt);
+        return 0;
+    }
+    if (r == JG_ERR_IO) {
+        jg_diags_clear(&d);
+        jg_error("cannot read configuration %s: %s", path, strerror(err));
+        return JG_EXIT_ERROR;
+    }
+    if (r != 0) {
+        jg_cli_report_invalid(&d, "configuration not valid");
+        return JG_EXIT_ERROR;
+    }
+    jg_diags_clear(&d);
+    *dir = jg_xstrdup(dir_opt != NULL ? dir_opt : cfg->audit_dir);
+    if (cfg->audit_signing_key != NULL)
+        *key = jg_xstrdup(cfg->audit_signing_key);
+    jg_config_free(cfg);
+    return 0;
+}
+
+int
+jg_cli_audit_cast(const char *dir, const char *id, char **path)
+{
+    int r = jg_audit_find_cast(dir, id, path);
+
+    if (r == JG_ERR_INVALID) {
+        jg_error("'%s' is not a session id (a UUIDv7)", id);
+        return JG_EXIT_ERROR;
+    }
+    if (r == JG_ERR_NOTFOUND) {
+        jg_error("no recording %s in %s/sessions", id, dir);
+        return JG_EXIT_ERROR;
+    }
+    if (r != 0) {
+        jg_error("%s/sessions: %s", dir, r == JG_ERR_IO ? strerror(errno)
+                                                         : jg_strerror(r));
+        return JG_EXIT_ERROR;
+    }
+    return 0;
+}
+
+int
+jg_cli_audit_event(const struct jg_cli *c, const struct jg_audit_event *ev)
+{
+    const char *path = c->config != NULL ? c->config : jg_config_default_path();
+    int r = jg_audit_append_event(path, ev, jg_audit_now_us());
+
+    if (r == 0 || r == JG_ERR_NOTFOUND)
+        return 0;
+    jg_error("the audit event log did not take the %s event: %s", ev->type,
+             r == JG_ERR_IO ? strerror(errno) : jg_strerror(r));
+    return JG_EXIT_ERROR;
+}

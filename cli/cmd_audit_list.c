@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/cmd_audit_list.c - "jumpgate audit list" and "audit show": sessions
+ * from the recordings' headers and the session.start/end events. */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "cli/cli.h"
+
+static const char list_usage[] =
+    "usage: jumpgate [-c FILE] audit list [--user U] [--target T] [--since T]\n"
+    "                [--until T] [--json] [--dir DIR]\n";
+static const char show_usage[] =
+    "usage: jumpgate [-c FILE] audit show ID [--dir DIR]\n";
+
+/* One session: from its recording, or from its session.start event. */
+struct row {
+    char id[JG_AUDIT_ID_STRLEN];
+    int64_t start_us, end_us;   /* end_us 0: unknown */
+    char *user, *target, *login, *action, *from, *rule, *command;
+    char *path;                 /* the .cast, or NULL */
+    uint64_t size;
+    char *exit_status;          /* from session.end, or NULL */
+};
+
+struct rows {
+    struct row *v;
+    size_t n;
+};
+
+static void
+rows_free(struct rows *rs)
+{
+    size_t i;
+
+    for (i = 0; i < rs->n; i++) {
+        struct row *r = &rs->v[i];
+
+        free(r->user);
+        free(r->target);
+        free(r->login);
+        free(r->action);
+        free(r->from);
+        free(r->rule);
+        free(r->command);
+        free(r->path);
+        free(r->exit_status);
+    }
+    free(rs->v);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s != NULL ? jg_xstrdup(s) : NULL;
+}
+
+/* Makes text safe to print on a terminal: control characters become '?'. */
+static void
+clean_print(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "-");
+
+    for (; *p != '\0'; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
+
+/* Fills r from the recording at path (header and last event). */
+static int
+row_from_cast(struct row *r, const char *id, const char *path)
+{
+    struct jg_audit_cast_header h;
+    struct jg_audit_cast_event ev;
+    struct jg_audit_lr lr;
+    struct stat st;
+    const char *line;
+    char *last = NULL, err[256];
+    size_t len;
+    bool nl, complete;
+    int fd, rc = -1;
+
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return -1;
+    jg_audit_lr_init(&lr, fd);
+    if (jg_audit_lr_next(&lr, &line, &len, &nl) == 1 &&
+        jg_audit_cast_header_parse(line, len, &h, err, sizeof(err)) == 0) {
+        jg_strlcpy(r->id, id, sizeof(r->id));
+        r->start_us = h.timestamp * 1000000;
+        r->user = h.user;
+        r->target = h.target;
+        r->login = h.login;
+        r->action = h.action;
+        r->from = h.from;
+        r->rule = h.rule;
+        r->command = h.command;
+        h.user = h.target = h.login = h.action = h.from = h.rule = h.command =
+            NULL;
+        jg_audit_cast_header_clear(&h);
+        r->path = jg_xstrdup(path);
+        if (fstat(fd, &st) == 0)
+            r->size = (uint64_t)st.st_size;
+        r->end_us = r->start_us;
+        if (jg_audit_last_line(fd, &last, &len, &complete) == 0 &&
+            last != NULL &&
+            jg_audit_cast_event_parse(last, len, &ev, err, sizeof(err)) == 0) {
+            r->end_us = r->start_us + (int64_t)(ev.time * 1e6);
+            free(ev.data);
+        }
+        rc = 0;
+    }
+    free(last);
+    jg_audit_lr_clear(&lr);
+    close(fd);
+    return rc;
+}
+
+static struct row *
+find_row(struct rows *rs, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < rs->n; i++)
+        if (strcmp(rs->v[i].id, id) == 0)
+            return &rs->v[i];
+    return NULL;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* session.start adds sessions without a recording; session.end gives the
+ * end time and exit status. */
+static bool
+on_event(json_t *ev, const char *file, size_t line, void *arg)
+{
+    struct rows *rs = arg;
+    const char *type = jstr(ev, "type"), *id = jstr(ev, "session");
+    struct row *r;
+    int64_t t = 0;
+    json_t *x;
+
+    if (id == NULL || !jg_audit_id_valid(id) ||
+        jg_audit_time_parse(jstr(ev, "time"), &t) != 0)
+        return true;
+    r = find_row(rs, id);
+    if (strcmp(type, "session.start") == 0 && r == NULL) {
+        rs->v = jg_xrealloc(rs->v, rs->n + 1, sizeof(*rs->v));
+        r = &rs->v[rs->n++];
+        memset(r, 0, sizeof(*r));
+        jg_strlcpy(r->id, id, sizeof(r->id));
+        r->start_us = t;
+        r->user = dup_or_null(jstr(ev, "user"));
+        r->target = dup_or_null(jstr(ev, "target"));
+        r->login = dup_or_null(jstr(ev, "login"));
+        r->action = dup_or_null(jstr(ev, "action"));
+        r->from = dup_or_null(jstr(ev, "from"));
+        r->rule = dup_or_null(jstr(ev, "rule"));
+        r->command = dup_or_null(jstr(ev, "command"));
+    } else if (strcmp(type, "session.end") == 0 && r != NULL) {
+        if (r->path == NULL || t > r->end_us)
+            r->end_us = t;
+        x = json_object_get(ev, "exit_status");
+        free(r->exit_status);
+        r->exit_status = json_is_integer(x)
+                             ? jg_xasprintf("%" JSON_INTEGER_FORMAT,
+                                            json_integer_value(x))
+                             : NULL;
+    }
+    return true;
+}
+
+static int
+cmp_row(const void *a, const void *b)
+{
+    return strcmp(((const struct row *)a)->id, ((const struct row *)b)->id);
+}
+
+/* Every session below dir, sorted by id (start time). */
+static int
+load_rows(const char *dir, struct rows *rs)
+{
+    char **ids = NULL, *path = NULL;
+    size_t n = 0, i, bad = 0;
+    int r;
+
+    memset(rs, 0, sizeof(*rs));
+    r = jg_audit_list_ids(dir, &ids, &n);
+    if (r == JG_ERR_NOTFOUND) {
+        jg_error("audit folder %s does not exist", dir);
+        return JG_EXIT_ERROR;
+    }
+    if (r != 0) {
+        jg_error("%s: %s", dir, r == JG_ERR_IO ? strerror(errno)
+                                               : jg_strerror(r));
+        return JG_EXIT_ERROR;
+    }
+    for (i = 0; i < n; i++) {
+        if (jg_audit_find_cast(dir, ids[i], &path) != 0)
+            continue;
+        rs->v = jg_xrealloc(rs->v, rs->n + 1, sizeof(*rs->v));
+        memset(&rs->v[rs->n], 0, sizeof(rs->v[rs->n]));
+        if (row_from_cast(&rs->v[rs->n], ids[i], path) == 0)
+            rs->n++;
+        else
+            jg_warn("%s: not a readable asciicast v2 recording", path);
+        free(path);
+        path = NULL;
+    }
+    jg_strv_free(ids);
+    if (jg_audit_events_each(dir, on_event, rs, &bad) != 0)
+        jg_warn("%s/events: cannot read the event log", dir);
+    if (bad > 0)
+        jg_warn("%zu event-log line%s could not be read (see audit verify)",
+                bad, bad == 1 ? "" : "s");
+    if (rs->n > 0)
+        qsort(rs->v, rs->n, sizeof(*rs->v), cmp_row);
+    return 0;
+}
+
+static bool
+match(const char *pattern, const char *value)
+{
+    return pattern == NULL ||
+           (value != NULL && fnmatch(pattern, value, 0) == 0);
+}
+
+static json_t *
+jnull_str(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+row_json(const struct row *r)
+{
+    char t[JG_AUDIT_TIME_STRLEN];
+    json_t *o = json_object();
+
+    jg_audit_time_format(r->start_us, t, sizeof(t));
+    json_object_set_new(o, "id", json_string(r->id));
+    json_object_set_new(o, "start", json_string(t));
+    json_object_set_new(o, "duration",
+                        r->end_us != 0
+                            ? json_real((double)(r->end_us - r->start_us) / 1e6)
+                            : json_null());
+    json_object_set_new(o, "user", jnull_str(r->user));
+    json_object_set_new(o, "target", jnull_str(r->target));
+    json_object_set_new(o, "login", jnull_str(r->login));
+    json_object_set_new(o, "action", jnull_str(r->action));
+    json_object_set_new(o, "from", jnull_str(r->from));
+    json_object_set_new(o, "rule", jnull_str(r->rule));
+    json_object_set_new(o, "command", jnull_str(r->command));
+    json_object_set_new(o, "recording", jnull_str(r->path));
+    json_object_set_new(o, "size", json_integer((json_int_t)r->size));
+    return o;
+}
+
+static void
+fmt_dur(const struct row *r, char *buf, size_t n)
+{
+    int64_t s;
+
+    if (r->end_us == 0) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    s = (r->end_us - r->start_us) / 1000000;
+    snprintf(buf, n, "%" PRId64 ":%02" PRId64 ":%02" PRId64, s / 3600,
+             s / 60 % 60, s % 60);
+}
+
+int
+jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"user", required_argument, NULL, 'u'},
+        {"target", required_argument, NULL, 't'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'U'},
+        {"json", no_argument, NULL, 'j'},
+        {"dir", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *user = NULL, *target = NULL, *dir_opt = NULL;
+    int64_t since = INT64_MIN, until = INT64_MAX, t;
+    struct rows rs = {NULL, 0};
+    char *dir = NULL, *key = NULL, when[JG_AUDIT_TIME_STRLEN], dur[32];
+    json_t *arr = NULL;
+    bool json = false;
+    size_t i;
+    int ch, rc;
+
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            c->config = optarg;
+            break;
+        case 'h':
+            fputs(list_usage, stdout);
+            return JG_EXIT_OK;
+        case 'u':
+            user = optarg;
+            break;
+        case 't':
+            target = optarg;
+            break;
+        case 's':
+        case 'U':
+            if (jg_cli_parse_time(optarg, &t) != 0)
+                return jg_cli_usage_error("audit list", NULL,
+                                          "'%s' is not a time (use RFC 3339, "
+                                          "a date, or now)",
+                                          optarg);
+            if (ch == 's')
+                since = t * 1000000;
+            else
+                until = t * 1000000;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'd':
+            dir_opt = optarg;
+            break;
+        default:
+            return jg_cli_opt_error("audit list", ch, argv, list_usage);
+        }
+    }
+    if (optind != argc)
+        return jg_cli_usage_error("audit list", list_usage,
+                                  "unexpected argument '%s'", argv[optind]);
+    if ((rc = jg_cli_audit_paths(c, dir_opt, &dir, &key)) != 0 ||
+        (rc = load_rows(dir, &rs)) != 0)
+        goto out;
+    if (json)
+        arr = json_array();
+    else if (rs.n > 0)
+        printf("%-36s  %-20s  %9s  %-10s  %-14s  %-10s  %-7s  %s\n", "ID",
+               "START", "DURATION", "USER", "TARGET", "LOGIN", "ACTION",
+               "FROM");
+    for (i = 0; i < rs.n; i++) {
+        const struct row *r = &rs.v[i];
+
+        if (!match(user, r->user) || !match(target, r->target) ||
+            r->start_us < since || r->start_us >= until)
+            continue;
+        if (json) {
+            json_array_append_new(arr, row_json(r));
+            continue;
+        }
+        jg_time_format(r->start_us / 1000000, when, sizeof(when));
+        fmt_dur(r, dur, sizeof(dur));
+        printf("%-36s  %-20s  %9s  ", r->id, when, dur);
+        clean_print(stdout, r->user);
+        fputs("  ", stdout);
+        clean_print(stdout, r->target);
+        fputs("  ", stdout);
+        clean_print(stdout, r->login);
+        fputs("  ", stdout);
+        clean_print(stdout, r->action);
+        fputs("  ", stdout);
+        clean_print(stdout, r->from);
+        if (r->path == NULL)
+            fputs("  (no recording)", stdout);
+        fputc('\n', stdout);
+    }
+    rc = json ? jg_cli_json_print(arr) : JG_EXIT_OK;
+    arr = NULL;
+out:
+    json_decref(arr);
+    rows_free(&rs);
+    free(dir);
+    free(key);
+    return rc;
+}
+
+/* Events of one session, for show. */
+struct show_ctx {
+    const char *id;
+    size_t n;
+};
+
+static bool
+show_event(json_t *ev, const char *file, size_t line, void *arg)
+{
+    struct show_ctx *s = arg;
+    const char *sid = jstr(ev, "session"), *k;
+    static const char *const skip[] = {"seq", "time", "type", "session",
+        "prev", "sig", NULL};
+    json_t *v;
+    size_t i;
+    char *txt;
+
+    if (sid == NULL || strcmp(sid, s->id) != 0)
+        return true;
+    if (s->n++ == 0)
+        printf("events:\n");
+    printf("  %s  ", jstr(ev, "time"));
+    clean_print(stdout, jstr(ev, "type"));
+    json_object_foreach(ev, k, v) {
+        for (i = 0; skip[i] != NULL && strcmp(skip[i], k) != 0; i++)
+            ;
+        if (skip[i] != NULL || json_is_null(v))
+            continue;
+        txt = json_is_string(v) ? jg_xstrdup(json_string_value(v))
+                                : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        printf(" %s=", k);
+        clean_print(stdout, txt);
+        free(txt);
+    }
+    fputc('\n', stdout);
+    return true;
+}
+
+int
+jg_cli_audit_show(struct jg_cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"dir", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir_opt = NULL;
+    struct rows rs = {NULL, 0};
+    struct show_ctx sc = {NULL, 0};
+    struct jg_audit_key *pub = NULL;
+    struct jg_audit_cast_status st;
+    struct jg_diags d = {0};
+    char *dir = NULL, *key = NULL, *pubp = NULL, *seal = NULL, dur[32];
+    char when[JG_AUDIT_TIME_STRLEN];
+    const struct row *r;
+    int ch, rc;
+
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            c->config = optarg;
+            break;
+        case 'h':
+            fputs(show_usage, stdout);
+            return JG_EXIT_OK;
+        case 'd':
+            dir_opt = optarg;
+            break;
+        default:
+            return jg_cli_opt_error("audit show", ch, argv, show_usage);
+        }
+    }
+    if (argc - optind != 1)
+        return jg_cli_usage_error("audit show", show_usage,
+                                  "name exactly one session id");
+    if (!jg_audit_id_valid(argv[optind]))
+        return jg_cli_usage_error("audit show", NULL,
+                                  "'%s' is not a session id (a UUIDv7)",
+                                  argv[optind]);
+    if ((rc = jg_cli_audit_paths(c, dir_opt, &dir, &key)) != 0 ||
+        (rc = load_rows(dir, &rs)) != 0)
+        goto out;
+    if ((r = find_row(&rs, argv[optind])) == NULL) {
+        jg_error("no session %s in %s", argv[optind], dir);
+        rc = JG_EXIT_ERROR;
+        goto out;
+    }
+    jg_audit_time_format(r->start_us, when, sizeof(when));
+    fmt_dur(r, dur, sizeof(dur));
+    printf("session:   %s\nstart:     %s\nduration:  %s\n", r->id, when, dur);
+    printf("user:      ");
+    clean_print(stdout, r->user);
+    printf("\nfrom:      ");
+    clean_print(stdout, r->from);
+    printf("\ntarget:    ");
+    clean_print(stdout, r->target);
+    printf("\nlogin:     ");
+    clean_print(stdout, r->login);
+    printf("\naction:    ");
+    clean_print(stdout, r->action);
+    printf("\nrule:      ");
+    clean_print(stdout, r->rule);
+    if (r->command != NULL) {
+        printf("\ncommand:   ");
+        clean_print(stdout, r->command);
+    }
+    if (r->exit_status != NULL)
+        printf("\nexit:      %s", r->exit_status);
+    printf("\nrecording: %s", r->path ? r->path : "(none)");
+    if (r->path != NULL)
+        printf(" (%" PRIu64 " bytes)", r->size);
+    fputc('\n', stdout);
+    if (r->path != NULL && key != NULL) {
+        pubp = jg_audit_key_pub_path(key);
+        seal = jg_xasprintf("%s.seal", r->path);
+        if (jg_audit_key_load_public(pubp, &pub) != 0) {
+            printf("seal:      not checked (no public key %s)\n", pubp);
+        } else if (jg_audit_verify_cast(r->path, seal, r->id, pub, &st, &d) ==
+                   0) {
+            printf("seal:      intact (%zu checkpoints)\n", st.checkpoints);
+        } else {
+            printf("seal:      NOT intact (run: jumpgate audit verify %s)\n",
+                   r->id);
+        }
+        jg_diags_clear(&d);
+    }
+    sc.id = r->id;
+    jg_audit_events_each(dir, show_event, &sc, NULL);
+    rc = JG_EXIT_OK;
+out:
+    jg_audit_key_free(pub);
+    rows_free(&rs);
+    free(dir);
+    free(key);
+    free(pubp);
+    free(seal);
+    return rc;
+}
