@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 
 static const char usage[] =
@@ -187,6 +188,18 @@ jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv)
         jg_cli_print_diags(&d);
         print_granted(id, &spec);
         rc = JG_EXIT_OK;
+        {
+            json_t *x = json_pack("{s:s,s:o,s:o,s:o,s:o}", "grant", id, "targets",
+                                  jg_cli_json_strv(spec.targets, spec.n_targets),
+                                  "allow", jg_cli_json_actions(spec.allow), "until",
+                                  jg_cli_json_time(spec.until), "grant_from",
+                                  jg_cli_json_strv(spec.from, spec.n_from));
+            struct jg_audit_event ev = {.type = "grant.add", .user = spec.user,
+                                        .reason = spec.reason, .extra = x};
+            if (jg_cli_audit_event(c, &ev) != 0)
+                rc = JG_EXIT_ERROR;
+            json_decref(x);
+        }
         break;
     case JG_ERR_INVALID:
         jg_cli_report_invalid(&d, "grant refused");

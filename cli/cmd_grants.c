@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 
 static const char usage[] =
@@ -171,15 +172,29 @@ print_json(const struct jg_policy *p, int64_t now)
 }
 
 /* Where "pruned ..." lines go: stdout, or stderr under --json. */
+/* What pruned_cb needs: where to print, and the config for the event log. */
+struct prune_arg {
+    FILE *out;
+    const struct jg_cli *c;
+    bool failed;
+};
+
 static void
 pruned_cb(const char *id, const char *user, int64_t until, void *arg)
 {
-    FILE *out = arg;
+    struct prune_arg *a = arg;
     char buf[JG_TIME_STRLEN];
+    json_t *x;
+    struct jg_audit_event ev = {.type = "grant.expire", .user = user};
 
     jg_time_format(until, buf, sizeof(buf));
-    fprintf(out, "%spruned %s (%s, ended %s)\n",
-            out == stderr ? "jumpgate: " : "", id, user, buf);
+    fprintf(a->out, "%spruned %s (%s, ended %s)\n",
+            a->out == stderr ? "jumpgate: " : "", id, user, buf);
+    x = json_pack("{s:s,s:o}", "grant", id, "until", jg_cli_json_time(until));
+    ev.extra = x;
+    if (jg_cli_audit_event(a->c, &ev) != 0)
+        a->failed = true;
+    json_decref(x);
 }
 
 int
@@ -224,7 +239,10 @@ jg_cli_policy_grants(struct jg_cli *c, int argc, char **argv)
     if ((rc = jg_cli_policy_path(c, &path)) != 0)
         return rc;
     if (prune) {
-        r = jg_grant_prune(path, now, pruned_cb, json ? stderr : stdout, &d);
+        struct prune_arg pa = {.out = json ? stderr : stdout, .c = c};
+        r = jg_grant_prune(path, now, pruned_cb, &pa, &d);
+        if (pa.failed)
+            rc = JG_EXIT_ERROR;
         err = errno;
         if (r == JG_ERR_IO) {
             jg_cli_report_io(&d, path, err);

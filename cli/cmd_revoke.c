@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 
 static const char usage[] =
@@ -51,6 +52,13 @@ jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv)
         jg_cli_print_diags(&d);
         printf("revoked %s\n", id);
         rc = JG_EXIT_OK;
+        {
+            json_t *x = json_pack("{s:s}", "grant", id);
+            struct jg_audit_event ev = {.type = "grant.revoke", .extra = x};
+            if (jg_cli_audit_event(c, &ev) != 0)
+                rc = JG_EXIT_ERROR;
+            json_decref(x);
+        }
         break;
     case JG_ERR_NOTFOUND:
         dir = jg_path_relative_to(path, "policy.d");
