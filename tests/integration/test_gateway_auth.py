@@ -11,6 +11,7 @@ import time
 import pexpect
 
 from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import TOTP_SECRET
 
 
 def test_key_allowed(gw):
@@ -141,3 +142,20 @@ def test_bad_input_never_hurts_the_master(gw):
     assert gw.proc.poll() is None
     assert gw.ssh("alice:web-1", "echo still-up").stdout == b"still-up\n"
     assert "\x1b" not in gw.logtext()
+
+
+def _totp_at(offset_seconds):
+    when = f"now {offset_seconds:+d} seconds"
+    return subprocess.run(["oathtool", "--totp", "--now", when, TOTP_SECRET],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_mfa_wrong_or_replayed_code_refused(make_gateway, gw_env):
+    g = make_gateway(pam_service=gw_env.pam())
+    # A code from ten minutes ago is outside pam_oath's window.
+    assert not _mfa(g, CAROL_PASSWORD, _totp_at(-600))
+    # A code of a step still to come (newer than any used before) is taken
+    # once, and refused when it is replayed.
+    code = _totp_at(90)
+    assert _mfa(g, CAROL_PASSWORD, code), g.logtext()
+    assert not _mfa(g, CAROL_PASSWORD, code)
