@@ -68,7 +68,7 @@ start_sshd monitor $MON_PORT
 if [ ! -d "$RUN/mariadb/mysql" ]; then
     mkdir -p "$RUN/mariadb"
     mariadb-install-db --no-defaults --datadir="$RUN/mariadb" --user=root \
-        --auth-root-authentication-method=normal --skip-test-db >"$RUN/mariadb-install.log" 2>&1
+        --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >"$RUN/mariadb-install.log" 2>&1
 fi
 mariadbd --no-defaults --datadir="$RUN/mariadb" --user=root --bind-address=127.0.0.1 \
     --port=$DB_PORT --socket="$RUN/mariadb.sock" --pid-file="$RUN/mariadb.pid" \

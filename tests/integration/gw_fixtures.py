@@ -163,7 +163,7 @@ class Env:
         data.mkdir(parents=True)
         subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}",
                         "--user=root", "--auth-root-authentication-method=normal",
-                        "--skip-test-db"], check=True, capture_output=True,
+                        "--skip-test-db", "--skip-name-resolve"], check=True, capture_output=True,
                        timeout=120)
         self.mysql_port = free_port()
         self._mariadb_log = open(d / "log", "w")
