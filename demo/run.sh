@@ -117,8 +117,11 @@ upstream:
   known_hosts: $RUN/known_hosts
 audit:
   dir: $RUN/audit
+  signing_key: $RUN/audit_ed25519.pem
 limits: {login_grace: 30s}
 CFG
+mkdir -p "$RUN/audit"
+[ -f "$RUN/audit_ed25519.pem" ] || "$BUILD/jumpgate" -c "$RUN/jumpgate.yaml" audit keygen
 "$BUILD/jumpgated" -t -c "$RUN/jumpgate.yaml"
 echo "[127.0.0.1]:$GW_PORT $(cat "$RUN/gw_host.pub")" > "$RUN/client_known_hosts"
 SSH="ssh -F /dev/null -o UserKnownHostsFile=$RUN/client_known_hosts -o IdentitiesOnly=yes -p $GW_PORT -i $RUN/alice"
@@ -136,6 +139,8 @@ Try, in another terminal:
   $SSH -N -L 3306:rds-demo:$DB_PORT alice@127.0.0.1 &
       mariadb -h 127.0.0.1 -P 3306 -u root -e 'select version()'
   ssh -F /dev/null -o UserKnownHostsFile=$RUN/client_known_hosts -o IdentitiesOnly=yes -p $GW_PORT -i $RUN/bob bob:monitor@127.0.0.1   # denied, with the reason
+  $BUILD/jumpgate -c $RUN/jumpgate.yaml audit list      # the recordings
+  $BUILD/jumpgate -c $RUN/jumpgate.yaml audit verify --all
   kill -HUP \$(pgrep -o -f 'jumpgated -f -c $RUN')   # reload after editing $RUN/policy.yaml
 
 Ctrl-C stops everything.

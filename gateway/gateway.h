@@ -17,6 +17,8 @@
 #include <libssh/callbacks.h>
 #include <libssh/server.h>
 
+#include <jansson.h>
+
 #include "common/common.h"
 #include "policy/policy.h"
 
@@ -27,6 +29,8 @@
 #define JG_GW_MSG_MAX 32768        /* largest monitor message */
 #define JG_GW_LOGIN_MAX 256        /* longest SSH user name we look at */
 #define JG_GW_MAX_GRANTS 256       /* decisions remembered per connection */
+#define JG_GW_MAX_RECS 64          /* open recordings per connection */
+#define JG_GW_REC_CHUNK 16384      /* largest tap payload per message */
 #define JG_GW_CHROOT "/run/jumpgated/empty"
 #define JG_GW_UNPRIV_USER "jumpgate"
 
@@ -78,6 +82,18 @@ enum jg_gw_type {
     JG_GW_REQ_UPSTREAM_KEY,     /* (empty) */
     JG_GW_REQ_TARGETS,          /* (empty) */
     JG_GW_REQ_FORWARD,          /* s host, u32 port */
+    /* session recording and the event log (jg_gw_mon_audit.c) */
+    JG_GW_REQ_REC_OPEN,         /* u32 chan, u32 grant id, s command,
+                                   s term ("": no pty), u32 cols, u32 rows;
+                                   answer u8 ok, s id ("": not recorded)
+                                   or message, u8 record input */
+    JG_GW_REQ_REC_DATA,         /* u32 chan, u8 'o'/'e'/'i', b bytes (no
+                                   answer) */
+    JG_GW_REQ_REC_RESIZE,       /* u32 chan, u32 cols, u32 rows (no answer) */
+    JG_GW_REQ_REC_EXIT,         /* u32 chan, u8 signal, u32 status,
+                                   s signal name (no answer) */
+    JG_GW_REQ_CHAN_END,         /* u32 chan, u8 forward, s target,
+                                   u64 bytes in, u64 bytes out (no answer) */
     JG_GW_REQ_MAX,
     /* monitor -> worker answers: request type | 0x80 */
     JG_GW_ANS = 0x80,
@@ -99,12 +115,16 @@ void jg_gw_msg_put_u8(struct jg_gw_msg *m, uint8_t v);
 void jg_gw_msg_put_u32(struct jg_gw_msg *m, uint32_t v);
 void jg_gw_msg_put_u64(struct jg_gw_msg *m, uint64_t v);
 void jg_gw_msg_put_str(struct jg_gw_msg *m, const char *s);
+/* Bytes that may hold NULs: u32 length + bytes. */
+void jg_gw_msg_put_bytes(struct jg_gw_msg *m, const void *p, size_t n);
 int jg_gw_msg_get_u8(struct jg_gw_msg *m, uint8_t *v);
 int jg_gw_msg_get_u32(struct jg_gw_msg *m, uint32_t *v);
 int jg_gw_msg_get_u64(struct jg_gw_msg *m, uint64_t *v);
 /* Copies a string of at most n-1 bytes without NUL bytes into buf;
  * JG_ERR_INVALID when longer or when it holds a NUL. */
 int jg_gw_msg_get_str(struct jg_gw_msg *m, char *buf, size_t n);
+/* A borrowed view of bytes put by jg_gw_msg_put_bytes() (NULs allowed). */
+int jg_gw_msg_get_bytes(struct jg_gw_msg *m, const uint8_t **p, size_t *n);
 /* The same into a new allocation; caller frees *out. */
 int jg_gw_msg_get_strdup(struct jg_gw_msg *m, char **out);
 /* Sends m (with fd when fd >= 0; the caller keeps its fd). */
@@ -129,6 +149,22 @@ struct jg_gw_grant {
     int64_t max_session; /* seconds or 0 */
     int64_t until;
     bool active;
+    char rule[128];      /* the deciding rule or grant, for the audit */
+    bool record_input;
+};
+
+struct jg_audit_key;
+struct jg_audit_log;
+struct jg_audit_rec;
+
+/* One open recording of a session channel (jg_gw_mon_audit.c). */
+struct jg_gw_mon_rec {
+    bool used;
+    uint32_t chan;               /* the worker's channel id */
+    uint32_t grant;
+    struct jg_audit_rec *r;      /* NULL after a write failure (continue) */
+    char id[37];                 /* the recording's UUIDv7 */
+    int exit_status;             /* -1 none */
 };
 
 struct jg_gw_mon {
@@ -146,6 +182,13 @@ struct jg_gw_mon {
     char *identity;              /* cached upstream key text */
     bool pam_open;               /* a PAM transaction is in progress */
     bool lapsed;                 /* the session was told to end */
+    /* audit (jg_gw_mon_audit.c); loaded after the worker is forked, so the
+     * signing key never exists in the worker's memory */
+    struct jg_audit_key *audit_key;
+    struct jg_audit_log *audit_log;
+    char conn_id[37];            /* this connection's UUIDv7 */
+    struct jg_gw_mon_rec recs[JG_GW_MAX_RECS];
+    size_t n_recs;               /* open ones */
 };
 
 /* Runs the monitor of one connection: forks the worker and serves it.
@@ -167,6 +210,27 @@ int jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_upstream_key(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_targets(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_rec_data(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_rec_resize(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_rec_exit(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* Opens the event log and loads the signing key (in the monitor, after the
+ * worker is forked). Failures are logged; recording then follows
+ * audit.on_failure. */
+void jg_gw_mon_audit_init(struct jg_gw_mon *m);
+/* Appends one event of this connection (NULL fields are omitted). extra is
+ * borrowed. */
+void jg_gw_mon_event(struct jg_gw_mon *m, const char *type,
+                     const char *session, const char *user, const char *target,
+                     const char *login, const char *action, const char *rule,
+                     const char *reason, json_t *extra);
+/* About once a second: checkpoints of open recordings. */
+void jg_gw_mon_audit_tick(struct jg_gw_mon *m);
+/* Final seals of every open recording and of the event log. */
+void jg_gw_mon_audit_finish(struct jg_gw_mon *m);
+/* Checks audit.dir and audit.signing_key at start-up and -t. */
+int jg_gw_audit_check(const struct jg_config *cfg, struct jg_diags *diags);
 /* Marks the connection authenticated (tells the master). */
 void jg_gw_mon_authenticated(struct jg_gw_mon *m);
 
@@ -248,6 +312,9 @@ struct jg_gw_chan {
     bool core;
     bool local_only;               /* message-only session (list, denial) */
     uint64_t bytes_in, bytes_out;  /* counted at the tap */
+    uint32_t id;                   /* unique within the connection */
+    bool rec;                      /* the monitor records it */
+    bool record_input;
     bool dead;
 };
 
@@ -277,6 +344,7 @@ struct jg_gw_wk {
     bool lapse_done;
     ssh_key identity;              /* upstream key, fetched once */
     struct jg_gw_chan *chans;
+    uint32_t next_chan_id;
     struct jg_gw_upstream *ups;
     struct ssh_server_callbacks_struct scb;
 };
@@ -295,6 +363,8 @@ int jg_gw_prepare_chroot(void);
  * arrive meanwhile are kept in w->lapse. (jg_gw_wk_ipc.c) */
 int jg_gw_wk_call(struct jg_gw_wk *w, const struct jg_gw_msg *req,
                   struct jg_gw_msg *ans, uint8_t want);
+/* Sends a request that has no answer; on failure marks the monitor gone. */
+void jg_gw_wk_send(struct jg_gw_wk *w, const struct jg_gw_msg *req);
 /* Reads pending notices from the monitor without blocking. */
 int jg_gw_wk_poll_monitor(struct jg_gw_wk *w);
 

@@ -131,6 +131,8 @@ jg_gw_daemon_load(const char *path, struct jg_gw_daemon *d,
     }
     if ((r = check_files(cfg, diags)) != 0)
         goto out;
+    if ((r = jg_gw_audit_check(cfg, diags)) != 0)
+        goto out;
     if ((r = load_policy(cfg, &pol, diags)) != 0)
         goto out;
     if ((r = load_bind(cfg, &b, diags)) != 0)
@@ -173,6 +175,8 @@ jg_gw_daemon_reload(struct jg_gw_daemon *d, struct jg_diags *diags)
         goto out;
     }
     if ((r = check_files(cfg, diags)) != 0)
+        goto out;
+    if ((r = jg_gw_audit_check(cfg, diags)) != 0)
         goto out;
     if ((r = load_policy(cfg, &pol, diags)) != 0)
         goto out;

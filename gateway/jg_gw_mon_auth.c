@@ -87,6 +87,12 @@ jg_gw_mon_auth_pubkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_gw_escape(user, esc, sizeof(esc));
         jg_info("auth failure: publickey for '%s' from %s: %s (%d/%d)", esc,
                 m->conn->peer, why, m->failures, JG_GW_MAX_TRIES);
+        {
+            json_t *x = json_pack("{s:s}", "method", "publickey");
+            jg_gw_mon_event(m, "auth.failure", NULL, user, NULL, NULL, NULL,
+                            NULL, why, x);
+            json_decref(x);
+        }
     } else if (is_signed) {
         jg_gw_fingerprint(key, fp, sizeof(fp));
         jg_strlcpy(m->user, user, sizeof(m->user));
@@ -95,8 +101,13 @@ jg_gw_mon_auth_pubkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
             jg_info("auth partial: publickey %s for %s from %s; "
                     "keyboard-interactive next", fp, user, m->conn->peer);
         } else {
+            json_t *x = json_pack("{s:s,s:s}", "method", "publickey", "key",
+                                  fp);
             jg_info("auth success: publickey %s for %s from %s", fp, user,
                     m->conn->peer);
+            jg_gw_mon_event(m, "auth.success", NULL, user, NULL, NULL, NULL,
+                            NULL, NULL, x);
+            json_decref(x);
             jg_gw_mon_authenticated(m);
         }
     }
@@ -132,11 +143,20 @@ jg_gw_mon_kbdint_start(struct jg_gw_mon *m, struct jg_gw_msg *q)
     if (ok) {
         jg_info("auth success: publickey+keyboard-interactive (PAM %s) for %s "
                 "from %s", m->d->cfg->pam_service, m->user, m->conn->peer);
+        json_t *x = json_pack("{s:s}", "method",
+                              "publickey+keyboard-interactive");
+        jg_gw_mon_event(m, "auth.success", NULL, m->user, NULL, NULL, NULL,
+                        NULL, NULL, x);
+        json_decref(x);
         jg_gw_mon_authenticated(m);
     } else {
         m->failures++;
         jg_info("auth failure: keyboard-interactive for %s from %s (%d/%d)",
                 m->user, m->conn->peer, m->failures, JG_GW_MAX_TRIES);
+        json_t *x = json_pack("{s:s}", "method", "keyboard-interactive");
+        jg_gw_mon_event(m, "auth.failure", NULL, m->user, NULL, NULL, NULL,
+                        NULL, "keyboard-interactive failed", x);
+        json_decref(x);
         if (m->failures > JG_GW_MAX_TRIES)
             return JG_ERR_DENIED;
     }

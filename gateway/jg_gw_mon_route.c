@@ -60,6 +60,10 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
         jg_info("policy deny: %s from %s: %s on %s%s%s: %s", m->user,
                 m->conn->peer, jg_action_name(action), esc,
                 login ? " as " : "", login ? login : "", dec->reason);
+        jg_gw_mon_event(m, "policy.deny", NULL, m->user, target, login,
+                        jg_action_name(action),
+                        dec->by_name[0] ? dec->by_name : NULL, dec->reason,
+                        NULL);
         return;
     }
     g = &m->grants[m->n_grants];
@@ -70,6 +74,8 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
     g->max_session = dec->max_session;
     g->until = dec->until;
     g->active = true;
+    jg_strlcpy(g->rule, dec->by_name, sizeof(g->rule));
+    g->record_input = dec->record_input;
     *id = (uint32_t)m->n_grants++;
     jg_time_format(dec->until, tbuf, sizeof(tbuf));
     jg_info("policy allow: %s from %s: %s on %s%s%s by %s until %s", m->user,
@@ -338,14 +344,23 @@ jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
         decide(m, t->name,
                t->kind == JG_TARGET_TCP ? JG_ACT_FORWARD : JG_ACT_JUMP, NULL,
                &dec, &id);
-        if (dec.effect != JG_ALLOW)
+        if (dec.effect != JG_ALLOW) {
             jg_strlcpy(err, dec.reason, sizeof(err));
-        else if (jg_gw_connect(t->host, t->port, JG_GW_CONNECT_TIMEOUT, &fd,
-                               err, sizeof(err)) != 0)
+        } else if (jg_gw_connect(t->host, t->port, JG_GW_CONNECT_TIMEOUT, &fd,
+                                 err, sizeof(err)) != 0) {
             jg_warn("target %s for %s: %s", t->name, m->user, err);
-        else
+        } else {
+            json_t *x = json_pack("{s:s,s:i}", "host", t->host, "port",
+                                  (int)t->port);
             jg_info("forward open: %s from %s to %s (%s port %u)", m->user,
                     m->conn->peer, t->name, t->host, t->port);
+            jg_gw_mon_event(m, "forward.open", NULL, m->user, t->name, NULL,
+                            jg_action_name(t->kind == JG_TARGET_TCP
+                                               ? JG_ACT_FORWARD : JG_ACT_JUMP),
+                            m->grants[id].rule[0] ? m->grants[id].rule : NULL,
+                            NULL, x);
+            json_decref(x);
+        }
     }
     a = answer(JG_GW_REQ_FORWARD);
     jg_gw_msg_put_u32(a, id);

@@ -33,6 +33,11 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_UPSTREAM_KEY, JG_GW_MS_AUTHED, jg_gw_mon_upstream_key},
     {JG_GW_REQ_TARGETS, JG_GW_MS_AUTHED, jg_gw_mon_targets},
     {JG_GW_REQ_FORWARD, JG_GW_MS_AUTHED, jg_gw_mon_forward},
+    {JG_GW_REQ_REC_OPEN, JG_GW_MS_AUTHED, jg_gw_mon_rec_open},
+    {JG_GW_REQ_REC_DATA, JG_GW_MS_AUTHED, jg_gw_mon_rec_data},
+    {JG_GW_REQ_REC_RESIZE, JG_GW_MS_AUTHED, jg_gw_mon_rec_resize},
+    {JG_GW_REQ_REC_EXIT, JG_GW_MS_AUTHED, jg_gw_mon_rec_exit},
+    {JG_GW_REQ_CHAN_END, JG_GW_MS_AUTHED, jg_gw_mon_chan_end},
 };
 
 static void __attribute__((noreturn))
@@ -42,6 +47,7 @@ mon_exit(struct jg_gw_mon *m, int status)
         kill(m->worker, SIGKILL);
         waitpid(m->worker, NULL, 0);
     }
+    jg_gw_mon_audit_finish(m);
     if (m->identity != NULL) {
         explicit_bzero(m->identity, strlen(m->identity));
         free(m->identity);
@@ -156,6 +162,38 @@ on_timer(struct jg_gw_mon *m)
     jg_gw_mon_redecide(m);
 }
 
+static const struct mon_req *
+find_req(const struct jg_gw_mon *m, uint8_t type)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(mon_reqs) / sizeof(mon_reqs[0]); i++)
+        if (mon_reqs[i].type == type && (mon_reqs[i].states & m->state) != 0)
+            return &mon_reqs[i];
+    return NULL;
+}
+
+/* The worker is gone: serve what it sent last (a channel's end, the last
+ * output of a recording) so the record is complete, then stop. Only the
+ * requests that need no answer are served. */
+static void
+drain(struct jg_gw_mon *m)
+{
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
+    const struct mon_req *e;
+
+    while (jg_gw_msg_recv(m->sock, q, 0) == 0) {
+        if (q->fd >= 0) {
+            close(q->fd);
+            break;
+        }
+        if (q->type < JG_GW_REQ_REC_DATA || q->type > JG_GW_REQ_CHAN_END ||
+            (e = find_req(m, q->type)) == NULL || e->handler(m, q) != 0)
+            break;
+    }
+    free(q);
+}
+
 static void
 on_signal(struct jg_gw_mon *m, int sfd)
 {
@@ -176,13 +214,15 @@ on_signal(struct jg_gw_mon *m, int sfd)
             int st;
             if (waitpid(m->worker, &st, WNOHANG) == m->worker) {
                 m->worker = 0;
+                drain(m);
                 mon_exit(m, 0);
             }
         }
     }
 }
 
-static void
+/* Serves one request; false when none was waiting. */
+static bool
 serve_one(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
     const struct mon_req *e = NULL;
@@ -191,7 +231,7 @@ serve_one(struct jg_gw_mon *m, struct jg_gw_msg *q)
 
     r = jg_gw_msg_recv(m->sock, q, 0);
     if (r == JG_ERR_NOTFOUND)
-        return;
+        return false;
     if (r == JG_ERR_IO)
         mon_exit(m, 0); /* the worker is gone */
     if (r != 0 || q->fd >= 0) {
@@ -214,6 +254,7 @@ serve_one(struct jg_gw_mon *m, struct jg_gw_msg *q)
                  jg_strerror(r));
         mon_exit(m, 1);
     }
+    return true;
 }
 
 void
@@ -261,6 +302,7 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
     }
     m->worker = pid;
     m->sock = sv[0];
+    jg_gw_mon_audit_init(m);
     close(sv[1]);
     close(c->fd);
     c->fd = -1;
@@ -273,6 +315,9 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
         if (dl != JG_TIME_NEVER)
             tmo = dl <= now ? 0 : (dl - now > 3600 ? 3600000
                                                    : (int)(dl - now) * 1000);
+        /* Recordings are checkpointed about once a second. */
+        if (m->n_recs > 0 && (tmo < 0 || tmo > 1000))
+            tmo = 1000;
         pr = poll(pfd, 2, tmo);
         if (pr < 0 && errno != EINTR) {
             jg_error("monitor poll: %s", strerror(errno));
@@ -280,8 +325,12 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
         }
         if (pr > 0 && (pfd[1].revents & POLLIN))
             on_signal(m, sfd);
+        /* A burst of recording data is served in one go; the timers run
+         * between bursts. */
         if (pr > 0 && pfd[0].revents != 0)
-            serve_one(m, q);
+            for (int k = 0; k < 64 && serve_one(m, q); k++)
+                ;
+        jg_gw_mon_audit_tick(m);
         on_timer(m);
     }
 }

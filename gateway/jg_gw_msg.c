@@ -67,6 +67,17 @@ jg_gw_msg_put_str(struct jg_gw_msg *m, const char *s)
     put(m, s, n);
 }
 
+void
+jg_gw_msg_put_bytes(struct jg_gw_msg *m, const void *p, size_t n)
+{
+    if (n > JG_GW_MSG_MAX) {
+        m->bad = true;
+        return;
+    }
+    jg_gw_msg_put_u32(m, (uint32_t)n);
+    put(m, p, n);
+}
+
 static int
 get(struct jg_gw_msg *m, void *p, size_t n)
 {
@@ -149,6 +160,24 @@ jg_gw_msg_get_str(struct jg_gw_msg *m, char *buf, size_t n)
     }
     memcpy(buf, p, len);
     buf[len] = '\0';
+    return 0;
+}
+
+int
+jg_gw_msg_get_bytes(struct jg_gw_msg *m, const uint8_t **p, size_t *n)
+{
+    uint32_t len;
+    int r;
+
+    if ((r = jg_gw_msg_get_u32(m, &len)) != 0)
+        return r;
+    if (len > m->len - m->pos) {
+        m->bad = true;
+        return JG_ERR_INVALID;
+    }
+    *p = m->data + m->pos;
+    *n = len;
+    m->pos += len;
     return 0;
 }
 

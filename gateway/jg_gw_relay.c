@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,11 +15,28 @@ void
 jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
                 size_t len)
 {
-    (void)data;
+    struct jg_gw_msg *m;
+    size_t off, n;
+
     if (dir[0] == 'i')
         ch->bytes_in += len;
     else
         ch->bytes_out += len;
+    /* Recorded channels: the monitor writes the recording. Input goes only
+     * when the rule records it. */
+    if (!ch->rec || len == 0 || ch->w->monitor_gone ||
+        (dir[0] == 'i' && !ch->record_input))
+        return;
+    m = jg_xmalloc(sizeof(*m));
+    for (off = 0; off < len; off += n) {
+        n = len - off < JG_GW_REC_CHUNK ? len - off : JG_GW_REC_CHUNK;
+        jg_gw_msg_init(m, JG_GW_REQ_REC_DATA);
+        jg_gw_msg_put_u32(m, ch->id);
+        jg_gw_msg_put_u8(m, (uint8_t)dir[0]);
+        jg_gw_msg_put_bytes(m, data + off, n);
+        jg_gw_wk_send(ch->w, m);
+    }
+    free(m);
 }
 
 static size_t
@@ -87,6 +105,17 @@ drain_chan(struct jg_gw_chan *ch, ssh_channel dst, struct jg_gw_buf *b,
 static void
 send_status(struct jg_gw_chan *ch)
 {
+    if (ch->rec && (ch->exit_signal_set || ch->exit_status_set)) {
+        struct jg_gw_msg *m = jg_xmalloc(sizeof(*m));
+        jg_gw_msg_init(m, JG_GW_REQ_REC_EXIT);
+        jg_gw_msg_put_u32(m, ch->id);
+        jg_gw_msg_put_u8(m, ch->exit_signal_set);
+        jg_gw_msg_put_u32(m, ch->exit_signal_set ? 0
+                                                 : (uint32_t)ch->exit_status & 255);
+        jg_gw_msg_put_str(m, ch->exit_signal_set ? ch->exit_signal : "");
+        jg_gw_wk_send(ch->w, m);
+        free(m);
+    }
     if (ch->exit_signal_set)
         ssh_channel_request_send_exit_signal(ch->c, ch->exit_signal, ch->core,
                                              "", "");

@@ -53,6 +53,15 @@ on_pty(ssh_session s, ssh_channel c, const char *term, int cols, int rows,
     jg_strlcpy(ch->term, term ? term : "vt100", sizeof(ch->term));
     ch->cols = (uint32_t)cols;
     ch->rows = (uint32_t)rows;
+    if (ch->rec && !ch->w->monitor_gone) {
+        struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
+        jg_gw_msg_init(q, JG_GW_REQ_REC_RESIZE);
+        jg_gw_msg_put_u32(q, ch->id);
+        jg_gw_msg_put_u32(q, ch->cols > 10000 ? 10000 : ch->cols);
+        jg_gw_msg_put_u32(q, ch->rows > 10000 ? 10000 : ch->rows);
+        jg_gw_wk_send(ch->w, q);
+        free(q);
+    }
     ch->pxw = (uint32_t)pxw;
     ch->pxh = (uint32_t)pxh;
     return 0;
@@ -183,6 +192,46 @@ out:
     return rc == SSH_OK ? 0 : JG_ERR_DENIED;
 }
 
+/* Asks the monitor to record this channel. 0 when it records it (or need
+ * not); else a message for the user in err. */
+static int
+rec_open(struct jg_gw_chan *ch, uint32_t grant, const char *command,
+         char *err, size_t errn)
+{
+    struct jg_gw_wk *w = ch->w;
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q)), *a = jg_xmalloc(sizeof(*a));
+    char text[512];
+    uint8_t ok = 0, rin = 0;
+    int r = JG_ERR_DENIED;
+
+    ch->id = w->next_chan_id++;
+    jg_gw_msg_init(q, JG_GW_REQ_REC_OPEN);
+    jg_gw_msg_put_u32(q, ch->id);
+    jg_gw_msg_put_u32(q, grant);
+    jg_gw_msg_put_str(q, command ? command : "");
+    jg_gw_msg_put_str(q, ch->pty ? ch->term : "");
+    jg_gw_msg_put_u32(q, ch->pty ? ch->cols : 0);
+    jg_gw_msg_put_u32(q, ch->pty ? ch->rows : 0);
+    if (q->bad) {
+        snprintf(err, errn, "the command is too long to record");
+    } else if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_REC_OPEN) != 0 ||
+               jg_gw_msg_get_u8(a, &ok) != 0 ||
+               jg_gw_msg_get_str(a, text, sizeof(text)) != 0 ||
+               jg_gw_msg_get_u8(a, &rin) != 0) {
+        w->monitor_gone = true;
+        snprintf(err, errn, "internal error");
+    } else if (!ok) {
+        snprintf(err, errn, "the session cannot be recorded: %s", text);
+    } else {
+        ch->rec = text[0] != '\0';
+        ch->record_input = rin != 0;
+        r = 0;
+    }
+    free(q);
+    free(a);
+    return r;
+}
+
 static int
 start(struct jg_gw_chan *ch, unsigned action, const char *command)
 {
@@ -245,6 +294,19 @@ start(struct jg_gw_chan *ch, unsigned action, const char *command)
         jg_warn("%s from %s: %s", w->name.user, w->peer, err);
         goto out;
     }
+    if ((action == JG_ACT_SHELL || action == JG_ACT_EXEC) &&
+        rec_open(ch, id, command, err, sizeof(err)) != 0) {
+        /* audit.on_failure refuse: no session without its recording. */
+        ssh_remove_channel_callbacks(ch->u, &ch->ucb);
+        ssh_channel_close(ch->u);
+        ssh_channel_free(ch->u);
+        ch->u = NULL;
+        text = jg_xasprintf("jumpgate: %s; the session is refused\r\n", err);
+        local_end(ch, false, text, 1);
+        free(text);
+        jg_warn("%s from %s: %s", w->name.user, w->peer, err);
+        goto out;
+    }
     jg_info("session start: %s from %s: %s on %s as %s%s%s", w->name.user,
             w->peer, jg_action_name(action), ch->target, login,
             ch->pty ? " (pty)" : "", "");
@@ -284,6 +346,15 @@ on_window(ssh_session s, ssh_channel c, int cols, int rows, int pxw, int pxh,
         return -1;
     ch->cols = (uint32_t)cols;
     ch->rows = (uint32_t)rows;
+    if (ch->rec && !ch->w->monitor_gone) {
+        struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
+        jg_gw_msg_init(q, JG_GW_REQ_REC_RESIZE);
+        jg_gw_msg_put_u32(q, ch->id);
+        jg_gw_msg_put_u32(q, ch->cols > 10000 ? 10000 : ch->cols);
+        jg_gw_msg_put_u32(q, ch->rows > 10000 ? 10000 : ch->rows);
+        jg_gw_wk_send(ch->w, q);
+        free(q);
+    }
     if (ch->u != NULL && ssh_channel_is_open(ch->u))
         ssh_channel_change_pty_size(ch->u, cols, rows);
     return 0;

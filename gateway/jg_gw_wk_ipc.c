@@ -44,6 +44,13 @@ jg_gw_wk_call(struct jg_gw_wk *w, const struct jg_gw_msg *req,
     }
 }
 
+void
+jg_gw_wk_send(struct jg_gw_wk *w, const struct jg_gw_msg *req)
+{
+    if (jg_gw_msg_send(w->mon, req, -1) != 0)
+        w->monitor_gone = true;
+}
+
 int
 jg_gw_wk_poll_monitor(struct jg_gw_wk *w)
 {

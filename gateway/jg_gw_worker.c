@@ -17,6 +17,27 @@
 
 #define MAX_POLL 512
 
+/* Tells the monitor a recorded or forward channel ended (it closes the
+ * recording and logs session.end / forward.close). */
+static void
+chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
+{
+    struct jg_gw_msg *q;
+
+    if (w->monitor_gone ||
+        !(ch->rec || (ch->kind == JG_GW_CH_FORWARD && ch->fd >= 0)))
+        return;
+    q = jg_xmalloc(sizeof(*q));
+    jg_gw_msg_init(q, JG_GW_REQ_CHAN_END);
+    jg_gw_msg_put_u32(q, ch->id);
+    jg_gw_msg_put_u8(q, ch->kind == JG_GW_CH_FORWARD);
+    jg_gw_msg_put_str(q, ch->target);
+    jg_gw_msg_put_u64(q, ch->bytes_in);
+    jg_gw_msg_put_u64(q, ch->bytes_out);
+    jg_gw_wk_send(w, q);
+    free(q);
+}
+
 static void __attribute__((noreturn))
 worker_exit(struct jg_gw_wk *w, const char *why)
 {
@@ -39,6 +60,7 @@ worker_exit(struct jg_gw_wk *w, const char *why)
     }
     for (ch = w->chans; ch != NULL; ch = nch) {
         nch = ch->next;
+        chan_end(w, ch);
         jg_gw_chan_free(ch);
     }
     for (u = w->ups; u != NULL; u = nu) {
@@ -116,6 +138,7 @@ reap(struct jg_gw_wk *w)
                     w->name.user, w->peer, ch->target,
                     (unsigned long long)ch->bytes_in,
                     (unsigned long long)ch->bytes_out);
+        chan_end(w, ch);
         *pp = ch->next;
         jg_gw_chan_free(ch);
     }

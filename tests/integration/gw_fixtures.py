@@ -15,6 +15,7 @@ import pytest
 
 BUILD = Path(os.environ.get("JG_BUILD", Path(__file__).resolve().parents[2] / "build"))
 JUMPGATED = BUILD / "jumpgated"
+JUMPGATE = BUILD / "jumpgate"
 TOTP_SECRET = "3132333435363738393031323334353637383930"
 CAROL_PASSWORD = "correct horse"
 
@@ -277,8 +278,16 @@ upstream:
 pam_service: {pam_service}
 audit:
   dir: {self.dir}/audit
+  signing_key: {self.dir}/audit.key
 limits: {{login_grace: {login_grace}}}
 """)
+        # The gateway records sessions: audit.dir and a seal key.
+        self.audit_dir = self.dir / "audit"
+        self.audit_dir.mkdir(exist_ok=True)
+        self.audit_key = self.dir / "audit.key"
+        if not self.audit_key.exists():
+            subprocess.run([str(JUMPGATE), "-c", str(self.config), "audit",
+                            "keygen"], check=True, capture_output=True)
         self.kh = self.dir / "client_known_hosts"
         self.kh.write_text(f"[127.0.0.1]:{self.port} {env.hostpub}\n")
         self.logpath = self.dir / "jumpgated.log"
@@ -384,4 +393,4 @@ def make_gateway(gw_env, tmp_path):
 
 __all__ = ["gw_env", "gw", "make_gateway", "Gateway", "Env", "policy_text",
            "free_port", "wait_port", "sha256_file", "totp", "CAROL_PASSWORD",
-           "JUMPGATED", "stop"]
+           "JUMPGATED", "JUMPGATE", "stop"]

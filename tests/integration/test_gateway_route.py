@@ -2,6 +2,7 @@
 # tests/integration/test_gateway_route.py - routing at jumpgated: policy
 # denials with a reason, strict upstream host keys (unknown, changed), a
 # target that is down, direct-tcpip to MariaDB (ssh -L) and ProxyJump (-W).
+import json
 import subprocess
 import time
 
@@ -88,6 +89,22 @@ def test_local_forward_to_mariadb(gw_db, gw_env):
     finally:
         stop(p)
     assert g.wait_log("forward open: alice from 127.0.0.1 to rds-demo")
+    # The event log has both channels, opened and closed, with byte counts.
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        ev = [json.loads(l) for f in sorted((g.audit_dir / "events").glob("*.jsonl"))
+              for l in f.read_text().splitlines() if l]
+        closes = [e for e in ev if e["type"] == "forward.close"]
+        if sum(e["bytes_out"] > 100000 for e in closes) >= 2:
+            break
+        time.sleep(0.1)
+    opens = [e for e in ev if e["type"] == "forward.open"]
+    assert len(opens) >= 2 and len(closes) >= 2, ev
+    assert opens[0]["user"] == "alice" and opens[0]["target"] == "rds-demo"
+    assert opens[0]["action"] == "forward" and opens[0]["rule"] == "ops-db"
+    assert all(e["target"] == "rds-demo" for e in closes)
+    # (wait_port's probe is a channel too, with only the server greeting)
+    assert sum(e["bytes_out"] > 100000 for e in closes) >= 2, closes
 
 
 def test_forward_refusals(gw_db, gw_env):

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/jg_gw_mon_audit.c - the monitor's side of the audit (DESIGN.md
+ * section 8): session recordings fed by what the worker taps, and the
+ * events of this connection in the hash-chained event log.
+ *
+ * The recordings and the signing key live in the monitor (root); the
+ * chrooted worker only sends what crossed it (JG_GW_REQ_REC_*), so a
+ * compromised worker can lie about its own session but cannot touch any
+ * other record or the key.
+ *
+ * One writer for the chain: DESIGN.md section 8 has the master append
+ * what monitors send it. Here each monitor appends itself through
+ * jg_audit_log_append(), which takes the exclusive flock on the day file
+ * for the whole read-last-line/append step (the same lock `jumpgate policy
+ * grant` and sync take), so appends from many monitors are serialized and
+ * the chain stays linear. This keeps the master free of audit I/O. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "gateway/gateway.h"
+
+int
+jg_gw_audit_check(const struct jg_config *cfg, struct jg_diags *diags)
+{
+    struct jg_audit_key *k = NULL;
+    struct stat st;
+    int r = 0, kr;
+    bool refuse = cfg->audit_on_failure == JG_ON_FAILURE_REFUSE;
+
+    if (cfg->audit_dir == NULL || stat(cfg->audit_dir, &st) != 0 ||
+        !S_ISDIR(st.st_mode)) {
+        if (refuse) {
+            jg_diags_add(diags, cfg->path, 0, 0,
+                         "audit.dir: '%s' is not a folder; sessions cannot be "
+                         "recorded (create it, or set audit.on_failure: "
+                         "continue)", cfg->audit_dir ? cfg->audit_dir : "(unset)");
+            r = JG_ERR_INVALID;
+        } else {
+            jg_warn("audit.dir '%s' is not a folder: sessions are not "
+                    "recorded and no events are logged",
+                    cfg->audit_dir ? cfg->audit_dir : "(unset)");
+        }
+    }
+    if (cfg->audit_signing_key == NULL) {
+        if (refuse) {
+            jg_diags_add(diags, cfg->path, 0, 0,
+                         "audit.signing_key is not set; sessions cannot be "
+                         "recorded (run 'jumpgate audit keygen', or set "
+                         "audit.on_failure: continue)");
+            r = JG_ERR_INVALID;
+        } else {
+            jg_warn("audit.signing_key is not set: sessions are not recorded "
+                    "and the event log is not sealed");
+        }
+    } else if ((kr = jg_audit_key_load_private(cfg->audit_signing_key, &k)) != 0) {
+        jg_diags_add(diags, cfg->path, 0, 0,
+                     "audit.signing_key: cannot load the private key '%s': %s",
+                     cfg->audit_signing_key,
+                     kr == JG_ERR_IO || kr == JG_ERR_NOTFOUND ? strerror(errno)
+                                                               : jg_strerror(kr));
+        r = JG_ERR_INVALID;
+    }
+    jg_audit_key_free(k);
+    return r;
+}
+
+void
+jg_gw_mon_audit_init(struct jg_gw_mon *m)
+{
+    const struct jg_config *cfg = m->d->cfg;
+    int r;
+
+    if (jg_audit_uuid7(m->conn_id) != 0)
+        m->conn_id[0] = '\0';
+    if (cfg->audit_signing_key != NULL &&
+        (r = jg_audit_key_load_private(cfg->audit_signing_key,
+                                       &m->audit_key)) != 0) {
+        jg_error("audit: cannot load %s: %s", cfg->audit_signing_key,
+                 jg_strerror(r));
+        m->audit_key = NULL;
+    }
+    if (cfg->audit_dir != NULL &&
+        (r = jg_audit_log_open(cfg->audit_dir, m->audit_key, 0,
+                               &m->audit_log)) != 0) {
+        jg_error("audit: cannot open the event log in %s: %s", cfg->audit_dir,
+                 jg_strerror(r));
+        m->audit_log = NULL;
+    }
+}
+
+void
+jg_gw_mon_event(struct jg_gw_mon *m, const char *type, const char *session,
+                const char *user, const char *target, const char *login,
+                const char *action, const char *rule, const char *reason,
+                json_t *extra)
+{
+    struct jg_audit_event ev = {
+        .type = type, .session = session, .user = user,
+        .from = m->conn->peer, .target = target, .login = login,
+        .action = action, .rule = rule, .reason = reason};
+    json_t *x = extra != NULL ? json_copy(extra) : json_object();
+    int r;
+
+    if (m->audit_log == NULL) {
+        json_decref(x);
+        return;
+    }
+    if (m->conn_id[0] != '\0')
+        json_object_set_new(x, "connection", json_string(m->conn_id));
+    ev.extra = x;
+    if ((r = jg_audit_log_append(m->audit_log, &ev, jg_audit_now_us())) != 0)
+        jg_error("audit: cannot append %s to the event log: %s", type,
+                 jg_strerror(r));
+    json_decref(x);
+}
+
+static struct jg_gw_mon_rec *
+find_rec(struct jg_gw_mon *m, uint32_t chan)
+{
+    size_t i;
+
+    for (i = 0; i < JG_GW_MAX_RECS; i++)
+        if (m->recs[i].used && m->recs[i].chan == chan)
+            return &m->recs[i];
+    return NULL;
+}
+
+/* A recording write failed: with on_failure refuse the session ends with a
+ * message to the user; otherwise the recording stops (and says so in the
+ * log). */
+static void
+rec_failed(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, int err)
+{
+    char msg[512];
+
+    jg_error("audit: writing the recording %s of %s failed: %s", x->id,
+             m->user, jg_strerror(err));
+    jg_audit_rec_free(x->r);
+    x->r = NULL;
+    if (m->d->cfg->audit_on_failure == JG_ON_FAILURE_REFUSE) {
+        snprintf(msg, sizeof(msg),
+                 "the session recording could not be written (%s)",
+                 jg_strerror(err));
+        jg_gw_mon_lapse(m, msg);
+    }
+}
+
+static int
+send_answer(struct jg_gw_mon *m, bool ok, const char *text, bool rin)
+{
+    struct jg_gw_msg *a = jg_xmalloc(sizeof(*a));
+    int r;
+
+    jg_gw_msg_init(a, JG_GW_ANS | JG_GW_REQ_REC_OPEN);
+    jg_gw_msg_put_u8(a, ok);
+    jg_gw_msg_put_str(a, text);
+    jg_gw_msg_put_u8(a, rin);
+    r = jg_gw_msg_send(m->sock, a, -1) == 0 ? 0 : JG_ERR_IO;
+    free(a);
+    return r;
+}
+
+int
+jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    const struct jg_config *cfg = m->d->cfg;
+    struct jg_audit_rec_info info = {0};
+    struct jg_gw_mon_rec *x = NULL;
+    struct jg_gw_grant *g;
+    char term[64], *command = NULL, why[256] = "";
+    uint32_t chan, grant, cols, rows;
+    const char *action;
+    json_t *extra;
+    size_t i;
+    int r;
+
+    if (jg_gw_msg_get_u32(q, &chan) != 0 || jg_gw_msg_get_u32(q, &grant) != 0 ||
+        jg_gw_msg_get_strdup(q, &command) != 0 ||
+        jg_gw_msg_get_str(q, term, sizeof(term)) != 0 ||
+        jg_gw_msg_get_u32(q, &cols) != 0 || jg_gw_msg_get_u32(q, &rows) != 0 ||
+        grant >= m->n_grants || find_rec(m, chan) != NULL ||
+        cols > 10000 || rows > 10000) {
+        free(command);
+        return JG_ERR_INVALID;
+    }
+    g = &m->grants[grant];
+    if (g->action != JG_ACT_SHELL && g->action != JG_ACT_EXEC) {
+        free(command);
+        return JG_ERR_INVALID;
+    }
+    action = jg_action_name(g->action);
+    for (i = 0; i < JG_GW_MAX_RECS && x == NULL; i++)
+        if (!m->recs[i].used)
+            x = &m->recs[i];
+    if (!g->active) {
+        jg_strlcpy(why, "the permission has ended", sizeof(why));
+    } else if (x == NULL) {
+        jg_strlcpy(why, "too many recorded channels", sizeof(why));
+    } else if (m->audit_key == NULL || cfg->audit_dir == NULL) {
+        jg_strlcpy(why, "session recording is not configured", sizeof(why));
+    } else if ((r = jg_audit_uuid7(x->id)) != 0) {
+        jg_strlcpy(why, "no recording id", sizeof(why));
+    } else {
+        info.session = x->id;
+        info.connection = m->conn_id[0] ? m->conn_id : NULL;
+        info.user = m->user;
+        info.target = g->target;
+        info.login = g->login;
+        info.from = m->conn->peer;
+        info.rule = g->rule[0] ? g->rule : NULL;
+        info.action = action;
+        info.command = g->action == JG_ACT_EXEC ? command : NULL;
+        info.term = term[0] ? term : NULL;
+        info.width = cols;
+        info.height = rows;
+        info.record_input = g->record_input;
+        if ((r = jg_audit_rec_open(cfg->audit_dir, &info, m->audit_key,
+                                   jg_audit_now_us(), &x->r)) != 0) {
+            x->r = NULL;
+            snprintf(why, sizeof(why), "cannot create the recording: %s",
+                     jg_strerror(r));
+        }
+    }
+    if (why[0] != '\0') {
+        jg_error("audit: %s on %s for %s: %s", action, g->target, m->user, why);
+        free(command);
+        if (cfg->audit_on_failure == JG_ON_FAILURE_REFUSE)
+            return send_answer(m, false, why, false);
+        return send_answer(m, true, "", false);
+    }
+    x->used = true;
+    x->chan = chan;
+    x->grant = grant;
+    x->exit_status = -1;
+    m->n_recs++;
+    extra = json_object();
+    if (g->action == JG_ACT_EXEC)
+        json_object_set_new(extra, "command", json_string(command));
+    if (term[0] != '\0') {
+        json_object_set_new(extra, "term", json_string(term));
+        json_object_set_new(extra, "width", json_integer(cols));
+        json_object_set_new(extra, "height", json_integer(rows));
+    }
+    json_object_set_new(extra, "recording",
+                        json_string(jg_audit_rec_path(x->r)));
+    json_object_set_new(extra, "record_input", json_boolean(g->record_input));
+    jg_gw_mon_event(m, "session.start", x->id, m->user, g->target, g->login,
+                    action, g->rule, NULL, extra);
+    if (g->action == JG_ACT_EXEC) {
+        json_t *e = json_object();
+        json_object_set_new(e, "command", json_string(command));
+        jg_gw_mon_event(m, "exec", x->id, m->user, g->target, g->login,
+                        action, g->rule, NULL, e);
+        json_decref(e);
+    }
+    json_decref(extra);
+    free(command);
+    return send_answer(m, true, x->id, g->record_input);
+}
+
+int
+jg_gw_mon_rec_data(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    struct jg_gw_mon_rec *x;
+    const uint8_t *p;
+    size_t n;
+    uint32_t chan;
+    uint8_t kind;
+    int64_t now;
+    int r;
+
+    if (jg_gw_msg_get_u32(q, &chan) != 0 || jg_gw_msg_get_u8(q, &kind) != 0 ||
+        jg_gw_msg_get_bytes(q, &p, &n) != 0 || n > JG_GW_REC_CHUNK ||
+        (kind != 'o' && kind != 'e' && kind != 'i'))
+        return JG_ERR_INVALID;
+    if ((x = find_rec(m, chan)) == NULL)
+        return JG_ERR_INVALID;
+    if (x->r == NULL)
+        return 0;
+    now = jg_audit_now_us();
+    /* asciicast has one output stream: stderr shows as output too. */
+    r = kind == 'i' ? jg_audit_rec_input(x->r, now, p, n)
+                    : jg_audit_rec_output(x->r, now, p, n);
+    if (r == 0)
+        r = jg_audit_rec_tick(x->r, now);
+    if (r != 0)
+        rec_failed(m, x, r);
+    return 0;
+}
+
+int
+jg_gw_mon_rec_resize(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    struct jg_gw_mon_rec *x;
+    uint32_t chan, cols, rows;
+    int r;
+
+    if (jg_gw_msg_get_u32(q, &chan) != 0 || jg_gw_msg_get_u32(q, &cols) != 0 ||
+        jg_gw_msg_get_u32(q, &rows) != 0 || cols > 10000 || rows > 10000)
+        return JG_ERR_INVALID;
+    if ((x = find_rec(m, chan)) == NULL)
+        return JG_ERR_INVALID;
+    if (x->r != NULL &&
+        (r = jg_audit_rec_resize(x->r, jg_audit_now_us(), cols, rows)) != 0)
+        rec_failed(m, x, r);
+    return 0;
+}
+
+int
+jg_gw_mon_rec_exit(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    struct jg_gw_mon_rec *x;
+    char sig[32], label[64];
+    uint32_t chan, status;
+    uint8_t is_sig;
+    int r;
+
+    if (jg_gw_msg_get_u32(q, &chan) != 0 || jg_gw_msg_get_u8(q, &is_sig) != 0 ||
+        jg_gw_msg_get_u32(q, &status) != 0 ||
+        jg_gw_msg_get_str(q, sig, sizeof(sig)) != 0 || status > 255)
+        return JG_ERR_INVALID;
+    if ((x = find_rec(m, chan)) == NULL)
+        return JG_ERR_INVALID;
+    if (x->r == NULL)
+        return 0;
+    if (is_sig) {
+        snprintf(label, sizeof(label), "exit-signal %s", sig);
+        r = jg_audit_rec_marker(x->r, jg_audit_now_us(), label);
+    } else {
+        x->exit_status = (int)status;
+        r = jg_audit_rec_exit_status(x->r, jg_audit_now_us(), (int)status);
+    }
+    if (r != 0)
+        rec_failed(m, x, r);
+    return 0;
+}
+
+static void
+rec_end(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, uint64_t in,
+        uint64_t out)
+{
+    struct jg_gw_grant *g = &m->grants[x->grant];
+    json_t *extra = json_object();
+    int r;
+
+    if (x->r != NULL &&
+        (r = jg_audit_rec_close(x->r, jg_audit_now_us())) != 0)
+        jg_error("audit: closing the recording %s failed: %s", x->id,
+                 jg_strerror(r));
+    x->r = NULL;
+    json_object_set_new(extra, "bytes_in", json_integer((json_int_t)in));
+    json_object_set_new(extra, "bytes_out", json_integer((json_int_t)out));
+    if (x->exit_status >= 0)
+        json_object_set_new(extra, "exit_status",
+                            json_integer(x->exit_status));
+    jg_gw_mon_event(m, "session.end", x->id, m->user, g->target, g->login,
+                    jg_action_name(g->action), g->rule, NULL, extra);
+    json_decref(extra);
+    x->used = false;
+    m->n_recs--;
+}
+
+int
+jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    const struct jg_target *t;
+    struct jg_gw_mon_rec *x;
+    char target[128];
+    uint64_t in, out;
+    uint32_t chan;
+    uint8_t fwd;
+    json_t *extra;
+
+    if (jg_gw_msg_get_u32(q, &chan) != 0 || jg_gw_msg_get_u8(q, &fwd) != 0 ||
+        jg_gw_msg_get_str(q, target, sizeof(target)) != 0 ||
+        jg_gw_msg_get_u64(q, &in) != 0 || jg_gw_msg_get_u64(q, &out) != 0)
+        return JG_ERR_INVALID;
+    if (!fwd) {
+        if ((x = find_rec(m, chan)) != NULL)
+            rec_end(m, x, in, out);
+        return 0;
+    }
+    t = jg_policy_target(m->d->pol, target);
+    extra = json_object();
+    json_object_set_new(extra, "bytes_in", json_integer((json_int_t)in));
+    json_object_set_new(extra, "bytes_out", json_integer((json_int_t)out));
+    jg_gw_mon_event(m, "forward.close", NULL, m->user, target, NULL,
+                    jg_action_name(t != NULL && t->kind == JG_TARGET_SSH
+                                       ? JG_ACT_JUMP : JG_ACT_FORWARD),
+                    NULL, NULL, extra);
+    json_decref(extra);
+    return 0;
+}
+
+void
+jg_gw_mon_audit_tick(struct jg_gw_mon *m)
+{
+    int64_t now;
+    size_t i;
+    int r;
+
+    if (m->n_recs == 0)
+        return;
+    now = jg_audit_now_us();
+    for (i = 0; i < JG_GW_MAX_RECS; i++) {
+        struct jg_gw_mon_rec *x = &m->recs[i];
+        if (x->used && x->r != NULL && (r = jg_audit_rec_tick(x->r, now)) != 0)
+            rec_failed(m, x, r);
+    }
+}
+
+void
+jg_gw_mon_audit_finish(struct jg_gw_mon *m)
+{
+    size_t i;
+
+    for (i = 0; i < JG_GW_MAX_RECS; i++)
+        if (m->recs[i].used)
+            rec_end(m, &m->recs[i], 0, 0);
+    if (m->audit_log != NULL) {
+        jg_audit_log_seal(m->audit_log, jg_audit_now_us());
+        jg_audit_log_free(m->audit_log);
+        m->audit_log = NULL;
+    }
+    jg_audit_key_free(m->audit_key);
+    m->audit_key = NULL;
+}
