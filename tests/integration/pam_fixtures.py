@@ -5,6 +5,7 @@
 # always removed), a catcher for what the module writes to syslog, and a
 # pamtester runner. Import the fixtures by name into each test module.
 import datetime
+import atexit
 import os
 import re
 import shutil
@@ -185,11 +186,24 @@ class SyslogSink:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# One sink for the whole pytest process: every test module imports this
+# fixture, and pytest keeps a "session" instance per importing module, so a
+# second sink would find /dev/log taken by the first and fall back to mount
+# namespaces (which do not work where / is not a mount point, e.g. chroots).
+_SINK = []
+
+
+def _close_sink():
+    while _SINK:
+        _SINK.pop().close()
+
+
 @pytest.fixture(scope="session")
 def syslog_sink(root_only):
-    sink = SyslogSink()
-    yield sink
-    sink.close()
+    if not _SINK:
+        _SINK.append(SyslogSink())
+        atexit.register(_close_sink)
+    yield _SINK[0]
 
 
 # ---- PAM service files ---------------------------------------------------
