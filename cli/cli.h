@@ -69,6 +69,18 @@ int jg_cli_audit_event(const struct jg_cli *c, const struct jg_audit_event *ev);
 
 /* ---- options (cli_opts.c) --------------------------------------------- */
 
+/* A subcommand of a command group ("policy", "audit"). */
+struct jg_cli_cmd {
+    const char *name;
+    int (*run)(struct jg_cli *c, int argc, char **argv);
+};
+
+/* Runs "jumpgate GROUP [-c FILE] [--help] SUBCOMMAND ...": parses the
+ * group's own options, then calls the subcommand of cmds (n entries) with
+ * argv[0] = its name. Usage errors name the group and print usage. */
+int jg_cli_group(struct jg_cli *c, const char *group, const char *usage,
+                 const struct jg_cli_cmd *cmds, size_t n, int argc, char **argv);
+
 /* Every subcommand also takes -c/--config FILE (the global option, written
  * after the command) and --help. */
 

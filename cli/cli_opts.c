@@ -91,3 +91,38 @@ jg_cli_parse_time(const char *s, int64_t *t)
     }
     return jg_time_parse(s, t) == 0 ? 0 : JG_ERR_INVALID;
 }
+
+int
+jg_cli_group(struct jg_cli *c, const char *group, const char *usage,
+             const struct jg_cli_cmd *cmds, size_t n, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    size_t i;
+    int ch;
+
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, "+:c:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            c->config = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return JG_EXIT_OK;
+        default:
+            return jg_cli_opt_error(group, ch, argv, usage);
+        }
+    }
+    if (optind >= argc)
+        return jg_cli_usage_error(group, usage, "no subcommand given");
+    for (i = 0; i < n; i++) {
+        if (strcmp(argv[optind], cmds[i].name) == 0)
+            return cmds[i].run(c, argc - optind, argv + optind);
+    }
+    return jg_cli_usage_error(group, usage, "unknown subcommand '%s'",
+                              argv[optind]);
+}

@@ -25,10 +25,7 @@ static const char usage[] =
     "       jumpgate [-c FILE] audit export ID\n"
     "Every audit command also takes --dir DIR (instead of audit.dir).\n";
 
-static const struct {
-    const char *name;
-    int (*run)(struct jg_cli *c, int argc, char **argv);
-} cmds[] = {
+static const struct jg_cli_cmd cmds[] = {
     {"keygen", jg_cli_audit_keygen}, {"list", jg_cli_audit_list},
     {"show", jg_cli_audit_show},     {"replay", jg_cli_audit_replay},
     {"watch", jg_cli_audit_watch},   {"export", jg_cli_audit_export},
@@ -39,34 +36,8 @@ static const struct {
 int
 jg_cli_audit(struct jg_cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    size_t i;
-    int ch;
-
-    optind = 0;
-    while ((ch = getopt_long(argc, argv, "+:c:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            c->config = optarg;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return JG_EXIT_OK;
-        default:
-            return jg_cli_opt_error("audit", ch, argv, usage);
-        }
-    }
-    if (optind >= argc)
-        return jg_cli_usage_error("audit", usage, "no subcommand given");
-    for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (strcmp(argv[optind], cmds[i].name) == 0)
-            return cmds[i].run(c, argc - optind, argv + optind);
-    return jg_cli_usage_error("audit", usage, "unknown subcommand '%s'",
-                              argv[optind]);
+    return jg_cli_group(c, "audit", usage, cmds, sizeof(cmds) / sizeof(cmds[0]),
+                        argc, argv);
 }
 
 int
