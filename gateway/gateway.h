@@ -79,7 +79,8 @@ enum jg_gw_type {
     JG_GW_REQ_DECIDE,           /* s target, u32 action, s login ("": default) */
     JG_GW_REQ_CONNECT,          /* u32 grant id */
     JG_GW_REQ_HOSTKEY,          /* u32 grant id, s keytype, s key b64 */
-    JG_GW_REQ_UPSTREAM_KEY,     /* (empty) */
+    JG_GW_REQ_AGENT,            /* u32 grant id; answer u8 ok, s message,
+                                   and an SSH agent socket (fd) */
     JG_GW_REQ_TARGETS,          /* (empty) */
     JG_GW_REQ_FORWARD,          /* s host, u32 port */
     /* session recording and the event log (jg_gw_mon_audit.c) */
@@ -179,7 +180,12 @@ struct jg_gw_mon {
     int64_t kill_deadline;       /* after a lapse notice; 0 none */
     struct jg_gw_grant grants[JG_GW_MAX_GRANTS];
     size_t n_grants;
-    char *identity;              /* cached upstream key text */
+    /* the upstream identity, used only here (jg_gw_mon_agent.c) */
+    struct jg_gw_agent_key *agent_key;
+    int agent_fd;                /* the agent socket of the worker, or -1 */
+    char agent_login[128];       /* the login its one signature is for */
+    uint8_t agent_buf[16384];
+    size_t agent_len;
     bool pam_open;               /* a PAM transaction is in progress */
     bool lapsed;                 /* the session was told to end */
     /* audit (jg_gw_mon_audit.c); loaded after the worker is forked, so the
@@ -207,7 +213,20 @@ int jg_gw_mon_kbdint_start(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_decide(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_connect(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q);
-int jg_gw_mon_upstream_key(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* The upstream identity as an SSH agent (jg_gw_mon_agent.c). */
+int jg_gw_mon_agent(struct jg_gw_mon *m, struct jg_gw_msg *q);
+void jg_gw_mon_agent_serve(struct jg_gw_mon *m);
+void jg_gw_mon_agent_clear(struct jg_gw_mon *m);
+struct jg_gw_agent_key;
+/* Loads the upstream identity for signing; a message in err on failure. */
+int jg_gw_agent_key_load(const char *path, struct jg_gw_agent_key **out,
+                         char *err, size_t errn);
+void jg_gw_agent_key_free(struct jg_gw_agent_key *k);
+/* The target of an active grant that may log in to an ssh target, or
+ * NULL (jg_gw_mon_route.c). */
+const struct jg_target *jg_gw_mon_grant_target(struct jg_gw_mon *m,
+                                               uint32_t id,
+                                               struct jg_gw_grant **gout);
 int jg_gw_mon_targets(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q);
@@ -342,7 +361,6 @@ struct jg_gw_wk {
     int failures;
     char *lapse;                   /* set by a lapse notice */
     bool lapse_done;
-    ssh_key identity;              /* upstream key, fetched once */
     struct jg_gw_chan *chans;
     uint32_t next_chan_id;
     struct jg_gw_upstream *ups;

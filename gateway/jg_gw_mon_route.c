@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/jg_gw_mon_route.c - the monitor's answers once a user is in:
  * policy decisions, connections to targets (the socket goes back by
- * SCM_RIGHTS), host key checks, the upstream key, and the target list. */
+ * SCM_RIGHTS), host key checks and the target list. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +9,6 @@
 #include <unistd.h>
 
 #include "gateway/gateway.h"
-
-#define IDENTITY_MAX 16384
 
 static int
 send_free(struct jg_gw_mon *m, struct jg_gw_msg *a, int fd)
@@ -109,9 +107,8 @@ jg_gw_mon_decide(struct jg_gw_mon *m, struct jg_gw_msg *q)
     return send_free(m, a, -1);
 }
 
-/* The active grant id of an ssh target, or NULL. */
-static const struct jg_target *
-grant_target(struct jg_gw_mon *m, uint32_t id, struct jg_gw_grant **gout)
+const struct jg_target *
+jg_gw_mon_grant_target(struct jg_gw_mon *m, uint32_t id, struct jg_gw_grant **gout)
 {
     const struct jg_target *t;
     struct jg_gw_grant *g;
@@ -140,7 +137,7 @@ jg_gw_mon_connect(struct jg_gw_mon *m, struct jg_gw_msg *q)
     if (jg_gw_msg_get_u32(q, &id) != 0)
         return JG_ERR_INVALID;
     a = answer(JG_GW_REQ_CONNECT);
-    if ((t = grant_target(m, id, &g)) == NULL) {
+    if ((t = jg_gw_mon_grant_target(m, id, &g)) == NULL) {
         jg_strlcpy(err, "no permission for this target", sizeof(err));
     } else if (jg_gw_connect(t->host, t->port, JG_GW_CONNECT_TIMEOUT, &fd, err,
                              sizeof(err)) != 0) {
@@ -171,7 +168,7 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_gw_msg_get_strdup(q, &b64) != 0)
         goto out;
     a = answer(JG_GW_REQ_HOSTKEY);
-    if ((t = grant_target(m, id, &g)) == NULL) {
+    if ((t = jg_gw_mon_grant_target(m, id, &g)) == NULL) {
         jg_strlcpy(msg, "no permission for this target", sizeof(msg));
         k = JG_ERR_DENIED;
     } else if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type),
@@ -210,35 +207,6 @@ out:
     free(b64);
     free(known);
     ssh_key_free(key);
-    return r;
-}
-
-/* The key leaves the monitor only for a worker that holds an allow
- * decision for an ssh target (see jumpgated(8), SECURITY). */
-int
-jg_gw_mon_upstream_key(struct jg_gw_mon *m, struct jg_gw_msg *q)
-{
-    struct jg_gw_msg *a;
-    struct jg_gw_grant *g;
-    size_t i, len = 0;
-    bool allowed = false;
-    int r;
-
-    (void)q;
-    for (i = 0; i < m->n_grants && !allowed; i++)
-        allowed = grant_target(m, (uint32_t)i, &g) != NULL;
-    if (!allowed)
-        return JG_ERR_DENIED;
-    if (m->identity == NULL &&
-        jg_read_file(m->d->cfg->upstream_identity, IDENTITY_MAX, &m->identity,
-                     &len) != 0) {
-        jg_error("cannot read upstream.identity %s",
-                 m->d->cfg->upstream_identity);
-        m->identity = NULL;
-    }
-    a = answer(JG_GW_REQ_UPSTREAM_KEY);
-    jg_gw_msg_put_str(a, m->identity ? m->identity : "");
-    r = send_free(m, a, -1);
     return r;
 }
 

@@ -30,7 +30,7 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_DECIDE, JG_GW_MS_AUTHED, jg_gw_mon_decide},
     {JG_GW_REQ_CONNECT, JG_GW_MS_AUTHED, jg_gw_mon_connect},
     {JG_GW_REQ_HOSTKEY, JG_GW_MS_AUTHED, jg_gw_mon_hostkey},
-    {JG_GW_REQ_UPSTREAM_KEY, JG_GW_MS_AUTHED, jg_gw_mon_upstream_key},
+    {JG_GW_REQ_AGENT, JG_GW_MS_AUTHED, jg_gw_mon_agent},
     {JG_GW_REQ_TARGETS, JG_GW_MS_AUTHED, jg_gw_mon_targets},
     {JG_GW_REQ_FORWARD, JG_GW_MS_AUTHED, jg_gw_mon_forward},
     {JG_GW_REQ_REC_OPEN, JG_GW_MS_AUTHED, jg_gw_mon_rec_open},
@@ -48,10 +48,7 @@ mon_exit(struct jg_gw_mon *m, int status)
         waitpid(m->worker, NULL, 0);
     }
     jg_gw_mon_audit_finish(m);
-    if (m->identity != NULL) {
-        explicit_bzero(m->identity, strlen(m->identity));
-        free(m->identity);
-    }
+    jg_gw_mon_agent_clear(m);
     _exit(status);
 }
 
@@ -269,6 +266,7 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
     m->d = d;
     m->conn = c;
     m->state = JG_GW_MS_PREAUTH;
+    m->agent_fd = -1;
     m->grace_deadline = jg_now() + (d->cfg->login_grace > 0
                                         ? d->cfg->login_grace : 30);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -307,8 +305,9 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
     close(c->fd);
     c->fd = -1;
     for (;;) {
-        struct pollfd pfd[2] = {{.fd = m->sock, .events = POLLIN},
-                                {.fd = sfd, .events = POLLIN}};
+        struct pollfd pfd[3] = {{.fd = m->sock, .events = POLLIN},
+                                {.fd = sfd, .events = POLLIN},
+                                {.fd = m->agent_fd, .events = POLLIN}};
         int64_t dl = next_deadline(m), now = jg_now();
         int tmo = -1, pr;
 
@@ -318,13 +317,15 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
         /* Recordings are checkpointed about once a second. */
         if (m->n_recs > 0 && (tmo < 0 || tmo > 1000))
             tmo = 1000;
-        pr = poll(pfd, 2, tmo);
+        pr = poll(pfd, 3, tmo);
         if (pr < 0 && errno != EINTR) {
             jg_error("monitor poll: %s", strerror(errno));
             mon_exit(m, 1);
         }
         if (pr > 0 && (pfd[1].revents & POLLIN))
             on_signal(m, sfd);
+        if (pr > 0 && pfd[2].revents != 0)
+            jg_gw_mon_agent_serve(m);
         /* A burst of recording data is served in one go; the timers run
          * between bursts. */
         if (pr > 0 && pfd[0].revents != 0)

@@ -2,7 +2,7 @@
 /* gateway/jg_gw_upstream.c - the upstream leg: a libssh client session to
  * the target over the socket the monitor connected, host key checked by
  * the monitor against upstream.known_hosts, logged in with the gateway's
- * upstream identity. */
+ * upstream identity through the monitor's one-shot SSH agent. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,37 +21,46 @@ static const char up_hostkeys[] =
     "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
     "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256";
 
+/* Logs in to the target through the monitor's agent: the worker never
+ * holds the upstream key, and the monitor signs only this login. */
 static int
-get_identity(struct jg_gw_wk *w, char *err, size_t errn)
+agent_login(struct jg_gw_wk *w, ssh_session s, uint32_t grant,
+            const char *target, const char *login, char *err, size_t errn)
 {
-    struct jg_gw_msg *q, *a;
-    char *text = NULL;
-    int r = JG_ERR_INTERNAL;
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q)), *a = jg_xmalloc(sizeof(*a));
+    uint8_t ok = 0;
+    int r = JG_ERR_IO, rc;
 
-    if (w->identity != NULL)
-        return 0;
-    q = jg_xmalloc(sizeof(*q));
-    a = jg_xmalloc(sizeof(*a));
-    jg_gw_msg_init(q, JG_GW_REQ_UPSTREAM_KEY);
-    if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_UPSTREAM_KEY) != 0 ||
-        jg_gw_msg_get_strdup(a, &text) != 0) {
+    jg_gw_msg_init(q, JG_GW_REQ_AGENT);
+    jg_gw_msg_put_u32(q, grant);
+    if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_AGENT) != 0 ||
+        jg_gw_msg_get_u8(a, &ok) != 0 ||
+        jg_gw_msg_get_str(a, err, errn) != 0) {
         w->monitor_gone = true;
         snprintf(err, errn, "internal error");
         goto out;
     }
-    if (ssh_pki_import_privkey_base64(text, NULL, NULL, NULL, &w->identity) !=
-        SSH_OK) {
-        w->identity = NULL;
-        snprintf(err, errn, "the gateway's upstream key is not usable");
+    if (!ok || a->fd < 0)
+        goto out;
+    /* The session owns the agent socket from here on. */
+    if (ssh_set_agent_socket(s, a->fd) != SSH_OK) {
+        close(a->fd);
+        a->fd = -1;
+        snprintf(err, errn, "internal error");
+        goto out;
+    }
+    a->fd = -1;
+    rc = ssh_userauth_agent(s, NULL);
+    if (rc != SSH_AUTH_SUCCESS) {
+        snprintf(err, errn, "target %s refused the gateway's login as %s",
+                 target, login);
+        r = JG_ERR_DENIED;
         goto out;
     }
     r = 0;
 out:
-    if (text != NULL) {
-        explicit_bzero(text, strlen(text));
-        free(text);
-    }
-    explicit_bzero(a, sizeof(*a));
+    if (a->fd >= 0)
+        close(a->fd);
     free(q);
     free(a);
     return r;
@@ -131,7 +140,7 @@ jg_gw_upstream_get(struct jg_gw_wk *w, uint32_t grant, const char *target,
     struct jg_gw_upstream *u;
     ssh_session s = NULL;
     long timeout = JG_GW_CONNECT_TIMEOUT;
-    int fd = -1, r = JG_ERR_IO, rc;
+    int fd = -1, r = JG_ERR_IO;
     bool no = false;
 
     *out = NULL;
@@ -171,15 +180,8 @@ jg_gw_upstream_get(struct jg_gw_wk *w, uint32_t grant, const char *target,
     }
     if ((r = check_hostkey(w, s, grant, err, errn)) != 0)
         goto out;
-    if ((r = get_identity(w, err, errn)) != 0)
+    if ((r = agent_login(w, s, grant, target, login, err, errn)) != 0)
         goto out;
-    rc = ssh_userauth_publickey(s, NULL, w->identity);
-    if (rc != SSH_AUTH_SUCCESS) {
-        snprintf(err, errn, "target %s refused the gateway's login as %s",
-                 target, login);
-        r = JG_ERR_DENIED;
-        goto out;
-    }
     u = jg_xcalloc(1, sizeof(*u));
     u->s = s;
     s = NULL;

@@ -73,7 +73,6 @@ worker_exit(struct jg_gw_wk *w, const char *why)
     }
     if (w->s != NULL)
         ssh_free(w->s);
-    ssh_key_free(w->identity);
     free(w->lapse);
     _exit(0);
 }

@@ -260,7 +260,8 @@ users:
 class Gateway:
     """A jumpgated in the foreground on a free loopback port."""
 
-    def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s"):
+    def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s",
+                 identity=None):
         self.env = env
         self.dir = base
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -273,7 +274,7 @@ listen: ["127.0.0.1:{self.port}"]
 host_keys: [{env.hostkey}]
 policy: {self.policy}
 upstream:
-  identity: {env.identity}
+  identity: {identity or env.identity}
   known_hosts: {env.known_hosts}
 pam_service: {pam_service}
 audit:

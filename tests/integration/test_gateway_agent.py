@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/integration/test_gateway_agent.py - the upstream identity stays in
+# the monitor, which answers the worker as a one-shot SSH agent: the
+# worker's memory never holds the private key, every supported key type
+# logs in, and an unusable key is refused by `jumpgated -t` and told to the
+# user.
+import base64
+import pwd
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import descendants, keygen
+
+WORKER_UID = pwd.getpwnam("jumpgate").pw_uid
+
+
+def _ed25519_seed(path):
+    """The 32-byte seed of an unencrypted OpenSSH ed25519 private key."""
+    text = Path(path).read_text().splitlines()
+    raw = base64.b64decode("".join(l for l in text if not l.startswith("-----")))
+    assert raw.startswith(b"openssh-key-v1\0")
+    p = len(b"openssh-key-v1\0")
+
+    def string(p):
+        n = struct.unpack(">I", raw[p:p + 4])[0]
+        return raw[p + 4:p + 4 + n], p + 4 + n
+    _, p = string(p)            # cipher
+    _, p = string(p)            # kdf
+    _, p = string(p)            # kdf options
+    p += 4                      # number of keys
+    _, p = string(p)            # public key
+    priv, p = string(p)
+    q = 8                       # check ints
+    n = struct.unpack(">I", priv[q:q + 4])[0]
+    q += 4 + n                  # key type
+    n = struct.unpack(">I", priv[q:q + 4])[0]
+    q += 4 + n                  # public half
+    n = struct.unpack(">I", priv[q:q + 4])[0]
+    assert n == 64
+    return priv[q + 4:q + 4 + 32]
+
+
+def _memory_holds(pid, needle):
+    """Searches the readable private mappings of pid for needle."""
+    found = False
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            if "r" not in fields[1] or (len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]")):
+                continue
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except (OSError, OverflowError, ValueError):
+                continue
+            if needle in data:
+                found = True
+    return found
+
+
+def _uid(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    return None
+
+
+def test_worker_never_holds_the_upstream_key(gw, gw_env):
+    seed = _ed25519_seed(gw_env.identity)
+    ssh = subprocess.Popen(gw.ssh_args("alice:web-1") + ["sleep 20"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        worker = monitor = None
+        end = time.monotonic() + 15
+        while time.monotonic() < end and worker is None:
+            for pid in descendants(gw.proc.pid):
+                try:
+                    if _uid(pid) == WORKER_UID:
+                        stat = Path(f"/proc/{pid}/stat").read_text()
+                        worker = pid
+                        monitor = int(stat.rsplit(")", 1)[1].split()[1])
+                except OSError:
+                    continue
+            time.sleep(0.1)
+        assert worker is not None, "no worker process found"
+        # wait until the upstream login has happened (the session runs)
+        assert gw.wait_log("signed the upstream login of alice as root", 15)
+        # The monitor holds the key (so the search works) ...
+        assert _memory_holds(monitor, seed)
+        # ... and the worker, which talked to the target, does not.
+        assert not _memory_holds(worker, seed)
+        # nor in hex (as a debugging dump would have it)
+        assert not _memory_holds(worker, seed.hex().encode())
+    finally:
+        ssh.kill()
+        ssh.wait()
+
+
+@pytest.mark.parametrize("kind,args", [
+    ("ecdsa", ["-t", "ecdsa", "-b", "384"]),
+    ("rsa-pem", ["-t", "rsa", "-b", "2048", "-m", "PEM"]),
+])
+def test_other_key_types_log_in(make_gateway, gw_env, tmp_path, kind, args):
+    key = tmp_path / f"up_{kind}"
+    subprocess.run(["ssh-keygen", "-q", "-N", "", *args, "-f", str(key)], check=True)
+    pub = Path(str(key) + ".pub").read_text()
+    ak = gw_env.web1.dir / "authorized_keys"
+    with open(ak, "a") as f:
+        f.write(pub)
+    g = make_gateway(identity=key)
+    r = g.ssh("alice:web-1", "echo", "agent-ok")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"agent-ok\n"
+
+
+def test_unusable_identity_refused_by_test_mode(gw, tmp_path):
+    bad = tmp_path / "bad_identity"
+    bad.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n"
+                   "-----END OPENSSH PRIVATE KEY-----\n")
+    bad.chmod(0o600)
+    cfg = tmp_path / "jumpgate.yaml"
+    cfg.write_text(gw.config.read_text().replace(
+        f"identity: {gw.env.identity}", f"identity: {bad}"))
+    r = subprocess.run([str(JUMPGATED), "-t", "-c", str(cfg)],  # noqa: F405
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert f"upstream.identity {bad}" in r.stderr
+
+
+def test_encrypted_identity_refused(gw, tmp_path):
+    enc = tmp_path / "enc_identity"
+    keygen(enc)
+    subprocess.run(["ssh-keygen", "-q", "-p", "-N", "secret", "-f", str(enc)],
+                   check=True)
+    cfg = tmp_path / "jumpgate.yaml"
+    cfg.write_text(gw.config.read_text().replace(
+        f"identity: {gw.env.identity}", f"identity: {enc}"))
+    r = subprocess.run([str(JUMPGATED), "-t", "-c", str(cfg)],  # noqa: F405
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "unencrypted private key" in r.stderr
