@@ -31,6 +31,7 @@
 #define JG_GW_MAX_GRANTS 256       /* decisions remembered per connection */
 #define JG_GW_MAX_RECS 64          /* open recordings per connection */
 #define JG_GW_REC_CHUNK 16384      /* largest tap payload per message */
+#define JG_GW_WORKER_NOFILE (JG_GW_MAX_GRANTS + 32) /* worker descriptors */
 #define JG_GW_CHROOT "/run/jumpgated/empty"
 #define JG_GW_UNPRIV_USER "jumpgate"
 
@@ -373,6 +374,9 @@ void jg_gw_worker_run(struct jg_gw_daemon *d, int client_fd, int mon_fd,
 
 /* Drops to the unprivileged user in the empty chroot (jg_gw_privsep.c). */
 int jg_gw_drop_privileges(uid_t uid, gid_t gid);
+/* Resource limits and the seccomp allowlist of the worker
+ * (jg_gw_seccomp.c); after the drop, before any client byte. */
+int jg_gw_sandbox(void);
 /* Makes JG_GW_CHROOT if missing and checks it is root-owned and empty. */
 int jg_gw_prepare_chroot(void);
 

@@ -40,12 +40,30 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_CHAN_END, JG_GW_MS_AUTHED, jg_gw_mon_chan_end},
 };
 
+/* Logs a worker that did not end by itself. */
+static void
+worker_status(struct jg_gw_mon *m, int st)
+{
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+        jg_error("worker of %s (%s) killed by the seccomp filter: it made a "
+                 "forbidden system call", m->conn->peer,
+                 m->user[0] ? m->user : "-");
+    else if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
+        jg_error("worker of %s (%s) killed by signal %d", m->conn->peer,
+                 m->user[0] ? m->user : "-", WTERMSIG(st));
+}
+
 static void __attribute__((noreturn))
 mon_exit(struct jg_gw_mon *m, int status)
 {
+    int st;
+
     if (m->worker > 0) {
+        /* It may have died already (its socket closes first): then its
+         * own end is what is logged, not our SIGKILL. */
         kill(m->worker, SIGKILL);
-        waitpid(m->worker, NULL, 0);
+        if (waitpid(m->worker, &st, 0) == m->worker)
+            worker_status(m, st);
     }
     jg_gw_mon_audit_finish(m);
     jg_gw_mon_agent_clear(m);
@@ -211,6 +229,7 @@ on_signal(struct jg_gw_mon *m, int sfd)
             int st;
             if (waitpid(m->worker, &st, WNOHANG) == m->worker) {
                 m->worker = 0;
+                worker_status(m, st);
                 drain(m);
                 mon_exit(m, 0);
             }

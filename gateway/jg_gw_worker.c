@@ -248,7 +248,7 @@ jg_gw_worker_run(struct jg_gw_daemon *d, int client_fd, int mon_fd,
         _exit(1);
     }
     /* Nothing from the client has been read yet. */
-    if (jg_gw_drop_privileges(d->uid, d->gid) != 0)
+    if (jg_gw_drop_privileges(d->uid, d->gid) != 0 || jg_gw_sandbox() != 0)
         _exit(1);
     /* The worker needs neither the policy nor the host key files. */
     jg_policy_free(d->pol);
