@@ -70,9 +70,8 @@ jg_gw_drop_privileges(uid_t uid, gid_t gid)
         jg_error("prctl: %s", strerror(errno));
         return JG_ERR_IO;
     }
-    /* No new processes and no core files; the seccomp filter of the
-     * hardening work comes on top of this. (No RLIMIT_FSIZE: the log may be
-     * a regular file on stderr.) */
+    /* No new processes and no core files; jg_gw_sandbox() adds the
+     * other limits and the seccomp filter on top of this. */
     if (setrlimit(RLIMIT_NPROC, &zero) != 0 ||
         setrlimit(RLIMIT_CORE, &zero) != 0) {
         jg_error("setrlimit: %s", strerror(errno));

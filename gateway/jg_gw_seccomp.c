@@ -51,6 +51,25 @@ static const char *const refused[] = {
     "uname", "sysinfo", "sched_getaffinity", "setsockopt",
 };
 
+/* Allowed (or refused) only with one argument equal to a value. */
+static const struct {
+    const char *name;
+    unsigned arg;
+    scmp_datum_t value;
+    uint32_t action;
+} narrow[] = {
+    /* fcntl: file status and descriptor flags only (no locks, no dup) */
+    {"fcntl", 1, F_GETFL, SCMP_ACT_ALLOW},
+    {"fcntl", 1, F_SETFL, SCMP_ACT_ALLOW},
+    {"fcntl", 1, F_GETFD, SCMP_ACT_ALLOW},
+    {"fcntl", 1, F_SETFD, SCMP_ACT_ALLOW},
+    /* ioctl: bytes waiting and non-blocking mode on its sockets; a
+     * terminal query (isatty) is told "not a terminal" */
+    {"ioctl", 1, FIONREAD, SCMP_ACT_ALLOW},
+    {"ioctl", 1, FIONBIO, SCMP_ACT_ALLOW},
+    {"ioctl", 1, TCGETS, SCMP_ACT_ERRNO(ENOTTY)},
+};
+
 static int
 add(scmp_filter_ctx ctx, uint32_t action, const char *name)
 {
@@ -59,6 +78,18 @@ add(scmp_filter_ctx ctx, uint32_t action, const char *name)
     if (nr == __NR_SCMP_ERROR)
         return 0;   /* not a system call on this architecture */
     return seccomp_rule_add(ctx, action, nr, 0);
+}
+
+/* A rule matching one argument equal to a value. (libseccomp's SCMP_A*
+ * macros leave a field to its default, which clang warns about.) */
+static int
+add_eq(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned arg,
+       scmp_datum_t value)
+{
+    struct scmp_arg_cmp cmp = {.arg = arg, .op = SCMP_CMP_EQ,
+                               .datum_a = value, .datum_b = 0};
+
+    return seccomp_rule_add_array(ctx, action, nr, 1, &cmp);
 }
 
 /* Resource limits as tight as the worker works with. */
@@ -99,34 +130,13 @@ jg_gw_sandbox(void)
         r = add(ctx, SCMP_ACT_ALLOW, allowed[i]);
     for (i = 0; i < sizeof(refused) / sizeof(refused[0]) && r == 0; i++)
         r = add(ctx, SCMP_ACT_ERRNO(EACCES), refused[i]);
-    /* fcntl: flags and descriptor flags only (no locks, no F_DUPFD). */
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, F_GETFL));
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, F_SETFL));
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, F_GETFD));
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, F_SETFD));
-    /* ioctl: bytes waiting and non-blocking mode on its sockets; a
-     * terminal query (isatty) gets "not a terminal". */
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, FIONREAD));
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, FIONBIO));
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, TCGETS));
+    for (i = 0; i < sizeof(narrow) / sizeof(narrow[0]) && r == 0; i++)
+        r = add_eq(ctx, narrow[i].action, seccomp_syscall_resolve_name(
+                       narrow[i].name), narrow[i].arg, narrow[i].value);
     /* abort() signals itself; it may signal nobody else. */
     if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+        r = add_eq(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 0,
+                   (scmp_datum_t)getpid());
     if (r == 0)
         r = seccomp_load(ctx);
     seccomp_release(ctx);
