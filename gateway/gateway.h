@@ -223,6 +223,9 @@ struct jg_gw_agent_key;
 int jg_gw_agent_key_load(const char *path, struct jg_gw_agent_key **out,
                          char *err, size_t errn);
 void jg_gw_agent_key_free(struct jg_gw_agent_key *k);
+/* Checks that the identity loads, in a child process so that its bytes
+ * never reach the caller's memory. */
+int jg_gw_agent_key_check(const char *path, char *err, size_t errn);
 /* The target of an active grant that may log in to an ssh target, or
  * NULL (jg_gw_mon_route.c). */
 const struct jg_target *jg_gw_mon_grant_target(struct jg_gw_mon *m,

@@ -53,14 +53,12 @@ check_files(const struct jg_config *cfg, struct jg_diags *diags)
         r = JG_ERR_INVALID;
     } else {
         /* The monitors sign with it: check now that they can. */
-        struct jg_gw_agent_key *k = NULL;
         char err[512];
-        if (jg_gw_agent_key_load(cfg->upstream_identity, &k, err,
-                                 sizeof(err)) != 0) {
+        if (jg_gw_agent_key_check(cfg->upstream_identity, err,
+                                  sizeof(err)) != 0) {
             jg_diags_add(diags, cfg->path, 0, 0, "%s", err);
             r = JG_ERR_INVALID;
         }
-        jg_gw_agent_key_free(k);
     }
     if (cfg->upstream_known_hosts == NULL ||
         access(cfg->upstream_known_hosts, R_OK) != 0) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -529,6 +530,48 @@ jg_gw_mon_agent(struct jg_gw_mon *m, struct jg_gw_msg *q)
     if (sv[1] >= 0)
         close(sv[1]);
     return r;
+}
+
+int
+jg_gw_agent_key_check(const char *path, char *err, size_t errn)
+{
+    int pfd[2], st = 0;
+    ssize_t n;
+    pid_t pid, w;
+
+    /* In a child: the key's bytes must never sit in the daemon's heap,
+     * from where every monitor and worker would inherit them. */
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        snprintf(err, errn, "pipe: %s", strerror(errno));
+        return JG_ERR_IO;
+    }
+    if ((pid = fork()) < 0) {
+        snprintf(err, errn, "fork: %s", strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+        return JG_ERR_IO;
+    }
+    if (pid == 0) {
+        struct jg_gw_agent_key *k = NULL;
+        char msg[512] = "";
+        close(pfd[0]);
+        if (jg_gw_agent_key_load(path, &k, msg, sizeof(msg)) == 0)
+            msg[0] = '\0';
+        if (write(pfd[1], msg, strlen(msg)) < 0)
+            _exit(2);
+        _exit(k != NULL ? 0 : 1);
+    }
+    close(pfd[1]);
+    n = read(pfd[0], err, errn - 1);
+    close(pfd[0]);
+    err[n > 0 ? n : 0] = '\0';
+    while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+        ;
+    if (w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return 0;
+    if (err[0] == '\0')
+        snprintf(err, errn, "upstream.identity %s: cannot be checked", path);
+    return JG_ERR_INVALID;
 }
 
 void

@@ -34,6 +34,7 @@ static const char *const allowed[] = {
     "clock_nanosleep", "getrandom",
     /* signals and the process's own ending */
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+    "sigaltstack",      /* sanitizer runtimes set one per thread */
     "exit", "exit_group",
     /* identity queries that cannot change anything (logging, libraries) */
     "getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",

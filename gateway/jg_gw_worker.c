@@ -44,6 +44,14 @@ worker_exit(struct jg_gw_wk *w, const char *why)
     struct jg_gw_chan *ch, *nch;
     struct jg_gw_upstream *u, *nu;
 
+    /* Channels first: ssh_disconnect() frees the session's channels, and
+     * ours must not outlive them. */
+    for (ch = w->chans; ch != NULL; ch = nch) {
+        nch = ch->next;
+        chan_end(w, ch);
+        jg_gw_chan_free(ch);
+    }
+    w->chans = NULL;
     if (w->s != NULL && ssh_is_connected(w->s)) {
         int i;
         if (why != NULL)
@@ -57,11 +65,6 @@ worker_exit(struct jg_gw_wk *w, const char *why)
         if (w->ev != NULL)
             ssh_event_dopoll(w->ev, 50);
         ssh_disconnect(w->s);
-    }
-    for (ch = w->chans; ch != NULL; ch = nch) {
-        nch = ch->next;
-        chan_end(w, ch);
-        jg_gw_chan_free(ch);
     }
     for (u = w->ups; u != NULL; u = nu) {
         nu = u->next;

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 BUILD = Path(os.environ.get("JG_BUILD", Path(__file__).resolve().parents[2] / "build"))
-JUMPGATED = BUILD / "jumpgated"
+JUMPGATED = Path(os.environ.get("JG_JUMPGATED") or BUILD / "jumpgated")
 JUMPGATE = BUILD / "jumpgate"
 TOTP_SECRET = "3132333435363738393031323334353637383930"
 CAROL_PASSWORD = "correct horse"
@@ -348,6 +348,10 @@ limits: {{login_grace: {login_grace}}}
                 pass
         stop(self.proc)
         self.log.close()
+        # A sanitizer report anywhere in the gateway's life fails the test.
+        text = self.logpath.read_text(errors="replace")
+        for mark in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            assert mark not in text, text[text.index(mark) - 200:][:4000]
 
 
 def sha256_file(path):

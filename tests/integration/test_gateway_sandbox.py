@@ -36,18 +36,22 @@ def _workers(gw):
 
 
 def _session(gw, target="alice:web-1"):
-    """A live session (a shell reading its input) and its worker's pid."""
+    """A live session (cat on the target, echoing its input), shown to
+    work, and its worker's pid."""
     before = set(_workers(gw))
     p = subprocess.Popen(gw.ssh_args(target) + ["cat"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert _echo(p, b"up\n") == b"up\n"
     end = time.monotonic() + 15
     while time.monotonic() < end:
-        new = set(_workers(gw)) - before
-        if new:
-            return p, new.pop()
+        # a probe connection's worker may still be ending: take live ones
+        new = [w for w in set(_workers(gw)) - before
+               if Path(f"/proc/{w}").exists()]
+        if len(new) == 1:
+            return p, new[0]
         time.sleep(0.05)
     p.kill()
-    raise AssertionError("no worker appeared")
+    raise AssertionError("no single new worker appeared")
 
 
 def _echo(p, text):
