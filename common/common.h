@@ -221,6 +221,8 @@ char *jg_path_relative_to(const char *base, const char *rel);
 /* ---- configuration (jg_config.c): /etc/jumpgate/jumpgate.yaml ---------- */
 
 #define JG_CONFIG_DEFAULT "/etc/jumpgate/jumpgate.yaml"
+#define JG_CONTROL_SOCKET_DEFAULT "/run/jumpgated/control.sock"
+#define JG_CONTROL_SOCKET_MAX 108   /* sizeof(sun_path) */
 
 enum jg_on_failure { JG_ON_FAILURE_REFUSE, JG_ON_FAILURE_CONTINUE };
 
@@ -239,7 +241,13 @@ struct jg_config {
     enum jg_on_failure audit_on_failure;
     char *s3_bucket, *s3_prefix, *s3_region;
     char *metrics_listen;   /* NULL: no metrics endpoint */
-    int max_startups;
+    int max_startups;       /* = startups_full */
+    /* limits.max_startups as sshd's start:rate:full ("N" is N:100:N):
+     * from startups_begin unauthenticated connections on, a new one is
+     * refused with startups_rate percent, rising linearly to 100 at
+     * startups_full */
+    int startups_begin, startups_rate, startups_full;
+    char *control_socket;   /* the daemon's root-only unix socket */
     int64_t login_grace, idle_timeout;
     int auth_fail_max;
     int64_t auth_fail_window, auth_fail_ban;
