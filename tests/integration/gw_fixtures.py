@@ -260,7 +260,8 @@ users:
 class Gateway:
     """A jumpgated in the foreground on a free loopback port."""
 
-    def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s"):
+    def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s",
+                 limits=None, config_extra=""):
         self.env = env
         self.dir = base
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -279,8 +280,10 @@ pam_service: {pam_service}
 audit:
   dir: {self.dir}/audit
   signing_key: {self.dir}/audit.key
-limits: {{login_grace: {login_grace}}}
-""")
+limits: {limits or f"{{login_grace: {login_grace}, auth_failures: {{max: 1000}}}}"}
+control_socket: {self.dir}/control.sock
+{config_extra}""")
+        self.control_socket = self.dir / "control.sock"
         # The gateway records sessions: audit.dir and a seal key.
         self.audit_dir = self.dir / "audit"
         self.audit_dir.mkdir(exist_ok=True)
