@@ -73,7 +73,10 @@ ask(const struct jg_cli *c, const char *cmd, const char *req, json_t **out)
                      : "");
         goto out;
     }
-    if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+    /* The daemon may answer (a refusal) and close before all of it is
+     * sent; the answer is read either way. */
+    if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) &&
+        errno != EPIPE && errno != ECONNRESET) {
         jg_error("%s: cannot send to jumpgated: %s", cmd, strerror(errno));
         goto out;
     }

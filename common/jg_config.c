@@ -139,8 +139,9 @@ get_startups(struct cctx *x, const struct jg_ynode *map)
         if (*end != ':')
             break;
     }
-    ok = ok && !n->quoted && *end == '\0';
-    if (ok && k == 1 && v[0] >= 1) {
+    ok = ok && *end == '\0';
+    /* A number is a number; the three-part form may be quoted. */
+    if (ok && k == 1 && v[0] >= 1 && !n->quoted) {
         c->startups_begin = c->startups_full = (int)v[0];
         c->startups_rate = 100;
     } else if (ok && k == 3 && v[0] >= 1 && v[1] >= 1 && v[1] <= 100 &&

@@ -226,6 +226,7 @@ struct jg_gw_ctl_client {
     char *out;                 /* the answer being written */
     size_t out_len, out_off;
     int64_t deadline;          /* seconds; dropped after */
+    bool refused;              /* not root: every request gets an error */
 };
 
 struct jg_gw_master {

@@ -191,7 +191,9 @@ request(struct jg_gw_master *m, struct jg_gw_ctl_client *c)
         return;
     }
     *nl = '\0';
-    if (strcmp(c->in, "list") == 0)
+    if (c->refused)
+        answer(c, json_pack("{s:s}", "error", "permission denied: root only"));
+    else if (strcmp(c->in, "list") == 0)
         answer(c, list(m));
     else if (strncmp(c->in, "kill ", 5) == 0)
         answer(c, kill_one(m, c->in + 5));
@@ -225,7 +227,7 @@ accept_client(struct jg_gw_master *m)
         cred.uid != 0) {
         jg_warn("control socket: refused a client of uid %d (root only)",
                 cl == sizeof(cred) ? (int)cred.uid : -1);
-        answer(c, json_pack("{s:s}", "error", "permission denied: root only"));
+        c->refused = true;      /* answered once its request is read */
     }
 }
 

@@ -105,6 +105,8 @@ jg_gw_metrics_start(struct jg_gw_master *m)
             jg_metrics_add(mx, "jumpgate_auth_attempts_total", 0, "method",
                            methods[i], "result", ares[j], NULL);
     jg_metrics_add(mx, "jumpgate_auth_bans_total", 0, NULL);
+    jg_metrics_add(mx, "jumpgate_policy_denials_total", 0, "rule", "default",
+                   NULL);
     jg_metrics_add(mx, "jumpgate_bytes_total", 0, "direction", "to_target",
                    NULL);
     jg_metrics_add(mx, "jumpgate_bytes_total", 0, "direction", "to_client",
