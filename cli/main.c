@@ -36,30 +36,23 @@ static const char help[] =
     "  audit keygen|list|show|replay|watch|export|events|search|verify\n"
     "                               the auditor's commands; see jumpgate-audit(1)\n"
     "\n"
-    "The session commands are not part of this build.\n"
+    "  session list [--json]        live sessions of the running jumpgated\n"
+    "  session kill ID              end one (root only)\n"
+    "\n"
     "Exit status: 0 success, 1 the answer is no (denied, invalid),\n"
     "2 usage or runtime error. See jumpgate(1).\n";
-
-/* Subcommand groups of DESIGN.md section 4 that this build does not have. */
-static const char *const missing_groups[] = {"session", NULL};
 
 static int
 dispatch(struct jg_cli *c, int argc, char **argv)
 {
-    size_t i;
-
     if (strcmp(argv[0], "policy") == 0)
         return jg_cli_policy(c, argc, argv);
     if (strcmp(argv[0], "sync") == 0)
         return jg_cli_sync(c, argc, argv);
     if (strcmp(argv[0], "audit") == 0)
         return jg_cli_audit(c, argc, argv);
-    for (i = 0; missing_groups[i] != NULL; i++) {
-        if (strcmp(argv[0], missing_groups[i]) == 0) {
-            jg_error("'%s' is not available in this build", argv[0]);
-            return JG_EXIT_ERROR;
-        }
-    }
+    if (strcmp(argv[0], "session") == 0)
+        return jg_cli_session(c, argc, argv);
     jg_error("unknown command '%s'", argv[0]);
     fputs(usage, stderr);
     return JG_EXIT_ERROR;

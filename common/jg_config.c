@@ -109,6 +109,77 @@ get_hostport(struct cctx *x, const struct jg_ynode *n, const char *what,
     *out = jg_xstrdup(n->str);
 }
 
+/* limits.max_startups: "N" (refuse beyond N unauthenticated connections)
+ * or sshd's "start:rate:full" (from start on, refuse rate percent, rising
+ * linearly to 100 at full). */
+static void
+get_startups(struct cctx *x, const struct jg_ynode *map)
+{
+    const struct jg_ynode *n = jg_y_get(map, "max_startups");
+    struct jg_config *c = x->c;
+    long v[3] = {0, 0, 0};
+    const char *p;
+    char *end = NULL;
+    size_t k = 0;
+    bool ok = true;
+
+    if (n == NULL || !jg_y_expect(n, JG_Y_SCALAR, x->file,
+                                  "limits.max_startups", x->d))
+        return;
+    /* Up to three whole numbers separated by ':'. */
+    for (p = n->str; ok; p = end + 1) {
+        if (k == 3 || *p < '0' || *p > '9') {
+            ok = false;
+            break;
+        }
+        errno = 0;
+        v[k++] = strtol(p, &end, 10);
+        if (errno != 0 || v[k - 1] > 100000)
+            ok = false;
+        if (*end != ':')
+            break;
+    }
+    ok = ok && *end == '\0';
+    /* A number is a number; the three-part form may be quoted. */
+    if (ok && k == 1 && v[0] >= 1 && !n->quoted) {
+        c->startups_begin = c->startups_full = (int)v[0];
+        c->startups_rate = 100;
+    } else if (ok && k == 3 && v[0] >= 1 && v[1] >= 1 && v[1] <= 100 &&
+               v[2] > v[0]) {
+        c->startups_begin = (int)v[0];
+        c->startups_rate = (int)v[1];
+        c->startups_full = (int)v[2];
+    } else {
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "limits.max_startups must be a whole number from 1 to "
+                     "100000, or START:RATE:FULL (1 <= RATE <= 100, START < "
+                     "FULL)");
+        return;
+    }
+    c->max_startups = c->startups_full;
+}
+
+/* control_socket: an absolute path short enough for a unix socket. */
+static void
+get_control(struct cctx *x, const struct jg_ynode *root)
+{
+    const struct jg_ynode *n = jg_y_get(root, "control_socket");
+    char *s = NULL;
+
+    if (n == NULL || !get_path(x, root, "control_socket", "control_socket",
+                               &s))
+        return;
+    if (strlen(s) >= JG_CONTROL_SOCKET_MAX) {
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "control_socket: the path is longer than %d bytes",
+                     JG_CONTROL_SOCKET_MAX - 1);
+        free(s);
+        return;
+    }
+    free(x->c->control_socket);
+    x->c->control_socket = s;
+}
+
 static const struct jg_ynode *
 section(struct cctx *x, const struct jg_ynode *root, const char *key,
         const char *const *keys)
@@ -127,7 +198,8 @@ static void
 load_root(struct cctx *x, const struct jg_ynode *root)
 {
     static const char *const top[] = {"listen", "host_keys", "policy", "upstream",
-        "pam_service", "audit", "metrics", "limits", "sync", NULL};
+        "pam_service", "audit", "metrics", "limits", "sync", "control_socket",
+        NULL};
     static const char *const up_keys[] = {"identity", "known_hosts", NULL};
     static const char *const audit_keys[] = {"dir", "signing_key", "on_failure", "s3", NULL};
     static const char *const s3_keys[] = {"bucket", "prefix", "region", NULL};
@@ -179,6 +251,7 @@ load_root(struct cctx *x, const struct jg_ynode *root)
         get_path(x, s, "known_hosts", "upstream.known_hosts", &c->upstream_known_hosts);
     }
     get_str(x, root, "pam_service", "pam_service", &c->pam_service);
+    get_control(x, root);
     if ((s = section(x, root, "audit", audit_keys)) != NULL) {
         char *of = NULL;
         get_path(x, s, "dir", "audit.dir", &c->audit_dir);
@@ -205,7 +278,7 @@ load_root(struct cctx *x, const struct jg_ynode *root)
         (n = jg_y_get(s, "listen")) != NULL)
         get_hostport(x, n, "metrics.listen", &c->metrics_listen);
     if ((s = section(x, root, "limits", limit_keys)) != NULL) {
-        get_int(x, s, "max_startups", "limits.max_startups", 1, 100000, &c->max_startups);
+        get_startups(x, s);
         get_duration(x, s, "login_grace", "limits.login_grace", &c->login_grace);
         get_duration(x, s, "idle_timeout", "limits.idle_timeout", &c->idle_timeout);
         if ((n = section(x, s, "auth_failures", af_keys)) != NULL) {
@@ -253,6 +326,10 @@ jg_config_load(const char *path, struct jg_config **out, struct jg_diags *d)
     c->audit_dir = jg_xstrdup("/var/lib/jumpgate");
     c->audit_on_failure = JG_ON_FAILURE_REFUSE;
     c->max_startups = 64;
+    c->startups_begin = 64;
+    c->startups_rate = 100;
+    c->startups_full = 64;
+    c->control_socket = jg_xstrdup(JG_CONTROL_SOCKET_DEFAULT);
     c->login_grace = 30;
     c->idle_timeout = 30 * 60;
     c->auth_fail_max = 5;
@@ -304,5 +381,6 @@ jg_config_free(struct jg_config *c)
     free(c->cf_api_token_file);
     free(c->cf_api_base);
     free(c->sync_metrics_listen);
+    free(c->control_socket);
     free(c);
 }

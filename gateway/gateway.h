@@ -12,6 +12,7 @@
 #define JG_GATEWAY_H
 
 #include <sys/types.h>
+#include <poll.h>
 
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
@@ -61,8 +62,233 @@ struct jg_gw_conn {
     int fd;            /* the client's socket */
     char peer[64];     /* source address as text */
     uint16_t peer_port;
-    int notify_fd;     /* write end of a pipe to the master, or -1 */
+    int master_fd;     /* SOCK_SEQPACKET to the master, or -1 */
 };
+
+/* ==== the master's view: monitor reports, live sessions, limits =========
+ * (jg_gw_report.c, jg_gw_wk_report.c, jg_gw_mchild.c, jg_gw_limits.c,
+ * jg_gw_control.c, jg_gw_watch.c, jg_gw_mmetrics.c, jg_gw_event.c)
+ *
+ * Each monitor has a SOCK_SEQPACKET socketpair to the master and reports
+ * what the master counts and lists: {u8 type, payload} as jg_gw_msg. The
+ * master treats them as untrusted: lengths and counts are bounded, and a
+ * malformed or out-of-order message drops that child's channel (the child
+ * runs on; it is no longer listed or counted). */
+
+struct jg_gw_mon;
+struct jg_gw_msg;
+struct jg_gw_wk;
+struct jg_gw_chan;
+struct jg_audit_log;
+
+enum jg_gw_report_type {
+    /* worker -> monitor (no answer) */
+    JG_GW_REQ_CHAN_STATE = 0x30, /* u32 grant id, u8 JG_GW_CHAN_* */
+    JG_GW_REQ_BYTES,             /* u64 to target, u64 to client (since the
+                                    last report) */
+    /* monitor -> master */
+    JG_GW_MM_HELLO = 0x40,       /* s connection id (UUIDv7) */
+    JG_GW_MM_AUTH,               /* s method, s result */
+    JG_GW_MM_AUTHED,             /* s user */
+    JG_GW_MM_DECISION,           /* u32 action, s result, s rule ("" none) */
+    JG_GW_MM_OPEN,               /* u32 chan, u32 action, s target, s login,
+                                    u64 started, u64 until */
+    JG_GW_MM_UNTIL,              /* u32 chan, u64 until */
+    JG_GW_MM_CLOSE,              /* u32 chan */
+    JG_GW_MM_BYTES,              /* u64 to target, u64 to client */
+    JG_GW_MM_AUDIT_ERROR,        /* (empty) */
+    /* master -> monitor */
+    JG_GW_MM_KILL = 0x60,        /* s reason */
+};
+
+/* What a channel's permission became (JG_GW_REQ_CHAN_STATE). */
+enum jg_gw_chan_state {
+    JG_GW_CHAN_NONE = 0,
+    JG_GW_CHAN_RUNNING,   /* the session or forward is up */
+    JG_GW_CHAN_FAILED,    /* allowed, but the target could not be reached */
+    JG_GW_CHAN_ENDED,
+};
+
+#define JG_GW_KILL_TEXT "session ended by an operator"
+
+/* The monitor's side (jg_gw_report.c); every report is best effort and
+ * never blocks (the socket is non-blocking). */
+struct jg_gw_mon_rep {
+    uint8_t chan[JG_GW_MAX_GRANTS];  /* JG_GW_CHAN_* per grant */
+    int64_t until[JG_GW_MAX_GRANTS]; /* the lapse time last reported */
+    char end_reason[128];            /* why the session ends ("" none) */
+};
+
+void jg_gw_mon_report_hello(struct jg_gw_mon *m);
+/* method: publickey | keyboard-interactive | none; result: success |
+ * partial | failure. */
+void jg_gw_mon_report_auth(struct jg_gw_mon *m, const char *method,
+                           const char *result);
+void jg_gw_mon_report_authed(struct jg_gw_mon *m);
+/* result: allowed | denied | error; rule: the deciding deny rule, "" for
+ * the default deny (or for no rule at all). */
+void jg_gw_mon_report_decision(struct jg_gw_mon *m, unsigned action,
+                               const char *result, const char *rule);
+/* The channel of grant id is up (forwards: the monitor connected it). */
+void jg_gw_mon_report_open(struct jg_gw_mon *m, uint32_t id);
+/* After a re-decision: tells the master of grants whose lapse moved. */
+void jg_gw_mon_report_untils(struct jg_gw_mon *m);
+void jg_gw_mon_report_audit_error(struct jg_gw_mon *m);
+/* Worker requests JG_GW_REQ_CHAN_STATE and JG_GW_REQ_BYTES. */
+int jg_gw_mon_chan_state(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_bytes(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* Reads what the master sent (a kill). Returns JG_ERR_IO when the master
+ * is gone or broke the protocol; the monitor then stops listening to it. */
+int jg_gw_mon_from_master(struct jg_gw_mon *m);
+
+/* The worker's side (jg_gw_wk_report.c). */
+/* Tells the monitor what became of the permission of grant id. */
+void jg_gw_wk_grant_state(struct jg_gw_wk *w, uint32_t id, uint8_t state);
+/* Marks ch as carrying grant id (after an allow decision). */
+void jg_gw_wk_chan_granted(struct jg_gw_chan *ch, uint32_t id);
+/* Sends the bytes moved since the last report, at most once a second
+ * unless force. */
+void jg_gw_wk_report_bytes(struct jg_gw_wk *w, bool force);
+/* ch is about to be freed: its last bytes, and the end of its grant. */
+void jg_gw_wk_report_chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch);
+
+/* Event log appends shared by the monitors and the master
+ * (jg_gw_event.c): ev fields as jg_audit_event; conn_id ("" or NULL:
+ * none) goes in extra as "connection". Returns 0 or a JG_ERR_*. extra is
+ * borrowed. */
+int jg_gw_event_append(struct jg_audit_log *log, const char *type,
+                       const char *session, const char *conn_id,
+                       const char *user, const char *from,
+                       const char *target, const char *login,
+                       const char *action, const char *rule,
+                       const char *reason, json_t *extra);
+
+/* Limits (jg_gw_limits.c, pure). */
+/* Percent chance that a new connection is dropped with n unauthenticated
+ * connections, sshd's MaxStartups start:rate:full: 0 below start, rate at
+ * start, rising linearly to 100 at full. */
+int jg_gw_startups_drop_pct(int start, int rate, int full, size_t n);
+/* The drop decision for a random number rnd. */
+bool jg_gw_startups_drop(int start, int rate, int full, size_t n,
+                         uint32_t rnd);
+
+/* Per-source authentication failures and bans: max failures within window
+ * seconds (counted from the first) ban the source for ban seconds. At
+ * most JG_GW_BANS_MAX sources are tracked; when full, the oldest source
+ * that is not banned is forgotten. */
+#define JG_GW_BANS_MAX 4096
+struct jg_gw_bans;
+struct jg_gw_bans *jg_gw_bans_new(int max, int64_t window, int64_t ban);
+void jg_gw_bans_set(struct jg_gw_bans *b, int max, int64_t window,
+                    int64_t ban);
+void jg_gw_bans_free(struct jg_gw_bans *b);
+/* One failure of src at now; true when it starts a ban (until in *until). */
+bool jg_gw_bans_fail(struct jg_gw_bans *b, const char *src, int64_t now,
+                     int64_t *until);
+/* Is src banned at now? */
+bool jg_gw_bans_banned(const struct jg_gw_bans *b, const char *src,
+                       int64_t now);
+/* Ends the bans that are over and forgets failures out of their window:
+ * ended(src, arg) for each ended ban. *next: the next moment something
+ * ends (JG_TIME_NEVER: none). */
+void jg_gw_bans_expire(struct jg_gw_bans *b, int64_t now,
+                       void (*ended)(const char *src, void *arg), void *arg,
+                       int64_t *next);
+size_t jg_gw_bans_active(const struct jg_gw_bans *b, int64_t now);
+
+/* The master (jg_gw_master.c and the files below). */
+#define JG_GW_CHILD_CHANS 32   /* live channels listed per connection */
+#define JG_GW_CTL_CLIENTS 8    /* control socket clients at once */
+
+struct jg_gw_mchan {
+    uint32_t id;               /* the monitor's grant id */
+    unsigned action;
+    char target[128], login[128];
+    int64_t started, until;
+};
+
+struct jg_gw_child {
+    pid_t pid;
+    int sock;                  /* to its monitor; -1 once dropped */
+    bool authed;               /* unauthenticated ones count for startups */
+    bool listed;               /* said hello: listed and counted */
+    char conn_id[37];
+    char user[64];
+    char peer[64];
+    int64_t connected;
+    struct jg_gw_mchan chans[JG_GW_CHILD_CHANS];
+    size_t n_chans;
+};
+
+struct jg_gw_ctl_client {
+    int fd;                    /* -1: free slot */
+    char in[512];
+    size_t in_len;
+    char *out;                 /* the answer being written */
+    size_t out_len, out_off;
+    int64_t deadline;          /* seconds; dropped after */
+    bool refused;              /* not root: every request gets an error */
+};
+
+struct jg_gw_master {
+    struct jg_gw_daemon *d;
+    int lfd[16];
+    size_t n_lfd;
+    int sfd;                   /* signalfd */
+    struct jg_gw_child *kids;
+    size_t n_kids, cap_kids;
+    bool draining;
+    int terms;
+    struct jg_metrics *metrics;
+    struct jg_metrics_server *msrv;   /* NULL: no metrics.listen */
+    struct jg_gw_bans *bans;
+    struct jg_audit_log *log;         /* NULL: no audit.dir */
+    int ctl_fd;                       /* control socket, or -1 */
+    char *ctl_path;                   /* what ctl_fd is bound to */
+    struct jg_gw_ctl_client ctl[JG_GW_CTL_CLIENTS];
+    int ino_fd;                       /* inotify, or -1 */
+    int wd_dir, wd_drop;              /* policy folder, policy.d */
+    int64_t reload_at_ms;             /* debounced reload; 0 none */
+};
+
+/* Monitor messages (jg_gw_mchild.c): reads what k sent; a malformed
+ * message or a closed socket drops k's channel. */
+void jg_gw_master_child_input(struct jg_gw_master *m, struct jg_gw_child *k);
+/* k ended (reaped or dropped): its channels leave the gauges. */
+void jg_gw_master_child_gone(struct jg_gw_master *m, struct jg_gw_child *k);
+/* Tells k's monitor to end the session. */
+int jg_gw_master_child_kill(struct jg_gw_master *m, struct jg_gw_child *k,
+                            const char *reason);
+/* An event of the master in the event log (when audit.dir is set). */
+void jg_gw_master_event(struct jg_gw_master *m, const char *type,
+                        const char *reason, json_t *extra);
+
+/* Metrics (jg_gw_mmetrics.c): declares the jumpgated families (values
+ * start at 0) and starts the server when metrics.listen is set. */
+int jg_gw_metrics_start(struct jg_gw_master *m);
+void jg_gw_metrics_stop(struct jg_gw_master *m);
+
+/* The control socket (jg_gw_control.c): `jumpgate session list/kill`.
+ * Requests are one line ("list" or "kill ID"), answers one JSON object. */
+int jg_gw_control_open(struct jg_gw_master *m);
+void jg_gw_control_close(struct jg_gw_master *m);
+/* Fills pfd (at most 1 + JG_GW_CTL_CLIENTS) and returns how many. */
+size_t jg_gw_control_pollfds(struct jg_gw_master *m, struct pollfd *pfd);
+/* Serves what pfd (as filled above) reports. */
+void jg_gw_control_run(struct jg_gw_master *m, const struct pollfd *pfd,
+                       size_t n);
+
+/* Policy file watching (jg_gw_watch.c): inotify on the policy's folder
+ * and policy.d/; a change arms a reload about a second later. */
+int jg_gw_watch_open(struct jg_gw_master *m);
+void jg_gw_watch_close(struct jg_gw_master *m);
+/* Reads the inotify events; arms m->reload_at_ms when they concern the
+ * policy. */
+void jg_gw_watch_input(struct jg_gw_master *m);
+/* Monotonic milliseconds. */
+int64_t jg_gw_now_ms(void);
+
+/* ==== end of the master's view ======================================= */
 
 /* ---- the master (jg_gw_master.c) -------------------------------------- */
 
@@ -196,6 +422,7 @@ struct jg_gw_mon {
     char conn_id[37];            /* this connection's UUIDv7 */
     struct jg_gw_mon_rec recs[JG_GW_MAX_RECS];
     size_t n_recs;               /* open ones */
+    struct jg_gw_mon_rep rep;    /* what the master was told */
 };
 
 /* Runs the monitor of one connection: forks the worker and serves it.
@@ -339,6 +566,11 @@ struct jg_gw_chan {
     bool rec;                      /* the monitor records it */
     bool record_input;
     bool dead;
+    /* reports to the monitor (jg_gw_wk_report.c) */
+    bool granted;                  /* grant holds the monitor's grant id */
+    uint32_t grant;
+    uint8_t rep_state;             /* JG_GW_CHAN_* last reported */
+    uint64_t rep_in, rep_out;      /* bytes reported so far */
 };
 
 struct jg_gw_upstream {
@@ -369,6 +601,7 @@ struct jg_gw_wk {
     uint32_t next_chan_id;
     struct jg_gw_upstream *ups;
     struct ssh_server_callbacks_struct scb;
+    int64_t rep_at_ms;             /* last byte report (jg_gw_wk_report.c) */
 };
 
 /* Runs one SSH connection as the worker. Never returns. */

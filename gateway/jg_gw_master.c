@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* gateway/jg_gw_master.c - the master: listens, limits unauthenticated
- * connections, forks one monitor per connection, reaps them, reloads on
- * SIGHUP and drains on SIGTERM. It never parses SSH traffic. */
+/* gateway/jg_gw_master.c - the master: listens, refuses banned sources and
+ * drops unauthenticated connections early (limits.max_startups), forks one
+ * monitor per connection with a report channel to it, reaps them, reloads
+ * on SIGHUP and on policy file changes, drains on SIGTERM, and polls the
+ * metrics server, the control socket and the file watch. It never parses
+ * SSH traffic and never blocks on a client. */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -16,27 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "gateway/gateway.h"
 
 #define MAX_LISTEN 16
-
-struct child {
-    pid_t pid;
-    int notify;        /* read end; monitor writes 'A' once authenticated */
-    bool authed;
-    char peer[64];
-};
-
-struct master {
-    struct jg_gw_daemon *d;
-    int lfd[MAX_LISTEN];
-    size_t n_lfd;
-    int sfd;           /* signalfd */
-    struct child *kids;
-    size_t n_kids, cap_kids;
-    bool draining;
-    int terms;
-};
 
 static void
 peer_text(const struct sockaddr_storage *ss, char *buf, size_t n,
@@ -66,7 +52,7 @@ peer_text(const struct sockaddr_storage *ss, char *buf, size_t n,
 }
 
 static size_t
-unauthenticated(const struct master *m)
+unauthenticated(const struct jg_gw_master *m)
 {
     size_t i, n = 0;
 
@@ -76,8 +62,9 @@ unauthenticated(const struct master *m)
     return n;
 }
 
+/* In a new monitor: nothing of the master's stays open. */
 static void
-child_setup(struct master *m, int keep)
+child_setup(struct jg_gw_master *m)
 {
     sigset_t none;
     size_t i;
@@ -85,9 +72,14 @@ child_setup(struct master *m, int keep)
     for (i = 0; i < m->n_lfd; i++)
         close(m->lfd[i]);
     for (i = 0; i < m->n_kids; i++)
-        close(m->kids[i].notify);
+        if (m->kids[i].sock >= 0)
+            close(m->kids[i].sock);
     close(m->sfd);
-    (void)keep;
+    jg_metrics_server_forget(m->msrv);
+    jg_gw_control_close(m);
+    jg_gw_watch_close(m);
+    jg_audit_log_free(m->log);
+    m->log = NULL;
     signal(SIGCHLD, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
@@ -97,12 +89,52 @@ child_setup(struct master *m, int keep)
 }
 
 static void
-accept_one(struct master *m, int lfd)
+ban_ended(const char *src, void *arg)
 {
+    (void)arg;
+    jg_info("ban of %s ended", src);
+}
+
+/* Ends bans that are over; returns the next moment one ends. */
+static int64_t
+expire_bans(struct jg_gw_master *m)
+{
+    int64_t next;
+
+    jg_gw_bans_expire(m->bans, jg_now(), ban_ended, m, &next);
+    return next;
+}
+
+static void
+count_connection(struct jg_gw_master *m, const char *result)
+{
+    jg_metrics_add(m->metrics, "jumpgate_connections_total", 1, "result",
+                   result, NULL);
+}
+
+/* Refuses a connection before any SSH byte but one line saying why. */
+static void
+refuse(int fd, const char *line)
+{
+    ssize_t w;
+
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    w = send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+    close(fd);
+}
+
+static void
+accept_one(struct jg_gw_master *m, int lfd)
+{
+    const struct jg_config *cfg = m->d->cfg;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     struct jg_gw_conn conn;
-    int fd, pfd[2];
+    struct jg_gw_child *k;
+    uint32_t rnd = 0;
+    size_t unauth;
+    int fd, sv[2];
     pid_t pid;
 
     fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
@@ -114,14 +146,29 @@ accept_one(struct master *m, int lfd)
         close(fd);
         return;
     }
-    if (unauthenticated(m) >= (size_t)m->d->cfg->max_startups) {
-        jg_warn("connection from %s refused: %zu unauthenticated connections "
-                "(limits.max_startups)", conn.peer, unauthenticated(m));
+    expire_bans(m);
+    if (jg_gw_bans_banned(m->bans, conn.peer, jg_now())) {
+        jg_info("connection from %s refused: banned after authentication "
+                "failures (limits.auth_failures)", conn.peer);
+        count_connection(m, "banned");
+        refuse(fd, "jumpgate: too many authentication failures from your "
+                   "address; try again later\r\n");
+        return;
+    }
+    unauth = unauthenticated(m);
+    jg_random(&rnd, sizeof(rnd));
+    if (jg_gw_startups_drop(cfg->startups_begin, cfg->startups_rate,
+                            cfg->startups_full, unauth, rnd)) {
+        jg_warn("connection from %s dropped: %zu unauthenticated "
+                "connections (limits.max_startups %d:%d:%d)", conn.peer,
+                unauth, cfg->startups_begin, cfg->startups_rate,
+                cfg->startups_full);
+        count_connection(m, "startups_dropped");
         close(fd);
         return;
     }
-    if (pipe2(pfd, O_CLOEXEC) != 0) {
-        jg_error("pipe: %s", strerror(errno));
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        jg_error("socketpair: %s", strerror(errno));
         close(fd);
         return;
     }
@@ -129,34 +176,37 @@ accept_one(struct master *m, int lfd)
     if (pid < 0) {
         jg_error("fork: %s", strerror(errno));
         close(fd);
-        close(pfd[0]);
-        close(pfd[1]);
+        close(sv[0]);
+        close(sv[1]);
         return;
     }
     if (pid == 0) {
-        close(pfd[0]);
-        child_setup(m, fd);
+        close(sv[0]);
+        child_setup(m);
         conn.fd = fd;
-        conn.notify_fd = pfd[1];
+        conn.master_fd = sv[1];
         jg_gw_monitor_run(m->d, &conn);
     }
     close(fd);
-    close(pfd[1]);
+    close(sv[1]);
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
     if (m->n_kids == m->cap_kids) {
         m->cap_kids = m->cap_kids ? m->cap_kids * 2 : 16;
         m->kids = jg_xrealloc(m->kids, m->cap_kids, sizeof(*m->kids));
     }
-    m->kids[m->n_kids].pid = pid;
-    m->kids[m->n_kids].notify = pfd[0];
-    m->kids[m->n_kids].authed = false;
-    jg_strlcpy(m->kids[m->n_kids].peer, conn.peer, sizeof(conn.peer));
-    m->n_kids++;
+    k = &m->kids[m->n_kids++];
+    memset(k, 0, sizeof(*k));
+    k->pid = pid;
+    k->sock = sv[0];
+    k->connected = jg_now();
+    jg_strlcpy(k->peer, conn.peer, sizeof(k->peer));
+    count_connection(m, "accepted");
     jg_debug("connection from %s port %u: monitor %d", conn.peer,
              conn.peer_port, (int)pid);
 }
 
 static void
-reap(struct master *m)
+reap(struct jg_gw_master *m)
 {
     size_t i;
     pid_t pid;
@@ -164,12 +214,17 @@ reap(struct master *m)
 
     while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
         for (i = 0; i < m->n_kids; i++) {
-            if (m->kids[i].pid != pid)
+            struct jg_gw_child *k = &m->kids[i];
+
+            if (k->pid != pid)
                 continue;
             if (WIFSIGNALED(st))
                 jg_warn("monitor %d for %s ended by signal %d", (int)pid,
-                        m->kids[i].peer, WTERMSIG(st));
-            close(m->kids[i].notify);
+                        k->peer, WTERMSIG(st));
+            /* What it said last still counts. */
+            if (k->sock >= 0)
+                jg_gw_master_child_input(m, k);
+            jg_gw_master_child_gone(m, k);
             m->kids[i] = m->kids[--m->n_kids];
             break;
         }
@@ -177,30 +232,52 @@ reap(struct master *m)
 }
 
 static void
-reload(struct master *m)
+reload(struct jg_gw_master *m, const char *trigger)
 {
     struct jg_diags diags = {0};
+    const struct jg_config *cfg;
+    char first[512] = "";
+    json_t *x;
     size_t i;
 
     if (jg_gw_daemon_reload(m->d, &diags) != 0) {
         for (i = 0; i < diags.n; i++)
-            jg_error("reload refused, keeping the old configuration: %s:%d:%d: "
-                     "%s", diags.v[i].file, diags.v[i].line, diags.v[i].col,
-                     diags.v[i].msg);
+            jg_error("reload refused (%s), keeping the old configuration: "
+                     "%s:%d:%d: %s", trigger, diags.v[i].file,
+                     diags.v[i].line, diags.v[i].col, diags.v[i].msg);
         if (diags.n == 0)
-            jg_error("reload refused, keeping the old configuration");
+            jg_error("reload refused (%s), keeping the old configuration",
+                     trigger);
+        else
+            snprintf(first, sizeof(first), "%s:%d:%d: %s", diags.v[0].file,
+                     diags.v[0].line, diags.v[0].col, diags.v[0].msg);
+        jg_metrics_add(m->metrics, "jumpgate_policy_reloads_total", 1,
+                       "result", "failure", NULL);
+        x = json_pack("{s:s,s:s,s:I}", "result", "failure", "trigger",
+                      trigger, "errors", (json_int_t)diags.n);
+        jg_gw_master_event(m, "policy.reload",
+                           first[0] ? first : "refused", x);
+        json_decref(x);
         jg_diags_clear(&diags);
         return;
     }
     jg_diags_clear(&diags);
-    jg_info("configuration and policy reloaded; re-deciding %zu session(s)",
-            m->n_kids);
+    cfg = m->d->cfg;
+    jg_gw_bans_set(m->bans, cfg->auth_fail_max, cfg->auth_fail_window,
+                   cfg->auth_fail_ban);
+    jg_info("configuration and policy reloaded (%s); re-deciding %zu "
+            "session(s)", trigger, m->n_kids);
+    jg_metrics_add(m->metrics, "jumpgate_policy_reloads_total", 1, "result",
+                   "success", NULL);
+    x = json_pack("{s:s,s:s}", "result", "success", "trigger", trigger);
+    jg_gw_master_event(m, "policy.reload", NULL, x);
+    json_decref(x);
     for (i = 0; i < m->n_kids; i++)
         kill(m->kids[i].pid, SIGHUP);
 }
 
 static void
-stop_listening(struct master *m)
+stop_listening(struct jg_gw_master *m)
 {
     size_t i;
 
@@ -210,7 +287,7 @@ stop_listening(struct master *m)
 }
 
 static void
-on_signal(struct master *m)
+on_signal(struct jg_gw_master *m)
 {
     struct signalfd_siginfo si;
     size_t i;
@@ -221,7 +298,8 @@ on_signal(struct master *m)
             reap(m);
             break;
         case SIGHUP:
-            reload(m);
+            m->reload_at_ms = 0;
+            reload(m, "signal");
             break;
         case SIGTERM:
         case SIGINT:
@@ -242,34 +320,83 @@ on_signal(struct master *m)
     }
 }
 
-static void
-on_notify(struct child *k)
+void
+jg_gw_master_event(struct jg_gw_master *m, const char *type,
+                   const char *reason, json_t *extra)
 {
-    char buf[16];
-    ssize_t n = read(k->notify, buf, sizeof(buf));
+    int r;
 
-    /* 'A': authenticated; end of file: the monitor is ending (reaped on
-     * SIGCHLD), stop polling it either way. */
-    if (n == 0 || (n > 0 && memchr(buf, 'A', (size_t)n) != NULL))
-        k->authed = true;
+    if (m->log == NULL)
+        return;
+    if ((r = jg_gw_event_append(m->log, type, NULL, NULL, NULL, NULL, NULL,
+                                NULL, NULL, NULL, reason, extra)) != 0) {
+        jg_error("audit: cannot append %s to the event log: %s", type,
+                 jg_strerror(r));
+        jg_metrics_add(m->metrics, "jumpgate_audit_write_errors_total", 1,
+                       NULL);
+    }
 }
 
-int
-jg_gw_master_run(struct jg_gw_daemon *d)
+/* The poll time-out: the next debounced reload, ban end, or a second
+ * while the metrics server or control clients may need attention. */
+static int
+poll_timeout(const struct jg_gw_master *m, int64_t ban_next)
 {
-    struct master m;
-    struct pollfd *pfd = NULL;
-    sigset_t set;
-    size_t i, n;
-    int r = 2;
+    int64_t now = jg_gw_now_ms(), t = -1;
+    size_t i;
 
-    memset(&m, 0, sizeof(m));
-    m.d = d;
-    m.sfd = -1;
-    for (i = 0; i < d->cfg->n_listen && i < MAX_LISTEN; i++) {
-        if (jg_gw_listen(d->cfg->listen[i], &m.lfd[m.n_lfd]) != 0)
-            goto out;
-        m.n_lfd++;
+    if (m->reload_at_ms != 0)
+        t = m->reload_at_ms > now ? m->reload_at_ms - now : 0;
+    if (ban_next != JG_TIME_NEVER) {
+        int64_t b = (ban_next - jg_now()) * 1000;
+        if (b < 0)
+            b = 0;
+        if (t < 0 || b < t)
+            t = b;
+    }
+    if (m->msrv != NULL && (t < 0 || t > 1000))
+        t = 1000;
+    for (i = 0; i < JG_GW_CTL_CLIENTS; i++)
+        if (m->ctl[i].fd >= 0 && (t < 0 || t > 1000))
+            t = 1000;
+    if (t > 3600000)
+        t = 3600000;
+    return (int)t;
+}
+
+static int
+setup(struct jg_gw_master *m, struct jg_gw_daemon *d)
+{
+    const struct jg_config *cfg = d->cfg;
+    sigset_t set;
+    size_t i;
+    int r;
+
+    m->d = d;
+    m->sfd = -1;
+    m->ctl_fd = -1;
+    m->ino_fd = -1;
+    m->wd_dir = m->wd_drop = -1;
+    for (i = 0; i < JG_GW_CTL_CLIENTS; i++)
+        m->ctl[i].fd = -1;
+    m->bans = jg_gw_bans_new(cfg->auth_fail_max, cfg->auth_fail_window,
+                             cfg->auth_fail_ban);
+    for (i = 0; i < cfg->n_listen && i < MAX_LISTEN; i++) {
+        if (jg_gw_listen(cfg->listen[i], &m->lfd[m->n_lfd]) != 0)
+            return JG_ERR_IO;
+        m->n_lfd++;
+    }
+    if ((r = jg_gw_metrics_start(m)) != 0)
+        return r;
+    if ((r = jg_gw_control_open(m)) != 0)
+        return r;
+    if (jg_gw_watch_open(m) != 0)
+        jg_warn("policy files are not watched; reload with SIGHUP");
+    if (cfg->audit_dir != NULL &&
+        (r = jg_audit_log_open(cfg->audit_dir, NULL, 0, &m->log)) != 0) {
+        jg_warn("audit: the master cannot open the event log in %s: %s",
+                cfg->audit_dir, jg_strerror(r));
+        m->log = NULL;
     }
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
@@ -278,49 +405,99 @@ jg_gw_master_run(struct jg_gw_daemon *d)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    if ((m.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+    if ((m->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
         jg_error("signalfd: %s", strerror(errno));
-        goto out;
+        return JG_ERR_IO;
     }
-    for (i = 0; i < d->cfg->n_listen; i++)
-        jg_info("listening on %s", d->cfg->listen[i]);
+    for (i = 0; i < cfg->n_listen; i++)
+        jg_info("listening on %s", cfg->listen[i]);
+    return 0;
+}
+
+static void
+teardown(struct jg_gw_master *m)
+{
+    size_t i;
+
+    stop_listening(m);
+    for (i = 0; i < m->n_kids; i++)
+        if (m->kids[i].sock >= 0)
+            close(m->kids[i].sock);
+    free(m->kids);
+    if (m->sfd >= 0)
+        close(m->sfd);
+    if (m->ctl_path != NULL)
+        unlink(m->ctl_path);
+    jg_gw_control_close(m);
+    jg_gw_watch_close(m);
+    jg_gw_metrics_stop(m);
+    jg_gw_bans_free(m->bans);
+    jg_audit_log_free(m->log);
+}
+
+int
+jg_gw_master_run(struct jg_gw_daemon *d)
+{
+    struct jg_gw_master m;
+    struct pollfd *pfd = NULL;
+    size_t i, n, nk, nl, at_kids, at_misc, nctl;
+    int r = 2, mfd;
+
+    memset(&m, 0, sizeof(m));
+    if (setup(&m, d) != 0)
+        goto out;
     for (;;) {
+        int64_t ban_next;
+
         if (m.draining && m.n_kids == 0)
             break;
-        pfd = jg_xrealloc(pfd, 1 + m.n_lfd + m.n_kids, sizeof(*pfd));
+        ban_next = expire_bans(&m);
+        pfd = jg_xrealloc(pfd, 4 + MAX_LISTEN + m.n_kids + JG_GW_CTL_CLIENTS,
+                          sizeof(*pfd));
         n = 0;
         pfd[n++] = (struct pollfd){.fd = m.sfd, .events = POLLIN};
-        for (i = 0; i < m.n_lfd; i++)
+        nl = m.n_lfd;
+        for (i = 0; i < nl; i++)
             pfd[n++] = (struct pollfd){.fd = m.lfd[i], .events = POLLIN};
-        for (i = 0; i < m.n_kids; i++)
-            pfd[n++] = (struct pollfd){
-                .fd = m.kids[i].authed ? -1 : m.kids[i].notify,
-                .events = POLLIN};
-        if (poll(pfd, n, -1) < 0) {
+        at_kids = n;
+        nk = m.n_kids;
+        for (i = 0; i < nk; i++)
+            pfd[n++] = (struct pollfd){.fd = m.kids[i].sock, .events = POLLIN};
+        at_misc = n;
+        mfd = m.msrv != NULL ? jg_metrics_server_fd(m.msrv) : -1;
+        pfd[n++] = (struct pollfd){.fd = mfd, .events = POLLIN};
+        pfd[n++] = (struct pollfd){.fd = m.ino_fd, .events = POLLIN};
+        nctl = jg_gw_control_pollfds(&m, pfd + n);
+        n += nctl;
+        if (poll(pfd, n, poll_timeout(&m, ban_next)) < 0) {
             if (errno == EINTR)
                 continue;
             jg_error("poll: %s", strerror(errno));
             goto out;
         }
         /* Children first: indices shift when the signal handler reaps. */
-        for (i = 0; i < m.n_kids; i++)
-            if (pfd[1 + m.n_lfd + i].revents != 0)
-                on_notify(&m.kids[i]);
-        for (i = 0; i < m.n_lfd; i++)
+        for (i = 0; i < nk; i++)
+            if (pfd[at_kids + i].revents != 0 && m.kids[i].sock >= 0)
+                jg_gw_master_child_input(&m, &m.kids[i]);
+        for (i = 0; i < nl; i++)
             if (pfd[1 + i].revents & POLLIN)
                 accept_one(&m, m.lfd[i]);
+        if (m.msrv != NULL)
+            jg_metrics_server_run(m.msrv);
+        if (pfd[at_misc + 1].revents != 0)
+            jg_gw_watch_input(&m);
+        jg_gw_control_run(&m, pfd + at_misc + 2, nctl);
         if (pfd[0].revents & POLLIN)
             on_signal(&m);
+        if (m.reload_at_ms != 0 && jg_gw_now_ms() >= m.reload_at_ms) {
+            m.reload_at_ms = 0;
+            reload(&m, "file change");
+        }
     }
     jg_info("all sessions ended; exiting");
     r = 0;
 out:
     free(pfd);
-    stop_listening(&m);
-    for (i = 0; i < m.n_kids; i++)
-        close(m.kids[i].notify);
-    free(m.kids);
-    if (m.sfd >= 0)
-        close(m.sfd);
+    teardown(&m);
     return r;
 }

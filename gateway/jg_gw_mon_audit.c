@@ -99,24 +99,18 @@ jg_gw_mon_event(struct jg_gw_mon *m, const char *type, const char *session,
                 const char *action, const char *rule, const char *reason,
                 json_t *extra)
 {
-    struct jg_audit_event ev = {
-        .type = type, .session = session, .user = user,
-        .from = m->conn->peer, .target = target, .login = login,
-        .action = action, .rule = rule, .reason = reason};
-    json_t *x = extra != NULL ? json_copy(extra) : json_object();
     int r;
 
-    if (m->audit_log == NULL) {
-        json_decref(x);
+    if (m->audit_log == NULL)
         return;
-    }
-    if (m->conn_id[0] != '\0')
-        json_object_set_new(x, "connection", json_string(m->conn_id));
-    ev.extra = x;
-    if ((r = jg_audit_log_append(m->audit_log, &ev, jg_audit_now_us())) != 0)
+    r = jg_gw_event_append(m->audit_log, type, session, m->conn_id, user,
+                           m->conn->peer, target, login, action, rule, reason,
+                           extra);
+    if (r != 0) {
         jg_error("audit: cannot append %s to the event log: %s", type,
                  jg_strerror(r));
-    json_decref(x);
+        jg_gw_mon_report_audit_error(m);
+    }
 }
 
 static struct jg_gw_mon_rec *
@@ -142,6 +136,7 @@ rec_failed(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, int err)
              m->user, jg_strerror(err));
     jg_audit_rec_free(x->r);
     x->r = NULL;
+    jg_gw_mon_report_audit_error(m);
     if (m->d->cfg->audit_on_failure == JG_ON_FAILURE_REFUSE) {
         snprintf(msg, sizeof(msg),
                  "the session recording could not be written (%s)",
@@ -349,9 +344,11 @@ rec_end(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, uint64_t in,
     int r;
 
     if (x->r != NULL &&
-        (r = jg_audit_rec_close(x->r, jg_audit_now_us())) != 0)
+        (r = jg_audit_rec_close(x->r, jg_audit_now_us())) != 0) {
         jg_error("audit: closing the recording %s failed: %s", x->id,
                  jg_strerror(r));
+        jg_gw_mon_report_audit_error(m);
+    }
     x->r = NULL;
     json_object_set_new(extra, "bytes_in", json_integer((json_int_t)in));
     json_object_set_new(extra, "bytes_out", json_integer((json_int_t)out));
@@ -359,7 +356,8 @@ rec_end(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, uint64_t in,
         json_object_set_new(extra, "exit_status",
                             json_integer(x->exit_status));
     jg_gw_mon_event(m, "session.end", x->id, m->user, g->target, g->login,
-                    jg_action_name(g->action), g->rule, NULL, extra);
+                    jg_action_name(g->action), g->rule,
+                    m->rep.end_reason[0] ? m->rep.end_reason : NULL, extra);
     json_decref(extra);
     x->used = false;
     m->n_recs--;

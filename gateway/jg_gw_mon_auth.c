@@ -84,6 +84,7 @@ jg_gw_mon_auth_pubkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
     if (!ok) {
         char esc[128];
         m->failures++;
+        jg_gw_mon_report_auth(m, "publickey", "failure");
         jg_gw_escape(user, esc, sizeof(esc));
         jg_info("auth failure: publickey for '%s' from %s: %s (%d/%d)", esc,
                 m->conn->peer, why, m->failures, JG_GW_MAX_TRIES);
@@ -96,6 +97,7 @@ jg_gw_mon_auth_pubkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
     } else if (is_signed) {
         jg_gw_fingerprint(key, fp, sizeof(fp));
         jg_strlcpy(m->user, user, sizeof(m->user));
+        jg_gw_mon_report_auth(m, "publickey", u->mfa ? "partial" : "success");
         if (u->mfa) {
             m->state = JG_GW_MS_PARTIAL;
             jg_info("auth partial: publickey %s for %s from %s; "
@@ -140,6 +142,8 @@ jg_gw_mon_kbdint_start(struct jg_gw_mon *m, struct jg_gw_msg *q)
     }
     if ((r = jg_gw_mon_pam(m, &ok)) != 0)
         return r;
+    jg_gw_mon_report_auth(m, "keyboard-interactive",
+                          ok ? "success" : "failure");
     if (ok) {
         jg_info("auth success: publickey+keyboard-interactive (PAM %s) for %s "
                 "from %s", m->d->cfg->pam_service, m->user, m->conn->peer);

@@ -53,6 +53,9 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
         dec->effect = JG_DENY;
         jg_strlcpy(dec->reason, "too many channels in one connection",
                    sizeof(dec->reason));
+        jg_gw_mon_report_decision(m, action, "error", NULL);
+    } else if (dec->effect != JG_ALLOW) {
+        jg_gw_mon_report_decision(m, action, "denied", dec->by_name);
     }
     if (dec->effect != JG_ALLOW) {
         jg_info("policy deny: %s from %s: %s on %s%s%s: %s", m->user,
@@ -317,7 +320,10 @@ jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
         } else if (jg_gw_connect(t->host, t->port, JG_GW_CONNECT_TIMEOUT, &fd,
                                  err, sizeof(err)) != 0) {
             jg_warn("target %s for %s: %s", t->name, m->user, err);
+            m->rep.chan[id] = JG_GW_CHAN_FAILED;
+            jg_gw_mon_report_decision(m, m->grants[id].action, "error", NULL);
         } else {
+            jg_gw_mon_report_open(m, id);
             json_t *x = json_pack("{s:s,s:i}", "host", t->host, "port",
                                   (int)t->port);
             jg_info("forward open: %s from %s to %s (%s port %u)", m->user,

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_REC_RESIZE, JG_GW_MS_AUTHED, jg_gw_mon_rec_resize},
     {JG_GW_REQ_REC_EXIT, JG_GW_MS_AUTHED, jg_gw_mon_rec_exit},
     {JG_GW_REQ_CHAN_END, JG_GW_MS_AUTHED, jg_gw_mon_chan_end},
+    {JG_GW_REQ_CHAN_STATE, JG_GW_MS_AUTHED, jg_gw_mon_chan_state},
+    {JG_GW_REQ_BYTES, JG_GW_MS_AUTHED, jg_gw_mon_bytes},
 };
 
 /* Logs a worker that did not end by itself. */
@@ -51,6 +54,14 @@ worker_status(struct jg_gw_mon *m, int st)
     else if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
         jg_error("worker of %s (%s) killed by signal %d", m->conn->peer,
                  m->user[0] ? m->user : "-", WTERMSIG(st));
+}
+
+/* Requests without an answer, served after the worker is gone. */
+static bool
+no_answer(uint8_t type)
+{
+    return (type >= JG_GW_REQ_REC_DATA && type <= JG_GW_REQ_CHAN_END) ||
+           type == JG_GW_REQ_CHAN_STATE || type == JG_GW_REQ_BYTES;
 }
 
 static void __attribute__((noreturn))
@@ -74,12 +85,7 @@ void
 jg_gw_mon_authenticated(struct jg_gw_mon *m)
 {
     m->state = JG_GW_MS_AUTHED;
-    if (m->conn->notify_fd >= 0) {
-        if (write(m->conn->notify_fd, "A", 1) != 1)
-            jg_debug("cannot tell the master");
-        close(m->conn->notify_fd);
-        m->conn->notify_fd = -1;
-    }
+    jg_gw_mon_report_authed(m);
 }
 
 void
@@ -141,6 +147,7 @@ jg_gw_mon_redecide(struct jg_gw_mon *m)
         }
         g->until = until;
     }
+    jg_gw_mon_report_untils(m);
 }
 
 static int64_t
@@ -202,8 +209,7 @@ drain(struct jg_gw_mon *m)
             close(q->fd);
             break;
         }
-        if (q->type < JG_GW_REQ_REC_DATA || q->type > JG_GW_REQ_CHAN_END ||
-            (e = find_req(m, q->type)) == NULL || e->handler(m, q) != 0)
+        if (!no_answer(q->type) || (e = find_req(m, q->type)) == NULL || e->handler(m, q) != 0)
             break;
     }
     free(q);
@@ -311,8 +317,8 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
         sigset_t none;
         close(sv[0]);
         close(sfd);
-        if (c->notify_fd >= 0)
-            close(c->notify_fd);
+        if (c->master_fd >= 0)
+            close(c->master_fd);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         jg_gw_worker_run(d, c->fd, sv[1], c->peer);
@@ -320,13 +326,17 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
     m->worker = pid;
     m->sock = sv[0];
     jg_gw_mon_audit_init(m);
+    if (c->master_fd >= 0)
+        fcntl(c->master_fd, F_SETFL, fcntl(c->master_fd, F_GETFL) | O_NONBLOCK);
+    jg_gw_mon_report_hello(m);
     close(sv[1]);
     close(c->fd);
     c->fd = -1;
     for (;;) {
-        struct pollfd pfd[3] = {{.fd = m->sock, .events = POLLIN},
+        struct pollfd pfd[4] = {{.fd = m->sock, .events = POLLIN},
                                 {.fd = sfd, .events = POLLIN},
-                                {.fd = m->agent_fd, .events = POLLIN}};
+                                {.fd = m->agent_fd, .events = POLLIN},
+                                {.fd = c->master_fd, .events = POLLIN}};
         int64_t dl = next_deadline(m), now = jg_now();
         int tmo = -1, pr;
 
@@ -336,7 +346,7 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
         /* Recordings are checkpointed about once a second. */
         if (m->n_recs > 0 && (tmo < 0 || tmo > 1000))
             tmo = 1000;
-        pr = poll(pfd, 3, tmo);
+        pr = poll(pfd, 4, tmo);
         if (pr < 0 && errno != EINTR) {
             jg_error("monitor poll: %s", strerror(errno));
             mon_exit(m, 1);
@@ -345,6 +355,9 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
             on_signal(m, sfd);
         if (pr > 0 && pfd[2].revents != 0)
             jg_gw_mon_agent_serve(m);
+        /* The master gone (or broken) is no reason to end the session. */
+        if (pr > 0 && pfd[3].revents != 0)
+            jg_gw_mon_from_master(m);
         /* A burst of recording data is served in one go; the timers run
          * between bursts. */
         if (pr > 0 && pfd[0].revents != 0)

@@ -278,6 +278,8 @@ start(struct jg_gw_chan *ch, unsigned action, const char *command)
         local_end(ch, false, "jumpgate: internal error\r\n", 1);
         goto out;
     }
+    if (allow)
+        jg_gw_wk_chan_granted(ch, id);
     if (!allow) {
         text = jg_xasprintf("jumpgate: %s on %s denied: %s\r\n",
                             jg_action_name(action), ch->target, reason);
@@ -288,6 +290,7 @@ start(struct jg_gw_chan *ch, unsigned action, const char *command)
     if (jg_gw_upstream_get(w, id, ch->target, login, &ch->up, err,
                            sizeof(err)) != 0 ||
         open_upstream(ch, command, err, sizeof(err)) != 0) {
+        jg_gw_wk_grant_state(w, id, JG_GW_CHAN_FAILED);
         text = jg_xasprintf("jumpgate: %s\r\n", err);
         local_end(ch, false, text, 1);
         free(text);
@@ -301,12 +304,15 @@ start(struct jg_gw_chan *ch, unsigned action, const char *command)
         ssh_channel_close(ch->u);
         ssh_channel_free(ch->u);
         ch->u = NULL;
+        jg_gw_wk_grant_state(w, id, JG_GW_CHAN_FAILED);
         text = jg_xasprintf("jumpgate: %s; the session is refused\r\n", err);
         local_end(ch, false, text, 1);
         free(text);
         jg_warn("%s from %s: %s", w->name.user, w->peer, err);
         goto out;
     }
+    ch->rep_state = JG_GW_CHAN_RUNNING;
+    jg_gw_wk_grant_state(w, id, JG_GW_CHAN_RUNNING);
     jg_info("session start: %s from %s: %s on %s as %s%s%s", w->name.user,
             w->peer, jg_action_name(action), ch->target, login,
             ch->pty ? " (pty)" : "", "");
@@ -436,9 +442,13 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
     }
     if (!ok || a->fd < 0)
         goto out;
-    if ((c = ssh_message_channel_request_open_reply_accept(msg)) == NULL)
+    if ((c = ssh_message_channel_request_open_reply_accept(msg)) == NULL) {
+        jg_gw_wk_grant_state(w, id, JG_GW_CHAN_ENDED);
         goto out;
+    }
     ch = chan_new(w, JG_GW_CH_FORWARD);
+    jg_gw_wk_chan_granted(ch, id);
+    ch->rep_state = JG_GW_CHAN_RUNNING;   /* the monitor connected it */
     ch->c = c;
     ch->fd = a->fd;
     a->fd = -1;

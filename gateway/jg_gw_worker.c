@@ -24,6 +24,7 @@ chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
 {
     struct jg_gw_msg *q;
 
+    jg_gw_wk_report_chan_end(w, ch);
     if (w->monitor_gone ||
         !(ch->rec || (ch->kind == JG_GW_CH_FORWARD && ch->fd >= 0)))
         return;
@@ -229,6 +230,7 @@ run(struct jg_gw_wk *w)
         for (ch = w->chans; ch != NULL; ch = ch->next)
             moved |= jg_gw_relay_pump(ch);
         reap(w);
+        jg_gw_wk_report_bytes(w, false);
     }
 }
 

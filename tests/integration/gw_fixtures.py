@@ -9,6 +9,8 @@ import signal
 import socket
 import subprocess
 import time
+import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -261,7 +263,7 @@ class Gateway:
     """A jumpgated in the foreground on a free loopback port."""
 
     def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s",
-                 identity=None):
+                 limits=None, config_extra="", control_socket=None, identity=None):
         self.env = env
         self.dir = base
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -280,8 +282,10 @@ pam_service: {pam_service}
 audit:
   dir: {self.dir}/audit
   signing_key: {self.dir}/audit.key
-limits: {{login_grace: {login_grace}}}
-""")
+limits: {limits or f"{{login_grace: {login_grace}, auth_failures: {{max: 1000}}}}"}
+control_socket: {control_socket or self.dir / "control.sock"}
+{config_extra}""")
+        self.control_socket = Path(control_socket or self.dir / "control.sock")
         # The gateway records sessions: audit.dir and a seal key.
         self.audit_dir = self.dir / "audit"
         self.audit_dir.mkdir(exist_ok=True)
@@ -354,6 +358,64 @@ limits: {{login_grace: {login_grace}}}
             assert mark not in text, text[text.index(mark) - 200:][:4000]
 
 
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)')
+
+
+def parse_metrics(text):
+    """The Prometheus text format 0.0.4 as {(name, ((label, value), ...)):
+    value}; checks that every sample has its family's HELP and TYPE lines
+    first and that label values are escaped."""
+    helps, types, out = set(), {}, {}
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            helps.add(line.split(" ", 3)[2])
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert kind in ("counter", "gauge"), line
+            types[name] = kind
+            continue
+        assert line and not line.startswith("#"), line
+        m = re.fullmatch(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)", line)
+        assert m, line
+        name, body, value = m.group(1), m.group(3) or "", m.group(4)
+        assert name in helps and name in types, f"no HELP/TYPE for {name}"
+        labels, pos = [], 0
+        while pos < len(body):
+            lm = _LABEL.match(body, pos)
+            assert lm, f"bad labels in {line!r}"
+            raw = lm.group(2)
+            val = re.sub(r"\\(.)", lambda x: {"n": "\n"}.get(x.group(1), x.group(1)), raw)
+            labels.append((lm.group(1), val))
+            pos = lm.end()
+        out[(name, tuple(sorted(labels)))] = float(value)
+    return out, types
+
+
+def scrape(port, path="/metrics"):
+    """GET http://127.0.0.1:port/metrics; (samples, types)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+        assert r.status == 200
+        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        return parse_metrics(r.read().decode())
+
+
+def metric(samples, name, **labels):
+    """The value of one series (0 when it does not exist yet)."""
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def wait_for(pred, timeout=15.0, what="condition"):
+    """Polls pred() until it is true (bounded); returns its last value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > end:
+            assert v, f"timed out waiting for {what}"
+            return v
+        time.sleep(0.1)
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -398,4 +460,5 @@ def make_gateway(gw_env, tmp_path):
 
 __all__ = ["gw_env", "gw", "make_gateway", "Gateway", "Env", "policy_text",
            "free_port", "wait_port", "sha256_file", "totp", "CAROL_PASSWORD",
-           "JUMPGATED", "JUMPGATE", "stop"]
+           "JUMPGATED", "JUMPGATE", "stop", "parse_metrics", "scrape", "metric",
+           "wait_for"]

@@ -37,11 +37,28 @@ def test_policy_help(env):
     assert all(f"policy {sub}" in out for sub in SUBCOMMANDS)
 
 
-@pytest.mark.parametrize("group", ["session"])
-def test_groups_not_in_this_build_exit_2(env, group):
-    rc, out, err = env.run(group, "list")
+def test_session_without_a_daemon_exits_2(env):
+    sock = env.root / "control.sock"
+    env.config.write_text(f"policy: policy.yaml\ncontrol_socket: {sock}\n")
+    rc, out, err = env.run("session", "list")
     assert rc == 2
-    assert err == f"jumpgate: '{group}' is not available in this build\n"
+    assert err.startswith("jumpgate: session list: cannot reach jumpgated at "
+                          f"{sock}: ")
+    assert "is jumpgated running?" in err
+    assert out == ""
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["session"], "no subcommand"),
+    (["session", "frob"], "unknown subcommand 'frob'"),
+    (["session", "kill"], "exactly one session id"),
+    (["session", "kill", "nope"], "'nope' is not a session id"),
+    (["session", "kill", "--json", "0"], "--json is for session list"),
+])
+def test_session_usage_errors(env, args, needle):
+    rc, out, err = env.run(*args)
+    assert rc == 2
+    assert needle in err
     assert out == ""
 
 

@@ -103,6 +103,74 @@ test_errors(void **state)
 }
 
 static void
+test_startups_and_control(void **state)
+{
+    static const struct {
+        const char *value;
+        int begin, rate, full;   /* begin 0: refused */
+    } cases[] = {
+        {"10", 10, 100, 10},
+        {"10:30:100", 10, 30, 100},
+        {"1:100:2", 1, 100, 2},
+        {"0", 0, 0, 0},
+        {"10:30", 0, 0, 0},
+        {"10:30:10", 0, 0, 0},
+        {"10:0:100", 0, 0, 0},
+        {"10:101:100", 0, 0, 0},
+        {"10:30:100:5", 0, 0, 0},
+        {"\"10\"", 0, 0, 0},
+        {"\"10:30:100\"", 10, 30, 100},
+        {"1x", 0, 0, 0},
+        {"10::100", 0, 0, 0},
+        {"100001", 0, 0, 0},
+    };
+    struct jg_config *c = NULL;
+    struct jg_diags d = {0};
+    char text[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text),
+                 "policy: p.yaml\nlimits: {max_startups: %s}\n",
+                 cases[i].value);
+        put(text);
+        if (cases[i].begin == 0) {
+            assert_int_equal(jg_config_load(path, &c, &d), JG_ERR_INVALID);
+            assert_int_equal(d.n, 1);
+            assert_int_equal(d.v[0].line, 2);
+            assert_int_equal(d.v[0].col, 24);
+            assert_non_null(strstr(d.v[0].msg, "limits.max_startups"));
+            jg_diags_clear(&d);
+            continue;
+        }
+        assert_int_equal(jg_config_load(path, &c, &d), 0);
+        assert_int_equal(c->startups_begin, cases[i].begin);
+        assert_int_equal(c->startups_rate, cases[i].rate);
+        assert_int_equal(c->startups_full, cases[i].full);
+        assert_int_equal(c->max_startups, cases[i].full);
+        assert_string_equal(c->control_socket, JG_CONTROL_SOCKET_DEFAULT);
+        jg_config_free(c);
+    }
+    put("policy: p.yaml\ncontrol_socket: ctl.sock\n");
+    assert_int_equal(jg_config_load(path, &c, &d), 0);
+    assert_string_equal(c->control_socket, "/tmp/ctl.sock");
+    jg_config_free(c);
+    memset(text, 'x', 150);
+    text[150] = '\0';
+    {
+        char doc[300];
+        snprintf(doc, sizeof(doc), "policy: p.yaml\ncontrol_socket: /%s\n",
+                 text);
+        put(doc);
+    }
+    assert_int_equal(jg_config_load(path, &c, &d), JG_ERR_INVALID);
+    assert_int_equal(d.v[0].line, 2);
+    assert_int_equal(d.v[0].col, 17);
+    assert_non_null(strstr(d.v[0].msg, "control_socket: the path is longer"));
+    jg_diags_clear(&d);
+}
+
+static void
 test_yaml_limits(void **state)
 {
     struct jg_ynode *root = NULL;
@@ -133,6 +201,7 @@ main(void)
         cmocka_unit_test(test_full_example),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_yaml_limits),
+        cmocka_unit_test(test_startups_and_control),
     };
 
     return cmocka_run_group_tests_name("common/config", tests, setup, teardown);

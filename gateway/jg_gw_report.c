@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/jg_gw_report.c - the monitor's reports to the master (who is in,
+ * which channels are up and until when, auth attempts, decisions, bytes,
+ * audit write errors), the worker's channel-state and byte requests they
+ * come from, and the master's kill order. Reports never block the
+ * monitor: the socket is non-blocking and a report that does not fit is
+ * dropped. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+
+static void
+send_master(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    if (m->conn->master_fd < 0)
+        return;
+    if (jg_gw_msg_send(m->conn->master_fd, q, -1) != 0 && errno != EAGAIN)
+        jg_debug("monitor: cannot report to the master: %s",
+                 strerror(errno));
+}
+
+static struct jg_gw_msg *
+report(uint8_t type)
+{
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
+
+    jg_gw_msg_init(q, type);
+    return q;
+}
+
+static void
+done(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    send_master(m, q);
+    free(q);
+}
+
+void
+jg_gw_mon_report_hello(struct jg_gw_mon *m)
+{
+    struct jg_gw_msg *q = report(JG_GW_MM_HELLO);
+
+    jg_gw_msg_put_str(q, m->conn_id);
+    done(m, q);
+}
+
+void
+jg_gw_mon_report_auth(struct jg_gw_mon *m, const char *method,
+                      const char *result)
+{
+    struct jg_gw_msg *q = report(JG_GW_MM_AUTH);
+
+    jg_gw_msg_put_str(q, method);
+    jg_gw_msg_put_str(q, result);
+    done(m, q);
+}
+
+void
+jg_gw_mon_report_authed(struct jg_gw_mon *m)
+{
+    struct jg_gw_msg *q = report(JG_GW_MM_AUTHED);
+
+    jg_gw_msg_put_str(q, m->user);
+    done(m, q);
+}
+
+void
+jg_gw_mon_report_decision(struct jg_gw_mon *m, unsigned action,
+                          const char *result, const char *rule)
+{
+    struct jg_gw_msg *q = report(JG_GW_MM_DECISION);
+
+    jg_gw_msg_put_u32(q, action);
+    jg_gw_msg_put_str(q, result);
+    jg_gw_msg_put_str(q, rule != NULL ? rule : "");
+    done(m, q);
+}
+
+void
+jg_gw_mon_report_open(struct jg_gw_mon *m, uint32_t id)
+{
+    struct jg_gw_grant *g = &m->grants[id];
+    struct jg_gw_msg *q = report(JG_GW_MM_OPEN);
+
+    m->rep.chan[id] = JG_GW_CHAN_RUNNING;
+    m->rep.until[id] = g->until;
+    jg_gw_msg_put_u32(q, id);
+    jg_gw_msg_put_u32(q, g->action);
+    jg_gw_msg_put_str(q, g->target);
+    jg_gw_msg_put_str(q, g->login);
+    jg_gw_msg_put_u64(q, (uint64_t)g->started);
+    jg_gw_msg_put_u64(q, (uint64_t)g->until);
+    done(m, q);
+    jg_gw_mon_report_decision(m, g->action, "allowed", NULL);
+}
+
+void
+jg_gw_mon_report_untils(struct jg_gw_mon *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->n_grants; i++) {
+        struct jg_gw_msg *q;
+
+        if (m->rep.chan[i] != JG_GW_CHAN_RUNNING ||
+            m->rep.until[i] == m->grants[i].until)
+            continue;
+        m->rep.until[i] = m->grants[i].until;
+        q = report(JG_GW_MM_UNTIL);
+        jg_gw_msg_put_u32(q, (uint32_t)i);
+        jg_gw_msg_put_u64(q, (uint64_t)m->grants[i].until);
+        done(m, q);
+    }
+}
+
+void
+jg_gw_mon_report_audit_error(struct jg_gw_mon *m)
+{
+    done(m, report(JG_GW_MM_AUDIT_ERROR));
+}
+
+/* The worker says what became of an allowed channel. Session channels go
+ * none -> running or failed; any running channel -> ended. Forwards are
+ * running from the moment the monitor connected them. */
+int
+jg_gw_mon_chan_state(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    struct jg_gw_msg *c;
+    uint32_t id;
+    uint8_t st, was;
+
+    if (jg_gw_msg_get_u32(q, &id) != 0 || jg_gw_msg_get_u8(q, &st) != 0 ||
+        id >= m->n_grants)
+        return JG_ERR_INVALID;
+    was = m->rep.chan[id];
+    if (st == JG_GW_CHAN_RUNNING || st == JG_GW_CHAN_FAILED) {
+        if (was != JG_GW_CHAN_NONE ||
+            (m->grants[id].action & JG_ACT_NEEDS_LOGIN) == 0)
+            return JG_ERR_INVALID;
+        if (st == JG_GW_CHAN_RUNNING) {
+            jg_gw_mon_report_open(m, id);
+        } else {
+            m->rep.chan[id] = JG_GW_CHAN_FAILED;
+            jg_gw_mon_report_decision(m, m->grants[id].action, "error",
+                                      NULL);
+        }
+        return 0;
+    }
+    if (st != JG_GW_CHAN_ENDED)
+        return JG_ERR_INVALID;
+    if (was != JG_GW_CHAN_RUNNING)
+        return was == JG_GW_CHAN_ENDED ? JG_ERR_INVALID : 0;
+    m->rep.chan[id] = JG_GW_CHAN_ENDED;
+    c = report(JG_GW_MM_CLOSE);
+    jg_gw_msg_put_u32(c, id);
+    done(m, c);
+    return 0;
+}
+
+int
+jg_gw_mon_bytes(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    struct jg_gw_msg *c;
+    uint64_t to_target, to_client;
+
+    if (jg_gw_msg_get_u64(q, &to_target) != 0 ||
+        jg_gw_msg_get_u64(q, &to_client) != 0 ||
+        to_target > (UINT64_C(1) << 50) || to_client > (UINT64_C(1) << 50))
+        return JG_ERR_INVALID;
+    c = report(JG_GW_MM_BYTES);
+    jg_gw_msg_put_u64(c, to_target);
+    jg_gw_msg_put_u64(c, to_client);
+    done(m, c);
+    return 0;
+}
+
+int
+jg_gw_mon_from_master(struct jg_gw_mon *m)
+{
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
+    char reason[128];
+    int r;
+
+    while ((r = jg_gw_msg_recv(m->conn->master_fd, q, 0)) == 0) {
+        if (q->fd >= 0 || q->type != JG_GW_MM_KILL ||
+            jg_gw_msg_get_str(q, reason, sizeof(reason)) != 0) {
+            r = JG_ERR_INVALID;
+            break;
+        }
+        if (m->lapsed)
+            continue;
+        jg_strlcpy(m->rep.end_reason, reason, sizeof(m->rep.end_reason));
+        jg_info("session of %s from %s: %s", m->user[0] ? m->user : "?",
+                m->conn->peer, reason);
+        /* Recorded channels get session.end with the reason when they
+         * close; a connection without any gets one of its own. */
+        if (m->n_recs == 0)
+            jg_gw_mon_event(m, "session.end", NULL, m->user[0] ? m->user
+                                                               : NULL,
+                            NULL, NULL, NULL, NULL, reason, NULL);
+        jg_gw_mon_lapse(m, reason);
+    }
+    if (q->fd >= 0)
+        close(q->fd);
+    free(q);
+    if (r == JG_ERR_NOTFOUND)
+        return 0;
+    close(m->conn->master_fd);
+    m->conn->master_fd = -1;
+    return JG_ERR_IO;
+}
