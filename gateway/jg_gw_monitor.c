@@ -38,6 +38,9 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_REC_RESIZE, JG_GW_MS_AUTHED, jg_gw_mon_rec_resize},
     {JG_GW_REQ_REC_EXIT, JG_GW_MS_AUTHED, jg_gw_mon_rec_exit},
     {JG_GW_REQ_CHAN_END, JG_GW_MS_AUTHED, jg_gw_mon_chan_end},
+    {JG_GW_REQ_SFTP_START, JG_GW_MS_AUTHED, jg_gw_mon_sftp_start},
+    {JG_GW_REQ_SFTP_EVENT, JG_GW_MS_AUTHED, jg_gw_mon_sftp_event},
+    {JG_GW_REQ_SFTP_END, JG_GW_MS_AUTHED, jg_gw_mon_sftp_end},
 };
 
 static void __attribute__((noreturn))
@@ -187,8 +190,10 @@ drain(struct jg_gw_mon *m)
             close(q->fd);
             break;
         }
-        if (q->type < JG_GW_REQ_REC_DATA || q->type > JG_GW_REQ_CHAN_END ||
-            (e = find_req(m, q->type)) == NULL || e->handler(m, q) != 0)
+        if ((q->type < JG_GW_REQ_REC_DATA || q->type > JG_GW_REQ_CHAN_END) &&
+            !jg_gw_mon_sftp_drainable(q->type))
+            break;
+        if ((e = find_req(m, q->type)) == NULL || e->handler(m, q) != 0)
             break;
     }
     free(q);
