@@ -168,3 +168,24 @@ def test_failed_operation_and_listing(g, tmp_path):
                e["status"] == "ok" for e in ev), ev
     v = jg(g, "audit", "verify", "--all")
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_sftp_refused_when_it_cannot_be_logged(make_gateway, tmp_path):
+    # audit.on_failure: refuse (the default): without an event log there is
+    # no sftp session, and the user is told why.
+    gw = make_gateway()
+    events_dir = gw.audit_dir / "events"
+    if events_dir.is_dir():
+        for f in events_dir.iterdir():
+            f.unlink()
+        events_dir.rmdir()
+    events_dir.write_text("not a folder\n")
+    target = tmp_path / "must-not-exist"
+    b = tmp_path / "batch"
+    b.write_text(f"mkdir {target}\n")
+    r = subprocess.run(["sftp", "-b", str(b)] + gw.client_opts("alice:web-1") +
+                       ["127.0.0.1"], capture_output=True, timeout=60)
+    assert r.returncode != 0
+    assert not target.exists()
+    assert b"cannot be logged" in r.stderr, r.stderr
+    assert gw.wait_log("the event log is not available"), gw.logtext()
