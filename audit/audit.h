@@ -433,4 +433,124 @@ struct jg_audit_filter {
 size_t jg_audit_filter_feed(struct jg_audit_filter *f, const char *data,
                             size_t len, char *out);
 
+/* ---- SFTP v3 (jg_audit_sftp.c, jg_audit_sftp_text.c) --------------------
+ * A streaming parser of the SFTP protocol version 3
+ * (draft-ietf-secsh-filexfer-02) as it crosses the gateway: it is fed the
+ * bytes of both directions in arbitrary chunks (a packet may be split
+ * across any number of chunks, several packets may share one), never
+ * alters them, pairs requests with replies by id and reports what the
+ * client did to the target's files as events.
+ *
+ * Memory is bounded: of each packet only its head is kept (at most
+ * JG_AUDIT_SFTP_KEEP bytes; the data of WRITE and DATA packets is skipped
+ * unbuffered, only its length counted), paths are cut at
+ * JG_AUDIT_SFTP_PATH_MAX bytes ("truncated" in the event), and at most
+ * JG_AUDIT_SFTP_MAX_REQS outstanding requests and JG_AUDIT_SFTP_MAX_HANDLES
+ * open handles are tracked; past that the oldest is dropped and counted.
+ * Lengths are never trusted: a packet shorter than 5 or longer than
+ * JG_AUDIT_SFTP_MAX_PACKET bytes, a string running past its packet, a
+ * stream that does not start with INIT / VERSION 3 or a handle longer than
+ * 256 bytes gives one JG_AUDIT_SFTP_ERROR event, after which the parser
+ * ignores everything fed to it (the relay goes on untouched). */
+
+#define JG_AUDIT_SFTP_MAX_PACKET (1u << 20)
+#define JG_AUDIT_SFTP_PATH_MAX 4096u
+#define JG_AUDIT_SFTP_KEEP (2u * JG_AUDIT_SFTP_PATH_MAX + 1024u)
+#define JG_AUDIT_SFTP_HANDLE_MAX 256u
+#define JG_AUDIT_SFTP_MAX_REQS 256u
+#define JG_AUDIT_SFTP_MAX_HANDLES 64u
+
+/* What an event reports; jg_audit_sftp_type() names them. */
+enum jg_audit_sftp_kind {
+    JG_AUDIT_SFTP_OPEN = 1, /* OPEN: path, flags, mode when given; once the
+                               HANDLE or STATUS reply came */
+    JG_AUDIT_SFTP_CLOSE,    /* CLOSE of a file handle: path, bytes_read (DATA
+                               replies), bytes_written (WRITEs answered OK) */
+    JG_AUDIT_SFTP_REMOVE,   /* path */
+    JG_AUDIT_SFTP_RENAME,   /* path, to (RENAME, posix-rename@openssh.com) */
+    JG_AUDIT_SFTP_MKDIR,    /* path, mode when given */
+    JG_AUDIT_SFTP_RMDIR,    /* path */
+    JG_AUDIT_SFTP_SETSTAT,  /* path (FSETSTAT: of the handle), attributes
+                               (SETSTAT, FSETSTAT, lsetstat@openssh.com) */
+    JG_AUDIT_SFTP_OPENDIR,  /* path */
+    JG_AUDIT_SFTP_ERROR,    /* error: why parsing stopped */
+    JG_AUDIT_SFTP_KIND_MAX
+};
+
+/* Status of an event: an SSH_FX_* code (0 ok, 2 no such file, ...) from
+ * the server's reply, or one of these. */
+#define JG_AUDIT_SFTP_ST_NO_REPLY (-1) /* the channel ended first */
+#define JG_AUDIT_SFTP_ST_UNCLOSED (-2) /* a handle open at the end */
+#define JG_AUDIT_SFTP_ST_UNKNOWN (-3)  /* parsing stopped before the reply */
+
+/* SFTP v3 file attributes (only the members named in flags are set). */
+#define JG_AUDIT_SFTP_ATTR_SIZE 0x1u
+#define JG_AUDIT_SFTP_ATTR_UIDGID 0x2u
+#define JG_AUDIT_SFTP_ATTR_PERMISSIONS 0x4u
+#define JG_AUDIT_SFTP_ATTR_ACMODTIME 0x8u
+struct jg_audit_sftp_attrs {
+    uint32_t flags;
+    uint64_t size;
+    uint32_t uid, gid, perm, atime, mtime;
+};
+
+/* One event; strings are valid UTF-8 (see jg_audit_utf8_clean), borrowed
+ * for the callback only. */
+struct jg_audit_sftp_event {
+    enum jg_audit_sftp_kind kind;
+    const char *path;        /* NULL when unknown (e.g. an evicted handle) */
+    const char *to;          /* RENAME: the new path */
+    bool truncated;          /* a path was longer than kept */
+    uint32_t pflags;         /* OPEN: SSH_FXF_* bits */
+    struct jg_audit_sftp_attrs attrs; /* OPEN, MKDIR, SETSTAT */
+    uint64_t bytes_read, bytes_written; /* CLOSE */
+    int32_t status;          /* SSH_FX_* or JG_AUDIT_SFTP_ST_* */
+    const char *error;       /* ERROR: the reason */
+};
+
+/* Counters of what the bounds cost. */
+struct jg_audit_sftp_stats {
+    uint64_t packets_in, packets_out;  /* client to server, and back */
+    uint64_t dropped_requests;         /* evicted before their reply */
+    uint64_t dropped_handles;          /* evicted before their CLOSE */
+};
+
+typedef void (*jg_audit_sftp_cb)(const struct jg_audit_sftp_event *ev,
+                                 void *arg);
+struct jg_audit_sftp;
+
+/* A parser for one SFTP channel that calls cb(ev, arg) for each event.
+ * Caller frees with jg_audit_sftp_free(). */
+struct jg_audit_sftp *jg_audit_sftp_new(jg_audit_sftp_cb cb, void *arg);
+/* Bytes of the channel: from_client true for what the client sent (its
+ * requests), false for what the server sent. Events go to cb during the
+ * call. */
+void jg_audit_sftp_feed(struct jg_audit_sftp *p, bool from_client,
+                        const void *data, size_t len);
+/* The channel ended: requests still waiting for a reply are reported with
+ * JG_AUDIT_SFTP_ST_NO_REPLY, file handles still open as CLOSE with
+ * JG_AUDIT_SFTP_ST_UNCLOSED and their counts (JG_AUDIT_SFTP_ST_UNKNOWN for
+ * both when parsing had stopped). Later feeds and finishes do nothing. */
+void jg_audit_sftp_finish(struct jg_audit_sftp *p);
+/* True once the stream could not be parsed (an ERROR event was given). */
+bool jg_audit_sftp_failed(const struct jg_audit_sftp *p);
+/* Borrowed, valid until p is freed. */
+const struct jg_audit_sftp_stats *jg_audit_sftp_stats(const struct jg_audit_sftp *p);
+void jg_audit_sftp_free(struct jg_audit_sftp *p);
+
+/* "sftp.open", "sftp.close", ...; NULL for a kind out of range. */
+const char *jg_audit_sftp_type(enum jg_audit_sftp_kind kind);
+/* Open flags as text: "read,write,append,creat,trunc,excl" (those set, in
+ * that order, then unknown bits as "0x..."; "none" for 0). */
+void jg_audit_sftp_flags_text(uint32_t pflags, char *buf, size_t n);
+/* "ok", "eof", "no_such_file", "permission_denied", "failure",
+ * "bad_message", "no_connection", "connection_lost", "op_unsupported",
+ * "status_N" for other codes, "no_reply", "unclosed", "unknown". */
+void jg_audit_sftp_status_text(int32_t status, char *buf, size_t n);
+/* The type-specific members of ev for the event log (struct
+ * jg_audit_event.extra): path, to, truncated, flags, mode (4 octal digits),
+ * size, uid, gid, atime, mtime, bytes_read, bytes_written, status. The
+ * error text is the event's reason, not a member. Caller decrefs. */
+json_t *jg_audit_sftp_event_json(const struct jg_audit_sftp_event *ev);
+
 #endif

@@ -321,7 +321,8 @@ enum jg_gw_type {
     JG_GW_REQ_REC_EXIT,         /* u32 chan, u8 signal, u32 status,
                                    s signal name (no answer) */
     JG_GW_REQ_CHAN_END,         /* u32 chan, u8 forward, s target,
-                                   u64 bytes in, u64 bytes out (no answer) */
+                                   u64 bytes in, u64 bytes out, u64 duration
+                                   in ms (no answer) */
     JG_GW_REQ_MAX,
     /* monitor -> worker answers: request type | 0x80 */
     JG_GW_ANS = 0x80,
@@ -423,6 +424,7 @@ struct jg_gw_mon {
     struct jg_gw_mon_rec recs[JG_GW_MAX_RECS];
     size_t n_recs;               /* open ones */
     struct jg_gw_mon_rep rep;    /* what the master was told */
+    struct jg_gw_mon_sftp *sftp; /* logged SFTP channels (jg_gw_mon_sftp.c) */
 };
 
 /* Runs the monitor of one connection: forks the worker and serves it.
@@ -534,6 +536,7 @@ struct jg_gw_buf {
 enum jg_gw_chan_kind { JG_GW_CH_SESSION, JG_GW_CH_FORWARD };
 
 struct jg_gw_upstream;
+struct jg_audit_sftp;
 
 struct jg_gw_chan {
     struct jg_gw_chan *next;
@@ -571,6 +574,8 @@ struct jg_gw_chan {
     uint32_t grant;
     uint8_t rep_state;             /* JG_GW_CHAN_* last reported */
     uint64_t rep_in, rep_out;      /* bytes reported so far */
+    struct jg_audit_sftp *sftp;    /* SFTP parser (jg_gw_wk_sftp.c) or NULL */
+    int64_t opened_us;             /* forward: when it opened */
 };
 
 struct jg_gw_upstream {
@@ -654,5 +659,63 @@ bool jg_gw_relay_pump(struct jg_gw_chan *ch);
  * recorder attaches here. */
 void jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir,
                      const uint8_t *data, size_t len);
+
+/* ---- SFTP audit (jg_gw_wk_sftp.c, jg_gw_mon_sftp.c) -------------------
+ * The worker parses the SFTP packets it relays on sftp channels (it never
+ * alters them) and sends each parsed event to the monitor, which checks it
+ * and appends it to the event log as sftp.* with the session, user, target
+ * and login of the channel. The request types live outside enum
+ * jg_gw_type (answers are type | JG_GW_ANS as there). */
+
+enum jg_gw_sftp_type {
+    JG_GW_REQ_SFTP_START = 0x40, /* u32 chan, u32 grant id; answer u8 ok,
+                                    s session id ("": not logged) or why
+                                    not */
+    JG_GW_REQ_SFTP_EVENT,        /* u32 chan, u8 kind, u8 has path, s path,
+                                    u8 has to, s to, u8 truncated,
+                                    u32 pflags, u32 attr flags, u64 size,
+                                    u32 uid, u32 gid, u32 perm, u32 atime,
+                                    u32 mtime, u64 bytes read, u64 bytes
+                                    written, u32 status (int32), s error
+                                    (no answer) */
+    JG_GW_REQ_SFTP_END,          /* u32 chan, u64 bytes in, u64 bytes out,
+                                    u64 dropped requests, u64 dropped
+                                    handles (no answer) */
+};
+
+#define JG_GW_MAX_SFTP 64  /* logged SFTP channels per connection */
+/* Longest path in an event: JG_AUDIT_SFTP_PATH_MAX bytes, each of which
+ * may have become a 3-byte U+FFFD. */
+#define JG_GW_SFTP_PATH_MAX (3 * 4096)
+
+/* One logged SFTP channel, in the monitor. */
+struct jg_gw_mon_sftp {
+    bool used;
+    uint32_t chan;
+    uint32_t grant;
+    char id[37];                 /* the session's UUIDv7 */
+    int64_t start_us;
+};
+
+/* Worker: asks the monitor to log sftp channel ch (of grant) and, when it
+ * does, attaches a parser to ch. 0, or JG_ERR_DENIED with a message for
+ * the user in err when audit.on_failure refuses the session. */
+int jg_gw_wk_sftp_open(struct jg_gw_chan *ch, uint32_t grant, char *err,
+                       size_t errn);
+/* Worker: bytes that crossed ch (jg_gw_relay_tap's dir). */
+void jg_gw_wk_sftp_tap(struct jg_gw_chan *ch, const char *dir,
+                       const uint8_t *data, size_t len);
+/* Worker: ch ended; what the parser still holds is flushed to the monitor,
+ * then the end, and the parser is freed. */
+void jg_gw_wk_sftp_end(struct jg_gw_wk *w, struct jg_gw_chan *ch);
+
+int jg_gw_mon_sftp_start(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_sftp_event(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_sftp_end(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* Monitor exit: session.end for the channels still open. */
+void jg_gw_mon_sftp_finish(struct jg_gw_mon *m);
+/* Requests without an answer that the monitor still serves after the
+ * worker is gone. */
+bool jg_gw_mon_sftp_drainable(uint8_t type);
 
 #endif

@@ -369,14 +369,15 @@ jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
     const struct jg_target *t;
     struct jg_gw_mon_rec *x;
     char target[128];
-    uint64_t in, out;
+    uint64_t in, out, ms;
     uint32_t chan;
     uint8_t fwd;
     json_t *extra;
 
     if (jg_gw_msg_get_u32(q, &chan) != 0 || jg_gw_msg_get_u8(q, &fwd) != 0 ||
         jg_gw_msg_get_str(q, target, sizeof(target)) != 0 ||
-        jg_gw_msg_get_u64(q, &in) != 0 || jg_gw_msg_get_u64(q, &out) != 0)
+        jg_gw_msg_get_u64(q, &in) != 0 || jg_gw_msg_get_u64(q, &out) != 0 ||
+        jg_gw_msg_get_u64(q, &ms) != 0)
         return JG_ERR_INVALID;
     if (!fwd) {
         if ((x = find_rec(m, chan)) != NULL)
@@ -387,6 +388,9 @@ jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
     extra = json_object();
     json_object_set_new(extra, "bytes_in", json_integer((json_int_t)in));
     json_object_set_new(extra, "bytes_out", json_integer((json_int_t)out));
+    json_object_set_new(extra, "duration_ms",
+                        json_integer(ms > INT64_MAX ? INT64_MAX
+                                                    : (json_int_t)ms));
     jg_gw_mon_event(m, "forward.close", NULL, m->user, target, NULL,
                     jg_action_name(t != NULL && t->kind == JG_TARGET_SSH
                                        ? JG_ACT_JUMP : JG_ACT_FORWARD),
@@ -417,6 +421,7 @@ jg_gw_mon_audit_finish(struct jg_gw_mon *m)
 {
     size_t i;
 
+    jg_gw_mon_sftp_finish(m);
     for (i = 0; i < JG_GW_MAX_RECS; i++)
         if (m->recs[i].used)
             rec_end(m, &m->recs[i], 0, 0);

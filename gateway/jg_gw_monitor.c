@@ -41,6 +41,9 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_CHAN_END, JG_GW_MS_AUTHED, jg_gw_mon_chan_end},
     {JG_GW_REQ_CHAN_STATE, JG_GW_MS_AUTHED, jg_gw_mon_chan_state},
     {JG_GW_REQ_BYTES, JG_GW_MS_AUTHED, jg_gw_mon_bytes},
+    {JG_GW_REQ_SFTP_START, JG_GW_MS_AUTHED, jg_gw_mon_sftp_start},
+    {JG_GW_REQ_SFTP_EVENT, JG_GW_MS_AUTHED, jg_gw_mon_sftp_event},
+    {JG_GW_REQ_SFTP_END, JG_GW_MS_AUTHED, jg_gw_mon_sftp_end},
 };
 
 /* Logs a worker that did not end by itself. */
@@ -209,7 +212,8 @@ drain(struct jg_gw_mon *m)
             close(q->fd);
             break;
         }
-        if (!no_answer(q->type) || (e = find_req(m, q->type)) == NULL || e->handler(m, q) != 0)
+        if ((!no_answer(q->type) && !jg_gw_mon_sftp_drainable(q->type)) ||
+            (e = find_req(m, q->type)) == NULL || e->handler(m, q) != 0)
             break;
     }
     free(q);

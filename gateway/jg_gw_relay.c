@@ -22,6 +22,8 @@ jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
         ch->bytes_in += len;
     else
         ch->bytes_out += len;
+    if (ch->sftp != NULL)
+        jg_gw_wk_sftp_tap(ch, dir, data, len);
     /* Recorded channels: the monitor writes the recording. Input goes only
      * when the rule records it. */
     if (!ch->rec || len == 0 || ch->w->monitor_gone ||

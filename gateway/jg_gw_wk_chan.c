@@ -10,6 +10,7 @@
 
 #include <libssh/callbacks.h>
 
+#include "audit/audit.h"
 #include "gateway/gateway.h"
 
 /* Text into a buffer headed for the client (stdout or stderr). */
@@ -297,8 +298,9 @@ start(struct jg_gw_chan *ch, unsigned action, const char *command)
         jg_warn("%s from %s: %s", w->name.user, w->peer, err);
         goto out;
     }
-    if ((action == JG_ACT_SHELL || action == JG_ACT_EXEC) &&
-        rec_open(ch, id, command, err, sizeof(err)) != 0) {
+    if ((action == JG_ACT_SHELL || action == JG_ACT_EXEC
+             ? rec_open(ch, id, command, err, sizeof(err))
+             : jg_gw_wk_sftp_open(ch, id, err, sizeof(err))) != 0) {
         /* audit.on_failure refuse: no session without its recording. */
         ssh_remove_channel_callbacks(ch->u, &ch->ucb);
         ssh_channel_close(ch->u);
@@ -454,6 +456,7 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
     a->fd = -1;
     fcntl(ch->fd, F_SETFL, fcntl(ch->fd, F_GETFL) | O_NONBLOCK);
     jg_strlcpy(ch->target, dest, sizeof(ch->target));
+    ch->opened_us = jg_audit_now_us();
     rc = 0;
 out:
     if (a != NULL && a->fd >= 0)

@@ -13,6 +13,7 @@
 
 #include <libssh/callbacks.h>
 
+#include "audit/audit.h"
 #include "gateway/gateway.h"
 
 #define MAX_POLL 512
@@ -23,8 +24,10 @@ static void
 chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
 {
     struct jg_gw_msg *q;
+    int64_t ms;
 
     jg_gw_wk_report_chan_end(w, ch);
+    jg_gw_wk_sftp_end(w, ch);
     if (w->monitor_gone ||
         !(ch->rec || (ch->kind == JG_GW_CH_FORWARD && ch->fd >= 0)))
         return;
@@ -35,6 +38,8 @@ chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
     jg_gw_msg_put_str(q, ch->target);
     jg_gw_msg_put_u64(q, ch->bytes_in);
     jg_gw_msg_put_u64(q, ch->bytes_out);
+    ms = ch->opened_us > 0 ? (jg_audit_now_us() - ch->opened_us) / 1000 : 0;
+    jg_gw_msg_put_u64(q, ms > 0 ? (uint64_t)ms : 0);
     jg_gw_wk_send(w, q);
     free(q);
 }

@@ -75,6 +75,7 @@ def _forward(g, user, key, spec):
 def test_local_forward_to_mariadb(gw_db, gw_env):
     g, pymysql = gw_db
     lport = free_port()
+    t0 = time.monotonic()
     p = _forward(g, "alice", "alice", f"{lport}:rds-demo:{gw_env.mysql_port}")
     try:
         wait_port(lport, proc=p)
@@ -105,6 +106,13 @@ def test_local_forward_to_mariadb(gw_db, gw_env):
     assert all(e["target"] == "rds-demo" for e in closes)
     # (wait_port's probe is a channel too, with only the server greeting)
     assert sum(e["bytes_out"] > 100000 for e in closes) >= 2, closes
+    # Bytes each way and how long each channel lasted (in ms, so never
+    # more than the whole test took).
+    elapsed_ms = (time.monotonic() - t0) * 1000
+    for e in closes:
+        assert e["bytes_in"] >= 0 and isinstance(e["duration_ms"], int), e
+        assert 0 <= e["duration_ms"] <= elapsed_ms, (e, elapsed_ms)
+    assert sum(e["bytes_in"] > 0 for e in closes) >= 2, closes
 
 
 def test_forward_refusals(gw_db, gw_env):

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/jg_gw_wk_sftp.c - the worker's side of the SFTP audit: asks the
+ * monitor to log an sftp channel, feeds what the relay taps to the SFTP
+ * parser (the bytes themselves go on untouched) and sends each parsed
+ * event to the monitor. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "gateway/gateway.h"
+
+static void
+put_opt(struct jg_gw_msg *m, const char *s)
+{
+    jg_gw_msg_put_u8(m, s != NULL);
+    jg_gw_msg_put_str(m, s != NULL ? s : "");
+}
+
+/* Parser callback: one event to the monitor (no answer). */
+static void
+send_event(const struct jg_audit_sftp_event *ev, void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+    struct jg_gw_msg *q;
+
+    if (ch->w->monitor_gone)
+        return;
+    q = jg_xmalloc(sizeof(*q));
+    jg_gw_msg_init(q, JG_GW_REQ_SFTP_EVENT);
+    jg_gw_msg_put_u32(q, ch->id);
+    jg_gw_msg_put_u8(q, (uint8_t)ev->kind);
+    put_opt(q, ev->path);
+    put_opt(q, ev->to);
+    jg_gw_msg_put_u8(q, ev->truncated);
+    jg_gw_msg_put_u32(q, ev->pflags);
+    jg_gw_msg_put_u32(q, ev->attrs.flags);
+    jg_gw_msg_put_u64(q, ev->attrs.size);
+    jg_gw_msg_put_u32(q, ev->attrs.uid);
+    jg_gw_msg_put_u32(q, ev->attrs.gid);
+    jg_gw_msg_put_u32(q, ev->attrs.perm);
+    jg_gw_msg_put_u32(q, ev->attrs.atime);
+    jg_gw_msg_put_u32(q, ev->attrs.mtime);
+    jg_gw_msg_put_u64(q, ev->bytes_read);
+    jg_gw_msg_put_u64(q, ev->bytes_written);
+    jg_gw_msg_put_u32(q, (uint32_t)ev->status);
+    jg_gw_msg_put_str(q, ev->error != NULL ? ev->error : "");
+    /* Paths are bounded so that an event always fits; q->bad would mean a
+     * bug, and then the event is lost rather than the session. */
+    if (!q->bad)
+        jg_gw_wk_send(ch->w, q);
+    else
+        jg_error("sftp event of %s too large for the monitor",
+                 jg_audit_sftp_type(ev->kind));
+    free(q);
+}
+
+int
+jg_gw_wk_sftp_open(struct jg_gw_chan *ch, uint32_t grant, char *err,
+                   size_t errn)
+{
+    struct jg_gw_wk *w = ch->w;
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q)), *a = jg_xmalloc(sizeof(*a));
+    char text[512];
+    uint8_t ok = 0;
+    int r = JG_ERR_DENIED;
+
+    ch->id = w->next_chan_id++;
+    jg_gw_msg_init(q, JG_GW_REQ_SFTP_START);
+    jg_gw_msg_put_u32(q, ch->id);
+    jg_gw_msg_put_u32(q, grant);
+    if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_SFTP_START) != 0 ||
+        jg_gw_msg_get_u8(a, &ok) != 0 ||
+        jg_gw_msg_get_str(a, text, sizeof(text)) != 0) {
+        w->monitor_gone = true;
+        snprintf(err, errn, "internal error");
+    } else if (!ok) {
+        snprintf(err, errn, "the session cannot be logged: %s", text);
+    } else {
+        if (text[0] != '\0')
+            ch->sftp = jg_audit_sftp_new(send_event, ch);
+        r = 0;
+    }
+    free(q);
+    free(a);
+    return r;
+}
+
+void
+jg_gw_wk_sftp_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
+                  size_t len)
+{
+    /* stderr of the subsystem is not part of the protocol. */
+    if (ch->sftp != NULL && (dir[0] == 'i' || dir[0] == 'o'))
+        jg_audit_sftp_feed(ch->sftp, dir[0] == 'i', data, len);
+}
+
+void
+jg_gw_wk_sftp_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
+{
+    const struct jg_audit_sftp_stats *st;
+    struct jg_gw_msg *q;
+
+    if (ch->sftp == NULL)
+        return;
+    jg_audit_sftp_finish(ch->sftp);
+    st = jg_audit_sftp_stats(ch->sftp);
+    if (!w->monitor_gone) {
+        q = jg_xmalloc(sizeof(*q));
+        jg_gw_msg_init(q, JG_GW_REQ_SFTP_END);
+        jg_gw_msg_put_u32(q, ch->id);
+        jg_gw_msg_put_u64(q, ch->bytes_in);
+        jg_gw_msg_put_u64(q, ch->bytes_out);
+        jg_gw_msg_put_u64(q, st->dropped_requests);
+        jg_gw_msg_put_u64(q, st->dropped_handles);
+        jg_gw_wk_send(w, q);
+        free(q);
+    }
+    jg_audit_sftp_free(ch->sftp);
+    ch->sftp = NULL;
+}
