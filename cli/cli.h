@@ -39,6 +39,49 @@ int jg_cli_policy_grants(struct jg_cli *c, int argc, char **argv);
 int jg_cli_policy_exposure(struct jg_cli *c, int argc, char **argv);
 /* cmd_sync.c: "jumpgate sync plan|apply|run" - argv[0] is "sync". */
 int jg_cli_sync(struct jg_cli *c, int argc, char **argv);
+/* One `jumpgate sync` round's context (cmd_sync_events.c): where its
+ * events go and, for "sync run", its metrics. */
+struct jg_sync;
+struct jg_metrics;
+struct jg_audit_log;
+struct jg_audit_key;
+struct jg_cli_sync_ctx {
+    const struct jg_cli *cli;
+    const struct jg_config *cfg;
+    struct jg_metrics *metrics;   /* "sync run" only; else NULL */
+    struct jg_audit_log *log;     /* opened at the first event, or NULL */
+    struct jg_audit_key *key;
+    bool log_opened;              /* an open was tried */
+    bool audit_failed;            /* an event could not be written */
+    size_t changes;               /* changes made (not "already so") */
+};
+/* Appends a sync.apply/sync.error event with extra (borrowed; may be
+ * NULL) to the event log when audit.dir exists; a failure is reported
+ * and remembered in x->audit_failed. */
+void jg_cli_sync_event(struct jg_cli_sync_ctx *x, const char *type,
+                       const char *reason, json_t *extra);
+/* A failed call or step: logs it, appends sync.error and counts it in
+ * jumpgate_sync_errors_total{provider} (provider NULL: no provider). */
+void jg_cli_sync_failed(struct jg_cli_sync_ctx *x, const char *provider,
+                        const char *what, const char *error);
+/* Makes every change s carries out a sync.apply event (and a count in
+ * jumpgate_sync_changes_total). */
+void jg_cli_sync_observe(struct jg_cli_sync_ctx *x, struct jg_sync *s);
+/* Seals and closes the event log. */
+void jg_cli_sync_ctx_close(struct jg_cli_sync_ctx *x);
+/* cmd_sync_discover.c: ECS discovery of every discovering target of p,
+ * each written to its policy.d/T.discovered.json (a failing target keeps
+ * its old file). Prints one line per target to out (may be NULL). Returns
+ * JG_EXIT_OK or JG_EXIT_ERROR when any target failed. */
+int jg_cli_sync_discover(struct jg_cli_sync_ctx *x, struct jg_sync *s,
+                         const struct jg_policy *p, FILE *out);
+/* cmd_sync_run.c: "sync run" - applies every sync.interval and soon
+ * after the policy files change, serving sync.metrics.listen, until
+ * SIGTERM or SIGINT. round() is one apply; its exit status counts. */
+typedef int (*jg_cli_sync_round_fn)(struct jg_cli_sync_ctx *x, bool force);
+int jg_cli_sync_run(const struct jg_cli *c, const struct jg_config *cfg,
+                    bool force, jg_cli_sync_round_fn round);
+
 /* cmd_audit.c: "jumpgate audit ..." - argv[0] is "audit"; the subcommands
  * in cmd_audit_*.c get argv[0] = their name. */
 int jg_cli_audit(struct jg_cli *c, int argc, char **argv);

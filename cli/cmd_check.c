@@ -27,6 +27,8 @@ check_one(const char *path, int64_t now)
            jg_policy_n_users(p), jg_policy_n_targets(p), jg_policy_n_rules(p),
            jg_policy_n_grants(p), jg_cli_active_grants(p, now),
            jg_policy_n_exposures(p));
+    if (jg_policy_n_members(p) > 0)
+        printf("discovered members: %zu\n", jg_policy_n_members(p));
     jg_policy_free(p);
     return JG_EXIT_OK;
 }

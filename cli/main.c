@@ -29,7 +29,7 @@ static const char help[] =
     "  policy grants [--prune] [--json]\n"
     "  policy exposure [--at TIME] [--json]\n"
     "\n"
-    "  sync plan [--json] | apply [--force] | run\n"
+    "  sync plan [--json] | apply [--force] | run [--force] | discover\n"
     "                               keep AWS security groups and Cloudflare\n"
     "                               in step with the policy's exposure\n"
     "\n"

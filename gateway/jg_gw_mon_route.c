@@ -230,6 +230,50 @@ append(char **text, const char *fmt, ...)
     *text = n;
 }
 
+/* One line of the target list for t, when the user may use it now. */
+static size_t
+list_target(struct jg_gw_mon *m, const struct jg_target *t, char **text)
+{
+    const struct jg_policy *p = m->d->pol;
+    struct jg_request req = {.user = m->user, .from = m->conn->peer,
+                             .target = t->name, .at = jg_now()};
+    const char *logins[16];
+    char acts[64] = "", lst[256] = "";
+    size_t k, nl = 0;
+    unsigned mask = 0, bit;
+
+    for (bit = JG_ACT_SHELL; bit <= JG_ACT_JUMP; bit <<= 1) {
+        struct jg_decision dec;
+        if ((t->kind == JG_TARGET_TCP) != (bit == JG_ACT_FORWARD))
+            continue;
+        req.action = bit;
+        if (jg_policy_decide(p, &req, &dec) == 0 && dec.effect == JG_ALLOW)
+            mask |= bit;
+    }
+    if (mask == 0 || t->host == NULL)
+        return 0;
+    jg_actions_format(mask, acts, sizeof(acts));
+    if (mask & JG_ACT_NEEDS_LOGIN) {
+        req.action = mask & JG_ACT_SHELL   ? JG_ACT_SHELL
+                     : mask & JG_ACT_EXEC ? JG_ACT_EXEC
+                                          : JG_ACT_SFTP;
+        nl = jg_policy_logins(p, &req, logins, 16);
+        for (k = 0; k < nl; k++) {
+            size_t have = strlen(lst);
+            snprintf(lst + have, sizeof(lst) - have, "%s%s",
+                     k ? ", " : " as ", logins[k]);
+        }
+    }
+    if (t->kind == JG_TARGET_TCP)
+        append(text, "  %-20s %s (ssh -L %u:%s:%u)\n", t->name, acts,
+               t->port, t->name, t->port);
+    else
+        append(text, "  %-20s %s%s\n", t->name, acts, lst);
+    return 1;
+}
+
+/* The targets the user may use now; a discovering target is listed as
+ * its members. */
 int
 jg_gw_mon_targets(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
@@ -240,44 +284,10 @@ jg_gw_mon_targets(struct jg_gw_mon *m, struct jg_gw_msg *q)
     int r;
 
     (void)q;
-    for (i = 0; i < jg_policy_n_targets(p); i++) {
-        const struct jg_target *t = jg_policy_target_at(p, i);
-        struct jg_request req = {.user = m->user, .from = m->conn->peer,
-                                 .target = t->name, .at = jg_now()};
-        const char *logins[16];
-        char acts[64] = "", lst[256] = "";
-        size_t k, nl = 0;
-        unsigned mask = 0, bit;
-
-        for (bit = JG_ACT_SHELL; bit <= JG_ACT_JUMP; bit <<= 1) {
-            struct jg_decision dec;
-            if ((t->kind == JG_TARGET_TCP) != (bit == JG_ACT_FORWARD))
-                continue;
-            req.action = bit;
-            if (jg_policy_decide(p, &req, &dec) == 0 && dec.effect == JG_ALLOW)
-                mask |= bit;
-        }
-        if (mask == 0 || t->host == NULL)
-            continue;
-        jg_actions_format(mask, acts, sizeof(acts));
-        if (mask & JG_ACT_NEEDS_LOGIN) {
-            req.action = mask & JG_ACT_SHELL   ? JG_ACT_SHELL
-                         : mask & JG_ACT_EXEC ? JG_ACT_EXEC
-                                              : JG_ACT_SFTP;
-            nl = jg_policy_logins(p, &req, logins, 16);
-            for (k = 0; k < nl; k++) {
-                size_t have = strlen(lst);
-                snprintf(lst + have, sizeof(lst) - have, "%s%s",
-                         k ? ", " : " as ", logins[k]);
-            }
-        }
-        if (t->kind == JG_TARGET_TCP)
-            append(&text, "  %-20s %s (ssh -L %u:%s:%u)\n", t->name, acts,
-                   t->port, t->name, t->port);
-        else
-            append(&text, "  %-20s %s%s\n", t->name, acts, lst);
-        n++;
-    }
+    for (i = 0; i < jg_policy_n_targets(p); i++)
+        n += list_target(m, jg_policy_target_at(p, i), &text);
+    for (i = 0; i < jg_policy_n_members(p); i++)
+        n += list_target(m, jg_policy_member_at(p, i), &text);
     if (n == 0)
         append(&text, "  (none right now)\n");
     a = answer(JG_GW_REQ_TARGETS);

@@ -142,6 +142,7 @@ jg_gw_upstream_get(struct jg_gw_wk *w, uint32_t grant, const char *target,
     long timeout = JG_GW_CONNECT_TIMEOUT;
     int fd = -1, r = JG_ERR_IO;
     bool no = false;
+    char host[128], *slash;
 
     *out = NULL;
     for (u = w->ups; u != NULL; u = u->next) {
@@ -156,8 +157,13 @@ jg_gw_upstream_get(struct jg_gw_wk *w, uint32_t grant, const char *target,
     r = JG_ERR_IO;
     if ((s = ssh_new()) == NULL)
         goto out;
+    /* Only a name for libssh (the socket is already connected), which
+     * refuses a '/' in it: "ecs-prod/i-0abc" becomes "ecs-prod.i-0abc". */
+    jg_strlcpy(host, target, sizeof(host));
+    while ((slash = strchr(host, '/')) != NULL)
+        *slash = '.';
     if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) < 0 ||
-        ssh_options_set(s, SSH_OPTIONS_HOST, target) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_HOST, host) < 0 ||
         ssh_options_set(s, SSH_OPTIONS_USER, login) < 0 ||
         ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
         ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||

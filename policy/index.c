@@ -19,28 +19,15 @@ int
 pol_target_index(const struct jg_policy *p, const char *name)
 {
     gpointer v;
-    const char *slash;
 
     if (name == NULL)
         return -1;
     if ((v = g_hash_table_lookup(p->target_idx, name)) != NULL)
         return (int)GPOINTER_TO_UINT(v) - 1;
-    /* "ecs-prod/i-0abc": a member of a discovering target */
-    if ((slash = strchr(name, '/')) != NULL && slash[1] != '\0' &&
-        strchr(slash + 1, '/') == NULL && slash - name < 128) {
-        char parent[128];
-        int i;
-        memcpy(parent, name, (size_t)(slash - name));
-        parent[slash - name] = '\0';
-        if ((v = g_hash_table_lookup(p->target_idx, parent)) == NULL)
-            return -1;
-        i = (int)GPOINTER_TO_UINT(v) - 1;
-        if (POL_TARGET(p, (unsigned)i)->pub.ecs_cluster == NULL)
-            return -1;
-        if (!pol_name_ok(slash + 1, false))
-            return -1;
-        return i;
-    }
+    /* "ecs-prod/i-0abc": a member that discovery found (and nothing else:
+     * an unknown member is an unknown target) decides as its parent */
+    if ((v = g_hash_table_lookup(p->member_idx, name)) != NULL)
+        return (int)POL_MEMBER(p, GPOINTER_TO_UINT(v) - 1)->parent;
     return -1;
 }
 

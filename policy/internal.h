@@ -33,6 +33,12 @@ struct pol_target {
     struct jg_target pub;
 };
 
+/* A member of a discovering target (policy.d/T.discovered.json). */
+struct pol_member {
+    struct jg_target pub;
+    unsigned parent;         /* index of the discovering target */
+};
+
 /* A compiled list of target patterns: a bitmap over the targets. */
 struct pol_targets {
     uint64_t *bits;      /* NULL: every target */
@@ -82,8 +88,10 @@ struct jg_policy {
     GArray *rules;           /* struct pol_rule */
     GArray *grants;          /* struct pol_grant */
     GArray *exposures;       /* struct pol_exposure */
+    GArray *members;         /* struct pol_member */
     GHashTable *user_idx;    /* name -> index + 1 */
     GHashTable *target_idx;  /* name -> index + 1 */
+    GHashTable *member_idx;  /* "T/ID" and "T/ALIAS" -> member index + 1 */
     GHashTable *groups;      /* group name -> 1 */
     unsigned *global_rules;  /* deny rules that name no user or group */
     size_t n_global_rules;
@@ -121,6 +129,13 @@ unsigned pol_actions(struct pol_ctx *x, const struct jg_ynode *n, bool *ok);
 bool pol_cidrs(struct pol_ctx *x, const struct jg_ynode *n, const char *what,
                struct jg_cidr **out, size_t *count);
 
+/* discovered.c: the members of discovering targets, from
+ * policy.d/T.discovered.json beside policy_path (after pol_index). */
+void pol_load_discovered(struct pol_ctx *x, const char *policy_path);
+/* One such file's text, for target index ti; errors name file. */
+void pol_parse_discovered(struct pol_ctx *x, unsigned ti, const char *file,
+                          const char *data, size_t len);
+
 /* keys.c: OpenSSH public key lines */
 bool pol_key_ok(const char *line, char *why, size_t why_size);
 
@@ -147,6 +162,7 @@ bool pol_user_in_group(const struct jg_user *u, const char *group);
 #define POL_USER(p, i) (&g_array_index((p)->users, struct pol_user, (i)))
 #define POL_TARGET(p, i) (&g_array_index((p)->targets, struct pol_target, (i)))
 #define POL_GRANT(p, i) (&g_array_index((p)->grants, struct pol_grant, (i)))
+#define POL_MEMBER(p, i) (&g_array_index((p)->members, struct pol_member, (i)))
 #define POL_EXPOSURE(p, i) (&g_array_index((p)->exposures, struct pol_exposure, (i)))
 
 #endif

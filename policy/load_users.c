@@ -244,7 +244,7 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
 {
     static const char *const keys[] = {"kind", "address", "discover", "labels",
                                        "protocol", NULL};
-    static const char *const disc_keys[] = {"ecs_cluster", NULL};
+    static const char *const disc_keys[] = {"ecs_cluster", "port", NULL};
     struct pol_target t = {0};
     const struct jg_ynode *n, *kind, *addr, *disc;
     bool ok = true;
@@ -306,6 +306,18 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
                          "discover needs ecs_cluster");
         else if (jg_y_expect(n, JG_Y_SCALAR, x->file, "ecs_cluster", x->d))
             t.pub.ecs_cluster = pol_str(x->p, n->str);
+        t.pub.port = 22;
+        if ((n = jg_y_get(disc, "port")) != NULL &&
+            jg_y_expect(n, JG_Y_SCALAR, x->file, "port", x->d)) {
+            char *end;
+            long pv = strtol(n->str, &end, 10);
+
+            if (n->len == 0 || *end != '\0' || pv < 1 || pv > 65535)
+                jg_diags_add(x->d, x->file, n->line, n->col,
+                             "bad port '%s' (1-65535)", n->str);
+            else
+                t.pub.port = (uint16_t)pv;
+        }
     }
     if ((n = jg_y_get(v, "protocol")) != NULL &&
         jg_y_expect(n, JG_Y_SCALAR, x->file, "protocol", x->d)) {

@@ -20,8 +20,10 @@ pol_new(void)
     p->rules = g_array_new(FALSE, TRUE, sizeof(struct pol_rule));
     p->grants = g_array_new(FALSE, TRUE, sizeof(struct pol_grant));
     p->exposures = g_array_new(FALSE, TRUE, sizeof(struct pol_exposure));
+    p->members = g_array_new(FALSE, TRUE, sizeof(struct pol_member));
     p->user_idx = g_hash_table_new(g_str_hash, g_str_equal);
     p->target_idx = g_hash_table_new(g_str_hash, g_str_equal);
+    p->member_idx = g_hash_table_new(g_str_hash, g_str_equal);
     p->groups = g_hash_table_new(g_str_hash, g_str_equal);
     p->files = g_ptr_array_new();
     return p;
@@ -67,8 +69,10 @@ jg_policy_free(struct jg_policy *p)
     g_array_free(p->rules, TRUE);
     g_array_free(p->grants, TRUE);
     g_array_free(p->exposures, TRUE);
+    g_array_free(p->members, TRUE);
     g_hash_table_destroy(p->user_idx);
     g_hash_table_destroy(p->target_idx);
+    g_hash_table_destroy(p->member_idx);
     g_hash_table_destroy(p->groups);
     g_ptr_array_free(p->files, TRUE);
     g_ptr_array_free(p->allocs, TRUE);
@@ -161,8 +165,10 @@ list_dropins(const char *path, GPtrArray *out, struct jg_diags *d)
     return 0;
 }
 
+/* Builds the policy from its parsed files; with policy_path (NULL for a
+ * policy from memory) also the discovered members beside it. */
 static int
-load_trees(struct jg_policy *p, struct jg_diags *d, const char *name,
+load_trees(struct jg_policy *p, struct jg_diags *d, const char *policy_path,
            struct jg_ynode **trees, size_t n, unsigned flags,
            struct jg_policy **out)
 {
@@ -170,7 +176,6 @@ load_trees(struct jg_policy *p, struct jg_diags *d, const char *name,
     size_t before = d->n, i;
     int pass;
 
-    (void)name;
     x.rule_nodes = g_array_new(FALSE, FALSE, sizeof(const struct jg_ynode *));
     x.grant_nodes = g_array_new(FALSE, FALSE, sizeof(const struct jg_ynode *));
     x.exposure_nodes = g_array_new(FALSE, FALSE, sizeof(const struct jg_ynode *));
@@ -185,6 +190,8 @@ load_trees(struct jg_policy *p, struct jg_diags *d, const char *name,
         }
     }
     pol_index(&x);
+    if (policy_path != NULL && d->n == before)
+        pol_load_discovered(&x, policy_path);
     g_array_free(x.rule_nodes, TRUE);
     g_array_free(x.grant_nodes, TRUE);
     g_array_free(x.exposure_nodes, TRUE);
@@ -259,7 +266,7 @@ jg_policy_load_mem(const char *name, const char *data, size_t len,
         return r;
     p = pol_new();
     g_ptr_array_add(p->files, (char *)pol_str(p, name));
-    r = load_trees(p, d, name, &tree, 1, flags, out);
+    r = load_trees(p, d, NULL, &tree, 1, flags, out);
     jg_ynode_free(tree);
     return r;
 }
@@ -294,9 +301,23 @@ jg_policy_user_at(const struct jg_policy *p, size_t i)
 const struct jg_target *
 jg_policy_target(const struct jg_policy *p, const char *name)
 {
-    int i = pol_target_index(p, name);
+    gpointer v;
 
-    return i < 0 ? NULL : &POL_TARGET(p, (unsigned)i)->pub;
+    if (name == NULL)
+        return NULL;
+    if ((v = g_hash_table_lookup(p->target_idx, name)) != NULL)
+        return &POL_TARGET(p, GPOINTER_TO_UINT(v) - 1)->pub;
+    if ((v = g_hash_table_lookup(p->member_idx, name)) != NULL)
+        return &POL_MEMBER(p, GPOINTER_TO_UINT(v) - 1)->pub;
+    return NULL;
+}
+
+size_t jg_policy_n_members(const struct jg_policy *p) { return p->members->len; }
+
+const struct jg_target *
+jg_policy_member_at(const struct jg_policy *p, size_t i)
+{
+    return i < p->members->len ? &POL_MEMBER(p, i)->pub : NULL;
 }
 
 const struct jg_target *

@@ -57,15 +57,17 @@ struct jg_user {
 };
 
 struct jg_target {
-    const char *name;
+    const char *name;             /* members: "ecs-prod/i-0abc..." */
     enum jg_target_kind kind;
-    const char *host;             /* NULL for discovered targets */
-    uint16_t port;
+    const char *host;             /* NULL for discovering targets */
+    uint16_t port;                /* discovering targets: discover.port */
     const char *address;          /* as written, "host:port"; may be NULL */
     const char *ecs_cluster;      /* discover: {ecs_cluster: ...}; or NULL */
     const char *protocol;         /* "mysql", ...; or NULL */
     const struct jg_label *labels;
     size_t n_labels;
+    const char *parent;           /* members: the discovering target; or NULL */
+    const char *alias;            /* members: the short name after the '/' */
 };
 
 struct jg_grant {
@@ -104,7 +106,14 @@ struct jg_exposure {
 
 #define JG_POLICY_NO_FILES 0x1u /* do not read keys_file nor policy.d (fuzzing) */
 
-/* Loads path and every policy.d/NAME.yaml files beside it (sorted by name).
+/* Loads path and every policy.d/NAME.yaml files beside it (sorted by name),
+ * and, for each discovering target T, the members that `jumpgate sync`
+ * found, from policy.d/T.discovered.json when it exists (no file: no
+ * members). That file is JSON: {"target": T, "cluster": NAME, "refreshed":
+ * RFC3339, "members": [{"name": "T/ID", "alias": ALIAS, "address":
+ * "HOST:PORT", "labels": {K: V, ...}}, ...]}; a malformed one is an error
+ * of the policy like a malformed drop-in (one written for another cluster
+ * than the policy's is ignored, with a warning in the log).
  * Returns 0; JG_ERR_IO when path or the policy.d folder cannot be read
  * (errno set, and one diagnostic naming the path); JG_ERR_INVALID when the
  * policy is not valid: then every error found is in d, as FILE:LINE:COL,
@@ -125,9 +134,22 @@ size_t jg_policy_n_grants(const struct jg_policy *p);
 size_t jg_policy_n_exposures(const struct jg_policy *p);
 const struct jg_user *jg_policy_user(const struct jg_policy *p, const char *name);
 const struct jg_user *jg_policy_user_at(const struct jg_policy *p, size_t i);
-/* "ecs-prod/i-0abc" resolves to the discovering target "ecs-prod". */
+/* A target by name. "ecs-prod/i-0abc" and "ecs-prod/ALIAS" give that
+ * member of discovering target "ecs-prod" (with its own address and
+ * labels; rules and grants naming "ecs-prod" or its labels cover it); a
+ * member that discovery did not find is unknown (NULL). */
 const struct jg_target *jg_policy_target(const struct jg_policy *p, const char *name);
+/* The targets of the policy files, in order (discovering ones included,
+ * members not). */
 const struct jg_target *jg_policy_target_at(const struct jg_policy *p, size_t i);
+/* The members of every discovering target, in file order. */
+size_t jg_policy_n_members(const struct jg_policy *p);
+const struct jg_target *jg_policy_member_at(const struct jg_policy *p, size_t i);
+/* "DIR/policy.d/TARGET.discovered.json" beside policy_path. Caller frees. */
+char *jg_policy_discovered_path(const char *policy_path, const char *target);
+#define JG_POLICY_DISCOVERED_SUFFIX ".discovered.json"
+#define JG_POLICY_DISCOVERED_MAX (8u << 20) /* bytes */
+#define JG_POLICY_MEMBERS_MAX 10000         /* per discovering target */
 const struct jg_grant *jg_policy_grant_at(const struct jg_policy *p, size_t i);
 const struct jg_exposure *jg_policy_exposure_at(const struct jg_policy *p, size_t i);
 /* Files the policy was loaded from (main file first). */

@@ -30,6 +30,8 @@ apply_sg(struct jg_sync *s, const struct jg_sync_change *c)
             jg_info("%s: %s rule %s (%s) %s", c->exposure, c->target,
                     c->rule_id, cs, already ? "was already gone" : "removed");
     }
+    if (r == 0)
+        sync_report(s, c, "aws", c->target, already);
     return r;
 }
 

@@ -106,6 +106,7 @@ aws_do(struct jg_sync *s, const struct aws_call *a, char **out, size_t *outlen)
     int attempt, r = JG_ERR_INTERNAL;
 
     s->aws_code[0] = '\0';
+    s->provider = "aws";
     *out = NULL;
     *outlen = 0;
     sigv4 = jg_xasprintf("aws:amz:%s:%s", s->region, a->service);
@@ -229,38 +230,26 @@ sync_ec2_call(struct jg_sync *s, const char *action, const GString *params,
 }
 
 int
-sync_ecs_call(struct jg_sync *s, const char *action, json_t *req, json_t **out)
+sync_ecs_call(struct jg_sync *s, const char *action, json_t *req, char **out,
+              size_t *outlen)
 {
     struct aws_call a = {.label = "ECS", .service = "ecs",
                          .url = s->ecs_endpoint, .action = action,
                          .content_type = "application/x-amz-json-1.1",
                          .json = true};
-    json_error_t je;
-    char *body = NULL, *target = NULL, *ans = NULL;
-    size_t len = 0;
+    char *body = NULL, *target = NULL;
     int r = JG_ERR_INTERNAL;
 
     *out = NULL;
+    *outlen = 0;
     if ((body = json_dumps(req, JSON_COMPACT)) == NULL)
         goto out;
     target = jg_xasprintf("AmazonEC2ContainerServiceV20141113.%s", action);
     a.target = target;
     a.body = body;
     a.body_len = strlen(body);
-    if ((r = aws_do(s, &a, &ans, &len)) != 0)
-        goto out;
-    *out = json_loadb(ans, len, 0, &je);
-    if (!json_is_object(*out)) {
-        json_decref(*out);
-        *out = NULL;
-        sync_seterr(s, "ECS %s: answer is not a JSON object (%s at %d:%d)",
-                    action, je.text, je.line, je.column);
-        r = JG_ERR_INVALID;
-        goto out;
-    }
-    r = 0;
+    r = aws_do(s, &a, out, outlen);
 out:
-    free(ans);
     free(target);
     free(body);
     return r;

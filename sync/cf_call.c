@@ -60,6 +60,7 @@ sync_cf_call(struct jg_sync *s, const char *method, const char *path,
     if (cursor != NULL)
         *cursor = NULL;
     s->cf_status = 0;
+    s->provider = "cloudflare";
     if ((r = load_token(s)) != 0)
         return r;
     url = jg_xasprintf("%s%s", s->cf_api_base, path);

@@ -13,6 +13,7 @@
 #define PHASE "http_request_firewall_custom"
 #define MAX_PAGES 1000
 #define BULK_POLLS 120      /* x 250 ms */
+#define LIST_DESCRIPTION "managed by jumpgate"
 
 struct jg_sync_cf_state {
     size_t exposure;        /* index in the policy */
@@ -307,6 +308,45 @@ out:
     return r;
 }
 
+/* Lists jumpgate created (description "managed by jumpgate") that no
+ * exposure names any more stay: a WAF rule may still use them, and they
+ * only let addresses through. The plan says so. */
+static int
+note_orphan_lists(struct jg_sync *s, const struct jg_policy *p,
+                  struct jg_sync_plan *plan)
+{
+    char *path = jg_xasprintf("/accounts/%s/rules/lists", s->cf_account_id);
+    json_t *res = NULL, *x;
+    size_t i, k;
+    int r;
+
+    if ((r = sync_cf_call(s, "GET", path, NULL, &res, NULL)) != 0)
+        goto out;
+    json_array_foreach(res, i, x) {
+        const char *n = jstr(x, "name"), *d = jstr(x, "description");
+        bool named = false;
+
+        if (n == NULL || d == NULL || strcmp(d, LIST_DESCRIPTION) != 0)
+            continue;
+        for (k = 0; k < jg_policy_n_exposures(p) && !named; k++) {
+            const struct jg_exposure *e = jg_policy_exposure_at(p, k);
+
+            named = e->cloudflare != NULL &&
+                    strcmp(e->cloudflare->list, n) == 0;
+        }
+        if (!named)
+            sync_plan_note(plan, "cloudflare list %s (%s) is no longer "
+                           "named by any exposure; left in place (delete it "
+                           "by hand once no WAF rule uses it)", n,
+                           jstr(x, "id") != NULL ? jstr(x, "id") : "?");
+    }
+    r = 0;
+out:
+    json_decref(res);
+    free(path);
+    return r;
+}
+
 int
 sync_cf_plan(struct jg_sync *s, const struct jg_policy *p, int64_t at,
              struct jg_sync_plan *plan)
@@ -318,6 +358,7 @@ sync_cf_plan(struct jg_sync *s, const struct jg_policy *p, int64_t at,
         if (jg_policy_exposure_at(p, i)->cloudflare == NULL)
             continue;
         if (s->cf_account_id == NULL) {
+            s->provider = "cloudflare";
             sync_seterr(s, "exposure %s: sync.cloudflare.account_id is not "
                         "set in the configuration",
                         jg_policy_exposure_at(p, i)->name);
@@ -329,6 +370,8 @@ sync_cf_plan(struct jg_sync *s, const struct jg_policy *p, int64_t at,
         if ((r = plan_one(s, p, i, at, &plan->cf[plan->n_cf - 1], plan)) != 0)
             return r;
     }
+    if (s->cf_account_id != NULL && s->cf_token_file != NULL)
+        return note_orphan_lists(s, p, plan);
     return 0;
 }
 
@@ -339,7 +382,7 @@ create_list(struct jg_sync *s, struct jg_sync_cf_state *st)
 {
     char *path = jg_xasprintf("/accounts/%s/rules/lists", s->cf_account_id);
     json_t *body = json_pack("{s:s, s:s, s:s}", "name", st->list, "kind", "ip",
-                             "description", "managed by jumpgate");
+                             "description", LIST_DESCRIPTION);
     json_t *res = NULL;
     int r;
 
@@ -472,12 +515,46 @@ put_rule(struct jg_sync *s, struct jg_sync_cf_state *st)
         goto out;
     jg_info("%s: Cloudflare WAF rule %s in zone %s", st->name,
             st->rule_id == NULL ? "added" : "updated", st->zone);
+    /* The answer is the ruleset: remember the ids for the event. */
+    if (st->ruleset_id == NULL && jstr(res, "id") != NULL)
+        st->ruleset_id = jg_xstrdup(jstr(res, "id"));
+    if (st->rule_id == NULL) {
+        json_t *x;
+        size_t i;
+
+        json_array_foreach(json_object_get(res, "rules"), i, x) {
+            const char *d = jstr(x, "description"), *rid = jstr(x, "id");
+
+            if (d != NULL && rid != NULL && strcmp(d, st->description) == 0) {
+                st->rule_id = jg_xstrdup(rid);
+                break;
+            }
+        }
+    }
 out:
     json_decref(res);
     json_decref(body);
     json_decref(rule);
     free(path);
     return r;
+}
+
+/* Tells the observer about the plan's changes of kind where for st. */
+static void
+report(struct jg_sync *s, const struct jg_sync_plan *plan,
+       const struct jg_sync_cf_state *st, enum jg_sync_where where,
+       const char *resource)
+{
+    size_t i;
+
+    for (i = 0; i < plan->n; i++) {
+        const struct jg_sync_change *c = &plan->v[i];
+
+        if (c->where == where && strcmp(c->exposure, st->name) == 0 &&
+            strcmp(c->target, st->list) == 0)
+            sync_report(s, c, "cloudflare",
+                        resource != NULL ? resource : "", false);
+    }
 }
 
 int
@@ -496,11 +573,14 @@ sync_cf_apply(struct jg_sync *s, const struct jg_sync_plan *plan, size_t *done)
             if ((r = replace_items(s, st)) != 0)
                 return r;
             (*done)++;
+            report(s, plan, st, JG_SYNC_CF_LIST, st->list_id);
         }
         if (st->rule_id == NULL || st->rule_differs) {
             if ((r = put_rule(s, st)) != 0)
                 return r;
             (*done)++;
+            report(s, plan, st, JG_SYNC_CF_RULE,
+                   st->rule_id != NULL ? st->rule_id : st->ruleset_id);
         }
     }
     return 0;

@@ -25,10 +25,15 @@ sync_sg_describe(struct jg_sync *s, const char *group,
     for (page = 0; page < MAX_PAGES; page++) {
         GString *f = g_string_new(NULL);
 
-        sync_form_add(f, "Filter.1.Name", "group-id");
-        sync_form_add(f, "Filter.1.Value.1", group);
-        sync_form_add(f, "Filter.2.Name", "tag:managed-by");
-        sync_form_add(f, "Filter.2.Value.1", "jumpgate");
+        if (group != NULL) {
+            sync_form_add(f, "Filter.1.Name", "group-id");
+            sync_form_add(f, "Filter.1.Value.1", group);
+        }
+        sync_form_add(f, group != NULL ? "Filter.2.Name" : "Filter.1.Name",
+                      "tag:managed-by");
+        sync_form_add(f, group != NULL ? "Filter.2.Value.1"
+                                       : "Filter.1.Value.1",
+                      "jumpgate");
         sync_form_add(f, "MaxResults", "1000");
         if (token != NULL)
             sync_form_add(f, "NextToken", token);
@@ -41,7 +46,8 @@ sync_sg_describe(struct jg_sync *s, const char *group,
         if ((r = jg_sync_ec2_parse_sg_rules(body, len, &v, &n, &token, err,
                                             sizeof(err))) != 0) {
             sync_seterr(s, "EC2 DescribeSecurityGroupRules (%s): malformed "
-                        "answer: %s", group, err);
+                        "answer: %s", group != NULL ? group : "all groups",
+                        err);
             goto out;
         }
         free(body);
@@ -51,7 +57,7 @@ sync_sg_describe(struct jg_sync *s, const char *group,
     }
     if (token != NULL) {
         sync_seterr(s, "EC2 DescribeSecurityGroupRules (%s): more than %d "
-                    "pages", group, MAX_PAGES);
+                    "pages", group != NULL ? group : "all groups", MAX_PAGES);
         r = JG_ERR_TOOBIG;
         goto out;
     }
@@ -59,7 +65,8 @@ sync_sg_describe(struct jg_sync *s, const char *group,
      * this group. Moved entries are zeroed so that freeing v skips them. */
     keep = jg_xcalloc(n > 0 ? n : 1, sizeof(*keep));
     for (i = 0; i < n; i++) {
-        if (v[i].managed && strcmp(v[i].group_id, group) == 0) {
+        if (v[i].managed &&
+            (group == NULL || strcmp(v[i].group_id, group) == 0)) {
             keep[kept++] = v[i];
             memset(&v[i], 0, sizeof(v[i]));
         }

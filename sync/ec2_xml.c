@@ -347,8 +347,31 @@ jg_sync_instances_free(struct jg_sync_instance *v, size_t n)
     for (i = 0; i < n; i++) {
         free(v[i].instance_id);
         free(v[i].private_ip);
+        free(v[i].state);
+        free(v[i].name_tag);
     }
     free(v);
+}
+
+/* The value of tag Name in an instance's tagSet, or NULL. */
+static char *
+name_tag(xmlNodePtr in)
+{
+    xmlNodePtr t, set = child(in, "tagSet");
+
+    for (t = set != NULL ? set->children : NULL; t != NULL; t = t->next) {
+        char *k;
+
+        if (t->type != XML_ELEMENT_NODE)
+            continue;
+        k = text(t, "key");
+        if (k != NULL && strcmp(k, "Name") == 0) {
+            free(k);
+            return text(t, "value");
+        }
+        free(k);
+    }
+    return NULL;
 }
 
 int
@@ -384,6 +407,8 @@ jg_sync_ec2_parse_instances(const char *buf, size_t len,
                 continue;
             x.instance_id = text(in, "instanceId");
             x.private_ip = text(in, "privateIpAddress");
+            x.state = text(child(in, "instanceState"), "name");
+            x.name_tag = name_tag(in);
             if (x.instance_id == NULL || *x.instance_id == '\0' ||
                 (x.private_ip != NULL && *x.private_ip != '\0' &&
                  jg_addr_parse(x.private_ip, &a) != 0)) {
@@ -393,6 +418,8 @@ jg_sync_ec2_parse_instances(const char *buf, size_t len,
                              : "privateIpAddress is not an address");
                 free(x.instance_id);
                 free(x.private_ip);
+                free(x.state);
+                free(x.name_tag);
                 goto out;
             }
             if (x.private_ip != NULL && *x.private_ip == '\0') {

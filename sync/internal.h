@@ -15,6 +15,7 @@
 struct jg_sync {
     CURL *curl;
     char *region;
+    bool aws_configured;      /* the configuration has sync.aws */
     char *ec2_endpoint;       /* "https://ec2.REGION.amazonaws.com/" */
     char *ecs_endpoint;
     char *cf_account_id;
@@ -28,8 +29,15 @@ struct jg_sync {
     long timeout_ms, connect_timeout_ms;
     char aws_code[128];       /* last AWS error code ("" when none) */
     long cf_status;           /* HTTP status of the last Cloudflare call */
+    const char *provider;     /* "aws"/"cloudflare" of the last call */
+    jg_sync_observer_fn observer;
+    void *observer_arg;
     char err[SYNC_ERR_MAX];
 };
+
+/* Tells the observer (if any) that change c was carried out. */
+void sync_report(struct jg_sync *s, const struct jg_sync_change *c,
+                 const char *provider, const char *resource, bool already);
 
 /* Sets the client's error text. */
 void sync_seterr(struct jg_sync *s, const char *fmt, ...) JG_PRINTF(2, 3);
@@ -80,14 +88,15 @@ void sync_form_addf(GString *f, const char *name, const char *fmt, ...)
 int sync_ec2_call(struct jg_sync *s, const char *action, const GString *params,
                   char **body, size_t *len);
 /* An ECS JSON 1.1 call (X-Amz-Target AmazonEC2ContainerServiceV20141113.
- * ACTION). Same conventions; *out is the parsed answer. */
+ * ACTION) with request body req. Same conventions; *body (caller frees) is
+ * the answer. */
 int sync_ecs_call(struct jg_sync *s, const char *action, json_t *req,
-                  json_t **out);
+                  char **body, size_t *len);
 
 /* ---- security groups (ec2_sg.c) --------------------------------------- */
 
-/* The rules of group tagged managed-by=jumpgate, every page. Caller frees
- * *out with jg_sync_sg_rules_free. */
+/* The rules of group (NULL: of every group) tagged managed-by=jumpgate,
+ * every page. Caller frees *out with jg_sync_sg_rules_free. */
 int sync_sg_describe(struct jg_sync *s, const char *group,
                      struct jg_sync_sg_rule **out, size_t *n);
 /* Adds one tagged tcp ingress rule; *already when EC2 says it exists. */
@@ -106,6 +115,9 @@ void sync_plan_add(struct jg_sync_plan *plan, enum jg_sync_where where,
                    char op, const char *exposure, const char *target,
                    uint16_t port, const struct jg_cidr *cidr,
                    const char *rule_id, const char *description);
+/* Appends a note (a thing left alone on purpose) to the plan. */
+void sync_plan_note(struct jg_sync_plan *plan, const char *fmt, ...)
+    JG_PRINTF(2, 3);
 /* "jumpgate: alice, g-7f3a" for CIDR c of exposure ei; caller g_frees. */
 char *sync_describe_cidr(const struct jg_policy *p, size_t ei, int64_t at,
                          const struct jg_cidr *c);

@@ -2,6 +2,8 @@
 /* sync/plan.c - compares the policy's exposure sets with the managed
  * security-group rules (and, through cf_plan.c, the Cloudflare lists) and
  * lists the changes that would make them equal. Only reads. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +50,27 @@ jg_sync_plan_free(struct jg_sync_plan *plan)
     }
     free(plan->v);
     sync_cf_state_free(plan->cf, plan->n_cf);
+    for (i = 0; i < plan->n_notes; i++)
+        free(plan->notes[i]);
+    free(plan->notes);
     free(plan);
+}
+
+void
+sync_plan_note(struct jg_sync_plan *plan, const char *fmt, ...)
+{
+    va_list ap;
+    char *t = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&t, fmt, ap) < 0)
+        t = NULL;
+    va_end(ap);
+    if (t == NULL)
+        abort();
+    plan->notes = jg_xrealloc(plan->notes, plan->n_notes + 1,
+                              sizeof(*plan->notes));
+    plan->notes[plan->n_notes++] = t;
 }
 
 /* Whether exposure e names user u (sources as written: "users",
@@ -226,12 +248,56 @@ out:
     return r;
 }
 
+static bool
+group_named(const struct jg_policy *p, const char *sg)
+{
+    size_t i;
+
+    for (i = 0; i < jg_policy_n_exposures(p); i++) {
+        const struct jg_exposure *e = jg_policy_exposure_at(p, i);
+
+        if (e->aws_security_group != NULL &&
+            strcmp(e->aws_security_group, sg) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Managed rules of groups no exposure names any more (an exposure was
+ * removed, or moved to another group): all of them go. */
+static int
+plan_removed_groups(struct jg_sync *s, const struct jg_policy *p,
+                    struct jg_sync_plan *plan)
+{
+    struct jg_sync_sg_rule *rules = NULL;
+    size_t nr = 0, i;
+    int r;
+
+    if ((r = sync_sg_describe(s, NULL, &rules, &nr)) != 0)
+        return r;
+    for (i = 0; i < nr; i++) {
+        const struct jg_sync_sg_rule *g = &rules[i];
+
+        if (g->egress || group_named(p, g->group_id))
+            continue;
+        sync_plan_add(plan, JG_SYNC_AWS_SG, '-',
+                      g->exposure != NULL ? g->exposure : "(no exposure)",
+                      g->group_id,
+                      g->from_port >= 0 ? (uint16_t)g->from_port : 0,
+                      g->has_cidr ? &g->cidr : NULL, g->rule_id,
+                      g->description);
+    }
+    jg_sync_sg_rules_free(rules, nr);
+    return 0;
+}
+
 int
 jg_sync_plan_build(struct jg_sync *s, const struct jg_policy *p, int64_t at,
                    struct jg_sync_plan **out)
 {
     struct jg_sync_plan *plan = jg_xcalloc(1, sizeof(*plan));
     size_t i, j;
+    bool any_sg = false;
     int r = JG_ERR_INTERNAL;
 
     *out = NULL;
@@ -242,6 +308,7 @@ jg_sync_plan_build(struct jg_sync *s, const struct jg_policy *p, int64_t at,
 
         if (e->aws_security_group == NULL)
             continue;
+        any_sg = true;
         /* Each group once, at its first exposure. */
         for (j = 0; j < i && !seen; j++) {
             const struct jg_exposure *f = jg_policy_exposure_at(p, j);
@@ -253,6 +320,9 @@ jg_sync_plan_build(struct jg_sync *s, const struct jg_policy *p, int64_t at,
                                      plan)) != 0)
             goto out;
     }
+    if ((any_sg || s->aws_configured) &&
+        (r = plan_removed_groups(s, p, plan)) != 0)
+        goto out;
     if ((r = sync_cf_plan(s, p, at, plan)) != 0)
         goto out;
     *out = plan;

@@ -52,6 +52,8 @@ jg_sync_plan_print(const struct jg_sync_plan *plan, FILE *out)
     size_t i, j, add = 0;
     bool *done = NULL;
 
+    for (i = 0; i < plan->n_notes; i++)
+        fprintf(out, "Note: %s\n", plan->notes[i]);
     if (plan->n == 0) {
         fprintf(out, "No changes: the cloud firewalls match the policy.\n");
         return;
@@ -120,6 +122,10 @@ jg_sync_plan_json(const struct jg_sync_plan *plan)
         add += c->op == '+';
     }
     json_object_set_new(o, "changes", arr);
+    arr = json_array();
+    for (i = 0; i < plan->n_notes; i++)
+        json_array_append_new(arr, json_string(plan->notes[i]));
+    json_object_set_new(o, "notes", arr);
     json_object_set_new(o, "add", json_integer((json_int_t)add));
     json_object_set_new(o, "remove", json_integer((json_int_t)(plan->n - add)));
     return o;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sync/sync.c - the sync client: settings from the configuration and the
- * AWS_ENDPOINT_URL* overrides, its curl handle, and its error text. */
+ * AWS_ENDPOINT_URL* overrides, its curl handle, its error text and the
+ * observer of the changes it makes. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,30 @@ const char *
 jg_sync_error(const struct jg_sync *s)
 {
     return s->err;
+}
+
+const char *
+jg_sync_error_provider(const struct jg_sync *s)
+{
+    return s->err[0] != '\0' ? s->provider : NULL;
+}
+
+void
+jg_sync_set_observer(struct jg_sync *s, jg_sync_observer_fn cb, void *arg)
+{
+    s->observer = cb;
+    s->observer_arg = arg;
+}
+
+void
+sync_report(struct jg_sync *s, const struct jg_sync_change *c,
+            const char *provider, const char *resource, bool already)
+{
+    struct jg_sync_done d = {.change = c, .provider = provider,
+                             .resource = resource, .already = already};
+
+    if (s->observer != NULL)
+        s->observer(&d, s->observer_arg);
 }
 
 /* The endpoint of service: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL,
@@ -64,6 +89,7 @@ jg_sync_new(const struct jg_config *cfg, struct jg_sync **out)
         r = JG_ERR_NOMEM;
         goto out;
     }
+    s->aws_configured = cfg->aws_region != NULL;
     region = cfg->aws_region != NULL ? cfg->aws_region : env_region();
     s->region = jg_xstrdup(region != NULL ? region : "us-east-1");
     s->ec2_endpoint = endpoint("AWS_ENDPOINT_URL_EC2", "ec2", s->region);

@@ -101,12 +101,72 @@ int jg_sync_ec2_parse_return(const char *buf, size_t len, const char *root,
 struct jg_sync_instance {
     char *instance_id;
     char *private_ip;    /* or NULL */
+    char *state;         /* instanceState/name ("running", ...), or NULL */
+    char *name_tag;      /* the value of tag Name, or NULL */
 };
 void jg_sync_instances_free(struct jg_sync_instance *v, size_t n);
 /* A DescribeInstancesResponse: appends its instances to *v. */
 int jg_sync_ec2_parse_instances(const char *buf, size_t len,
                                 struct jg_sync_instance **v, size_t *n,
                                 char **next_token, char *err, size_t errlen);
+
+/* ---- ECS (ecs_json.c): parsers of ECS JSON 1.1 answers ------------------ */
+
+/* A ListContainerInstances answer: appends its containerInstanceArns to
+ * *arns (grown; caller frees each and the vector) and sets *next_token
+ * (caller frees; NULL on the last page). JG_ERR_INVALID with err naming
+ * the field when the document is not of that shape. */
+int jg_sync_ecs_parse_list(const char *buf, size_t len, char ***arns,
+                           size_t *n, char **next_token, char *err,
+                           size_t errlen);
+
+struct jg_sync_container_instance {
+    char *arn;
+    char *instance_id;   /* ec2InstanceId: "i-" and 8 or 17 hex digits */
+    char *status;        /* "ACTIVE", "DRAINING", ... */
+};
+void jg_sync_container_instances_free(struct jg_sync_container_instance *v,
+                                      size_t n);
+/* A DescribeContainerInstances answer: appends its containerInstances to
+ * *v; *n_failures (may be NULL) gets the number of its failures entries
+ * (instances ECS no longer knows). */
+int jg_sync_ecs_parse_describe(const char *buf, size_t len,
+                               struct jg_sync_container_instance **v,
+                               size_t *n, size_t *n_failures, char *err,
+                               size_t errlen);
+/* Whether s is an EC2 instance id ("i-" and 8 or 17 lowercase hex). */
+bool jg_sync_instance_id_ok(const char *s);
+
+/* ---- ECS discovery (ecs_discover.c, discovered_file.c) ----------------- */
+
+struct jg_sync_member {
+    char *instance_id;
+    char *alias;         /* see jg_sync_members_alias() */
+    char *address;       /* "PRIVATE-IP:PORT" ("[IPv6]:PORT") */
+    char *name_tag;      /* EC2 tag Name, or NULL */
+};
+void jg_sync_members_free(struct jg_sync_member *v, size_t n);
+
+/* The running, ACTIVE container instances of discovering target t's
+ * cluster (ListContainerInstances with paging, DescribeContainerInstances
+ * by 100, EC2 DescribeInstances), sorted by instance id, aliases set.
+ * Instances without a private address are left out. Caller frees *out. On
+ * failure nothing is returned and the error says which call failed. */
+int jg_sync_discover(struct jg_sync *s, const struct jg_target *t,
+                     struct jg_sync_member **out, size_t *n);
+/* Gives every member a short alias, unique within v: its Name tag when
+ * that is a valid target name, does not start with "i-" and no other
+ * member has the same Name tag; otherwise the last 8 characters of its
+ * instance id (more while another member's id ends the same way or a tag
+ * took that name, up to the whole id). */
+void jg_sync_members_alias(struct jg_sync_member *v, size_t n);
+/* Writes policy.d/T.discovered.json beside policy_path (the format is in
+ * policy.h): temporary file, fsync, rename, folder fsync; mode 0644.
+ * Members get t's labels plus instance-id. JG_ERR_IO with err set. */
+int jg_sync_discovered_write(const char *policy_path,
+                             const struct jg_target *t,
+                             const struct jg_sync_member *v, size_t n,
+                             int64_t now, char *err, size_t errlen);
 
 /* ---- Cloudflare (cf_json.c): the v4 envelope --------------------------- */
 
@@ -143,10 +203,16 @@ struct jg_sync_plan {
     size_t n_removals;   /* managed SG rules or list items to remove */
     struct jg_sync_cf_state *cf; /* Cloudflare desired sets and ids */
     size_t n_cf;
+    char **notes;        /* things left alone on purpose, one line each */
+    size_t n_notes;
 };
 
 /* Reads the actual state and compares it with the policy at time at.
- * Only reads. Caller frees *out. */
+ * Only reads. Managed rules (tag managed-by=jumpgate) of security groups
+ * that no exposure names any more are removals too (looked for when the
+ * configuration has sync.aws or an exposure names a group); Cloudflare
+ * lists jumpgate created that no exposure names are left alone and listed
+ * in notes. Caller frees *out. */
 int jg_sync_plan_build(struct jg_sync *s, const struct jg_policy *p,
                        int64_t at, struct jg_sync_plan **out);
 void jg_sync_plan_free(struct jg_sync_plan *plan);
@@ -155,6 +221,23 @@ void jg_sync_plan_free(struct jg_sync_plan *plan);
 void jg_sync_plan_print(const struct jg_sync_plan *plan, FILE *out);
 /* {"changes":[{...}], "add":N, "remove":N}; a new reference. */
 json_t *jg_sync_plan_json(const struct jg_sync_plan *plan);
+
+/* What apply reports for each change it carried out: the change, the
+ * provider ("aws", "cloudflare"), the resource changed (sg-..., the
+ * Cloudflare list id or WAF rule id) and whether it was already so. */
+struct jg_sync_done {
+    const struct jg_sync_change *change;
+    const char *provider;
+    const char *resource;
+    bool already;
+};
+typedef void (*jg_sync_observer_fn)(const struct jg_sync_done *d, void *arg);
+/* Calls cb (NULL: nobody) for every change apply carries out on s. */
+void jg_sync_set_observer(struct jg_sync *s, jg_sync_observer_fn cb,
+                          void *arg);
+/* "aws" or "cloudflare": whose call (or setting) the last error is
+ * about; NULL when none failed. */
+const char *jg_sync_error_provider(const struct jg_sync *s);
 
 /* Carries the plan out. Refuses (JG_ERR_DENIED, message in the error)
  * when it would remove more than max_removals rules, unless force. Stops at

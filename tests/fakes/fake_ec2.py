@@ -39,7 +39,7 @@ class State:
         self.creds = {}             # key id -> (secret, token or None)
         self.groups = set()
         self.rules = {}             # rule id -> dict
-        self.instances = {}         # instance id -> private ip
+        self.instances = {}         # instance id -> dict (add_instance)
         self.page_size = 1000       # items per page at most
         self.inject = []            # [(action or None, status, code, msg)]
         self.raw = {}               # action -> raw 200 body, once
@@ -53,6 +53,13 @@ class State:
 
     def add_group(self, gid):
         self.groups.add(gid)
+
+    def add_instance(self, iid, private_ip, name=None, state="running",
+                     tags=None):
+        t = dict(tags or {})
+        if name is not None:
+            t["Name"] = name
+        self.instances[iid] = {"ip": private_ip, "state": state, "tags": t}
 
     def add_rule(self, group, cidr, port, tags=None, description=None,
                  protocol="tcp", egress=False):
@@ -281,20 +288,46 @@ def revoke(st, params):
     return ("RevokeSecurityGroupIngressResponse", "<return>true</return>")
 
 
+STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32,
+               "terminated": 48, "stopping": 64, "stopped": 80}
+
+
+def _instance_xml(iid, inst):
+    tags = "".join(f"<item><key>{escape(k)}</key><value>{escape(v)}</value>"
+                   f"</item>" for k, v in inst["tags"].items())
+    ip = (f"<privateIpAddress>{inst['ip']}</privateIpAddress>"
+          if inst["ip"] else "")
+    return (f"<item><instanceId>{iid}</instanceId>"
+            f"<imageId>ami-0123456789abcdef0</imageId>"
+            f"<instanceState><code>{STATE_CODES[inst['state']]}</code>"
+            f"<name>{inst['state']}</name></instanceState>"
+            f"<instanceType>t3.large</instanceType>{ip}"
+            f"<tagSet>{tags}</tagSet></item>")
+
+
 def describe_instances(st, params):
-    ids = [v for k, v in params.items() if re.match(r"^InstanceId\.\d+$", k)]
+    ids = [v for k, v in sorted(params.items(),
+                                key=lambda kv: kv[0])
+           if re.match(r"^InstanceId\.\d+$", k)]
+    if ids and "MaxResults" in params:
+        raise Ec2Error("InvalidParameterCombination",
+                       "The parameter instancesSet cannot be used with the "
+                       "parameter maxResults")
     for i in ids:
         if i not in st.instances:
             raise Ec2Error("InvalidInstanceID.NotFound",
                            f"The instance ID '{i}' does not exist")
-    items = "".join(
-        f"<item><instanceId>{i}</instanceId>"
-        f"<privateIpAddress>{st.instances[i]}</privateIpAddress></item>"
-        for i in (ids or sorted(st.instances)))
+    items = sorted(set(ids)) if ids else sorted(st.instances)
+    page, nxt = _page(st, items, params)
+    # One reservation per instance, as instances launched one by one are.
+    res = "".join(
+        f"<item><reservationId>r-{i[2:]}</reservationId>"
+        f"<ownerId>{OWNER}</ownerId><groupSet/><instancesSet>"
+        f"{_instance_xml(i, st.instances[i])}</instancesSet></item>"
+        for i in page)
+    tok = f"<nextToken>{nxt}</nextToken>" if nxt else ""
     return ("DescribeInstancesResponse",
-            f"<reservationSet><item><reservationId>r-0123</reservationId>"
-            f"<ownerId>{OWNER}</ownerId><instancesSet>{items}</instancesSet>"
-            f"</item></reservationSet>")
+            f"<reservationSet>{res}</reservationSet>{tok}")
 
 
 ACTIONS = {

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/sync_fixtures.py - fixtures for the `jumpgate sync` tests:
-# the fake EC2, IMDS and Cloudflare servers on 127.0.0.1 and the environment
-# that points jumpgate at them (never at a real endpoint).
+# the fake EC2, ECS, IMDS and Cloudflare servers on 127.0.0.1 and the
+# environment that points jumpgate at them (never at a real endpoint).
 import sys
 from pathlib import Path
 
@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fakes"))
 
 import fake_ec2  # noqa: E402
+import fake_ecs  # noqa: E402
 import fake_cloudflare  # noqa: E402
 import fake_imds  # noqa: E402
 
@@ -49,6 +50,15 @@ def ec2():
 
 
 @pytest.fixture
+def ecs():
+    st = fake_ecs.State(region=REGION)
+    st.add_creds(KEY, SECRET)
+    srv = fake_ecs.start(st)
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
 def cf():
     srv = fake_cloudflare.start(fake_cloudflare.State())
     yield srv
@@ -66,10 +76,11 @@ def imds():
 class SyncEnv:
     """Runs `jumpgate sync ...` in a conftest Env against the fakes."""
 
-    def __init__(self, env, ec2, cf=None):
+    def __init__(self, env, ec2, cf=None, ecs=None):
         self.env = env
         self.ec2 = ec2
         self.cf = cf
+        self.ecs = ecs
         self.vars = {
             "AWS_ACCESS_KEY_ID": KEY,
             "AWS_SECRET_ACCESS_KEY": SECRET,
@@ -80,7 +91,7 @@ class SyncEnv:
             "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9/",
             "AWS_ENDPOINT_URL": "",
             "AWS_ENDPOINT_URL_EC2": ec2.url,
-            "AWS_ENDPOINT_URL_ECS": "http://127.0.0.1:9/",
+            "AWS_ENDPOINT_URL_ECS": ecs.url if ecs else "http://127.0.0.1:9/",
             "AWS_REGION": "",
             "AWS_DEFAULT_REGION": "",
             "HOME": str(env.root),
@@ -95,7 +106,7 @@ class SyncEnv:
             if cut >= 0:
                 env.policy.write_text(text[:cut])
 
-    def config(self, max_removals=10, extra=""):
+    def config(self, max_removals=10, extra="", top=""):
         if self.cf is not None and not extra:
             tok = self.env.root / "cloudflare.token"
             tok.write_text(self.cf.state.token + "\n")
@@ -104,7 +115,8 @@ class SyncEnv:
                      "api_base: \"%s/client/v4\"}\n"
                      % (self.cf.state.account, tok, self.cf.url))
         self.env.config.write_text(
-            CONFIG.format(region=REGION, max_removals=max_removals) + extra)
+            top + CONFIG.format(region=REGION, max_removals=max_removals) +
+            extra)
 
     def run(self, *args, **kw):
         e = dict(self.vars)
@@ -120,3 +132,8 @@ def sync(env, ec2):
 @pytest.fixture
 def sync_cf(env, ec2, cf):
     return SyncEnv(env, ec2, cf)
+
+
+@pytest.fixture
+def sync_ecs(env, ec2, ecs):
+    return SyncEnv(env, ec2, ecs=ecs)

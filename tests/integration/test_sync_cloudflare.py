@@ -121,3 +121,26 @@ def test_plan_json_lists_cloudflare_changes(sync_cf):
     cfc = [c for c in doc["changes"] if c["where"] == "cloudflare_list"]
     assert sorted(c["cidr"] for c in cfc) == WANT
     assert any(c["where"] == "cloudflare_rule" for c in doc["changes"])
+
+
+def test_changes_are_sync_apply_events(sync_cf):
+    cst = sync_cf.cf.state
+    audit = sync_cf.env.root / "audit"
+    audit.mkdir()
+    sync_cf.config(top=f"audit: {{dir: {audit}}}\n")
+    # config() with top keeps the Cloudflare settings only without extra
+    assert "cloudflare" in sync_cf.env.config.read_text()
+    rc, out, err = sync_cf.run("apply")
+    assert rc == 0, err
+    evs = []
+    for f in sorted((audit / "events").glob("*.jsonl")):
+        evs += [json.loads(line) for line in f.read_text().splitlines()]
+    cfe = [e for e in evs if e["type"] == "sync.apply"
+           and e["provider"] == "cloudflare"]
+    lid = cst.list_by_name(LIST)[0]
+    items = sorted(e["cidr"] for e in cfe if e["resource"] == lid)
+    assert items == WANT
+    rule = [e for e in cfe if e["cidr"] is None]
+    assert len(rule) == 1 and rule[0]["op"] == "add"
+    assert rule[0]["resource"] == cst.rulesets[ZONE]["rules"][0]["id"]
+    assert cst.token not in json.dumps(evs)

@@ -174,7 +174,8 @@ static const struct row rows[] = {
     R("alice", "::ffff:203.0.113.7", "web-1", SHELL, NULL, THU10, A, "ops-prod-shell", NULL, NULL, NULL),
     R("alice", "not-an-ip", "web-1", SHELL, NULL, THU10, D, "", NULL, NULL, "bad source"),
     /* discovered members, kinds, unknowns */
-    R("alice", "203.0.113.5", "ecs-prod/i-0abc123", SHELL, NULL, THU10, A, "ops-prod-shell", NULL, NULL, NULL),
+    /* no policy.d/ecs-prod.discovered.json here: no member is known */
+    R("alice", "203.0.113.5", "ecs-prod/i-0abc123", SHELL, NULL, THU10, D, "", NULL, NULL, "unknown target"),
     R("alice", "203.0.113.5", "web-1/i-0abc123", SHELL, NULL, THU10, D, "", NULL, NULL, "unknown target"),
     R("alice", "203.0.113.5", "rds-prod", SHELL, NULL, THU10, D, "", NULL, NULL, "only forward"),
     R("alice", "203.0.113.5", "no-such", SHELL, NULL, THU10, D, "", NULL, NULL, "unknown target"),
@@ -372,9 +373,13 @@ test_accessors(void **state)
     assert_non_null(t);
     assert_string_equal(t->host, "2001:db8::5");
     assert_int_equal(t->port, 22);
-    t = jg_policy_target(pol, "ecs-prod/i-0123");
+    t = jg_policy_target(pol, "ecs-prod");
     assert_non_null(t);
     assert_string_equal(t->ecs_cluster, "prestashop-prod");
+    assert_null(t->host);
+    assert_int_equal(t->port, 22);
+    assert_null(jg_policy_target(pol, "ecs-prod/i-0123"));
+    assert_int_equal(jg_policy_n_members(pol), 0);
     assert_null(jg_policy_target(pol, "ecs-prod/../x"));
     t = jg_policy_target(pol, "rds-prod");
     assert_string_equal(t->protocol, "mysql");
