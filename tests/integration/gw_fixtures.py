@@ -80,7 +80,7 @@ class Sshd:
     """An OpenSSH sshd on 127.0.0.1 with its own host key and config,
     accepting the gateway's upstream identity for root."""
 
-    def __init__(self, base, name, upstream_pub):
+    def __init__(self, base, name, upstream_pub, loglevel="ERROR"):
         self.dir = base / name
         self.dir.mkdir()
         self.port = free_port()
@@ -104,7 +104,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 AcceptEnv LANG LC_* JGTEST_*
 Subsystem sftp internal-sftp
-LogLevel ERROR
+LogLevel {loglevel}
 """)
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         self.log = open(self.dir / "log", "w")
@@ -260,7 +260,8 @@ users:
 class Gateway:
     """A jumpgated in the foreground on a free loopback port."""
 
-    def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s"):
+    def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s",
+                 idle_timeout=None):
         self.env = env
         self.dir = base
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -268,6 +269,7 @@ class Gateway:
         self.policy = self.dir / "policy.yaml"
         self.policy.write_text(policy)
         self.config = self.dir / "jumpgate.yaml"
+        idle = f", idle_timeout: {idle_timeout}" if idle_timeout else ""
         self.config.write_text(f"""\
 listen: ["127.0.0.1:{self.port}"]
 host_keys: [{env.hostkey}]
@@ -279,7 +281,7 @@ pam_service: {pam_service}
 audit:
   dir: {self.dir}/audit
   signing_key: {self.dir}/audit.key
-limits: {{login_grace: {login_grace}}}
+limits: {{login_grace: {login_grace}{idle}}}
 """)
         # The gateway records sessions: audit.dir and a seal key.
         self.audit_dir = self.dir / "audit"
@@ -391,6 +393,6 @@ def make_gateway(gw_env, tmp_path):
         g.stop()
 
 
-__all__ = ["gw_env", "gw", "make_gateway", "Gateway", "Env", "policy_text",
+__all__ = ["gw_env", "gw", "make_gateway", "Gateway", "Env", "Sshd", "policy_text",
            "free_port", "wait_port", "sha256_file", "totp", "CAROL_PASSWORD",
            "JUMPGATED", "JUMPGATE", "stop"]
