@@ -537,6 +537,7 @@ enum jg_gw_chan_kind { JG_GW_CH_SESSION, JG_GW_CH_FORWARD };
 
 struct jg_gw_upstream;
 struct jg_audit_sftp;
+struct jg_gw_menu;
 
 struct jg_gw_chan {
     struct jg_gw_chan *next;
@@ -576,6 +577,7 @@ struct jg_gw_chan {
     uint64_t rep_in, rep_out;      /* bytes reported so far */
     struct jg_audit_sftp *sftp;    /* SFTP parser (jg_gw_wk_sftp.c) or NULL */
     int64_t opened_us;             /* forward: when it opened */
+    struct jg_gw_menu *menu;       /* the target menu while it is shown */
 };
 
 struct jg_gw_upstream {
@@ -607,6 +609,12 @@ struct jg_gw_wk {
     struct jg_gw_upstream *ups;
     struct ssh_server_callbacks_struct scb;
     int64_t rep_at_ms;             /* last byte report (jg_gw_wk_report.c) */
+    /* idle timeout (jg_gw_worker.c) */
+    uint64_t io_seen;              /* bytes counted at the last look */
+    uint64_t io_gone;              /* bytes of channels already freed */
+    uint64_t io_menu;              /* bytes the menus read and wrote */
+    int64_t idle_since;            /* monotonic seconds of the last byte */
+    const char *end_reason;        /* static; for session.end, or NULL */
 };
 
 /* Runs one SSH connection as the worker. Never returns. */
@@ -717,5 +725,105 @@ void jg_gw_mon_sftp_finish(struct jg_gw_mon *m);
 /* Requests without an answer that the monitor still serves after the
  * worker is gone. */
 bool jg_gw_mon_sftp_drainable(uint8_t type);
+/* ---- the target menu, breaks and the idle timeout ----------------------
+ * (jg_gw_menu.c: keys and screen, pure; jg_gw_wk_menu.c: the channel side)
+ *
+ * JG_GW_REQ_TARGETS answers, after the text list, u32 n and n x (s target,
+ * s login): the targets and logins the user may open a shell on now, in
+ * policy order (jg_gw_mon_menu.c). */
+
+#define JG_GW_MENU_MAX 512          /* menu entries at most */
+#define JG_GW_MENU_EXIT_QUIT 1      /* exit status after q or Ctrl-D */
+#define JG_GW_MENU_EXIT_INTR 130    /* after Ctrl-C, as a shell's 128+SIGINT */
+#define JG_GW_BREAK_MS 1000         /* break length passed on (OpenSSH's ~B) */
+
+enum jg_gw_key {
+    JG_GW_KEY_NONE,      /* nothing complete yet, or a byte to ignore */
+    JG_GW_KEY_UP,        /* Up, k, Ctrl-P */
+    JG_GW_KEY_DOWN,      /* Down, j, Ctrl-N */
+    JG_GW_KEY_PGUP,
+    JG_GW_KEY_PGDN,
+    JG_GW_KEY_HOME,
+    JG_GW_KEY_END,
+    JG_GW_KEY_ENTER,     /* CR, LF or CR LF */
+    JG_GW_KEY_DIGIT,
+    JG_GW_KEY_BACKSPACE, /* DEL or Ctrl-H */
+    JG_GW_KEY_QUIT,      /* q */
+    JG_GW_KEY_INTR,      /* Ctrl-C */
+    JG_GW_KEY_EOF,       /* Ctrl-D */
+};
+
+/* Decoder state between reads: an escape sequence may arrive split. */
+struct jg_gw_keydec {
+    uint8_t seq[16];     /* ESC ... so far */
+    size_t len;
+    bool after_cr;       /* a LF right after CR is the same Enter */
+};
+
+/* Feeds one byte from the client to the decoder; returns the key it
+ * completes, or JG_GW_KEY_NONE (inside an escape sequence, the LF of CR LF,
+ * unknown sequences and other bytes). *digit is set for JG_GW_KEY_DIGIT. */
+enum jg_gw_key jg_gw_key_feed(struct jg_gw_keydec *d, uint8_t c, int *digit);
+
+struct jg_gw_menu_entry {
+    char *target;        /* owned */
+    char *login;         /* owned */
+};
+
+enum jg_gw_menu_res {
+    JG_GW_MENU_MORE,     /* keep showing */
+    JG_GW_MENU_PICK,     /* entry sel was chosen */
+    JG_GW_MENU_QUIT,     /* q or Ctrl-D */
+    JG_GW_MENU_INTR,     /* Ctrl-C */
+};
+
+struct jg_gw_menu {
+    struct jg_gw_menu_entry *v;   /* owned */
+    size_t n;
+    size_t sel, top;              /* chosen and first shown entry */
+    char num[8];                  /* digits typed so far */
+    char note[96];                /* one line of feedback, or "" */
+    char user[64];
+    unsigned cols, rows;          /* the client's terminal (0: unknown) */
+    struct jg_gw_keydec dec;
+    bool dirty;                   /* to be drawn again (jg_gw_wk_menu.c) */
+};
+
+/* Takes ownership of v[0..n). Caller frees with jg_gw_menu_free(). */
+struct jg_gw_menu *jg_gw_menu_new(const char *user,
+                                  struct jg_gw_menu_entry *v, size_t n);
+void jg_gw_menu_free(struct jg_gw_menu *m);
+/* Applies one key. */
+enum jg_gw_menu_res jg_gw_menu_key(struct jg_gw_menu *m, enum jg_gw_key k,
+                                   int digit);
+/* The terminal changed size. */
+void jg_gw_menu_resize(struct jg_gw_menu *m, unsigned cols, unsigned rows);
+/* The whole screen (clear, header, the entries that fit, a status line),
+ * names escaped; caller frees *out. */
+void jg_gw_menu_render(struct jg_gw_menu *m, char **out, size_t *len);
+
+/* The channel side (jg_gw_wk_menu.c). Shows the menu on a pty shell
+ * channel that named no target (or ends the channel with a message when
+ * nothing is allowed). */
+void jg_gw_wk_menu_open(struct jg_gw_chan *ch);
+/* Reads keys, redraws, and on a pick connects like USER:LOGIN@TARGET.
+ * Returns true when it moved anything. */
+bool jg_gw_wk_menu_pump(struct jg_gw_chan *ch);
+
+/* Connects session channel ch (started, action set) to target as login
+ * ("": the default) for command (exec) - the decision, the upstream leg,
+ * the recording; on failure the channel ends with the reason
+ * (jg_gw_wk_chan.c). */
+void jg_gw_chan_connect(struct jg_gw_chan *ch, const char *command,
+                        const char *target, const char *login);
+/* Ends a session channel locally with text and exit status. */
+void jg_gw_chan_local_end(struct jg_gw_chan *ch, bool to_stdout,
+                          const char *text, int status);
+
+/* The menu entries of the answer to JG_GW_REQ_TARGETS (jg_gw_mon_menu.c). */
+void jg_gw_mon_menu_entries(struct jg_gw_mon *m, struct jg_gw_msg *a);
+
+/* Monotonic seconds, for the idle timeout. */
+int64_t jg_gw_mono(void);
 
 #endif

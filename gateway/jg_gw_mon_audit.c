@@ -337,7 +337,7 @@ jg_gw_mon_rec_exit(struct jg_gw_mon *m, struct jg_gw_msg *q)
 
 static void
 rec_end(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, uint64_t in,
-        uint64_t out)
+        uint64_t out, const char *reason)
 {
     struct jg_gw_grant *g = &m->grants[x->grant];
     json_t *extra = json_object();
@@ -357,7 +357,8 @@ rec_end(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, uint64_t in,
                             json_integer(x->exit_status));
     jg_gw_mon_event(m, "session.end", x->id, m->user, g->target, g->login,
                     jg_action_name(g->action), g->rule,
-                    m->rep.end_reason[0] ? m->rep.end_reason : NULL, extra);
+                    reason != NULL ? reason
+                    : m->rep.end_reason[0] ? m->rep.end_reason : NULL, extra);
     json_decref(extra);
     x->used = false;
     m->n_recs--;
@@ -368,7 +369,7 @@ jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
     const struct jg_target *t;
     struct jg_gw_mon_rec *x;
-    char target[128];
+    char target[128], reason[16] = "";
     uint64_t in, out, ms;
     uint32_t chan;
     uint8_t fwd;
@@ -379,9 +380,14 @@ jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_gw_msg_get_u64(q, &in) != 0 || jg_gw_msg_get_u64(q, &out) != 0 ||
         jg_gw_msg_get_u64(q, &ms) != 0)
         return JG_ERR_INVALID;
+    /* An optional reason; the worker may only say "idle". */
+    if (q->pos < q->len &&
+        (jg_gw_msg_get_str(q, reason, sizeof(reason)) != 0 ||
+         strcmp(reason, "idle") != 0))
+        return JG_ERR_INVALID;
     if (!fwd) {
         if ((x = find_rec(m, chan)) != NULL)
-            rec_end(m, x, in, out);
+            rec_end(m, x, in, out, reason[0] ? reason : NULL);
         return 0;
     }
     t = jg_policy_target(m->d->pol, target);
@@ -394,7 +400,7 @@ jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
     jg_gw_mon_event(m, "forward.close", NULL, m->user, target, NULL,
                     jg_action_name(t != NULL && t->kind == JG_TARGET_SSH
                                        ? JG_ACT_JUMP : JG_ACT_FORWARD),
-                    NULL, NULL, extra);
+                    NULL, reason[0] ? reason : NULL, extra);
     json_decref(extra);
     return 0;
 }
@@ -424,7 +430,7 @@ jg_gw_mon_audit_finish(struct jg_gw_mon *m)
     jg_gw_mon_sftp_finish(m);
     for (i = 0; i < JG_GW_MAX_RECS; i++)
         if (m->recs[i].used)
-            rec_end(m, &m->recs[i], 0, 0);
+            rec_end(m, &m->recs[i], 0, 0, NULL);
     if (m->audit_log != NULL) {
         jg_audit_log_seal(m->audit_log, jg_audit_now_us());
         jg_audit_log_free(m->audit_log);

@@ -292,6 +292,7 @@ jg_gw_mon_targets(struct jg_gw_mon *m, struct jg_gw_msg *q)
         append(&text, "  (none right now)\n");
     a = answer(JG_GW_REQ_TARGETS);
     jg_gw_msg_put_str(a, text);
+    jg_gw_mon_menu_entries(m, a);
     free(text);
     r = send_free(m, a, -1);
     return r;

@@ -233,43 +233,32 @@ rec_open(struct jg_gw_chan *ch, uint32_t grant, const char *command,
     return r;
 }
 
-static int
-start(struct jg_gw_chan *ch, unsigned action, const char *command)
+void
+jg_gw_chan_local_end(struct jg_gw_chan *ch, bool to_stdout, const char *text,
+                     int status)
+{
+    local_end(ch, to_stdout, text, status);
+}
+
+void
+jg_gw_chan_connect(struct jg_gw_chan *ch, const char *command,
+                   const char *target, const char *login_asked)
 {
     struct jg_gw_wk *w = ch->w;
+    unsigned action = ch->action;
     struct jg_gw_msg *q = NULL, *a = NULL;
-    char login[128], reason[512], err[600], esc[300], *text;
+    char login[128], reason[512], err[600], *text;
     uint32_t id = 0;
     uint64_t until = 0;
     uint8_t allow = 0;
 
-    if (ch->started)
-        return -1;
-    ch->started = true;
-    ch->action = action;
-    if (w->lapse != NULL) {
-        local_end(ch, false, "jumpgate: the session is ending\r\n", 1);
-        return 0;
-    }
-    if (w->name.bad_target) {
-        jg_gw_escape(w->raw_user, esc, sizeof(esc));
-        text = jg_xasprintf("jumpgate: '%s' does not name a valid target "
-                            "(use USER:TARGET or USER:LOGIN@TARGET)\r\n", esc);
-        local_end(ch, false, text, 1);
-        free(text);
-        return 0;
-    }
-    if (w->name.target[0] == '\0') {
-        list_targets(ch);
-        return 0;
-    }
-    jg_strlcpy(ch->target, w->name.target, sizeof(ch->target));
+    jg_strlcpy(ch->target, target, sizeof(ch->target));
     q = jg_xmalloc(sizeof(*q));
     a = jg_xmalloc(sizeof(*a));
     jg_gw_msg_init(q, JG_GW_REQ_DECIDE);
     jg_gw_msg_put_str(q, ch->target);
     jg_gw_msg_put_u32(q, action);
-    jg_gw_msg_put_str(q, w->name.login);
+    jg_gw_msg_put_str(q, login_asked);
     if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_DECIDE) != 0 ||
         jg_gw_msg_get_u32(a, &id) != 0 || jg_gw_msg_get_u8(a, &allow) != 0 ||
         jg_gw_msg_get_str(a, login, sizeof(login)) != 0 ||
@@ -321,6 +310,39 @@ start(struct jg_gw_chan *ch, unsigned action, const char *command)
 out:
     free(q);
     free(a);
+}
+
+static int
+start(struct jg_gw_chan *ch, unsigned action, const char *command)
+{
+    struct jg_gw_wk *w = ch->w;
+    char esc[300], *text;
+
+    if (ch->started)
+        return -1;
+    ch->started = true;
+    ch->action = action;
+    if (w->lapse != NULL) {
+        local_end(ch, false, "jumpgate: the session is ending\r\n", 1);
+        return 0;
+    }
+    if (w->name.bad_target) {
+        jg_gw_escape(w->raw_user, esc, sizeof(esc));
+        text = jg_xasprintf("jumpgate: '%s' does not name a valid target "
+                            "(use USER:TARGET or USER:LOGIN@TARGET)\r\n", esc);
+        local_end(ch, false, text, 1);
+        free(text);
+        return 0;
+    }
+    if (w->name.target[0] == '\0') {
+        /* An interactive shell gets the menu; anything else the list. */
+        if (action == JG_ACT_SHELL && ch->pty)
+            jg_gw_wk_menu_open(ch);
+        else
+            list_targets(ch);
+        return 0;
+    }
+    jg_gw_chan_connect(ch, command, w->name.target, w->name.login);
     return 0;
 }
 
@@ -466,6 +488,30 @@ out:
     return rc;
 }
 
+/* libssh 0.10 hands over a channel request it does not know without its
+ * name, want-reply flag or payload (SSH_CHANNEL_REQUEST_UNKNOWN). On a
+ * session channel the OpenSSH client sends only "break" (RFC 4335, its ~B
+ * escape) that way, and "eow@openssh.com" after its own output failed; so
+ * on a running pty session it is passed on as a break of OpenSSH's length.
+ * The client gets the default reply (failure, when it asked for one). */
+static void
+unnamed_request(struct jg_gw_wk *w, ssh_message msg)
+{
+    ssh_channel c = ssh_message_channel_request_channel(msg);
+    struct jg_gw_chan *ch;
+
+    for (ch = w->chans; ch != NULL; ch = ch->next) {
+        if (ch->c != c || ch->kind != JG_GW_CH_SESSION)
+            continue;
+        if (ch->pty && ch->menu == NULL && ch->u != NULL &&
+            ssh_channel_is_open(ch->u) &&
+            ssh_channel_request_send_break(ch->u, JG_GW_BREAK_MS) == SSH_OK)
+            jg_info("break: %s from %s: passed on to %s", w->name.user,
+                    w->peer, ch->target);
+        return;
+    }
+}
+
 int
 jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg)
 {
@@ -485,6 +531,9 @@ jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg)
         if (sub == SSH_CHANNEL_DIRECT_TCPIP)
             return open_forward(w, msg);
     }
+    if (type == SSH_REQUEST_CHANNEL && sub == SSH_CHANNEL_REQUEST_UNKNOWN &&
+        w->authed)
+        unnamed_request(w, msg);
     return 1;
 }
 
@@ -507,5 +556,6 @@ jg_gw_chan_free(struct jg_gw_chan *ch)
         close(ch->fd);
     for (i = 0; i < ch->n_env; i++)
         free(ch->env[i]);
+    jg_gw_menu_free(ch->menu);
     free(ch);
 }

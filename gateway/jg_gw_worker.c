@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libssh/callbacks.h>
@@ -40,6 +41,8 @@ chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
     jg_gw_msg_put_u64(q, ch->bytes_out);
     ms = ch->opened_us > 0 ? (jg_audit_now_us() - ch->opened_us) / 1000 : 0;
     jg_gw_msg_put_u64(q, ms > 0 ? (uint64_t)ms : 0);
+    if (w->end_reason != NULL)
+        jg_gw_msg_put_str(q, w->end_reason);
     jg_gw_wk_send(w, q);
     free(q);
 }
@@ -147,6 +150,7 @@ reap(struct jg_gw_wk *w)
                     (unsigned long long)ch->bytes_in,
                     (unsigned long long)ch->bytes_out);
         chan_end(w, ch);
+        w->io_gone += ch->bytes_in + ch->bytes_out;
         *pp = ch->next;
         jg_gw_chan_free(ch);
     }
@@ -178,6 +182,39 @@ reap(struct jg_gw_wk *w)
         *up = u->next;
         jg_gw_upstream_free(u);
     }
+}
+
+int64_t
+jg_gw_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* limits.idle_timeout: no byte in either direction on any channel (the
+ * menu's keys and screens count too) for that long ends the connection. */
+static void
+check_idle(struct jg_gw_wk *w)
+{
+    int64_t limit = w->d->cfg->idle_timeout, now = jg_gw_mono();
+    uint64_t total = w->io_gone + w->io_menu;
+    struct jg_gw_chan *ch;
+    char dur[32];
+
+    for (ch = w->chans; ch != NULL; ch = ch->next)
+        total += ch->bytes_in + ch->bytes_out;
+    if (total != w->io_seen || !w->authed) {
+        w->io_seen = total;
+        w->idle_since = now;
+        return;
+    }
+    if (limit <= 0 || now - w->idle_since < limit || w->lapse != NULL)
+        return;
+    jg_duration_format(limit, dur, sizeof(dur));
+    w->lapse = jg_xasprintf("idle for %s, closing", dur);
+    w->end_reason = "idle";
 }
 
 static void __attribute__((noreturn))
@@ -233,9 +270,11 @@ run(struct jg_gw_wk *w)
             worker_exit(w, NULL);
         moved = false;
         for (ch = w->chans; ch != NULL; ch = ch->next)
-            moved |= jg_gw_relay_pump(ch);
+            moved |= ch->menu != NULL ? jg_gw_wk_menu_pump(ch)
+                                      : jg_gw_relay_pump(ch);
         reap(w);
         jg_gw_wk_report_bytes(w, false);
+        check_idle(w);
     }
 }
 
@@ -272,6 +311,7 @@ jg_gw_worker_run(struct jg_gw_daemon *d, int client_fd, int mon_fd,
         worker_exit(w, NULL);
     }
     ssh_set_blocking(w->s, 0);
+    w->idle_since = jg_gw_mono();
     if ((w->ev = ssh_event_new()) == NULL ||
         ssh_event_add_session(w->ev, w->s) != SSH_OK)
         worker_exit(w, NULL);

@@ -82,7 +82,7 @@ class Sshd:
     """An OpenSSH sshd on 127.0.0.1 with its own host key and config,
     accepting the gateway's upstream identity for root."""
 
-    def __init__(self, base, name, upstream_pub):
+    def __init__(self, base, name, upstream_pub, loglevel="ERROR"):
         self.dir = base / name
         self.dir.mkdir()
         self.port = free_port()
@@ -106,7 +106,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 AcceptEnv LANG LC_* JGTEST_*
 Subsystem sftp internal-sftp
-LogLevel ERROR
+LogLevel {loglevel}
 """)
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         self.log = open(self.dir / "log", "w")
@@ -263,7 +263,8 @@ class Gateway:
     """A jumpgated in the foreground on a free loopback port."""
 
     def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s",
-                 limits=None, config_extra="", control_socket=None, identity=None):
+                 limits=None, config_extra="", control_socket=None, identity=None,
+                 idle_timeout=None):
         self.env = env
         self.dir = base
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -271,6 +272,7 @@ class Gateway:
         self.policy = self.dir / "policy.yaml"
         self.policy.write_text(policy)
         self.config = self.dir / "jumpgate.yaml"
+        idle = f", idle_timeout: {idle_timeout}" if idle_timeout else ""
         self.config.write_text(f"""\
 listen: ["127.0.0.1:{self.port}"]
 host_keys: [{env.hostkey}]
@@ -282,7 +284,7 @@ pam_service: {pam_service}
 audit:
   dir: {self.dir}/audit
   signing_key: {self.dir}/audit.key
-limits: {limits or f"{{login_grace: {login_grace}, auth_failures: {{max: 1000}}}}"}
+limits: {limits or f"{{login_grace: {login_grace}, auth_failures: {{max: 1000}}{idle}}}"}
 control_socket: {control_socket or self.dir / "control.sock"}
 {config_extra}""")
         self.control_socket = Path(control_socket or self.dir / "control.sock")
@@ -458,7 +460,7 @@ def make_gateway(gw_env, tmp_path):
         g.stop()
 
 
-__all__ = ["gw_env", "gw", "make_gateway", "Gateway", "Env", "policy_text",
+__all__ = ["gw_env", "gw", "make_gateway", "Gateway", "Env", "Sshd", "policy_text",
            "free_port", "wait_port", "sha256_file", "totp", "CAROL_PASSWORD",
            "JUMPGATED", "JUMPGATE", "stop", "parse_metrics", "scrape", "metric",
            "wait_for"]

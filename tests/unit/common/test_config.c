@@ -102,6 +102,48 @@ test_errors(void **state)
     jg_diags_clear(&d);
 }
 
+/* limits.idle_timeout: a positive duration, or an error with its place. */
+static void
+test_idle_timeout(void **state)
+{
+    static const struct {
+        const char *text, *want;
+        int64_t secs;
+    } cases[] = {
+        {"limits: {idle_timeout: 2s}\n", NULL, 2},
+        {"limits: {idle_timeout: 1h30m}\n", NULL, 5400},
+        {"limits: {login_grace: 5s}\n", NULL, 1800},
+        {"limits: {idle_timeout: 0s}\n", "3:24: limits.idle_timeout: bad duration '0s'", 0},
+        {"limits: {idle_timeout: 30}\n", "3:24: limits.idle_timeout: bad duration '30'", 0},
+        {"limits:\n  idle_timeout: [30m]\n", "4:17: limits.idle_timeout", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct jg_config *c = NULL;
+        struct jg_diags d = {0};
+        char *text = jg_xasprintf("listen: [\"127.0.0.1:22\"]\npolicy: p.yaml\n%s",
+                                  cases[i].text), *t;
+        int r;
+
+        put(text);
+        r = jg_config_load(path, &c, &d);
+        t = diags_text(&d);
+        if (cases[i].want == NULL) {
+            if (r != 0 || c == NULL || c->idle_timeout != cases[i].secs)
+                fail_msg("case %zu: r=%d diags=%s", i, r, t);
+        } else if (r != JG_ERR_INVALID || c != NULL ||
+                   strstr(t, cases[i].want) == NULL) {
+            fail_msg("case %zu: r=%d diags=%s, want %s", i, r, t,
+                     cases[i].want);
+        }
+        free(t);
+        free(text);
+        jg_config_free(c);
+        jg_diags_clear(&d);
+    }
+}
+
 static void
 test_startups_and_control(void **state)
 {
@@ -200,6 +242,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_example),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_yaml_limits),
         cmocka_unit_test(test_startups_and_control),
     };
