@@ -423,6 +423,9 @@ targets:
         assert len(sessions) == 2, sessions
         r = run(["/usr/bin/jumpgate", "-c", str(cfg), "audit", "verify", "--all"])
         assert r.returncode == 0, r.stdout + r.stderr
+        # What purge must keep. (A copy: on a shared machine another program
+        # reading the default configuration may append to the live log.)
+        shutil.copytree("/var/lib/jumpgate", tmp_path / "audit-before")
     finally:
         stop(proc)
         if log is not None:
@@ -441,7 +444,11 @@ targets:
     # still verifiable, and the system user.
     kept = sorted(p.name for p in Path("/var/lib/jumpgate").iterdir())
     assert kept == ["audit_ed25519.pem.pub", "events", "sessions"], kept
+    before = tmp_path / "audit-before"
+    for f in before.rglob("*.cast*"):
+        kept_f = Path("/var/lib/jumpgate") / f.relative_to(before)
+        assert sha(kept_f) == sha(f), kept_f
     r = run([str(JUMPGATE), "-c", "/dev/null", "audit", "verify", "--all",
-             "--dir", "/var/lib/jumpgate", "--key", "/var/lib/jumpgate/audit_ed25519.pem.pub"])
+             "--dir", str(before), "--key", "/var/lib/jumpgate/audit_ed25519.pem.pub"])
     assert r.returncode == 0, r.stdout + r.stderr
     pwd.getpwnam("jumpgate")
