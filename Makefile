@@ -7,12 +7,15 @@
 #   make demo    deps, build, start a demo gateway on 127.0.0.1:2222
 #   make bench   benchmarks; results in tests/bench/RESULTS.md
 #   make fuzz    long fuzz runs (FUZZ_SECONDS per target, default 60)
-#   make install / uninstall   (PREFIX, DESTDIR)
+#   make install / uninstall   (PREFIX, DESTDIR, SYSCONFDIR, SYSTEMDUNITDIR)
+#   make deb     the Debian package, into build/deb/
 #   make clean
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD     ?= build
 CC        ?= cc
 PYTHON    := /usr/bin/python3
@@ -52,7 +55,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 .DEFAULT_GOAL := all
 
 .PHONY: all deps test unit unit-asan integration fuzz fuzz-build fuzz-short \
-        bench demo install uninstall clean check-banned gateway-asan
+        bench demo install uninstall deb clean check-banned gateway-asan
 .DELETE_ON_ERROR:
 
 all: $(LIBS) $(PROGS)
@@ -75,7 +78,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LINKLIBS) $(PKG_LIBS) -lcmocka -lm $(LDFLAGS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 deps:
 	@tests/tools/deps.sh
@@ -150,25 +153,78 @@ check-banned:
 	    || { echo "banned function used (see above)"; exit 1; }
 
 # --- install ---------------------------------------------------------------
+# Everything install puts is listed once here, so uninstall removes exactly
+# that. Example configurations go to the documentation, never to /etc; the
+# units name the programs under PREFIX. With no DESTDIR, as root, install
+# also adds the 'jumpgate' system user (uninstall leaves it, like the
+# package does).
+
+MAN_PAGES := docs/jumpgate.1 docs/jumpgate-audit.1 docs/jumpgate-policy.5 \
+             docs/jumpgate.yaml.5 docs/jumpgated.8
+UNITS     := jumpgated.service jumpgate-sync.service jumpgate-prune.service \
+             jumpgate-prune.timer
+DOCDIR    := $(PREFIX)/share/doc/jumpgate
+DATADIR   := $(PREFIX)/share/jumpgate
+INSTALLED := $(PREFIX)/bin/jumpgate $(PREFIX)/sbin/jumpgated \
+             $(foreach m,$(MAN_PAGES),$(PREFIX)/share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+             $(SYSCONFDIR)/pam.d/jumpgate \
+             $(addprefix $(SYSTEMDUNITDIR)/,$(UNITS)) \
+             $(DOCDIR)/examples/jumpgate.yaml $(DOCDIR)/examples/policy.yaml \
+             $(DATADIR)/grafana/jumpgate.json \
+             $(DATADIR)/prometheus/jumpgate.rules.yml
+# Folders of our own, removed by uninstall when empty.
+OWN_DIRS  := $(DOCDIR)/examples $(DOCDIR) $(DATADIR)/grafana \
+             $(DATADIR)/prometheus $(DATADIR)
 
 install: all install-pam
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/pam.d \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus
 	install -m 0755 $(BUILD)/jumpgate $(DESTDIR)$(PREFIX)/bin/jumpgate
 	install -m 0755 $(BUILD)/jumpgated $(DESTDIR)$(PREFIX)/sbin/jumpgated
-	install -m 0644 docs/jumpgate.1 docs/jumpgate-audit.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 docs/jumpgate-policy.5 docs/jumpgate.yaml.5 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 0644 docs/jumpgated.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 pam/jumpgate $(DESTDIR)$(SYSCONFDIR)/pam.d/jumpgate
+	for u in $(UNITS); do \
+	    src=packaging/systemd/$$u; [ -f $$src ] || src=$$src.in; \
+	    sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g' \
+	        $$src > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 packaging/examples/jumpgate.yaml \
+	    packaging/examples/policy.yaml $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 packaging/grafana/jumpgate.json $(DESTDIR)$(DATADIR)/grafana/
+	install -m 0644 packaging/prometheus/jumpgate.rules.yml \
+	    $(DESTDIR)$(DATADIR)/prometheus/
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && \
+	    ! getent passwd jumpgate >/dev/null; then \
+	    echo "install: adding system user jumpgate"; \
+	    useradd --system --home-dir /var/lib/jumpgate --no-create-home \
+	        --shell /usr/sbin/nologin jumpgate; \
+	fi
 
 uninstall: uninstall-pam
-	rm -f $(DESTDIR)$(PREFIX)/bin/jumpgate $(DESTDIR)$(PREFIX)/sbin/jumpgated \
-	    $(DESTDIR)$(PREFIX)/share/man/man1/jumpgate.1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man1/jumpgate-audit.1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5/jumpgate-policy.5 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5/jumpgate.yaml.5 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8/jumpgated.8
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for d in $(addprefix $(DESTDIR),$(OWN_DIRS)); do \
+	    rmdir "$$d" 2>/dev/null || true; \
+	done
+
+# --- Debian package --------------------------------------------------------
+# Built from a copy of the tree in build/deb/ (dpkg-buildpackage writes its
+# results beside the source folder), so the tree itself stays clean; the
+# .deb, .buildinfo and .changes land in build/deb/.
+DEB_SRC := build/deb/jumpgate-$(VERSION)
+deb:
+	rm -rf build/deb && mkdir -p $(DEB_SRC)
+	tar -c --exclude=./build --exclude=./.git --exclude=__pycache__ \
+	    --exclude=./demo/run . | tar -x -C $(DEB_SRC)
+	cp -R packaging/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+	    dpkg-buildpackage -b -uc -us
+	@ls build/deb/*.deb
 
 clean:
 	rm -rf build

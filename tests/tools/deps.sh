@@ -11,7 +11,8 @@ libglib2.0-dev tzdata groff-base
 python3 python3-pytest python3-pexpect python3-yaml python3-pymysql python3-botocore
 python3-asyncssh
 openssh-server openssh-client mariadb-server mariadb-client
-libpam-oath oathtool pamtester asciinema iproute2 procps valgrind gdb ssh-audit"
+libpam-oath oathtool pamtester asciinema iproute2 procps valgrind gdb ssh-audit
+dpkg-dev debhelper fakeroot lintian adduser systemd prometheus"
 
 missing=""
 for p in $PKGS; do
