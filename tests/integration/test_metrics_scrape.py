@@ -2,8 +2,7 @@
 # tests/integration/test_metrics_scrape.py - a real Prometheus scrapes a
 # running jumpgated's /metrics (metrics: {listen: ...}) with the packaged
 # rules loaded, and finds the series of the metrics contract that the test's
-# sessions, denials and reload produce. Skipped only while build/jumpgated
-# has no metrics support (none of the contract's names in the binary).
+# sessions, denials and reload produce.
 import json
 import subprocess
 import time
@@ -14,31 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from gw_fixtures import JUMPGATED, Gateway, free_port, policy_text, stop, wait_port
+from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import Gateway, free_port, policy_text, wait_port
 from metrics_contract import GATEWAY_METRICS
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "packaging" / "prometheus" / "jumpgate.rules.yml"
 
 
-def has_metrics_support():
-    return JUMPGATED.exists() and b"jumpgate_sessions_active" in JUMPGATED.read_bytes()
-
-
-pytestmark = pytest.mark.skipif(not has_metrics_support(),
-                                reason="build/jumpgated serves no /metrics yet")
-
-
 def metrics_gateway(env, base, port):
-    """The standard test gateway, restarted with a metrics listener on port."""
-    g = Gateway(env, base, policy_text(env))
-    stop(g.proc)
-    with open(g.config, "a") as f:
-        f.write(f'metrics: {{listen: "127.0.0.1:{port}"}}\n')
-    g.proc = subprocess.Popen([str(JUMPGATED), "-f", "-c", str(g.config)],
-                              stdout=g.log, stderr=subprocess.STDOUT)
-    wait_port(g.port, proc=g.proc)
-    return g
+    """The standard test gateway with a metrics listener on port."""
+    return Gateway(env, base, policy_text(env),
+                   config_extra=f'metrics: {{listen: "127.0.0.1:{port}"}}\n')
 
 
 def api(port, path, **params):
@@ -97,7 +83,7 @@ scrape_configs:
 
         # Traffic for the labelled series: an allowed exec held open, a
         # denied session, a forward, a failed key, a reload.
-        held = subprocess.Popen(gw.ssh_args("alice:web-1") + ["sleep", "8"],
+        held = subprocess.Popen(gw.ssh_args("alice:web-1") + ["echo traffic; sleep 8"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_query(pport, 'jumpgate_sessions_active{action="exec"}',
