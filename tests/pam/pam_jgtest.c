@@ -129,7 +129,7 @@ watch_fds(void *arg)
 {
     struct watch *w = arg;
     bool now[MAX_FDS];
-    char target[PATH_MAX];
+    char target[PATH_MAX], again[PATH_MAX];
     int fd, fl, i;
 
     while (!atomic_load(&w->done)) {
@@ -139,11 +139,14 @@ watch_fds(void *arg)
         for (fd = 0; fd < MAX_FDS; fd++) {
             if (!now[fd] || w->before[fd])
                 continue;
-            fl = fcntl(fd, F_GETFD);
-            if (fl < 0 || (fl & FD_CLOEXEC) != 0)
-                continue;
+            /* The fd may be closed and its number reused at any moment:
+             * only a target seen the same before and after the flags
+             * counts. */
             fd_target(fd, target, sizeof(target));
-            if (target[0] == '\0') /* closed meanwhile */
+            fl = fcntl(fd, F_GETFD);
+            fd_target(fd, again, sizeof(again));
+            if (fl < 0 || (fl & FD_CLOEXEC) != 0 || target[0] == '\0' ||
+                strcmp(target, again) != 0)
                 continue;
             for (i = 0; i < w->n_leaky; i++)
                 if (strcmp(w->leaky[i], target) == 0)
