@@ -97,10 +97,16 @@ jg_pam_event_append(const struct jg_config *cfg,
         err = errno;
         if (r == JG_ERR_NOMEM)
             goto nomem;
-        snprintf(why, n, "%s/events: %s", cfg->audit_dir,
-                 r == JG_ERR_IO || r == JG_ERR_DENIED || r == JG_ERR_NOTFOUND
-                     ? strerror_r(err != 0 ? err : EIO, ebuf, sizeof(ebuf))
-                     : jg_strerror(r));
+        if (r == JG_ERR_DENIED)
+            snprintf(why, n, "%s or its events/: refused: the folder is "
+                     "writable by anyone or owned by another user",
+                     cfg->audit_dir);
+        else
+            snprintf(why, n, "%s/events: %s", cfg->audit_dir,
+                     r == JG_ERR_IO || r == JG_ERR_NOTFOUND
+                         ? strerror_r(err != 0 ? err : EIO, ebuf,
+                                      sizeof(ebuf))
+                         : jg_strerror(r));
         goto out;
     }
     if ((x = extra_of(e)) == NULL) {
