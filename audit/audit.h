@@ -110,6 +110,14 @@ bool jg_audit_key_is_private(const struct jg_audit_key *k);
 
 /* ---- event log writer (jg_audit_log.c, jg_audit_append.c) --------------- */
 
+/* The writer also runs inside pam_jumpgate.so, in other programs: what it
+ * calls (jg_audit_log_open/append/seal, jg_audit_key_load_private,
+ * jg_audit_sign, jg_audit_jstr, jg_audit_last_line) allocates with plain
+ * malloc and returns JG_ERR_NOMEM when memory runs out, never aborting the
+ * host process; it keeps no global state, and every fd it opens is
+ * close-on-exec. Appends from several threads or processes are safe: each
+ * call opens its own fd of the day file and holds the flock on it. */
+
 /* One event. Every line of the log has, in this order: seq, time, type,
  * session, user, from, target, login, action, rule, reason (null when not
  * given), then the members of extra in their order, then prev (and sig on
@@ -232,7 +240,8 @@ struct jg_audit_utf8 {
  * unless final. */
 void jg_audit_utf8_feed(struct jg_audit_utf8 *st, const uint8_t *data,
                         size_t len, bool final, char **out, size_t *out_len);
-/* A NUL-terminated valid UTF-8 copy of s (len bytes). Caller frees. */
+/* A NUL-terminated valid UTF-8 copy of s (len bytes; a NUL becomes a
+ * space). Caller frees. NULL when out of memory (never aborts). */
 char *jg_audit_utf8_clean(const char *s, size_t len);
 
 /* ---- seals (jg_audit_seal.c) -------------------------------------------- */

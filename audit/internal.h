@@ -29,9 +29,11 @@ void jg_audit_b64(const uint8_t *b, size_t n, char *out);
 /* Decodes strict padded base64; returns the byte count or -1. */
 ssize_t jg_audit_unb64(const char *s, size_t len, uint8_t *out, size_t outn);
 
-/* json_string of a cleaned (valid UTF-8) copy of s, or json_null for NULL. */
+/* json_string of a cleaned (valid UTF-8) copy of s, or json_null for NULL;
+ * NULL when out of memory. */
 json_t *jg_audit_jstr(const char *s);
-/* Compact, order-preserving dump of j followed by '\n'. Caller frees. */
+/* Compact, order-preserving dump of j followed by '\n'. Caller frees. NULL
+ * when out of memory. */
 char *jg_audit_dump_line(const json_t *j, size_t *len);
 
 #endif

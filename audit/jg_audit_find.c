@@ -2,6 +2,7 @@
 /* audit/jg_audit_find.c - finds recordings and day files below audit.dir. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,7 +41,7 @@ push(char ***v, size_t *n, char *s)
 static int
 names(int fd, bool (*keep)(const char *), size_t cut, char ***out, size_t *n)
 {
-    int dfd = dup(fd);
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     DIR *d;
     struct dirent *e;
     size_t l;

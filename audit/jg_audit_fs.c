@@ -106,7 +106,7 @@ jg_audit_read_at(int dfd, const char *name, size_t max, char **data,
                  size_t *len)
 {
     int r = JG_ERR_INTERNAL, fd = -1;
-    char *buf = NULL;
+    char *buf = NULL, *more;
     size_t n = 0, cap = 0;
     ssize_t got;
 
@@ -121,7 +121,11 @@ jg_audit_read_at(int dfd, const char *name, size_t max, char **data,
             cap = cap == 0 ? 65536 : cap * 2;
             if (cap > max + 1)
                 cap = max + 1;
-            buf = jg_xrealloc(buf, cap + 1, 1);
+            if ((more = realloc(buf, cap + 1)) == NULL) {
+                r = JG_ERR_NOMEM;
+                goto out;
+            }
+            buf = more;
         }
         if (n >= cap) {
             r = JG_ERR_TOOBIG;
@@ -142,8 +146,10 @@ jg_audit_read_at(int dfd, const char *name, size_t max, char **data,
             goto out;
         }
     }
-    if (buf == NULL)
-        buf = jg_xmalloc(1);
+    if (buf == NULL && (buf = malloc(1)) == NULL) {
+        r = JG_ERR_NOMEM;
+        goto out;
+    }
     buf[n] = '\0';
     *data = buf;
     *len = n;
@@ -161,7 +167,7 @@ jg_audit_last_line(int fd, char **line, size_t *len, bool *complete)
 {
     int r = JG_ERR_INTERNAL;
     struct stat st;
-    char *buf = NULL;
+    char *buf = NULL, *more;
     size_t want = 4096, have;
     off_t size, from;
     ssize_t got;
@@ -183,7 +189,11 @@ jg_audit_last_line(int fd, char **line, size_t *len, bool *complete)
         if ((off_t)want > size)
             want = (size_t)size;
         from = size - (off_t)want;
-        buf = jg_xrealloc(buf, want + 1, 1);
+        if ((more = realloc(buf, want + 1)) == NULL) {
+            r = JG_ERR_NOMEM;
+            goto out;
+        }
+        buf = more;
         have = 0;
         while (have < want) {
             got = pread(fd, buf + have, want - have, from + (off_t)have);
@@ -214,7 +224,10 @@ jg_audit_last_line(int fd, char **line, size_t *len, bool *complete)
         want *= 4;
         *complete = true;
     }
-    *line = jg_xmalloc(end - start + 1);
+    if ((*line = malloc(end - start + 1)) == NULL) {
+        r = JG_ERR_NOMEM;
+        goto out;
+    }
     memcpy(*line, buf + start, end - start);
     (*line)[end - start] = '\0';
     *len = end - start;

@@ -64,7 +64,10 @@ key_wrap(EVP_PKEY *pkey, bool priv, struct jg_audit_key **out)
         EVP_PKEY_free(pkey);
         return JG_ERR_INVALID;
     }
-    k = jg_xcalloc(1, sizeof(*k));
+    if ((k = calloc(1, sizeof(*k))) == NULL) {
+        EVP_PKEY_free(pkey);
+        return JG_ERR_NOMEM;
+    }
     k->pkey = pkey;
     k->priv = priv;
     jg_audit_hex(md, 16, k->id);
@@ -261,7 +264,10 @@ jg_audit_sign(const struct jg_audit_key *k, const char *domain,
 
     if (!k->priv || b64n < 89)
         goto out;
-    buf = jg_xmalloc(dl + len + 1);
+    if (len > SIZE_MAX - dl - 1 || (buf = malloc(dl + len + 1)) == NULL) {
+        r = JG_ERR_NOMEM;
+        goto out;
+    }
     memcpy(buf, domain, dl);
     memcpy(buf + dl, msg, len);
     if ((ctx = EVP_MD_CTX_new()) == NULL ||

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* audit/jg_audit_log.c - the event log writer: hash-chained JSON lines in
  * events/YYYY-MM-DD.jsonl, appended under an exclusive flock, with signed
- * seal lines over the chain head. */
+ * seal lines over the chain head. It runs inside pam_jumpgate.so too, so it
+ * allocates with plain malloc and returns JG_ERR_NOMEM, never aborts, and
+ * every fd it makes is close-on-exec. */
 #include <sys/file.h>
 #include <dirent.h>
 #include <errno.h>
@@ -58,7 +60,10 @@ jg_audit_log_open(const char *audit_dir, const struct jg_audit_key *key,
         r = JG_ERR_INVALID;
         goto out;
     }
-    log = jg_xcalloc(1, sizeof(*log));
+    if ((log = calloc(1, sizeof(*log))) == NULL) {
+        r = JG_ERR_NOMEM;
+        goto out;
+    }
     log->events_fd = -1;
     log->key = key;
     log->seal_every = seal_every ? seal_every : JG_AUDIT_SEAL_EVERY;
@@ -114,27 +119,35 @@ out:
     return r;
 }
 
-/* The common members, in their fixed order. */
+/* The common members, in their fixed order; NULL when out of memory (a
+ * member that could not be made is never left out silently). */
 static json_t *
 base_object(uint64_t seq, int64_t now_us, const struct jg_audit_event *ev)
 {
     char when[JG_AUDIT_TIME_STRLEN];
     json_t *o = json_object();
+    int bad = 0;
 
     if (o == NULL)
         return NULL;
     jg_audit_time_format(now_us, when, sizeof(when));
-    json_object_set_new(o, "seq", json_integer((json_int_t)seq));
-    json_object_set_new(o, "time", json_string(when));
-    json_object_set_new(o, "type", jg_audit_jstr(ev->type));
-    json_object_set_new(o, "session", jg_audit_jstr(ev->session));
-    json_object_set_new(o, "user", jg_audit_jstr(ev->user));
-    json_object_set_new(o, "from", jg_audit_jstr(ev->from));
-    json_object_set_new(o, "target", jg_audit_jstr(ev->target));
-    json_object_set_new(o, "login", jg_audit_jstr(ev->login));
-    json_object_set_new(o, "action", jg_audit_jstr(ev->action));
-    json_object_set_new(o, "rule", jg_audit_jstr(ev->rule));
-    json_object_set_new(o, "reason", jg_audit_jstr(ev->reason));
+    /* json_object_set_new() takes (and on failure frees) the value, and
+     * fails for a NULL one. */
+    bad |= json_object_set_new(o, "seq", json_integer((json_int_t)seq));
+    bad |= json_object_set_new(o, "time", json_string(when));
+    bad |= json_object_set_new(o, "type", jg_audit_jstr(ev->type));
+    bad |= json_object_set_new(o, "session", jg_audit_jstr(ev->session));
+    bad |= json_object_set_new(o, "user", jg_audit_jstr(ev->user));
+    bad |= json_object_set_new(o, "from", jg_audit_jstr(ev->from));
+    bad |= json_object_set_new(o, "target", jg_audit_jstr(ev->target));
+    bad |= json_object_set_new(o, "login", jg_audit_jstr(ev->login));
+    bad |= json_object_set_new(o, "action", jg_audit_jstr(ev->action));
+    bad |= json_object_set_new(o, "rule", jg_audit_jstr(ev->rule));
+    bad |= json_object_set_new(o, "reason", jg_audit_jstr(ev->reason));
+    if (bad != 0) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -163,12 +176,19 @@ write_line(struct jg_audit_log *log, int fd, struct head *h,
             for (i = 0; fixed[i] != NULL; i++)
                 if (strcmp(fixed[i], k) == 0)
                     goto out;
-            json_object_set(o, k, v);
+            if (json_object_set(o, k, v) != 0) {
+                r = JG_ERR_NOMEM;
+                goto out;
+            }
         }
     }
-    if (ev == NULL)
-        json_object_set_new(o, "key", json_string(jg_audit_key_id(log->key)));
-    json_object_set_new(o, "prev", json_string(h->prev));
+    if ((ev == NULL &&
+         json_object_set_new(o, "key",
+                             json_string(jg_audit_key_id(log->key))) != 0) ||
+        json_object_set_new(o, "prev", json_string(h->prev)) != 0) {
+        r = JG_ERR_NOMEM;
+        goto out;
+    }
     if ((line = jg_audit_dump_line(o, &len)) == NULL) {
         r = JG_ERR_NOMEM;
         goto out;
@@ -179,8 +199,12 @@ write_line(struct jg_audit_log *log, int fd, struct head *h,
         if ((r = jg_audit_sign(log->key, JG_AUDIT_DOMAIN_EVENTS, line,
                                len - 1, sig, sizeof(sig))) != 0)
             goto out;
-        full = jg_xasprintf("%.*s\"sig\":\"%s\"}\n", (int)(len - 1), line,
-                            sig);
+        if (asprintf(&full, "%.*s\"sig\":\"%s\"}\n", (int)(len - 1), line,
+                     sig) < 0) {
+            full = NULL;
+            r = JG_ERR_NOMEM;
+            goto out;
+        }
         free(line);
         line = full;
         full = NULL;
@@ -243,7 +267,7 @@ is_day_name(const char *n)
 static int
 prev_day(struct jg_audit_log *log, const char *name, char *best, size_t n)
 {
-    int dfd = dup(log->events_fd);
+    int dfd = fcntl(log->events_fd, F_DUPFD_CLOEXEC, 0);
     DIR *d;
     struct dirent *e;
 

@@ -224,6 +224,8 @@ jg_audit_rec_marker(struct jg_audit_rec *r, int64_t now_us, const char *label)
     size_t i;
     int e;
 
+    if (clean == NULL)
+        return JG_ERR_NOMEM;
     for (i = 0; clean[i] != '\0'; i++)
         if ((unsigned char)clean[i] < 0x20 || clean[i] == 0x7f)
             clean[i] = ' ';

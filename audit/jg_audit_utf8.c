@@ -111,11 +111,15 @@ jg_audit_utf8_feed(struct jg_audit_utf8 *st, const uint8_t *data, size_t len,
 char *
 jg_audit_utf8_clean(const char *s, size_t len)
 {
-    struct jg_audit_utf8 st = {{0}, 0, 0};
+    uint64_t replaced = 0;
     char *out;
-    size_t n;
+    size_t n = 0;
 
-    jg_audit_utf8_feed(&st, (const uint8_t *)s, len, true, &out, &n);
+    /* Plain malloc: the event-log writer runs inside pam_jumpgate.so. */
+    if (len > (SIZE_MAX - 1) / 3 || (out = malloc(len * 3 + 1)) == NULL)
+        return NULL;
+    decode((const uint8_t *)s, len, true, out, &n, &replaced);
+    out[n] = '\0';
     /* A NUL would cut the C string short: it becomes a space. */
     for (size_t i = 0; i < n; i++)
         if (out[i] == '\0')

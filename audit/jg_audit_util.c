@@ -78,7 +78,8 @@ jg_audit_jstr(const char *s)
 
     if (s == NULL)
         return json_null();
-    c = jg_audit_utf8_clean(s, strlen(s));
+    if ((c = jg_audit_utf8_clean(s, strlen(s))) == NULL)
+        return NULL;
     j = json_string(c);
     free(c);
     return j;
@@ -89,12 +90,17 @@ jg_audit_dump_line(const json_t *j, size_t *len)
 {
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
                                 JSON_ENCODE_ANY);
+    char *more;
     size_t n;
 
     if (s == NULL)
         return NULL;
     n = strlen(s);
-    s = jg_xrealloc(s, n + 2, 1);
+    if ((more = realloc(s, n + 2)) == NULL) {
+        free(s);
+        return NULL;
+    }
+    s = more;
     s[n] = '\n';
     s[n + 1] = '\0';
     *len = n + 1;

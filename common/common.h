@@ -155,7 +155,9 @@ int jg_yaml_load_file(const char *path, struct jg_ynode **root,
 /* Frees a whole document; n must be a root from jg_yaml_parse. */
 void jg_ynode_free(struct jg_ynode *n);
 
-/* Reads a whole file (at most max bytes); caller frees *data. */
+/* Reads a whole file (at most max bytes); caller frees *data. JG_ERR_IO
+ * (errno set), JG_ERR_TOOBIG (EFBIG) or JG_ERR_NOMEM (ENOMEM); never
+ * aborts. */
 int jg_read_file(const char *path, size_t max, char **data, size_t *len);
 
 /* Schema helpers: each reports a diagnostic at the node and returns false

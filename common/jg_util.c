@@ -128,17 +128,30 @@ jg_read_file(const char *path, size_t max, char **data, size_t *len)
         goto out;
     }
     cap = S_ISREG(st.st_mode) && (size_t)st.st_size < max ? (size_t)st.st_size + 1 : 4096;
-    buf = jg_xmalloc(cap + 1);
+    /* Plain malloc: pam_jumpgate.so reads keys and configuration with this
+     * inside other programs, where out of memory must be an error. */
+    if ((buf = malloc(cap + 1)) == NULL) {
+        r = JG_ERR_NOMEM;
+        errno = ENOMEM;
+        goto out;
+    }
     for (;;) {
         ssize_t n;
         if (have == cap) {
+            char *more;
+
             if (cap >= max) {
                 r = JG_ERR_TOOBIG;
                 errno = EFBIG;
                 goto out;
             }
             cap = cap * 2 > max ? max : cap * 2;
-            buf = jg_xrealloc(buf, cap + 1, 1);
+            if ((more = realloc(buf, cap + 1)) == NULL) {
+                r = JG_ERR_NOMEM;
+                errno = ENOMEM;
+                goto out;
+            }
+            buf = more;
         }
         n = read(fd, buf + have, cap - have);
         if (n < 0) {

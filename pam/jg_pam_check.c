@@ -36,7 +36,8 @@ set_error(struct jg_pam_result *out, const char *what, const char *path,
 
 void
 jg_pam_check(const struct jg_pam_args *a, const char *user,
-             const char *rhost, int64_t now, struct jg_pam_result *out)
+             const char *rhost, int64_t now, struct jg_pam_result *out,
+             struct jg_config **cfg_out)
 {
     struct jg_config *cfg = NULL;
     struct jg_policy *p = NULL;
@@ -46,6 +47,8 @@ jg_pam_check(const struct jg_pam_args *a, const char *user,
 
     memset(out, 0, sizeof(*out));
     out->verdict = JG_PAM_DENY;
+    if (cfg_out != NULL)
+        *cfg_out = NULL;
 
     errno = 0;
     if ((r = jg_config_load(a->config, &cfg, &d)) != 0) {
@@ -76,6 +79,9 @@ jg_pam_check(const struct jg_pam_args *a, const char *user,
     out->verdict = out->dec.effect == JG_ALLOW ? JG_PAM_ALLOW : JG_PAM_DENY;
 out:
     jg_policy_free(p);
-    jg_config_free(cfg);
+    if (cfg_out != NULL)
+        *cfg_out = cfg;
+    else
+        jg_config_free(cfg);
     jg_diags_clear(&d);
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* pam/jg_pam_module.c - the PAM entry points of pam_jumpgate.so: account
- * (and auth) apply the jumpgate policy and log the decision to syslog. */
+ * (and auth) apply the jumpgate policy, log the decision to syslog and
+ * append it to the audit event log. */
+#include <string.h>
 #include <syslog.h>
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "audit/audit.h"
 #include "pam/pam_jumpgate.h"
 
 /* Copies s into buf (size n) for a log line, each byte that is not
@@ -76,13 +79,64 @@ log_result(pam_handle_t *pamh, const struct jg_pam_args *a, const char *user,
     }
 }
 
-/* Applies the policy for the stack being run; deny is the code returned
- * for a "no" (PAM_PERM_DENIED for account, PAM_AUTH_ERR for auth). */
+/* Appends the decision to the event log of cfg. The answer rc stands when
+ * the event is written (or the host keeps no event log); when it cannot be
+ * written an allow becomes what on_error= says (deny by default: nothing
+ * is let through unrecorded), and a "no" stays a "no". Returns the answer. */
 static int
-jg_pam_run(pam_handle_t *pamh, int argc, const char **argv, int deny)
+record(pam_handle_t *pamh, const struct jg_config *cfg,
+       const struct jg_pam_args *a, const char *type, const char *service,
+       const char *user, const char *rhost, const struct jg_pam_result *r,
+       int rc, int deny)
+{
+    const struct jg_decision *dec = &r->dec;
+    struct jg_pam_event e;
+    char why[640], clean_why[640], u[72];
+    bool sealed = false;
+    int er;
+
+    memset(&e, 0, sizeof(e));
+    e.type = type;
+    e.user = user;
+    e.from = rhost != NULL && *rhost != '\0' ? rhost : NULL;
+    e.service = service;
+    e.target = a->target;
+    e.action = jg_action_name(a->action);
+    e.result = rc == PAM_SUCCESS ? "allow" : rc == PAM_IGNORE ? "ignore"
+                                                              : "deny";
+    e.rule = dec->by_name[0] != '\0' ? dec->by_name : NULL;
+    e.reason = r->verdict == JG_PAM_ERROR ? r->error : dec->reason;
+    er = jg_pam_event_append(cfg, &e, jg_audit_now_us(), &sealed, why,
+                             sizeof(why));
+    if (er == 0 || er == JG_ERR_NOTFOUND) {
+        if (er == 0 && !sealed && why[0] != '\0')
+            pam_syslog(pamh, LOG_INFO,
+                       "%s event of user=%s left unsealed (%s); the next "
+                       "writer with the signing key seals it", type,
+                       clean(user, false, u, sizeof(u)),
+                       clean(why, true, clean_why, sizeof(clean_why)));
+        return rc;
+    }
+    if (rc == PAM_SUCCESS)
+        rc = a->on_error_ignore ? PAM_IGNORE : deny;
+    pam_syslog(pamh, LOG_ERR,
+               "error user=%s: the event log did not take the %s event: %s; "
+               "%s", clean(user, false, u, sizeof(u)), type,
+               clean(why, true, clean_why, sizeof(clean_why)),
+               rc == PAM_IGNORE ? "ignored (on_error=ignore)" : "denying");
+    return rc;
+}
+
+/* Applies the policy for the stack being run; deny is the code returned
+ * for a "no" (PAM_PERM_DENIED for account, PAM_AUTH_ERR for auth), type
+ * the event type ("pam.account", "pam.auth"). */
+static int
+jg_pam_run(pam_handle_t *pamh, int argc, const char **argv, int deny,
+           const char *type)
 {
     struct jg_pam_args a;
     struct jg_pam_result r;
+    struct jg_config *cfg = NULL;
     const void *item = NULL;
     const char *user = NULL, *rhost = NULL, *service = NULL;
     char why[256], u[72];
@@ -104,7 +158,7 @@ jg_pam_run(pam_handle_t *pamh, int argc, const char **argv, int deny)
     if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
         service = item;
 
-    jg_pam_check(&a, user, rhost, jg_now(), &r);
+    jg_pam_check(&a, user, rhost, jg_now(), &r, &cfg);
     switch (r.verdict) {
     case JG_PAM_ALLOW:
         rc = PAM_SUCCESS;
@@ -121,20 +175,21 @@ jg_pam_run(pam_handle_t *pamh, int argc, const char **argv, int deny)
         break;
     }
     log_result(pamh, &a, user, rhost, &r, rc);
-    jg_pam_event_append(&a, service, user, rhost, &r);
+    rc = record(pamh, cfg, &a, type, service, user, rhost, &r, rc, deny);
+    jg_config_free(cfg);
     return rc;
 }
 
 JG_EXPORT int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-    return jg_pam_run(pamh, argc, argv, PAM_PERM_DENIED);
+    return jg_pam_run(pamh, argc, argv, PAM_PERM_DENIED, "pam.account");
 }
 
 JG_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-    return jg_pam_run(pamh, argc, argv, PAM_AUTH_ERR);
+    return jg_pam_run(pamh, argc, argv, PAM_AUTH_ERR, "pam.auth");
 }
 
 /* No credentials to set: the auth half only decides. */

@@ -6,6 +6,7 @@
 # pamtester runner. Import the fixtures by name into each test module.
 import datetime
 import atexit
+import json
 import os
 import re
 import shutil
@@ -246,8 +247,41 @@ class PamEnv:
         self.config = root / "jumpgate.yaml"
         self.policy = root / "policy.yaml"
         self.policy_d = root / "policy.d"
-        self.config.write_text("policy: policy.yaml\n")
+        # audit.dir names a folder of the test that does not exist: no event
+        # log (and never the host's /var/lib/jumpgate) unless a test makes
+        # it with with_event_log().
+        self.audit = root / "audit"
+        self.key = root / "audit_ed25519.pem"
+        self.config.write_text(f"policy: policy.yaml\naudit: {{dir: {self.audit}}}\n")
         self.write_policy(PAM_POLICY.replace("{closed}", closed_day()))
+
+    def with_event_log(self, key=True):
+        """Makes audit.dir, and with key a signing key (as `jumpgate audit
+        keygen` does) named by audit.signing_key."""
+        self.audit.mkdir(mode=0o750)
+        text = f"policy: policy.yaml\naudit: {{dir: {self.audit}"
+        if key:
+            text += f", signing_key: {self.key}"
+        self.config.write_text(text + "}\n")
+        if key:
+            rc, out, err = self.jumpgate("audit", "keygen")
+            assert rc == 0, out + err
+
+    def jumpgate(self, *args):
+        """Runs the jumpgate command with this config; (rc, out, err)."""
+        p = subprocess.run([str(build_dir() / "jumpgate"), "-c",
+                            str(self.config)] + list(args),
+                           capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        return p.returncode, p.stdout, p.stderr
+
+    def events(self, type_prefix="pam."):
+        """The event log's events whose type starts with type_prefix, in
+        order (all of them for "")."""
+        out = []
+        for f in sorted((self.audit / "events").glob("*.jsonl")):
+            out += [json.loads(l) for l in f.read_text().splitlines()]
+        return [e for e in out if e["type"].startswith(type_prefix)]
 
     def fill(self, text):
         for name, key in self.keys.items():

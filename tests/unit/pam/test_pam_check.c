@@ -115,7 +115,8 @@ test_check(void **state)
         struct jg_pam_args a = {cfg, cases[i].target, cases[i].action, false};
         struct jg_pam_result r;
 
-        jg_pam_check(&a, cases[i].user, cases[i].rhost, T("2026-11-27T12:00:00Z"), &r);
+        jg_pam_check(&a, cases[i].user, cases[i].rhost,
+                     T("2026-11-27T12:00:00Z"), &r, NULL);
         if (r.verdict != cases[i].v)
             fail_msg("case %zu: verdict %d, want %d (%s)", i, r.verdict,
                      cases[i].v, r.dec.reason);
@@ -129,7 +130,7 @@ test_check_errors(void **state)
     struct jg_pam_result r;
     char cfg[128];
 
-    jg_pam_check(&a, "alice", "203.0.113.5", 0, &r);
+    jg_pam_check(&a, "alice", "203.0.113.5", 0, &r, NULL);
     assert_int_equal(r.verdict, JG_PAM_ERROR);
     assert_non_null(strstr(r.error, "cannot load the configuration: "));
     assert_non_null(strstr(r.error, "/nonexistent/jumpgate.yaml"));
@@ -137,7 +138,7 @@ test_check_errors(void **state)
     put("policy.yaml", "version: 1\nusers: {alice: {from: [nonsense]}}\n");
     snprintf(cfg, sizeof(cfg), "%s/jumpgate.yaml", dir);
     a.config = cfg;
-    jg_pam_check(&a, "alice", "203.0.113.5", 0, &r);
+    jg_pam_check(&a, "alice", "203.0.113.5", 0, &r, NULL);
     assert_int_equal(r.verdict, JG_PAM_ERROR);
     assert_non_null(strstr(r.error, "cannot load the policy: "));
     assert_non_null(strstr(r.error, "policy.yaml:2:"));
