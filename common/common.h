@@ -16,44 +16,6 @@
 
 #ifndef JG_VERSION
 #define JG_VERSION "0.0.0"
-/* ---- Prometheus metrics (jg_metrics.c, jg_metrics_http.c) ------------- */
-
-enum jg_metric_type { JG_METRIC_COUNTER, JG_METRIC_GAUGE };
-struct jg_metrics;
-struct jg_metrics_server;
-
-struct jg_metrics *jg_metrics_new(void);
-void jg_metrics_free(struct jg_metrics *m);
-/* Declares a metric family: name [a-zA-Z_:][a-zA-Z0-9_:]*, its help text.
- * Declaring it again with the same type is a no-op. */
-int jg_metrics_declare(struct jg_metrics *m, const char *name,
-                       enum jg_metric_type type, const char *help);
-/* Adds v (>= 0) to a counter or a gauge, or sets a gauge, in the series
- * named by label pairs: "name", "value", ..., NULL. A series springs into
- * existence at its first update. JG_ERR_NOTFOUND for an undeclared family,
- * JG_ERR_INVALID for a bad label name, a negative counter step, or set on a
- * counter. Safe against a concurrent render. */
-int jg_metrics_add(struct jg_metrics *m, const char *name, double v, ...);
-int jg_metrics_set(struct jg_metrics *m, const char *name, double v, ...);
-/* The text exposition format (0.0.4), HELP and TYPE lines, families and
- * series in declaration order. Caller frees; NULL on out-of-memory. */
-char *jg_metrics_render(struct jg_metrics *m, size_t *len);
-
-/* Called before each scrape to bring gauges up to date (may be NULL). */
-typedef void (*jg_metrics_refresh_fn)(struct jg_metrics *m, void *arg);
-/* Serves GET /metrics of m on a numeric "host:port". threaded: on a
- * thread of its own; else the caller polls jg_metrics_server_fd() for
- * input and then calls jg_metrics_server_run(). A message is in err on
- * failure. */
-int jg_metrics_serve(const char *hostport, struct jg_metrics *m,
-                     bool threaded, jg_metrics_refresh_fn refresh, void *arg,
-                     struct jg_metrics_server **out, char *err, size_t errn);
-int jg_metrics_server_fd(const struct jg_metrics_server *s);
-void jg_metrics_server_run(struct jg_metrics_server *s);
-/* In a forked child: closes the server's descriptors, nothing else. */
-void jg_metrics_server_forget(struct jg_metrics_server *s);
-void jg_metrics_server_free(struct jg_metrics_server *s);
-
 #endif
 
 #define JG_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -238,6 +200,7 @@ struct jg_config {
     char *audit_signing_key;
     enum jg_on_failure audit_on_failure;
     char *s3_bucket, *s3_prefix, *s3_region;
+    int s3_part_size_mib;   /* multipart part size and threshold, MiB */
     char *metrics_listen;   /* NULL: no metrics endpoint */
     int max_startups;
     int64_t login_grace, idle_timeout;
