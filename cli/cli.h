@@ -51,6 +51,8 @@ int jg_cli_audit_export(struct jg_cli *c, int argc, char **argv);
 int jg_cli_audit_events(struct jg_cli *c, int argc, char **argv);
 int jg_cli_audit_search(struct jg_cli *c, int argc, char **argv);
 int jg_cli_audit_verify(struct jg_cli *c, int argc, char **argv);
+/* cmd_audit_ship.c */
+int jg_cli_audit_ship(struct jg_cli *c, int argc, char **argv);
 /* Shared by the audit subcommands (cmd_audit.c): audit.dir (dir_opt when
  * given) and audit.signing_key of the configuration; either may come back
  * NULL (no key configured). Reports problems; 0 or JG_EXIT_ERROR. Caller
