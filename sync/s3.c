@@ -144,7 +144,7 @@ set_error(struct jg_sync *s, const struct s3_req *q,
 }
 
 /* Performs q until it succeeds (2xx: *resp holds the answer; caller
- * clears it), is refused (JG_ERR_DENIED), or attempts run out (JG_ERR_IO).
+ * clears it; what *resp held before is freed), is refused (JG_ERR_DENIED), or attempts run out (JG_ERR_IO).
  * JG_ERR_NOTFOUND when there are no credentials. */
 static int
 s3_do(struct jg_sync *s, const struct s3_req *q, struct sync_http_resp *resp)
@@ -154,8 +154,7 @@ s3_do(struct jg_sync *s, const struct s3_req *q, struct sync_http_resp *resp)
     int attempt, r = JG_ERR_INTERNAL;
 
     s->aws_code[0] = '\0';
-    memset(resp, 0, sizeof(*resp));
-    resp->retry_after = -1;
+    sync_http_resp_clear(resp);
     sigv4 = jg_xasprintf("aws:amz:%s:s3", s->s3_region);
     sha = jg_xasprintf("x-amz-content-sha256: %s",
                        q->dig != NULL ? q->dig->sha256 : EMPTY_SHA256);

@@ -367,7 +367,8 @@ list_dir(struct pass *p, const char *rel, bool (*keep)(const char *),
             g_ptr_array_add(v, jg_xstrdup(de->d_name));
     }
     closedir(d);
-    qsort(v->pdata, v->len, sizeof(char *), cmp_str);
+    if (v->len > 1)
+        qsort(v->pdata, v->len, sizeof(char *), cmp_str);
     return 0;
 }
 
