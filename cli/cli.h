@@ -96,6 +96,8 @@ int jg_cli_audit_search(struct jg_cli *c, int argc, char **argv);
 int jg_cli_audit_verify(struct jg_cli *c, int argc, char **argv);
 /* cmd_session.c: "jumpgate session list|kill" - argv[0] is "session". */
 int jg_cli_session(struct jg_cli *c, int argc, char **argv);
+/* cmd_audit_ship.c */
+int jg_cli_audit_ship(struct jg_cli *c, int argc, char **argv);
 /* Shared by the audit subcommands (cmd_audit.c): audit.dir (dir_opt when
  * given) and audit.signing_key of the configuration; either may come back
  * NULL (no key configured). Reports problems; 0 or JG_EXIT_ERROR. Caller

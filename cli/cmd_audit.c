@@ -23,6 +23,7 @@ static const char usage[] =
     "       jumpgate [-c FILE] audit search [-i] REGEX\n"
     "       jumpgate [-c FILE] audit verify [--key PUB] [ID...|--all]\n"
     "       jumpgate [-c FILE] audit export ID\n"
+    "       jumpgate [-c FILE] audit ship [--once] [--json]\n"
     "Every audit command also takes --dir DIR (instead of audit.dir).\n";
 
 static const struct jg_cli_cmd cmds[] = {
@@ -30,7 +31,7 @@ static const struct jg_cli_cmd cmds[] = {
     {"show", jg_cli_audit_show},     {"replay", jg_cli_audit_replay},
     {"watch", jg_cli_audit_watch},   {"export", jg_cli_audit_export},
     {"events", jg_cli_audit_events}, {"search", jg_cli_audit_search},
-    {"verify", jg_cli_audit_verify},
+    {"verify", jg_cli_audit_verify}, {"ship", jg_cli_audit_ship},
 };
 
 int

@@ -35,6 +35,8 @@ static const char help[] =
     "\n"
     "  audit keygen|list|show|replay|watch|export|events|search|verify\n"
     "                               the auditor's commands; see jumpgate-audit(1)\n"
+    "  audit ship [--once] [--json] copy finished recordings, seals and past\n"
+    "                               event-log days to audit.s3\n"
     "\n"
     "  session list [--json]        live sessions of the running jumpgated\n"
     "  session kill ID              end one (root only)\n"

@@ -204,6 +204,7 @@ struct jg_config {
     char *audit_signing_key;
     enum jg_on_failure audit_on_failure;
     char *s3_bucket, *s3_prefix, *s3_region;
+    int s3_part_size_mib;   /* multipart part size and threshold, MiB */
     char *metrics_listen;   /* NULL: no metrics endpoint */
     int max_startups;       /* = startups_full */
     /* limits.max_startups as sshd's start:rate:full ("N" is N:100:N):

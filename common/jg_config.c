@@ -202,7 +202,7 @@ load_root(struct cctx *x, const struct jg_ynode *root)
         NULL};
     static const char *const up_keys[] = {"identity", "known_hosts", NULL};
     static const char *const audit_keys[] = {"dir", "signing_key", "on_failure", "s3", NULL};
-    static const char *const s3_keys[] = {"bucket", "prefix", "region", NULL};
+    static const char *const s3_keys[] = {"bucket", "prefix", "region", "part_size", NULL};
     static const char *const metrics_keys[] = {"listen", NULL};
     static const char *const limit_keys[] = {"max_startups", "login_grace",
         "idle_timeout", "auth_failures", NULL};
@@ -272,6 +272,8 @@ load_root(struct cctx *x, const struct jg_ynode *root)
                 jg_diags_add(x->d, x->file, n->line, n->col, "audit.s3 needs a bucket");
             get_str(x, n, "prefix", "audit.s3.prefix", &c->s3_prefix);
             get_str(x, n, "region", "audit.s3.region", &c->s3_region);
+            get_int(x, n, "part_size", "audit.s3.part_size", 1, 5120,
+                    &c->s3_part_size_mib);
         }
     }
     if ((s = section(x, root, "metrics", metrics_keys)) != NULL &&
@@ -337,6 +339,7 @@ jg_config_load(const char *path, struct jg_config **out, struct jg_diags *d)
     c->auth_fail_ban = 15 * 60;
     c->sync_interval = 60;
     c->max_removals = 10;
+    c->s3_part_size_mib = 8;
     c->cf_api_base = jg_xstrdup("https://api.cloudflare.com/client/v4");
     x = (struct cctx){.file = path, .d = d, .c = c};
     if (root == NULL)

@@ -20,8 +20,8 @@
 #define EC2_VERSION "2016-11-15"
 #define CREDS_REFRESH_SECS 300 /* refresh this long before Expiration */
 
-static int
-ensure_creds(struct jg_sync *s)
+int
+sync_aws_creds(struct jg_sync *s)
 {
     int r;
 
@@ -117,7 +117,7 @@ aws_do(struct jg_sync *s, const struct aws_call *a, char **out, size_t *outlen)
         if (attempt > 0)
             sync_sleep_ms(jg_sync_backoff_ms(attempt - 1, s->backoff_base_ms,
                                              s->backoff_cap_ms));
-        if ((r = ensure_creds(s)) != 0)
+        if ((r = sync_aws_creds(s)) != 0)
             goto out;
         curl_slist_free_all(h);
         h = NULL;

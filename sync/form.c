@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sync/form.c - application/x-www-form-urlencoded bodies for the EC2 Query
- * API, percent-encoded the way SigV4 canonicalises them (RFC 3986). */
+ * API, percent-encoded the way SigV4 canonicalises them (RFC 3986), and the
+ * same encoding for S3 object keys and query values. */
 #include <stdarg.h>
 #include <stdlib.h>
 
 #include "sync/internal.h"
 
-static void
-encode(GString *f, const char *s)
+void
+sync_uri_encode(GString *f, const char *s, bool keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p;
@@ -15,7 +16,7 @@ encode(GString *f, const char *s)
     for (p = (const unsigned char *)s; *p != '\0'; p++) {
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
             (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
-            *p == '~') {
+            *p == '~' || (keep_slash && *p == '/')) {
             g_string_append_c(f, (char)*p);
         } else {
             g_string_append_c(f, '%');
@@ -30,9 +31,9 @@ sync_form_add(GString *f, const char *name, const char *value)
 {
     if (f->len > 0)
         g_string_append_c(f, '&');
-    encode(f, name);
+    sync_uri_encode(f, name, false);
     g_string_append_c(f, '=');
-    encode(f, value);
+    sync_uri_encode(f, value, false);
 }
 
 void

@@ -26,28 +26,53 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* Copies the value of header line data (n bytes) into out when its name
+ * is name (with the colon), trimmed, quotes removed. */
+static void
+header_value(const char *data, size_t n, const char *name, char *out,
+             size_t outlen)
+{
+    size_t nl = strlen(name), vl;
+    const char *v;
+
+    if (n <= nl || strncasecmp(data, name, nl) != 0)
+        return;
+    v = data + nl;
+    vl = n - nl;
+    while (vl > 0 && (*v == ' ' || *v == '\t' || *v == '"')) {
+        v++;
+        vl--;
+    }
+    while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' ||
+                      v[vl - 1] == ' ' || v[vl - 1] == '"'))
+        vl--;
+    if (vl >= outlen)
+        vl = outlen - 1;
+    memcpy(out, v, vl);
+    out[vl] = '\0';
+}
+
 static size_t
 on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct sync_http_resp *resp = arg;
     size_t n = size * nmemb;
-    static const char name[] = "retry-after:";
     char v[32];
-    size_t vl;
     char *end;
     long long secs;
 
-    if (n > sizeof(name) - 1 &&
-        strncasecmp(data, name, sizeof(name) - 1) == 0) {
-        vl = n - (sizeof(name) - 1);
-        if (vl >= sizeof(v))
-            vl = sizeof(v) - 1;
-        memcpy(v, data + sizeof(name) - 1, vl);
-        v[vl] = '\0';
+    v[0] = '\0';
+    header_value(data, n, "retry-after:", v, sizeof(v));
+    if (v[0] != '\0') {
         secs = strtoll(v, &end, 10);
         if (end != v && secs >= 0)
             resp->retry_after = secs;
     }
+    header_value(data, n, "etag:", resp->etag, sizeof(resp->etag));
+    header_value(data, n, "x-amz-request-id:", resp->request_id,
+                 sizeof(resp->request_id));
+    header_value(data, n, "x-amz-server-side-encryption:", resp->sse,
+                 sizeof(resp->sse));
     return n;
 }
 

@@ -18,6 +18,10 @@ struct jg_sync {
     bool aws_configured;      /* the configuration has sync.aws */
     char *ec2_endpoint;       /* "https://ec2.REGION.amazonaws.com/" */
     char *ecs_endpoint;
+    char *s3_endpoint;        /* AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL
+                                 ("...\/"), or NULL: AWS itself */
+    char *s3_region;
+    uint64_t s3_part_size;
     char *cf_account_id;
     char *cf_api_base;
     char *cf_token_file;
@@ -60,6 +64,9 @@ struct sync_http_resp {
     size_t len;
     int64_t retry_after;      /* seconds from Retry-After, or -1 */
     bool timed_out;           /* transport timeout */
+    char etag[80];            /* ETag header, quotes removed, or "" */
+    char request_id[128];     /* x-amz-request-id, or "" */
+    char sse[32];             /* x-amz-server-side-encryption, or "" */
 };
 
 /* Performs one request. JG_ERR_IO with s->err set when the transport
@@ -78,7 +85,15 @@ void sync_form_add(GString *f, const char *name, const char *value);
 void sync_form_addf(GString *f, const char *name, const char *fmt, ...)
     JG_PRINTF(3, 4);
 
+/* Appends s percent-encoded as SigV4 canonicalises it (RFC 3986
+ * unreserved characters kept; "/" kept too when keep_slash). */
+void sync_uri_encode(GString *f, const char *s, bool keep_slash);
+
 /* ---- AWS calls (aws_call.c) -------------------------------------------- */
+
+/* Makes sure the client holds credentials that are not about to expire
+ * (resolved through the chain on first use). */
+int sync_aws_creds(struct jg_sync *s);
 
 /* An EC2 Query API call: Action, Version 2016-11-15 and params (a form
  * built with sync_form_add, may be empty). Signed, retried with full-jitter

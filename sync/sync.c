@@ -64,6 +64,21 @@ endpoint(const char *svc_env, const char *svc, const char *region)
     return jg_xasprintf("%s%s", e, e[n - 1] == '/' ? "" : "/");
 }
 
+/* S3's endpoint override, or NULL (AWS, virtual-hosted addressing). */
+static char *
+s3_endpoint(void)
+{
+    const char *e = getenv("AWS_ENDPOINT_URL_S3");
+    size_t n;
+
+    if (e == NULL || *e == '\0')
+        e = getenv("AWS_ENDPOINT_URL");
+    if (e == NULL || *e == '\0')
+        return NULL;
+    n = strlen(e);
+    return jg_xasprintf("%s%s", e, e[n - 1] == '/' ? "" : "/");
+}
+
 static const char *
 env_region(void)
 {
@@ -94,6 +109,11 @@ jg_sync_new(const struct jg_config *cfg, struct jg_sync **out)
     s->region = jg_xstrdup(region != NULL ? region : "us-east-1");
     s->ec2_endpoint = endpoint("AWS_ENDPOINT_URL_EC2", "ec2", s->region);
     s->ecs_endpoint = endpoint("AWS_ENDPOINT_URL_ECS", "ecs", s->region);
+    s->s3_endpoint = s3_endpoint();
+    region = cfg->s3_region != NULL ? cfg->s3_region : s->region;
+    s->s3_region = jg_xstrdup(region);
+    s->s3_part_size = (uint64_t)(cfg->s3_part_size_mib > 0
+                                     ? cfg->s3_part_size_mib : 8) << 20;
     if (cfg->cf_account_id != NULL)
         s->cf_account_id = jg_xstrdup(cfg->cf_account_id);
     if (cfg->cf_api_token_file != NULL)
@@ -125,6 +145,8 @@ jg_sync_free(struct jg_sync *s)
     free(s->region);
     free(s->ec2_endpoint);
     free(s->ecs_endpoint);
+    free(s->s3_endpoint);
+    free(s->s3_region);
     free(s->cf_account_id);
     free(s->cf_api_base);
     free(s->cf_token_file);

@@ -246,4 +246,154 @@ const char *jg_sync_error_provider(const struct jg_sync *s);
 int jg_sync_plan_apply(struct jg_sync *s, const struct jg_sync_plan *plan,
                        int max_removals, bool force, size_t *done);
 
+/* ---- S3 (s3.c, s3_xml.c) ---------------------------------------------- *
+ * Objects are PUT with SigV4 (service "s3"): every request carries
+ * x-amz-content-sha256 and Content-MD5 of its body, both signed, so S3
+ * refuses a body that was changed in transit. Addressing is path-style
+ * ENDPOINT/BUCKET/KEY against AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, and
+ * virtual-hosted https://BUCKET.s3.REGION.amazonaws.com/KEY against AWS
+ * (path-style there too for a bucket name with a dot, which TLS cannot
+ * match). The region is audit.s3.region, else sync.aws.region, else
+ * AWS_REGION. 5xx, SlowDown, InternalError, RequestTimeout and transport
+ * failures are retried with full-jitter backoff. */
+
+/* The <Error> envelope of S3: code, message and request id. */
+struct jg_sync_s3_error {
+    char code[64];
+    char message[256];
+    char request_id[128];
+};
+
+/* Parses an S3 <Error> document into *e. JG_ERR_INVALID when buf is not
+ * one (a missing or empty <Code>). */
+int jg_sync_s3_parse_error(const char *buf, size_t len,
+                           struct jg_sync_s3_error *e);
+/* <InitiateMultipartUploadResult>: *upload_id (caller frees). JG_ERR_INVALID
+ * with err when the document is not of that shape. */
+int jg_sync_s3_parse_initiate(const char *buf, size_t len, char **upload_id,
+                              char *err, size_t errlen);
+/* <CompleteMultipartUploadResult>: its ETag (quotes removed) in etag. S3
+ * may answer 200 with an <Error> document: then JG_ERR_DENIED and *e.
+ * JG_ERR_INVALID with err for anything else. */
+int jg_sync_s3_parse_complete(const char *buf, size_t len, char *etag,
+                              size_t etaglen, struct jg_sync_s3_error *e,
+                              char *err, size_t errlen);
+
+#define JG_SYNC_S3_MIN_PART (5u << 20) /* what AWS S3 accepts */
+
+/* What an upload did. */
+struct jg_sync_s3_put {
+    uint64_t size;
+    char sha256[65];   /* hex SHA-256 of the bytes sent */
+    char etag[80];     /* the object's ETag, quotes removed */
+    unsigned parts;    /* 0: one PutObject; else the multipart part count */
+};
+
+/* Part size of multipart uploads, also the threshold: a file larger than
+ * one part goes multipart (CreateMultipartUpload, UploadPart...,
+ * CompleteMultipartUpload; AbortMultipartUpload when a step fails). */
+void jg_sync_s3_set_part_size(struct jg_sync *s, uint64_t bytes);
+/* True when S3 is AWS itself (no endpoint override). */
+bool jg_sync_s3_is_aws(const struct jg_sync *s);
+/* The URL of bucket/key (key percent-encoded as SigV4 canonicalises it,
+ * "/" kept). Caller frees. */
+char *jg_sync_s3_url(const struct jg_sync *s, const char *bucket,
+                     const char *key);
+/* Uploads the first size bytes of fd (read with pread) to bucket/key with
+ * content_type. Checks each answer's ETag against the MD5 of what was sent
+ * (unless S3 says the object is SSE-KMS encrypted, where the ETag is no
+ * MD5). JG_ERR_IO when the store could not be reached or kept failing,
+ * JG_ERR_DENIED when it refused ("S3 PutObject KEY: CODE: message (request
+ * ID, HTTP n)" in the error), JG_ERR_NOTFOUND when there are no
+ * credentials, JG_ERR_INVALID when fd gave fewer bytes than size. */
+int jg_sync_s3_put_file(struct jg_sync *s, const char *bucket, const char *key,
+                        int fd, uint64_t size, const char *content_type,
+                        struct jg_sync_s3_put *out);
+
+/* ---- shipping audit files to S3 (ship.c, ship_state.c) ---------------- */
+
+/* What landed: one line of audit.dir/ship/state. */
+struct jg_sync_ship_entry {
+    char *file;          /* below audit.dir: "sessions/DAY/ID.cast" */
+    char *key;           /* the object key it landed under */
+    uint64_t size;
+    char sha256[65];
+    char etag[80];
+    int64_t time_us;     /* when it landed */
+    int64_t mtime_ns, ctime_ns;
+    uint64_t ino;
+};
+
+/* The ship state: for each file, the last entry recorded for it. */
+struct jg_sync_ship_state;
+
+/* Parses state text (JSON lines). A last line without a newline (a crash
+ * in the middle of an append) is ignored and counted in *torn (may be
+ * NULL); any other line that is not an entry is JG_ERR_INVALID with
+ * "line N: ..." in err. Caller frees *out. */
+int jg_sync_ship_state_parse(const char *buf, size_t len,
+                             struct jg_sync_ship_state **out, size_t *torn,
+                             char *err, size_t errlen);
+/* Opens audit_dir/ship/state (folder 0750 and file 0640 created as needed,
+ * O_NOFOLLOW), takes an exclusive flock held until freed, loads it, and
+ * cuts off a torn last line. JG_ERR_INVALID/IO with err. */
+int jg_sync_ship_state_open(const char *audit_dir,
+                            struct jg_sync_ship_state **out, char *err,
+                            size_t errlen);
+/* The last entry of file, or NULL. Borrowed until the next record. */
+const struct jg_sync_ship_entry *
+jg_sync_ship_state_get(const struct jg_sync_ship_state *st, const char *file);
+size_t jg_sync_ship_state_count(const struct jg_sync_ship_state *st);
+/* One state line for e, with its newline. Caller frees. */
+char *jg_sync_ship_entry_line(const struct jg_sync_ship_entry *e, size_t *len);
+/* Records e (copied): appended with one write(2) and fdatasync()ed when st
+ * came from a file, then kept in memory. */
+int jg_sync_ship_state_record(struct jg_sync_ship_state *st,
+                              const struct jg_sync_ship_entry *e);
+void jg_sync_ship_state_free(struct jg_sync_ship_state *st);
+
+enum jg_sync_ship_what {
+    JG_SYNC_SHIP_SHIPPED,  /* landed now */
+    JG_SYNC_SHIP_CHANGED,  /* differs from what landed before; shipped
+                              again under key (when it landed) */
+    JG_SYNC_SHIP_FAILED,   /* could not be shipped; left for the next pass */
+    JG_SYNC_SHIP_WAITING,  /* not finished yet */
+};
+
+/* One outcome, borrowed for the callback. */
+struct jg_sync_ship_item {
+    enum jg_sync_ship_what what;
+    const char *file;        /* below audit.dir */
+    const char *key;         /* object key (not for WAITING) */
+    uint64_t size;
+    const char *sha256;      /* of the file now (SHIPPED, CHANGED) */
+    unsigned parts;
+    bool landed;             /* CHANGED: the new copy landed */
+    const char *reason;      /* FAILED, WAITING: why; CHANGED: a failure */
+    const struct jg_sync_ship_entry *was; /* CHANGED: what had landed */
+};
+typedef void (*jg_sync_ship_cb)(const struct jg_sync_ship_item *it,
+                                void *arg);
+
+struct jg_sync_ship_totals {
+    size_t shipped, unchanged, waiting, failed, changed, event_failures;
+};
+
+/* One shipping pass over cfg's audit.dir to audit.s3: finished recordings
+ * (the last line of ID.cast.seal is a final checkpoint of that session
+ * covering every byte of ID.cast) with their seals, and event-log days
+ * before now_us's UTC day that are complete (their last line is a seal, a
+ * later day exists, or there is no signing key to seal them). Each landed
+ * file is recorded in audit.dir/ship/state and logged as an audit.ship
+ * event; a file that differs from what landed is reported, logged as
+ * audit.ship.changed and shipped under "KEY.changed-SHA256[:16]", leaving
+ * the first copy. cb (may be NULL) hears every outcome but "unchanged".
+ * Stops early when the store cannot be reached (the rest is left for the
+ * next pass). Returns 0 when the pass ran (see *t), or an error that
+ * stops every pass (configuration, state, credentials) with the message
+ * in jg_sync_error(). */
+int jg_sync_ship_pass(struct jg_sync *s, const struct jg_config *cfg,
+                      int64_t now_us, jg_sync_ship_cb cb, void *arg,
+                      struct jg_sync_ship_totals *t);
+
 #endif

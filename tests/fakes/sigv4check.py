@@ -5,7 +5,7 @@
 import hmac
 import re
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -61,7 +61,9 @@ def check(method, host, path, headers, body, creds, service, region):
     req = AWSRequest(method=method, url=f"http://{host}{path}",
                      data=body, headers=sign_headers)
     req.context["timestamp"] = dates[0]
-    signer = SigV4Auth(Credentials(m["key"], secret, token), service, region)
+    # S3 signs the path as sent (no normalising, no second encoding).
+    cls = S3SigV4Auth if service == "s3" else SigV4Auth
+    signer = cls(Credentials(m["key"], secret, token), service, region)
     canonical = signer.canonical_request(req)
     sts = signer.string_to_sign(req, canonical)
     want = signer.signature(sts, req)

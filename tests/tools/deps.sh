@@ -1,6 +1,8 @@
 #!/bin/sh
 # tests/tools/deps.sh - installs every build and test dependency of jumpgate
-# on Debian 12 (run as root), and the 'jumpgate' system user. A second run
+# on Debian 12 (run as root), the 'jumpgate' system user, and the npm
+# packages of tests/tools/package.json (s3rver) into tests/tools/node_modules
+# (git-ignored; exact versions from package-lock.json). A second run
 # installs nothing.
 set -eu
 
@@ -13,6 +15,9 @@ python3-asyncssh
 openssh-server openssh-client mariadb-server mariadb-client
 libpam-oath oathtool pamtester asciinema iproute2 procps valgrind gdb ssh-audit
 dpkg-dev debhelper fakeroot lintian adduser systemd prometheus"
+# Node.js for s3rver: Debian's, unless a node is already there.
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 missing=""
 for p in $PKGS; do
@@ -47,5 +52,14 @@ if ! getent passwd jumpgate >/dev/null; then
         useradd --system --home-dir /var/lib/jumpgate --no-create-home \
             --shell /usr/sbin/nologin jumpgate
     fi
+fi
+# s3rver, the S3 store of the integration tests, at the version the lock
+# file pins.
+tools=$(cd "$(dirname "$0")" && pwd)
+if [ ! -f "$tools/node_modules/s3rver/package.json" ] ||
+   [ "$(cd "$tools" && node -p 'require("./node_modules/s3rver/package.json").version' 2>/dev/null)" != \
+     "$(cd "$tools" && node -p 'require("./package.json").dependencies.s3rver')" ]; then
+    echo "deps: npm ci in tests/tools (s3rver)"
+    (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 exit 0
