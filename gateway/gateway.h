@@ -249,6 +249,10 @@ struct jg_gw_master {
     int ino_fd;                       /* inotify, or -1 */
     int wd_dir, wd_drop;              /* policy folder, policy.d */
     int64_t reload_at_ms;             /* debounced reload; 0 none */
+    /* audit.on_failure: refuse (jg_gw_audit_hold.c) */
+    int64_t audit_down_us;            /* first failed write; 0: all well */
+    int64_t audit_probe_ms;           /* next probe */
+    uint64_t audit_refused;           /* connections refused meanwhile */
 };
 
 /* Monitor messages (jg_gw_mchild.c): reads what k sent; a malformed
@@ -262,6 +266,15 @@ int jg_gw_master_child_kill(struct jg_gw_master *m, struct jg_gw_child *k,
 /* An event of the master in the event log (when audit.dir is set). */
 void jg_gw_master_event(struct jg_gw_master *m, const char *type,
                         const char *reason, json_t *extra);
+
+/* audit.on_failure: refuse (jg_gw_audit_hold.c): a failed audit write
+ * refuses new connections until a probe of the audit folder succeeds and
+ * an audit.gap event is logged. */
+void jg_gw_audit_failed(struct jg_gw_master *m);
+/* True (and counted) while connections are refused. */
+bool jg_gw_audit_refusing(struct jg_gw_master *m);
+/* Probes the audit folder when one is due. */
+void jg_gw_audit_probe(struct jg_gw_master *m);
 
 /* Metrics (jg_gw_mmetrics.c): declares the jumpgated families (values
  * start at 0) and starts the server when metrics.listen is set. */

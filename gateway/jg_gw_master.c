@@ -155,6 +155,14 @@ accept_one(struct jg_gw_master *m, int lfd)
                    "address; try again later\r\n");
         return;
     }
+    if (jg_gw_audit_refusing(m)) {
+        jg_warn("connection from %s refused: the audit record cannot be "
+                "written (audit.on_failure: refuse)", conn.peer);
+        count_connection(m, "audit_refused");
+        refuse(fd, "jumpgate: the audit record cannot be written; new "
+                   "sessions are refused until it can\r\n");
+        return;
+    }
     unauth = unauthenticated(m);
     jg_random(&rnd, sizeof(rnd));
     if (jg_gw_startups_drop(cfg->startups_begin, cfg->startups_rate,
@@ -334,6 +342,7 @@ jg_gw_master_event(struct jg_gw_master *m, const char *type,
                  jg_strerror(r));
         jg_metrics_add(m->metrics, "jumpgate_audit_write_errors_total", 1,
                        NULL);
+        jg_gw_audit_failed(m);
     }
 }
 
@@ -354,7 +363,7 @@ poll_timeout(const struct jg_gw_master *m, int64_t ban_next)
         if (t < 0 || b < t)
             t = b;
     }
-    if (m->msrv != NULL && (t < 0 || t > 1000))
+    if ((m->msrv != NULL || m->audit_down_us != 0) && (t < 0 || t > 1000))
         t = 1000;
     for (i = 0; i < JG_GW_CTL_CLIENTS; i++)
         if (m->ctl[i].fd >= 0 && (t < 0 || t > 1000))
@@ -489,6 +498,7 @@ jg_gw_master_run(struct jg_gw_daemon *d)
         jg_gw_control_run(&m, pfd + at_misc + 2, nctl);
         if (pfd[0].revents & POLLIN)
             on_signal(&m);
+        jg_gw_audit_probe(&m);
         if (m.reload_at_ms != 0 && jg_gw_now_ms() >= m.reload_at_ms) {
             m.reload_at_ms = 0;
             reload(&m, "file change");

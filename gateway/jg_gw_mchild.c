@@ -243,6 +243,7 @@ handle(struct jg_gw_master *m, struct jg_gw_child *k, struct jg_gw_msg *q)
     case JG_GW_MM_AUDIT_ERROR:
         jg_metrics_add(m->metrics, "jumpgate_audit_write_errors_total", 1,
                        NULL);
+        jg_gw_audit_failed(m);
         r = 0;
         break;
     default:

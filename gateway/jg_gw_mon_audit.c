@@ -110,6 +110,9 @@ jg_gw_mon_event(struct jg_gw_mon *m, const char *type, const char *session,
         jg_error("audit: cannot append %s to the event log: %s", type,
                  jg_strerror(r));
         jg_gw_mon_report_audit_error(m);
+        /* Nothing is lost quietly: the session ends with the record. */
+        if (m->d->cfg->audit_on_failure == JG_ON_FAILURE_REFUSE && !m->lapsed)
+            jg_gw_mon_lapse(m, "the audit event log could not be written");
     }
 }
 

@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/integration/test_gateway_audit_hold.py - audit.on_failure: refuse
+# end to end: a full audit file system ends the session, the master then
+# refuses new connections with one line, and once the disk takes writes
+# again it accepts them and the event log records the gap.
+import json
+import socket
+import subprocess
+import time
+
+import pytest
+
+from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import policy_text
+
+REC_RULE = """\
+  - name: rec-all
+    users: [alice]
+    targets: [web-1]
+    allow: [shell, exec]
+    logins: [root]
+"""
+
+
+def greeting(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.settimeout(5)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(512)
+            if not chunk:
+                break
+            data += chunk
+        return data.decode(errors="replace")
+
+
+def events(g):
+    out = []
+    for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
+        for line in f.read_text().splitlines():
+            out.append(json.loads(line))
+    return out
+
+
+def test_full_disk_refuses_until_writes_work_again(make_gateway, gw_env):
+    g = make_gateway(policy_text(gw_env, extra_rules=REC_RULE))
+    sessions = g.audit_dir / "sessions"
+    sessions.mkdir(exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0750", "tmpfs",
+                       str(sessions)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        assert greeting(g.port).startswith("SSH-2.0-")
+        # Fill the file system so the next recording write fails.
+        r = g.ssh("alice:web-1",
+                  "for i in $(seq 1 80); do head -c 20000 /dev/zero | "
+                  "tr '\\0' x; echo; sleep 0.05; done; echo finished-all",
+                  timeout=60)
+        assert b"finished-all" not in r.stdout and r.returncode != 0
+        assert b"could not be written" in r.stderr, r.stderr
+        assert g.wait_log("new connections are refused")
+        # New connections get one line and no SSH.
+        line = greeting(g.port)
+        assert line == ("jumpgate: the audit record cannot be written; new "
+                        "sessions are refused until it can\r\n"), line
+        r = g.ssh("alice:web-1", "echo should-not-run")
+        assert r.returncode == 255 and b"should-not-run" not in r.stdout
+        assert not any(e["type"] == "audit.gap" for e in events(g))
+        # Space again: the master notices by itself.
+        for f in sessions.rglob("*"):
+            if f.is_file():
+                f.unlink()
+        assert g.wait_log("writes work again", timeout=20), g.logtext()[-2000:]
+        r = g.ssh("alice:web-1", "echo recorded-again")
+        assert r.returncode == 0 and r.stdout == b"recorded-again\n", r.stderr
+        [gap] = [e for e in events(g) if e["type"] == "audit.gap"]
+        assert gap["connections_refused"] >= 2
+        assert gap["seconds"] >= 0 and gap["since"] <= gap["until"]
+        # The chain is intact across the gap.
+        v = subprocess.run([str(JUMPGATE), "-c", str(g.config), "audit", "verify"],  # noqa: F405
+                           capture_output=True, text=True)
+        print(v.stdout, v.stderr)
+        log = [l for l in (v.stdout + v.stderr).splitlines() if l.startswith("event log")]
+        assert log and "intact" in log[0], v.stdout + v.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(sessions)])
