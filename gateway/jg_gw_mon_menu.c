@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/jg_gw_mon_menu.c - the monitor's part of the target menu: every
- * ssh target and login the user may open a shell on now (each decided by
- * the policy), appended to the answer to JG_GW_REQ_TARGETS. */
+ * ssh target (ECS members included) and login the user may open a shell on
+ * now (each decided by the policy), appended to the answer to JG_GW_REQ_TARGETS. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,38 +9,50 @@
 
 #define LOGINS_MAX 16
 
+struct entry {
+    const char *target, *login; /* borrowed from the policy */
+};
+
+/* Appends the logins of t the user may open a shell with now. */
+static size_t
+add_target(struct jg_gw_mon *m, const struct jg_target *t, int64_t now,
+           struct entry *e, size_t n)
+{
+    const struct jg_policy *p = m->d->pol;
+    struct jg_request req = {.user = m->user, .from = m->conn->peer,
+                             .target = t->name, .action = JG_ACT_SHELL,
+                             .at = now};
+    const char *logins[LOGINS_MAX];
+    size_t k, nl;
+
+    if (t->kind != JG_TARGET_SSH || t->host == NULL || m->lapsed)
+        return n;
+    nl = jg_policy_logins(p, &req, logins, LOGINS_MAX);
+    for (k = 0; k < nl && n < JG_GW_MENU_MAX; k++) {
+        struct jg_decision dec;
+        req.login = logins[k];
+        if (jg_policy_decide(p, &req, &dec) != 0 || dec.effect != JG_ALLOW)
+            continue;
+        e[n].target = t->name;
+        e[n].login = logins[k];
+        n++;
+    }
+    return n;
+}
+
 void
 jg_gw_mon_menu_entries(struct jg_gw_mon *m, struct jg_gw_msg *a)
 {
     const struct jg_policy *p = m->d->pol;
-    struct entry {
-        const char *target, *login; /* borrowed from the policy */
-    } *e = jg_xcalloc(JG_GW_MENU_MAX, sizeof(*e));
+    struct entry *e = jg_xcalloc(JG_GW_MENU_MAX, sizeof(*e));
     size_t i, k, n = 0, room;
     int64_t now = jg_now();
 
-    for (i = 0; i < jg_policy_n_targets(p) && n < JG_GW_MENU_MAX; i++) {
-        const struct jg_target *t = jg_policy_target_at(p, i);
-        struct jg_request req = {.user = m->user, .from = m->conn->peer,
-                                 .target = t->name, .action = JG_ACT_SHELL,
-                                 .at = now};
-        const char *logins[LOGINS_MAX];
-        size_t nl;
-
-        if (t->kind != JG_TARGET_SSH || t->host == NULL || m->lapsed)
-            continue;
-        nl = jg_policy_logins(p, &req, logins, LOGINS_MAX);
-        for (k = 0; k < nl && n < JG_GW_MENU_MAX; k++) {
-            struct jg_decision dec;
-            req.login = logins[k];
-            if (jg_policy_decide(p, &req, &dec) != 0 ||
-                dec.effect != JG_ALLOW)
-                continue;
-            e[n].target = t->name;
-            e[n].login = logins[k];
-            n++;
-        }
-    }
+    /* Targets with an address, then the members ECS discovery found. */
+    for (i = 0; i < jg_policy_n_targets(p) && n < JG_GW_MENU_MAX; i++)
+        n = add_target(m, jg_policy_target_at(p, i), now, e, n);
+    for (i = 0; i < jg_policy_n_members(p) && n < JG_GW_MENU_MAX; i++)
+        n = add_target(m, jg_policy_member_at(p, i), now, e, n);
     /* What does not fit in one message is left off. */
     room = a->len < JG_GW_MSG_MAX ? JG_GW_MSG_MAX - a->len : 0;
     room = room > 4 ? room - 4 : 0;

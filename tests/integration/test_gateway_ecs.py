@@ -2,11 +2,13 @@
 # tests/integration/test_gateway_ecs.py - an ECS-discovered member at the
 # gateway: `jumpgate sync discover` (through the fake ECS and EC2) finds an
 # "instance" whose private address is 127.0.0.5, where an OpenSSH sshd
-# listens; the member is in the target list instead of its discovering
-# target, a session to it (by instance id and by alias) runs, and a member
+# listens; the member is in the target list and the menu instead of its
+# discovering target, a session to it (by instance id and by alias) runs, and a member
 # discovery did not find is refused as an unknown target.
 import subprocess
 import sys
+
+import pexpect
 from pathlib import Path
 
 from gw_fixtures import *  # noqa: F401,F403
@@ -108,6 +110,17 @@ def test_member_listed_and_reachable(gw_env, make_gateway, tmp_path):
         assert r.returncode == 1 and f"ecs-prod/{IID}" in out, r
         lines = [l.split()[0] for l in out.splitlines() if l.startswith("  ")]
         assert "ecs-prod" not in lines and "web-1" in lines
+
+        # ... and in the interactive menu
+        child = pexpect.spawn(gw.ssh_args("alice", extra=["-tt"])[0],
+                              gw.ssh_args("alice", extra=["-tt"])[1:],
+                              timeout=15, dimensions=(24, 100))
+        try:
+            child.expect_exact(f"ecs-prod/{IID}")
+            child.send("q")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
 
         r = gw.ssh(f"alice:ecs-prod/{IID}", "echo", "on-the-instance")
         assert r.returncode == 0, r
