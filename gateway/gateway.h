@@ -30,6 +30,7 @@
 #define JG_GW_MSG_MAX 32768        /* largest monitor message */
 #define JG_GW_LOGIN_MAX 256        /* longest SSH user name we look at */
 #define JG_GW_MAX_GRANTS 256       /* decisions remembered per connection */
+#define JG_GW_MAX_CHANNELS 64      /* channels open at once per connection */
 #define JG_GW_MAX_RECS 64          /* open recordings per connection */
 #define JG_GW_REC_CHUNK 16384      /* largest tap payload per message */
 #define JG_GW_WORKER_NOFILE (JG_GW_MAX_GRANTS + 32) /* worker descriptors */

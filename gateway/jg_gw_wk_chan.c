@@ -524,6 +524,15 @@ jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg)
         return 1; /* "none" and the rest: the list of methods */
     }
     if (type == SSH_REQUEST_CHANNEL_OPEN && w->authed && w->lapse == NULL) {
+        const struct jg_gw_chan *ch;
+        size_t open = 0;
+        for (ch = w->chans; ch != NULL; ch = ch->next)
+            open += !ch->dead;
+        if (open >= JG_GW_MAX_CHANNELS) {
+            jg_warn("%s from %s: channel refused: %d channels are open "
+                    "already", w->name.user, w->peer, JG_GW_MAX_CHANNELS);
+            return 1;   /* refused: administratively prohibited */
+        }
         if (sub == SSH_CHANNEL_SESSION) {
             open_session(w, msg);
             return 0;
