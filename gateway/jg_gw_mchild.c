@@ -82,6 +82,28 @@ auth_failed(struct jg_gw_master *m, struct jg_gw_child *k)
     jg_metrics_add(m->metrics, "jumpgate_auth_bans_total", 1, NULL);
 }
 
+/* A user's connections beyond the policy's max_sessions are ended (the
+ * newest one), with a message to the user. */
+static void
+session_cap(struct jg_gw_master *m, struct jg_gw_child *k)
+{
+    const struct jg_user *u = jg_policy_user(m->d->pol, k->user);
+    char why[128];
+    size_t i, n = 0;
+
+    if (u == NULL || u->max_sessions == 0)
+        return;
+    for (i = 0; i < m->n_kids; i++)
+        n += m->kids[i].authed && m->kids[i].sock >= 0 &&
+             strcmp(m->kids[i].user, k->user) == 0;
+    if (n <= u->max_sessions)
+        return;
+    snprintf(why, sizeof(why), "%s has %u session(s) open already "
+             "(max_sessions)", k->user, u->max_sessions);
+    jg_warn("connection of %s from %s ended: %s", k->user, k->peer, why);
+    jg_gw_master_child_kill(m, k, why);
+}
+
 static int
 on_auth(struct jg_gw_master *m, struct jg_gw_child *k, struct jg_gw_msg *q)
 {
@@ -223,6 +245,7 @@ handle(struct jg_gw_master *m, struct jg_gw_child *k, struct jg_gw_msg *q)
             return JG_ERR_INVALID;
         jg_strlcpy(k->user, user, sizeof(k->user));
         k->authed = true;
+        session_cap(m, k);
         r = 0;
         break;
     case JG_GW_MM_DECISION:

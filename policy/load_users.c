@@ -129,7 +129,8 @@ static void
 load_user(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
 {
     static const char *const keys[] = {"keys", "keys_file", "groups", "from",
-                                       "mfa", "expires", NULL};
+                                       "mfa", "expires", "max_sessions",
+                                       NULL};
     struct pol_user u = {0};
     const struct jg_ynode *n;
     GPtrArray *kv = g_ptr_array_new();
@@ -204,6 +205,17 @@ load_user(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
         jg_y_bool(n, x->file, &u.pub.mfa, x->d);
     if ((n = jg_y_get(v, "expires")) != NULL)
         get_time(x, n, "expires", &u.pub.expires);
+    if ((n = jg_y_get(v, "max_sessions")) != NULL &&
+        jg_y_expect(n, JG_Y_SCALAR, x->file, "max_sessions", x->d)) {
+        char *end;
+        long mv = strtol(n->str, &end, 10);
+
+        if (n->len == 0 || *end != '\0' || mv < 1 || mv > 10000)
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "bad max_sessions '%s' (1-10000)", n->str);
+        else
+            u.pub.max_sessions = (unsigned)mv;
+    }
 
     if (u.pub.name != NULL && !g_hash_table_contains(x->p->user_idx, k->str)) {
         g_array_append_val(x->p->users, u);

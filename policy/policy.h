@@ -54,6 +54,7 @@ struct jg_user {
     size_t n_from;
     bool mfa;
     int64_t expires;              /* JG_TIME_NEVER when it does not expire */
+    unsigned max_sessions;        /* connections at once; 0: no limit */
 };
 
 struct jg_target {

@@ -80,6 +80,8 @@ static const struct vcase cases[] = {
     {"user without keys", HEAD "users:\n  alice: #<\n    from: [10.0.0.0/8]\n", 3, "has no keys"},
     {"bad user name", HEAD "users:\n  Alice!: #<\n    keys: [\"" KEY_ED25519 "\"]\n    from: [10.0.0.0/8]\n",
      3, "bad user name 'Alice!'"},
+    {"bad max_sessions", HEAD "users:\n  alice:\n    keys: [\"" KEY_ED25519 "\"]\n    from: [10.0.0.0/8]\n"
+                         "    max_sessions: 0 #<\n", 19, "bad max_sessions '0' (1-10000)"},
     {"bad expires", HEAD "users:\n  alice:\n    keys: [\"" KEY_ED25519 "\"]\n    from: [10.0.0.0/8]\n"
                          "    expires: 2027-02-30 #<\n", 14, "bad time '2027-02-30'"},
     {"mfa not bool", HEAD "users:\n  alice:\n    keys: [\"" KEY_ED25519 "\"]\n    from: [10.0.0.0/8]\n"

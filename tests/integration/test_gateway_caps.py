@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-# tests/integration/test_gateway_channels.py - at most JG_GW_MAX_CHANNELS
-# (64) channels are open at once on one connection: the next is refused,
-# and one closing makes room again.
+# tests/integration/test_gateway_caps.py - caps an operator expects: at
+# most JG_GW_MAX_CHANNELS (64) channels open at once on one connection (the
+# next is refused, one closing makes room again), and a user's max_sessions
+# (connections beyond it are ended with a message; the others go on).
 import asyncio
 import socket
+import subprocess
 import threading
 
 import asyncssh
@@ -80,3 +82,47 @@ def test_channel_cap_per_connection(make_gateway, gw_env, sink):
 
     asyncio.run(asyncio.wait_for(run(), 120))
     assert g.wait_log("channel refused: 64 channels are open already")
+
+
+def test_max_sessions_per_user(make_gateway, gw_env):
+    text = policy_text(gw_env).replace(
+        "    groups: [ops]\n    from: [127.0.0.1/32, 127.0.0.2/32]\n",
+        "    groups: [ops]\n    from: [127.0.0.1/32, 127.0.0.2/32]\n"
+        "    max_sessions: 2\n", 1)
+    assert "max_sessions: 2" in text
+    g = make_gateway(text)
+    held = []
+    try:
+        for i in range(2):
+            p = subprocess.Popen(g.ssh_args("alice:web-1") + ["cat"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            p.stdin.write(b"hello\n")
+            p.stdin.flush()
+            assert p.stdout.readline() == b"hello\n"
+            held.append(p)
+        r = g.ssh("alice:web-1", "sleep 5; echo too-late")
+        assert b"too-late" not in r.stdout and r.returncode != 0
+        # ended right after authentication: told in the session when it is
+        # open already, else its channel is refused
+        assert (b"alice has 2 session(s) open already (max_sessions)" in r.stderr
+                or b"administratively prohibited" in r.stderr), r.stderr
+        assert g.wait_log("ended: alice has 2 session(s) open already (max_sessions)")
+        # the two sessions go on
+        for p in held:
+            p.stdin.write(b"still\n")
+            p.stdin.flush()
+            assert p.stdout.readline() == b"still\n"
+        # another user is not limited by alice's cap
+        r = g.ssh("bob:web-1", "echo bob-ok", key="bob")
+        assert r.returncode == 0 and r.stdout == b"bob-ok\n"
+        # once one ends there is room again
+        held.pop().kill()
+        for _ in range(50):
+            r = g.ssh("alice:web-1", "echo room")
+            if r.returncode == 0:
+                break
+        assert r.stdout == b"room\n", r.stderr
+    finally:
+        for p in held:
+            p.kill()
