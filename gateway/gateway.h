@@ -259,6 +259,11 @@ struct jg_gw_master {
 /* Monitor messages (jg_gw_mchild.c): reads what k sent; a malformed
  * message or a closed socket drops k's channel. */
 void jg_gw_master_child_input(struct jg_gw_master *m, struct jg_gw_child *k);
+/* k's monitor was killed by signal sig: the channels it left open get a
+ * session.end (or forward.close) event from the master, with the
+ * connection id, so that no session lacks its end. */
+void jg_gw_master_child_lost(struct jg_gw_master *m, struct jg_gw_child *k,
+                             int sig);
 /* k ended (reaped or dropped): its channels leave the gauges. */
 void jg_gw_master_child_gone(struct jg_gw_master *m, struct jg_gw_child *k);
 /* Tells k's monitor to end the session. */
@@ -430,6 +435,7 @@ struct jg_gw_mon {
     size_t agent_len;
     bool pam_open;               /* a PAM transaction is in progress */
     bool lapsed;                 /* the session was told to end */
+    char lapse_text[160];        /* why, for later decisions */
     /* audit (jg_gw_mon_audit.c); loaded after the worker is forked, so the
      * signing key never exists in the worker's memory */
     struct jg_audit_key *audit_key;

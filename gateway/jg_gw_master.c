@@ -232,6 +232,8 @@ reap(struct jg_gw_master *m)
             /* What it said last still counts. */
             if (k->sock >= 0)
                 jg_gw_master_child_input(m, k);
+            if (WIFSIGNALED(st))
+                jg_gw_master_child_lost(m, k, WTERMSIG(st));
             jg_gw_master_child_gone(m, k);
             m->kids[i] = m->kids[--m->n_kids];
             break;

@@ -278,14 +278,17 @@ handle(struct jg_gw_master *m, struct jg_gw_child *k, struct jg_gw_msg *q)
     return r;
 }
 
-/* Stops listening to k: it is no longer listed; the process runs on. */
+/* Stops listening to k: it is no longer listed; the process runs on.
+ * At end of file its open channels are kept until it is reaped: if it was
+ * killed, they get their end events from the master. */
 static void
-drop(struct jg_gw_master *m, struct jg_gw_child *k)
+drop(struct jg_gw_master *m, struct jg_gw_child *k, bool eof)
 {
     close(k->sock);
     k->sock = -1;
     k->listed = false;
-    k->n_chans = 0;
+    if (!eof)
+        k->n_chans = 0;
 }
 
 void
@@ -300,7 +303,7 @@ jg_gw_master_child_input(struct jg_gw_master *m, struct jg_gw_child *k)
             break;
         if (r == JG_ERR_IO) {
             /* The monitor is ending; it is reaped on SIGCHLD. */
-            drop(m, k);
+            drop(m, k, true);
             break;
         }
         if (r != 0 || (r = handle(m, k, q)) != 0) {
@@ -309,11 +312,39 @@ jg_gw_master_child_input(struct jg_gw_master *m, struct jg_gw_child *k)
                      k->peer, q->type);
             if (q->fd >= 0)
                 close(q->fd);
-            drop(m, k);
+            drop(m, k, false);
             break;
         }
     }
     free(q);
+}
+
+void
+jg_gw_master_child_lost(struct jg_gw_master *m, struct jg_gw_child *k,
+                        int sig)
+{
+    char reason[96];
+    size_t i;
+
+    if (m->log == NULL)
+        return;
+    snprintf(reason, sizeof(reason),
+             "the connection's monitor was killed by signal %d", sig);
+    for (i = 0; i < k->n_chans; i++) {
+        const struct jg_gw_mchan *c = &k->chans[i];
+        bool fwd = c->action == JG_ACT_FORWARD || c->action == JG_ACT_JUMP;
+        int r = jg_gw_event_append(m->log, fwd ? "forward.close"
+                                              : "session.end",
+                                   NULL, k->conn_id, k->user, k->peer,
+                                   c->target, c->login[0] ? c->login : NULL,
+                                   jg_action_name(c->action), NULL, reason,
+                                   NULL);
+        if (r != 0) {
+            jg_error("audit: cannot append the end of a lost session: %s",
+                     jg_strerror(r));
+            jg_gw_audit_failed(m);
+        }
+    }
 }
 
 void

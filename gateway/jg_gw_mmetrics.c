@@ -55,6 +55,8 @@ refresh(struct jg_metrics *mx, void *arg)
 
     for (i = 0; i < m->n_kids; i++) {
         const struct jg_gw_child *k = &m->kids[i];
+        if (!k->listed)
+            continue;
         for (j = 0; j < k->n_chans; j++) {
             unsigned act = k->chans[j].action;
             for (a = 0; a < 5; a++)

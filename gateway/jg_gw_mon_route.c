@@ -45,7 +45,9 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
     if (m->lapsed) {
         memset(dec, 0, sizeof(*dec));
         dec->effect = JG_DENY;
-        jg_strlcpy(dec->reason, "the session is ending", sizeof(dec->reason));
+        jg_strlcpy(dec->reason, m->lapse_text[0] ? m->lapse_text
+                                                 : "the session is ending",
+                   sizeof(dec->reason));
         return;
     }
     jg_policy_decide(m->d->pol, &req, dec);

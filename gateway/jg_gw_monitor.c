@@ -102,6 +102,7 @@ jg_gw_mon_lapse(struct jg_gw_mon *m, const char *text)
         return;
     }
     m->lapsed = true;
+    jg_strlcpy(m->lapse_text, text, sizeof(m->lapse_text));
     for (i = 0; i < m->n_grants; i++)
         m->grants[i].active = false;
     jg_info("session of %s from %s ends: %s", m->user, m->conn->peer, text);

@@ -323,7 +323,10 @@ start(struct jg_gw_chan *ch, unsigned action, const char *command)
     ch->started = true;
     ch->action = action;
     if (w->lapse != NULL) {
-        local_end(ch, false, "jumpgate: the session is ending\r\n", 1);
+        /* The monitor said why; the user hears it. */
+        text = jg_xasprintf("jumpgate: %s\r\n", w->lapse);
+        local_end(ch, false, text, 1);
+        free(text);
         return 0;
     }
     if (w->name.bad_target) {
