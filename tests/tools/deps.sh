@@ -10,7 +10,7 @@ libyaml-dev libjansson-dev libxml2-dev libmicrohttpd-dev libcmocka-dev
 libglib2.0-dev tzdata groff-base
 python3 python3-pytest python3-pexpect python3-yaml python3-pymysql python3-botocore
 openssh-server openssh-client mariadb-server mariadb-client
-libpam-oath oathtool pamtester asciinema iproute2 procps valgrind"
+libpam-oath oathtool pamtester asciinema iproute2 procps valgrind tlog"
 
 missing=""
 for p in $PKGS; do
