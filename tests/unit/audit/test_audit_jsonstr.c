@@ -50,18 +50,20 @@ test_every_ascii_byte(void **state)
 static void
 test_utf8_and_edges(void **state)
 {
+#define CASE(lit) {lit, sizeof(lit) - 1}
     static const struct {
         const char *s;
         size_t n;
     } cases[] = {
-        {"", 0},
-        {"plain text\r\n", 12},
-        {"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14},
-        {"\xe2\x80\xa8 \xe2\x80\xa9 \x7f", 9},   /* U+2028, U+2029, DEL */
-        {"\"quoted\" \\back\\ /slash/", 24},
-        {"\x1b[1;31mred\x1b[0m", 16},
-        {"\0\0\0\0", 4},
+        CASE(""),
+        CASE("plain text\r\n"),
+        CASE("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+        CASE("\xe2\x80\xa8 \xe2\x80\xa9 \x7f"), /* U+2028, U+2029, DEL */
+        CASE("\"quoted\" \\back\\ /slash/"),
+        CASE("\x1b[1;31mred\x1b[0m"),
+        CASE("\0\0\0\0"),
     };
+#undef CASE
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
