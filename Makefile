@@ -5,7 +5,9 @@
 #   make test    deps, build, unit tests (plain and ASan+UBSan), integration
 #                tests, and a short fuzz run
 #   make demo    deps, build, start a demo gateway on 127.0.0.1:2222
-#   make bench   benchmarks; results in tests/bench/RESULTS.md
+#   make bench   benchmarks: the policy engine, then (as root) jumpgated against
+#                OpenSSH on loopback; results in tests/bench/RESULTS.md
+#                (sizes: BENCH_SCALE, see tests/bench/run.sh)
 #   make fuzz    long fuzz runs (FUZZ_SECONDS per target, default 60)
 #   make install / uninstall   (PREFIX, DESTDIR, SYSCONFDIR, SYSTEMDUNITDIR)
 #   make deb     the Debian package, into build/deb/

@@ -29,6 +29,10 @@ void jg_audit_b64(const uint8_t *b, size_t n, char *out);
 /* Decodes strict padded base64; returns the byte count or -1. */
 ssize_t jg_audit_unb64(const char *s, size_t len, uint8_t *out, size_t outn);
 
+/* Writes the JSON string literal (quotes included) of the n bytes of valid
+ * UTF-8 at s into out, which holds at least 6 * n + 2 bytes; returns its
+ * length (no NUL). The escapes are those of jansson's compact dump. */
+size_t jg_audit_json_quote(const char *s, size_t n, char *out);
 /* json_string of a cleaned (valid UTF-8) copy of s, or json_null for NULL;
  * NULL when out of memory. */
 json_t *jg_audit_jstr(const char *s);

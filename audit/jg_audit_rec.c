@@ -146,28 +146,26 @@ static int
 event(struct jg_audit_rec *r, int64_t now_us, char code, const char *data,
       size_t len)
 {
-    json_t *s = json_stringn_nocheck(data, len);
-    char *enc = NULL, *line = NULL;
+    char head[64], *line;
     int64_t rel = now_us - r->start_us;
     size_t n;
-    int e = JG_ERR_NOMEM;
+    int h, e;
 
-    if (s == NULL || (enc = json_dumps(s, JSON_ENCODE_ANY | JSON_COMPACT)) ==
-                         NULL)
-        goto out;
     /* Times never go backwards in a recording. */
     if (rel < r->last_rel_us)
         rel = r->last_rel_us;
     r->last_rel_us = rel;
-    line = jg_xasprintf("[%" PRId64 ".%06" PRId64 ", \"%c\", %s]\n",
-                        rel / 1000000, rel % 1000000, code, enc);
-    n = strlen(line);
-    if ((e = put(r, line, n)) != 0)
-        goto out;
-    e = maybe_checkpoint(r, now_us);
-out:
-    json_decref(s);
-    free(enc);
+    h = snprintf(head, sizeof(head), "[%" PRId64 ".%06" PRId64 ", \"%c\", ",
+                 rel / 1000000, rel % 1000000, code);
+    if (h < 0 || (size_t)h >= sizeof(head) || len > (SIZE_MAX - 64) / 6)
+        return JG_ERR_INTERNAL;
+    line = jg_xmalloc((size_t)h + 6 * len + 4);
+    memcpy(line, head, (size_t)h);
+    n = (size_t)h + jg_audit_json_quote(data, len, line + h);
+    line[n++] = ']';
+    line[n++] = '\n';
+    if ((e = put(r, line, n)) == 0)
+        e = maybe_checkpoint(r, now_us);
     free(line);
     return e;
 }

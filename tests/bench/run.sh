@@ -1,12 +1,17 @@
 #!/bin/sh
-# tests/bench/run.sh BUILD_DIR - runs the policy benchmark (bench_policy) and
-# writes tests/bench/RESULTS.md with the machine, the command, the figures
-# and the targets of issue 2. `make bench` calls it after building.
+# tests/bench/run.sh BUILD_DIR - runs the policy benchmark (bench_policy),
+# then, as root, jumpgated against OpenSSH on loopback (bench_ssh.py), and
+# writes tests/bench/RESULTS.md (or $BENCH_OUT) with the machine, the
+# commands, the figures and the targets. `make bench` calls it after
+# building. Knobs: BENCH_SCALE (1 = full sizes), BENCH_RUNS, BENCH_SSH=0
+# (policy only), BENCH_NOTE (a line for the top of the results), and the
+# others listed at the top of bench_ssh.py.
 set -eu
 
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT="$HERE/RESULTS.md"
+OUT=${BENCH_OUT:-$HERE/RESULTS.md}
+PYTHON=/usr/bin/python3
 LOAD_RUNS=${BENCH_LOAD_RUNS:-9}
 DECISIONS=${BENCH_DECISIONS:-200000}
 BIN="$BUILD/tests/bench/bench_policy"
@@ -28,17 +33,34 @@ verdict() { # value limit
     awk -v v="$1" -v l="$2" 'BEGIN { print (v + 0 < l + 0) ? "met" : "MISSED" }'
 }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+ssh_md=$(mktemp)
+trap 'rm -f "$ssh_md"' EXIT
+if [ "${BENCH_SSH:-1}" = 0 ]; then
+    echo "(SSH benchmarks not run: BENCH_SSH=0.)" > "$ssh_md"
+elif [ "$(id -u)" -ne 0 ]; then
+    echo "bench: the SSH benchmarks need root (sshd, jumpgated, a bench account); skipped" >&2
+    echo "(SSH benchmarks not run: they need root.)" > "$ssh_md"
+else
+    echo "bench: $PYTHON $HERE/bench_ssh.py $BUILD"
+    "$PYTHON" "$HERE/bench_ssh.py" "$BUILD" > "$ssh_md"
+fi
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
 cat > "$OUT" <<MD
 # Benchmark results
 
 Written by \`tests/bench/run.sh\` (\`make bench\`) on $(date -u +%Y-%m-%dT%H:%M:%SZ).
-
+${BENCH_NOTE:+
+**Note:** $BENCH_NOTE
+}
 ## Machine
 
-- CPU: ${cpu:-unknown}
-- cores: $cores
+- CPU: ${cpu:-unknown} ($(grep -qw aes /proc/cpuinfo && echo "AES-NI" || echo "no AES-NI"))
+- cores: $cores; memory: $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 - kernel: $kernel
 - compiler: $cc (build flags from the Makefile: -O2 -g)
+- load average (1, 5, 15 min) at the start: $load_start; at the end: $load_end
 
 ## Policy engine (libjgpolicy)
 
@@ -66,5 +88,7 @@ $figures
 
 Each decide is timed on its own with a pair of \`clock_gettime(CLOCK_MONOTONIC)\`
 calls, whose cost (tens of ns) is included.
+
 MD
+cat "$ssh_md" >> "$OUT"
 echo "bench: results in $OUT"

@@ -13,7 +13,7 @@ libglib2.0-dev tzdata groff-base
 python3 python3-pytest python3-pexpect python3-yaml python3-pymysql python3-botocore
 python3-asyncssh
 openssh-server openssh-client mariadb-server mariadb-client
-libpam-oath oathtool pamtester asciinema iproute2 procps valgrind gdb ssh-audit
+libpam-oath oathtool pamtester asciinema iproute2 procps valgrind gdb ssh-audit tlog
 dpkg-dev debhelper fakeroot lintian adduser systemd prometheus"
 # Node.js for s3rver: Debian's, unless a node is already there.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
