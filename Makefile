@@ -119,7 +119,7 @@ integration: all gateway-asan
 # Short libFuzzer runs of every target; part of make test.
 fuzz-short:
 	$(MAKE) fuzz-build
-	@tests/tools/run-fuzz.sh build/fuzz 20
+	@tests/tools/run-fuzz.sh build/fuzz 10
 
 fuzz:
 	$(MAKE) fuzz-build
