@@ -136,6 +136,12 @@ $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(LINKLIBS) $(PKG_LIBS) -lm $(LDFLAGS)
 
+# Targets for the gateway's own parsers link its objects (not its main).
+GW_FUZZ_OBJS = $(filter-out $(BUILD)/gateway/jg_gw_main.o,$(GW_OBJS))
+$(BUILD)/tests/fuzz/fuzz_gw_%: tests/fuzz/fuzz_gw_%.c $(GW_FUZZ_OBJS) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(GW_FUZZ_OBJS) $(LINKLIBS) $(PKG_LIBS) -lpam -lm $(LDFLAGS)
+
 bench: all
 	$(MAKE) -C . $(BUILD)/tests/bench/bench_policy
 	@tests/bench/run.sh $(BUILD)
