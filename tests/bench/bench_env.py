@@ -234,6 +234,7 @@ upstream:
   identity: {env.keys}/upstream
   known_hosts: {env.dir}/upstream_known_hosts
 {audit}limits: {{max_startups: 1000, login_grace: 60s}}
+control_socket: {self.dir}/control.sock
 """)
         if record:
             subprocess.run([str(env.jumpgate), "-c", str(self.config), "audit",
