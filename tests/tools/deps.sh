@@ -60,6 +60,10 @@ if [ ! -f "$tools/node_modules/s3rver/package.json" ] ||
    [ "$(cd "$tools" && node -p 'require("./node_modules/s3rver/package.json").version' 2>/dev/null)" != \
      "$(cd "$tools" && node -p 'require("./package.json").dependencies.s3rver')" ]; then
     echo "deps: npm ci in tests/tools (s3rver)"
-    (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error)
+    # Trust what the system trusts too (a TLS-inspecting proxy's CA in
+    # /etc/ssl/certs, say), not only Node's own list.
+    ca=/etc/ssl/certs/ca-certificates.crt
+    (cd "$tools" && if [ -f "$ca" ]; then export NODE_EXTRA_CA_CERTS="$ca"; fi &&
+        npm ci --no-audit --no-fund --loglevel=error)
 fi
 exit 0
