@@ -172,6 +172,11 @@ def test_writer_without_the_key_leaves_an_unsealed_tail(pam_env, shared_dir):
     pam_env.policy_d = shared_dir / "policy.d"
     pam_env.audit = shared_dir / "audit"
     pam_env.key = shared_dir / "audit_ed25519.pem"
+    # The module too must be readable by the unprivileged process (the
+    # build folder may be under /root).
+    shutil.copy(pam_env.module, shared_dir / "pam_jumpgate.so")
+    os.chmod(shared_dir / "pam_jumpgate.so", 0o644)
+    pam_env.module = shared_dir / "pam_jumpgate.so"
     pam_env.with_event_log()
     assert pam_env.key.stat().st_mode & 0o077 == 0   # root only
     svc = pam_env.service()
