@@ -18,6 +18,7 @@
 #include "gateway/gateway.h"
 
 #define MAX_POLL 512
+#define DOPOLL_BURST 16      /* session polls per round of the loop */
 
 /* Tells the monitor a recorded or forward channel ended (it closes the
  * recording and logs session.end / forward.close). */
@@ -222,6 +223,7 @@ run(struct jg_gw_wk *w)
 {
     struct pollfd pfd[MAX_POLL];
     bool moved = false;
+    int k;
 
     for (;;) {
         struct jg_gw_upstream *u;
@@ -263,9 +265,17 @@ run(struct jg_gw_wk *w)
             worker_exit(w, NULL);
         if (pr > 0 && pfd[0].revents != 0 && jg_gw_wk_poll_monitor(w) != 0)
             worker_exit(w, "internal error");
-        ssh_event_dopoll(w->ev, 0);
+        /* libssh reads at most 4 KiB per poll of a session: take up to
+         * DOPOLL_BURST of them per round, so that a fast sender is not held
+         * to one small read per pass of the loop. What is read stays within
+         * the channel windows. */
+        for (k = 0; k < DOPOLL_BURST && ssh_event_dopoll(w->ev, 0) == SSH_OK;
+             k++)
+            ;
         for (u = w->ups; u != NULL; u = u->next)
-            ssh_event_dopoll(u->ev, 0);
+            for (k = 0;
+                 k < DOPOLL_BURST && ssh_event_dopoll(u->ev, 0) == SSH_OK; k++)
+                ;
         if (!ssh_is_connected(w->s))
             worker_exit(w, NULL);
         moved = false;

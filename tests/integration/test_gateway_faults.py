@@ -190,8 +190,8 @@ def test_garbage_and_truncated_packets(gw, name, data):
             s.shutdown(socket.SHUT_WR)
             while s.recv(4096):
                 pass
-        except (ConnectionResetError, BrokenPipeError, socket.timeout):
-            pass
+        except OSError:
+            pass    # the gateway hung up first: reset, broken pipe, not connected
     assert gw.proc.poll() is None
     assert greeting_ok(gw)
 
