@@ -157,6 +157,19 @@ wr_mpint(struct wr *w, const uint8_t *p, size_t n)
 
 /* ---- the key ----------------------------------------------------------- */
 
+/* Decodes n bytes of base64 (no line breaks) into out, which holds at
+ * least n bytes; the length, or -1. EVP_DecodeBlock counts the bytes of
+ * '=' padding as data; they are taken off here. */
+static int
+unb64(const uint8_t *in, size_t n, uint8_t *out)
+{
+    int len = EVP_DecodeBlock(out, in, (int)n);
+
+    for (; len > 0 && n > 0 && in[n - 1] == '='; n--)
+        len--;
+    return len;
+}
+
 /* The ed25519 seed from an unencrypted "openssh-key-v1" text. */
 static int
 ed25519_from_openssh(const char *text, EVP_PKEY **out)
@@ -178,10 +191,8 @@ ed25519_from_openssh(const char *text, EVP_PKEY **out)
         if (s[i] != '\n' && s[i] != '\r')
             b64[nb++] = (uint8_t)s[i];
     raw = jg_xmalloc(nb + 1);
-    if ((len = EVP_DecodeBlock(raw, b64, (int)nb)) < 0)
+    if ((len = unb64(b64, nb, raw)) < 0)
         goto out;
-    for (i = nb; i > 0 && b64[i - 1] == '='; i--)
-        len--;
     r = (struct rd){raw, (size_t)len, false};
     if (r.n < sizeof(magic) || memcmp(r.p, magic, sizeof(magic)) != 0)
         goto out;
@@ -233,7 +244,7 @@ jg_gw_agent_key_load(const char *path, struct jg_gw_agent_key **out,
     ssh_key key = NULL;
     char *priv = NULL, *pub = NULL;
     int r = JG_ERR_INVALID, len;
-    size_t i, pl;
+    size_t pl;
 
     *out = NULL;
     if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
@@ -248,10 +259,8 @@ jg_gw_agent_key_load(const char *path, struct jg_gw_agent_key **out,
     }
     pl = strlen(pub);
     k->blob = jg_xmalloc(pl + 1);
-    if ((len = EVP_DecodeBlock(k->blob, (const uint8_t *)pub, (int)pl)) < 0)
+    if ((len = unb64((const uint8_t *)pub, pl, k->blob)) < 0)
         goto out;
-    for (i = pl; i > 0 && pub[i - 1] == '='; i--)
-        len--;
     k->blob_len = (size_t)len;
     if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv) !=
         SSH_OK) {

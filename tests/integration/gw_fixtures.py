@@ -3,6 +3,7 @@
 # real sshd targets on loopback, MariaDB as rds-demo, a PAM service with a
 # password and TOTP, and a running jumpgated with a policy per test module.
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -64,6 +65,33 @@ def descendants(pid):
         for k in kids.get(todo.pop(), []):
             out.append(k)
             todo.append(k)
+    return out
+
+
+def proc_uid(pid):
+    """The real uid of pid, or -1 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def ppid(pid):
+    """The parent of pid, or -1 when it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return -1
+
+
+def gateway_events(g):
+    """Every event of gateway g's event log, oldest first."""
+    out = []
+    for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
+        out += [json.loads(l) for l in f.read_text().splitlines() if l]
     return out
 
 

@@ -8,13 +8,12 @@ import base64
 import pwd
 import struct
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
-from gw_fixtures import descendants, keygen
+from gw_fixtures import descendants, keygen, proc_uid
 
 WORKER_UID = pwd.getpwnam("jumpgate").pw_uid
 
@@ -69,11 +68,6 @@ def _memory_holds(pid, needle):
     return False
 
 
-def _uid(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("Uid:"):
-            return int(line.split()[1])
-    return None
 
 
 def test_worker_never_holds_the_upstream_key(gw, gw_env):
@@ -86,7 +80,7 @@ def test_worker_never_holds_the_upstream_key(gw, gw_env):
         pairs = []
         for pid in descendants(gw.proc.pid):
             try:
-                if _uid(pid) == WORKER_UID:
+                if proc_uid(pid) == WORKER_UID:
                     stat = Path(f"/proc/{pid}/stat").read_text()
                     pairs.append((pid, int(stat.rsplit(")", 1)[1].split()[1])))
             except OSError:

@@ -15,6 +15,7 @@ import pytest
 
 from audit_fixtures import asciinema_cat
 from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import gateway_events
 
 REC_RULE = """\
   - name: bob-recorded
@@ -49,11 +50,7 @@ def wait_casts(g, n, timeout=10.0):
     raise AssertionError(f"{n} finished recordings expected, have {casts(g)}")
 
 
-def events(g):
-    out = []
-    for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
-        out += [json.loads(l) for l in f.read_text().splitlines() if l]
-    return out
+events = gateway_events
 
 
 def header(path):

@@ -3,14 +3,13 @@
 # end to end: a full audit file system ends the session, the master then
 # refuses new connections with one line, and once the disk takes writes
 # again it accepts them and the event log records the gap.
-import json
 import socket
 import subprocess
-import time
 
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import gateway_events
 from gw_fixtures import policy_text
 
 REC_RULE = """\
@@ -34,12 +33,7 @@ def greeting(port):
         return data.decode(errors="replace")
 
 
-def events(g):
-    out = []
-    for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
-        for line in f.read_text().splitlines():
-            out.append(json.loads(line))
-    return out
+events = gateway_events
 
 
 def test_full_disk_refuses_until_writes_work_again(make_gateway, gw_env):

@@ -6,7 +6,6 @@
 # packets; a target dying mid-transfer. After each: the master is alive,
 # the sessions not hit are intact, every session has its end event, and
 # the event log and the recordings of the sessions not hit verify.
-import json
 import os
 import random
 import resource
@@ -16,22 +15,17 @@ import struct
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
-from gw_fixtures import JUMPGATE, descendants, policy_text
+from gw_fixtures import gateway_events
+from gw_fixtures import JUMPGATE, descendants, ppid, proc_uid
 
 LINES = 150
 
 
-def events(g):
-    out = []
-    for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
-        for line in f.read_text().splitlines():
-            out.append(json.loads(line))
-    return out
+events = gateway_events
 
 
 def verify(g, *ids):
@@ -40,21 +34,8 @@ def verify(g, *ids):
     return r.returncode, r.stdout + r.stderr
 
 
-def proc_uid(pid):
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("Uid:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return -1
 
 
-def ppid(pid):
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return -1
 
 
 def greeting_ok(g):

@@ -3,7 +3,6 @@
 # connection with no byte in either direction for that long is closed with
 # a message to the user and session.end / forward.close events whose reason
 # is "idle"; sessions and forward channels that carry bytes are not cut.
-import json
 import os
 import subprocess
 import time
@@ -12,6 +11,7 @@ import pexpect
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import gateway_events
 
 IDLE = 3  # seconds; every "busy" test below moves a byte at least 10x as often
 
@@ -24,11 +24,7 @@ def igw(gw_env, tmp_path_factory):
     g.stop()
 
 
-def events(g):
-    out = []
-    for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
-        out += [json.loads(l) for l in f.read_text().splitlines() if l]
-    return out
+events = gateway_events
 
 
 def wait_events(g, pred, timeout=15.0):

@@ -5,7 +5,6 @@
 # with Enter), q and Ctrl-C with their exit statuses, a user with nothing
 # allowed, scrolling and redrawing after a window change, and the picked
 # session recorded like any other (played by asciinema).
-import json
 import os
 import re
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from audit_fixtures import asciinema_cat
 from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import gateway_events
 
 
 def menu_policy(env):
@@ -70,11 +70,7 @@ def spawn(g, user, key=None, rows=24, cols=80):
                          dimensions=(rows, cols), timeout=15)
 
 
-def events(g):
-    out = []
-    for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
-        out += [json.loads(l) for l in f.read_text().splitlines() if l]
-    return out
+events = gateway_events
 
 
 def wait_event(g, pred, timeout=10.0):

@@ -17,6 +17,7 @@ import pexpect
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import gateway_events
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"
 
@@ -28,11 +29,7 @@ def cli(g, *args, user=None, config=None):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
 
 
-def events(g):
-    out = []
-    for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
-        out += [json.loads(line) for line in f.read_text().splitlines() if line]
-    return out
+events = gateway_events
 
 
 def shell(g, user="alice:web-1", key="alice"):

@@ -5,7 +5,6 @@
 # mode; the event log has sftp.* events with the right paths, flags, modes
 # and byte counts, all under the channel's session id; `jumpgate audit
 # search` finds a path and the log still verifies.
-import json
 import os
 import subprocess
 import time
@@ -13,6 +12,7 @@ import time
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import gateway_events
 
 SIZE = 1234567  # not a multiple of any SFTP block size
 
@@ -22,11 +22,7 @@ def jg(g, *args):
                           capture_output=True, text=True, timeout=60)
 
 
-def events(g):
-    out = []
-    for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
-        out += [json.loads(l) for l in f.read_text().splitlines() if l]
-    return out
+events = gateway_events
 
 
 def wait_events(g, pred, timeout=15.0):
