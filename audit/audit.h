@@ -18,8 +18,11 @@
  * A short write is an error (JG_ERR_IO, errno EIO when the kernel gave no
  * reason).
  *
- * fsync policy: every event line and every recording event is handed to the
- * kernel with one write(2) when it happens (no user-space buffering). At a
+ * fsync policy: every event line is handed to the kernel with one write(2)
+ * when it happens (no user-space buffering); every recording event is
+ * queued, whole, for the recording's writer thread, which writes and syncs
+ * in queue order (at most 2 MiB wait; a write error reaches the recorder's
+ * next call). At a
  * recording checkpoint the .cast is fdatasync()ed before the seal line is
  * written, and the seal file after it, at most once a second (checkpoints
  * forced by 64 KiB in between are written but not synced) and always at

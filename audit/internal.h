@@ -29,10 +29,26 @@ void jg_audit_b64(const uint8_t *b, size_t n, char *out);
 /* Decodes strict padded base64; returns the byte count or -1. */
 ssize_t jg_audit_unb64(const char *s, size_t len, uint8_t *out, size_t outn);
 
+/* A writer thread for one recording (jg_audit_wq.c): writes and syncs run
+ * in queue order beside the caller; at most max_bytes wait (the caller
+ * blocks beyond that). The first failure is kept: every later call returns
+ * it, and nothing queued after it is written. */
+struct jg_audit_wq;
+int jg_audit_wq_start(size_t max_bytes, struct jg_audit_wq **out);
+/* Queues a write of len bytes of buf to fd; buf (malloc'ed) is taken. */
+int jg_audit_wq_write(struct jg_audit_wq *q, int fd, char *buf, size_t len);
+/* Queues an fdatasync(fd). */
+int jg_audit_wq_sync(struct jg_audit_wq *q, int fd);
+int jg_audit_wq_error(struct jg_audit_wq *q);
+/* Writes what waits, stops the thread, frees q; the first failure or 0. */
+int jg_audit_wq_finish(struct jg_audit_wq *q);
+
 /* Writes the JSON string literal (quotes included) of the n bytes of valid
  * UTF-8 at s into out, which holds at least 6 * n + 2 bytes; returns its
  * length (no NUL). The escapes are those of jansson's compact dump. */
 size_t jg_audit_json_quote(const char *s, size_t n, char *out);
+/* How many of the n bytes at p, from the start, are ASCII (below 0x80). */
+size_t jg_audit_ascii_run(const uint8_t *p, size_t n);
 /* json_string of a cleaned (valid UTF-8) copy of s, or json_null for NULL;
  * NULL when out of memory. */
 json_t *jg_audit_jstr(const char *s);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* audit/jg_audit_rec.c - the session recorder: writes one asciicast v2
- * file per session channel and its signed checkpoints (ID.cast.seal). */
+ * file per session channel and its signed checkpoints (ID.cast.seal). Lines
+ * are encoded, hashed and sealed here; after the header, the writes and
+ * syncs themselves go through the recording's writer thread (jg_audit_wq.c)
+ * in the same order. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,7 +30,20 @@ struct jg_audit_rec {
     int64_t cp_us, sync_us;     /* time of the last checkpoint / fsync */
     int failed;                 /* first write error: every later call
                                    returns it (nothing is lost quietly) */
+    struct jg_audit_wq *wq;     /* the writer thread, once open */
 };
+
+/* At most this much of a recording waits for its writer thread. */
+#define REC_QUEUE_BYTES (2u * 1024 * 1024)
+
+/* The first error, the writer thread's included. */
+static int
+failed(struct jg_audit_rec *r)
+{
+    if (r->failed == 0 && r->wq != NULL)
+        r->failed = jg_audit_wq_error(r->wq);
+    return r->failed;
+}
 
 uint64_t
 jg_audit_rec_size(const struct jg_audit_rec *r)
@@ -46,6 +62,8 @@ jg_audit_rec_free(struct jg_audit_rec *r)
 {
     if (r == NULL)
         return;
+    jg_audit_wq_finish(r->wq);
+    r->wq = NULL;
     if (r->cast_fd >= 0)
         close(r->cast_fd);
     if (r->seal_fd >= 0)
@@ -55,21 +73,47 @@ jg_audit_rec_free(struct jg_audit_rec *r)
     free(r);
 }
 
-/* Appends one whole line to the .cast and the running hash. */
+/* Writes len bytes of buf (malloc'ed; taken) to fd, directly or through
+ * the writer thread. */
 static int
-put(struct jg_audit_rec *r, const char *line, size_t len)
+emit(struct jg_audit_rec *r, int fd, char *buf, size_t len)
 {
     int e;
 
-    if (r->failed != 0)
+    if (r->wq != NULL)
+        return jg_audit_wq_write(r->wq, fd, buf, len);
+    e = jg_audit_write_all(fd, buf, len);
+    free(buf);
+    return e;
+}
+
+static int
+sync_fd(struct jg_audit_rec *r, int fd)
+{
+    if (r->wq != NULL)
+        return jg_audit_wq_sync(r->wq, fd);
+    return fdatasync(fd) == 0 ? 0 : JG_ERR_IO;
+}
+
+/* Appends one whole line (malloc'ed; taken) to the .cast and the running
+ * hash. */
+static int
+put(struct jg_audit_rec *r, char *line, size_t len)
+{
+    int e;
+
+    if (failed(r) != 0) {
+        free(line);
         return r->failed;
-    if ((e = jg_audit_write_all(r->cast_fd, line, len)) != 0) {
-        r->failed = e;
-        return e;
     }
     if (EVP_DigestUpdate(r->sha, line, len) != 1) {
+        free(line);
         r->failed = JG_ERR_INTERNAL;
         return r->failed;
+    }
+    if ((e = emit(r, r->cast_fd, line, len)) != 0) {
+        r->failed = e;
+        return e;
     }
     r->size += len;
     return 0;
@@ -89,7 +133,7 @@ checkpoint(struct jg_audit_rec *r, int64_t now_us, bool final)
     bool sync = final || now_us - r->sync_us >= JG_AUDIT_SEAL_INTERVAL_US;
     int e = JG_ERR_INTERNAL;
 
-    if (r->failed != 0)
+    if (failed(r) != 0)
         return r->failed;
     if ((snap = EVP_MD_CTX_new()) == NULL ||
         EVP_MD_CTX_copy_ex(snap, r->sha) != 1 ||
@@ -106,16 +150,14 @@ checkpoint(struct jg_audit_rec *r, int64_t now_us, bool final)
     if ((e = jg_audit_checkpoint_format(&cp, r->key, &line, &len)) != 0)
         goto out;
     /* The data a seal claims is on disk before the seal is. */
-    if (sync && fdatasync(r->cast_fd) != 0) {
-        e = JG_ERR_IO;
+    if (sync && (e = sync_fd(r, r->cast_fd)) != 0)
         goto out;
-    }
-    if ((e = jg_audit_write_all(r->seal_fd, line, len)) != 0)
+    e = emit(r, r->seal_fd, line, len);
+    line = NULL;
+    if (e != 0)
         goto out;
-    if (sync && fdatasync(r->seal_fd) != 0) {
-        e = JG_ERR_IO;
+    if (sync && (e = sync_fd(r, r->seal_fd)) != 0)
         goto out;
-    }
     if (sync)
         r->sync_us = now_us;
     r->seq++;
@@ -166,7 +208,6 @@ event(struct jg_audit_rec *r, int64_t now_us, char code, const char *data,
     line[n++] = '\n';
     if ((e = put(r, line, n)) == 0)
         e = maybe_checkpoint(r, now_us);
-    free(line);
     return e;
 }
 
@@ -178,7 +219,7 @@ stream(struct jg_audit_rec *r, struct jg_audit_utf8 *st, char code,
     size_t n = 0;
     int e;
 
-    if (r->failed != 0)
+    if (failed(r) != 0)
         return r->failed;
     r->raw += len;
     jg_audit_utf8_feed(st, data, len, final, &text, &n);
@@ -192,7 +233,7 @@ jg_audit_rec_output(struct jg_audit_rec *r, int64_t now_us, const void *data,
                     size_t len)
 {
     if (len == 0)
-        return r->failed;
+        return failed(r);
     return stream(r, &r->out8, 'o', now_us, data, len, false);
 }
 
@@ -201,7 +242,7 @@ jg_audit_rec_input(struct jg_audit_rec *r, int64_t now_us, const void *data,
                    size_t len)
 {
     if (!r->record_input || len == 0)
-        return r->failed;
+        return failed(r);
     return stream(r, &r->in8, 'i', now_us, data, len, false);
 }
 
@@ -244,7 +285,7 @@ jg_audit_rec_exit_status(struct jg_audit_rec *r, int64_t now_us, int status)
 int
 jg_audit_rec_tick(struct jg_audit_rec *r, int64_t now_us)
 {
-    if (r->failed != 0)
+    if (failed(r) != 0)
         return r->failed;
     if (r->size != r->cp_size &&
         now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US)
@@ -264,6 +305,11 @@ jg_audit_rec_close(struct jg_audit_rec *r, int64_t now_us)
         e = stream(r, &r->in8, 'i', now_us, NULL, 0, true);
     if (e == 0)
         e = checkpoint(r, now_us, true);
+    /* Everything queued is written and synced before the files close. */
+    e2 = jg_audit_wq_finish(r->wq);
+    r->wq = NULL;
+    if (e == 0)
+        e = e2;
     e2 = close(r->cast_fd);
     r->cast_fd = -1;
     if (e == 0 && e2 != 0)
@@ -372,14 +418,17 @@ jg_audit_rec_open(const char *audit_dir, const struct jg_audit_rec_info *info,
         e = JG_ERR_NOMEM;
         goto out;
     }
-    if ((e = put(r, hdr, hl)) != 0 ||
-        (e = checkpoint(r, start_us, false)) != 0)
+    e = put(r, hdr, hl);
+    hdr = NULL;
+    if (e != 0 || (e = checkpoint(r, start_us, false)) != 0)
         goto out;
     /* The folder entries themselves must survive a crash too. */
     if (fsync(dayfd) != 0) {
         e = JG_ERR_IO;
         goto out;
     }
+    if ((e = jg_audit_wq_start(REC_QUEUE_BYTES, &r->wq)) != 0)
+        goto out;
     *out = r;
     r = NULL;
     e = 0;

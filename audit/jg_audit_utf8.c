@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/audit.h"
+#include "audit/internal.h"
 
 static const char fffd[3] = {(char)0xef, (char)0xbf, (char)0xbd};
 
@@ -56,6 +56,15 @@ decode(const uint8_t *p, size_t n, bool final, char *out, size_t *o,
     int l;
 
     while (i < n) {
+        /* ASCII, most of any terminal's output: copied a run at a time. */
+        size_t run = jg_audit_ascii_run(p + i, n - i);
+
+        if (run > 0) {
+            memcpy(out + *o, p + i, run);
+            *o += run;
+            i += run;
+            continue;
+        }
         l = seq_len(p + i, n - i);
         if (l == 0 && !final)
             return n - i;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/audit/test_audit_jsonstr.c - the recorder's JSON string
  * encoder writes exactly what jansson's compact dump writes, and what it
- * writes parses back to the input. */
+ * writes parses back to the input; the eight-bytes-at-a-time scans find
+ * a byte that needs care wherever it sits in a word. */
 #include <jansson.h>
 
 #include "jgtest.h"
@@ -102,6 +103,84 @@ test_random_mixes(void **state)
     }
 }
 
+/* Each byte that needs an escape, and each non-ASCII character, at every
+ * position of plain runs longer than two words. */
+static void
+test_specials_at_every_offset(void **state)
+{
+    static const char *const odd[] = {"\0", "\x1f", "\"", "\\", "\n",
+        "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    char buf[64];
+    size_t k, len, pos, n;
+
+    (void)state;
+    for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+        n = odd[k][0] == '\0' ? 1 : strlen(odd[k]);
+        for (len = 1; len <= 40; len++)
+            for (pos = 0; pos <= len; pos++) {
+                memset(buf, 'x', len);
+                memmove(buf + pos + n, buf + pos, len - pos);
+                memcpy(buf + pos, odd[k], n);
+                check_same(buf, len + n);
+            }
+    }
+}
+
+/* ASCII runs of every length around invalid and multibyte sequences decode
+ * to the pieces' own decodings, fed whole or one byte at a time. */
+static void
+test_utf8_runs(void **state)
+{
+    static const struct {
+        const char *in, *out;
+        uint64_t replaced;
+    } odd[] = {
+        {"\xff", "\xef\xbf\xbd", 1},
+        {"\x80", "\xef\xbf\xbd", 1},
+        {"\xc3", "\xef\xbf\xbd", 1}, /* a lead byte followed by ASCII */
+        {"\xc3\xa9", "\xc3\xa9", 0},
+        {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", 0},
+    };
+    char in[128], want[128];
+    size_t k, len, pos;
+
+    (void)state;
+    for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
+        for (len = 1; len <= 33; len++)
+            for (pos = 0; pos < len; pos++) {
+                struct jg_audit_utf8 whole = {{0}, 0, 0}, bytes = {{0}, 0, 0};
+                size_t ni = strlen(odd[k].in), no = strlen(odd[k].out);
+                size_t n, i, total = 0;
+                char *out, acc[128];
+
+                memset(in, 'a', len);
+                memcpy(in + pos, odd[k].in, ni);
+                memset(in + pos + ni, 'b', len - pos);
+                memset(want, 'a', pos);
+                memcpy(want + pos, odd[k].out, no);
+                memset(want + pos + no, 'b', len - pos);
+                jg_audit_utf8_feed(&whole, (const uint8_t *)in, len + ni,
+                                   true, &out, &n);
+                assert_int_equal(n, len + no);
+                assert_memory_equal(out, want, n);
+                assert_int_equal(whole.replaced, odd[k].replaced);
+                free(out);
+                for (i = 0; i <= len + ni; i++) {
+                    jg_audit_utf8_feed(&bytes, (const uint8_t *)in + i,
+                                       i < len + ni ? 1 : 0, i == len + ni,
+                                       &out, &n);
+                    memcpy(acc + total, out, n);
+                    total += n;
+                    free(out);
+                }
+                assert_int_equal(total, len + no);
+                assert_memory_equal(acc, want, total);
+                assert_int_equal(jg_audit_ascii_run((const uint8_t *)in,
+                                                    len + ni),
+                                 (size_t)pos);
+            }
+}
+
 int
 main(void)
 {
@@ -109,6 +188,8 @@ main(void)
         cmocka_unit_test(test_every_ascii_byte),
         cmocka_unit_test(test_utf8_and_edges),
         cmocka_unit_test(test_random_mixes),
+        cmocka_unit_test(test_specials_at_every_offset),
+        cmocka_unit_test(test_utf8_runs),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

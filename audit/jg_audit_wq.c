@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* audit/jg_audit_wq.c - a recording's writer thread: the recorder encodes,
+ * hashes and seals; this thread copies the lines into the files and syncs
+ * them, in the order they were queued, so that the kernel's copy into the
+ * page cache runs beside the encoding instead of after it. The queue is
+ * bounded in bytes (the producer waits when it is full); the first failed
+ * write or sync is kept and every later request fails with it. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "audit/internal.h"
+
+struct wq_item {
+    struct wq_item *next;
+    int fd;
+    char *buf;           /* NULL: fdatasync(fd) */
+    size_t len;
+};
+
+struct jg_audit_wq {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t more, room;
+    struct wq_item *head, *tail;
+    size_t queued, max;  /* bytes waiting; the bound */
+    bool stop;
+    atomic_int err;      /* first failure, 0 while all went well */
+};
+
+static void
+fail(struct jg_audit_wq *q, int e)
+{
+    int none = 0;
+
+    atomic_compare_exchange_strong(&q->err, &none, e);
+}
+
+static void *
+writer(void *arg)
+{
+    struct jg_audit_wq *q = arg;
+    struct wq_item *it;
+    int e;
+
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->head == NULL && !q->stop)
+            pthread_cond_wait(&q->more, &q->mu);
+        if ((it = q->head) == NULL) {
+            pthread_mutex_unlock(&q->mu);
+            return NULL;
+        }
+        q->head = it->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+        pthread_mutex_unlock(&q->mu);
+        /* After a failure nothing more is written: a seal must never land
+         * after data that did not. */
+        if (atomic_load(&q->err) == 0) {
+            if (it->buf != NULL)
+                e = jg_audit_write_all(it->fd, it->buf, it->len);
+            else
+                e = fdatasync(it->fd) == 0 ? 0 : JG_ERR_IO;
+            if (e != 0)
+                fail(q, e);
+        }
+        pthread_mutex_lock(&q->mu);
+        q->queued -= it->len;
+        pthread_cond_signal(&q->room);
+        pthread_mutex_unlock(&q->mu);
+        free(it->buf);
+        free(it);
+    }
+}
+
+int
+jg_audit_wq_start(size_t max_bytes, struct jg_audit_wq **out)
+{
+    struct jg_audit_wq *q = calloc(1, sizeof(*q));
+    pthread_attr_t attr;
+    int e;
+
+    *out = NULL;
+    if (q == NULL)
+        return JG_ERR_NOMEM;
+    q->max = max_bytes;
+    atomic_init(&q->err, 0);
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->more, NULL);
+    pthread_cond_init(&q->room, NULL);
+    /* The thread only calls write(2) and fdatasync(2). */
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    e = pthread_create(&q->thread, &attr, writer, q);
+    pthread_attr_destroy(&attr);
+    if (e != 0) {
+        pthread_cond_destroy(&q->room);
+        pthread_cond_destroy(&q->more);
+        pthread_mutex_destroy(&q->mu);
+        free(q);
+        return e == EAGAIN ? JG_ERR_NOMEM : JG_ERR_INTERNAL;
+    }
+    *out = q;
+    return 0;
+}
+
+int
+jg_audit_wq_error(struct jg_audit_wq *q)
+{
+    return atomic_load(&q->err);
+}
+
+static int
+enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len)
+{
+    struct wq_item *it = malloc(sizeof(*it));
+    int e;
+
+    if (it == NULL) {
+        free(buf);
+        fail(q, JG_ERR_NOMEM);
+        return JG_ERR_NOMEM;
+    }
+    it->next = NULL;
+    it->fd = fd;
+    it->buf = buf;
+    it->len = len;
+    pthread_mutex_lock(&q->mu);
+    /* One item larger than the bound still goes once the queue is empty. */
+    while (q->queued > 0 && q->queued + len > q->max &&
+           atomic_load(&q->err) == 0)
+        pthread_cond_wait(&q->room, &q->mu);
+    if ((e = atomic_load(&q->err)) != 0) {
+        pthread_mutex_unlock(&q->mu);
+        free(buf);
+        free(it);
+        return e;
+    }
+    if (q->tail != NULL)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+    q->queued += len;
+    pthread_cond_signal(&q->more);
+    pthread_mutex_unlock(&q->mu);
+    return 0;
+}
+
+int
+jg_audit_wq_write(struct jg_audit_wq *q, int fd, char *buf, size_t len)
+{
+    return enqueue(q, fd, buf, len);
+}
+
+int
+jg_audit_wq_sync(struct jg_audit_wq *q, int fd)
+{
+    return enqueue(q, fd, NULL, 0);
+}
+
+int
+jg_audit_wq_finish(struct jg_audit_wq *q)
+{
+    int e;
+
+    if (q == NULL)
+        return 0;
+    pthread_mutex_lock(&q->mu);
+    q->stop = true;
+    pthread_cond_signal(&q->more);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->thread, NULL);
+    e = atomic_load(&q->err);
+    pthread_cond_destroy(&q->room);
+    pthread_cond_destroy(&q->more);
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+    return e;
+}

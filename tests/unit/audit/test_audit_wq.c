@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/audit/test_audit_wq.c - a recording's writer thread writes
+ * what it is given in order, a queue far smaller than the data still
+ * passes everything, and the first failure sticks: it is returned by every
+ * later call and nothing queued after it is written. */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "jgtest.h"
+#include "audit/internal.h"
+
+static char *
+dup_text(const char *s, size_t n)
+{
+    char *p = malloc(n);
+
+    assert_non_null(p);
+    memcpy(p, s, n);
+    return p;
+}
+
+static int
+tmp_file(char *path)
+{
+    int fd;
+
+    strcpy(path, "/tmp/jg-wq-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static void
+test_order_through_a_small_queue(void **state)
+{
+    struct jg_audit_wq *q;
+    char path[32], line[32], *got, *p;
+    size_t i, len, want_len = 0;
+    int fd = tmp_file(path), dfd;
+
+    (void)state;
+    /* A 64-byte bound: the writer drains while the test still queues. */
+    assert_int_equal(jg_audit_wq_start(64, &q), 0);
+    for (i = 0; i < 5000; i++) {
+        len = (size_t)snprintf(line, sizeof(line), "line %zu\n", i);
+        want_len += len;
+        assert_int_equal(jg_audit_wq_write(q, fd, dup_text(line, len), len),
+                         0);
+        if (i % 1000 == 0)
+            assert_int_equal(jg_audit_wq_sync(q, fd), 0);
+    }
+    assert_int_equal(jg_audit_wq_finish(q), 0);
+    dfd = open("/tmp", O_DIRECTORY | O_RDONLY);
+    assert_int_equal(jg_audit_read_at(dfd, path + 5, 1 << 20, &got, &len), 0);
+    assert_int_equal(len, want_len);
+    for (i = 0, p = got; i < 5000; i++) {
+        char *nl = strchr(p, '\n');
+
+        snprintf(line, sizeof(line), "line %zu", i);
+        assert_non_null(nl);
+        assert_int_equal((size_t)(nl - p), strlen(line));
+        assert_memory_equal(p, line, strlen(line));
+        p = nl + 1;
+    }
+    free(got);
+    close(dfd);
+    close(fd);
+    unlink(path);
+}
+
+static void
+test_first_failure_sticks(void **state)
+{
+    struct jg_audit_wq *q;
+    char path[32];
+    int fd = tmp_file(path), ro, e, i;
+    struct stat st;
+
+    (void)state;
+    ro = open(path, O_RDONLY); /* writing to it fails with EBADF */
+    assert_true(ro >= 0);
+    assert_int_equal(jg_audit_wq_start(1 << 20, &q), 0);
+    assert_int_equal(jg_audit_wq_write(q, fd, dup_text("ok\n", 3), 3), 0);
+    assert_int_equal(jg_audit_wq_write(q, ro, dup_text("no\n", 3), 3), 0);
+    /* The failure surfaces on a later call once the thread met it. */
+    for (i = 0, e = 0; i < 2000 && e == 0; i++) {
+        e = jg_audit_wq_write(q, fd, dup_text("after\n", 6), 6);
+        if (e == 0)
+            usleep(1000);
+    }
+    assert_int_not_equal(e, 0);
+    assert_int_equal(jg_audit_wq_error(q), e);
+    assert_int_equal(jg_audit_wq_sync(q, fd), e);
+    assert_int_equal(jg_audit_wq_finish(q), e);
+    /* Only the line before the failure reached the file. */
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_size, 3);
+    close(ro);
+    close(fd);
+    unlink(path);
+}
+
+static void
+test_finish_of_nothing(void **state)
+{
+    struct jg_audit_wq *q;
+
+    (void)state;
+    assert_int_equal(jg_audit_wq_finish(NULL), 0);
+    assert_int_equal(jg_audit_wq_start(16, &q), 0);
+    assert_int_equal(jg_audit_wq_finish(q), 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_through_a_small_queue),
+        cmocka_unit_test(test_first_failure_sticks),
+        cmocka_unit_test(test_finish_of_nothing),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
