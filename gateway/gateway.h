@@ -32,7 +32,8 @@
 #define JG_GW_MAX_GRANTS 256       /* decisions remembered per connection */
 #define JG_GW_MAX_CHANNELS 64      /* channels open at once per connection */
 #define JG_GW_MAX_RECS 64          /* open recordings per connection */
-#define JG_GW_REC_CHUNK 16384      /* largest tap payload per message */
+#define JG_GW_REC_CHUNK (JG_GW_MSG_MAX - 64) /* largest tap payload per message */
+#define JG_GW_TAP_SNDBUF (1024 * 1024) /* worker -> monitor bytes in flight */
 #define JG_GW_WORKER_NOFILE (JG_GW_MAX_GRANTS + 32) /* worker descriptors */
 #define JG_GW_CHROOT "/run/jumpgated/empty"
 #define JG_GW_UNPRIV_USER "jumpgate"

@@ -303,6 +303,12 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
         jg_error("socketpair: %s", strerror(errno));
         _exit(1);
     }
+    /* Room for recorded output in flight, so that a burst does not hold the
+     * worker while the monitor encodes the one before (kernel memory, only
+     * used while the monitor is behind). */
+    if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &(int){JG_GW_TAP_SNDBUF},
+                   sizeof(int)) != 0)
+        jg_debug("SO_SNDBUFFORCE: %s", strerror(errno));
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGHUP);
