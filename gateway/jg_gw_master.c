@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -140,6 +141,10 @@ accept_one(struct jg_gw_master *m, int lfd)
     fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
     if (fd < 0)
         return;
+    /* Small packets (an SFTP status, an echo) leave at once instead of
+     * waiting for the client's delayed ACK; the upstream socket does the
+     * same (jg_gw_net.c). */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
     memset(&conn, 0, sizeof(conn));
     peer_text(&ss, conn.peer, sizeof(conn.peer), &conn.peer_port);
     if (m->draining) {
