@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import shlex
 import subprocess
 import time
 import re
@@ -106,6 +107,24 @@ def stop(proc, timeout=5):
         proc.wait(timeout=timeout)
 
 
+# Start-up files of the account the targets log in as (root): a developer's
+# machine may run heavy things there (a pyenv init per shell), which a
+# target host does not. The test sshds see them as empty files, in a mount
+# namespace of their own; nothing outside it changes.
+ROOT_RC = [p for p in (Path("/root") / n for n in
+                       (".bashrc", ".profile", ".bash_profile", ".bash_login"))
+           if p.is_file()]
+
+
+def sshd_argv(cfg):
+    argv = ["/usr/sbin/sshd", "-D", "-e", "-f", str(cfg)]
+    if not ROOT_RC:
+        return argv
+    hide = "".join(f"mount --bind /dev/null {shlex.quote(str(p))} && " for p in ROOT_RC)
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            hide + 'exec "$@"', "sh", *argv]
+
+
 class Sshd:
     """An OpenSSH sshd on 127.0.0.1 with its own host key and config,
     accepting the gateway's upstream identity for root."""
@@ -138,8 +157,8 @@ LogLevel {loglevel}
 """)
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         self.log = open(self.dir / "log", "w")
-        self.proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(cfg)],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(sshd_argv(cfg), stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         wait_port(self.port, proc=self.proc)
 
     def stop(self):

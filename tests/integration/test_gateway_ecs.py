@@ -12,7 +12,7 @@ import pexpect
 from pathlib import Path
 
 from gw_fixtures import *  # noqa: F401,F403
-from gw_fixtures import (JUMPGATE, free_port, keygen, policy_text, stop,
+from gw_fixtures import (JUMPGATE, free_port, keygen, policy_text, sshd_argv, stop,
                          wait_port)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" /
@@ -50,8 +50,7 @@ LogLevel ERROR
 """)
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     log = open(d / "log", "w")
-    proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(cfg)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(sshd_argv(cfg), stdout=log, stderr=subprocess.STDOUT)
     log.close()
     wait_port(port, host=IP, proc=proc)
     hostpub = Path(str(hostkey) + ".pub").read_text().strip()
