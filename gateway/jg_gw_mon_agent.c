@@ -563,7 +563,12 @@ jg_gw_agent_key_check(const char *path, char *err, size_t errn)
     if (pid == 0) {
         struct jg_gw_agent_key *k = NULL;
         char msg[512] = "";
-        close(pfd[0]);
+        unsigned int keep = (unsigned int)pfd[1];
+        /* Only the pipe and stdio: a monitor's child must not keep the
+         * connection's sockets open (its worker would not see the monitor
+         * die) for as long as it runs. */
+        close_range(3, keep - 1, 0);
+        close_range(keep + 1, ~0U, 0);
         if (jg_gw_agent_key_load(path, &k, msg, sizeof(msg)) == 0)
             msg[0] = '\0';
         if (write(pfd[1], msg, strlen(msg)) < 0)

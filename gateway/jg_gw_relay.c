@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/jg_gw_relay.c - the byte path of every channel: bounded buffers
  * between the client channel and the target (channel or socket), writes
- * never beyond the peer's window, EOF and close passed on in order. */
+ * never beyond the peer's window, EOF and close passed on in order. Once
+ * the monitor is gone nothing more is passed on, not even what was read
+ * already: it could not be recorded (the worker leaves at the top of its
+ * loop). */
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -89,7 +92,8 @@ drain_chan(struct jg_gw_chan *ch, ssh_channel dst, struct jg_gw_buf *b,
     uint32_t win, n;
     int put;
 
-    if (b->len == 0 || dst == NULL || !ssh_channel_is_open(dst))
+    if (b->len == 0 || dst == NULL || !ssh_channel_is_open(dst) ||
+        ch->w->monitor_gone)
         return false;
     if ((win = ssh_channel_window_size(dst)) == 0)
         return false;
@@ -153,6 +157,8 @@ pump_session(struct jg_gw_chan *ch)
         moved |= fill_chan(ch, ch->u, &ch->u2c, 0, "o");
         moved |= fill_chan(ch, ch->u, &ch->u2c_err, 1, "e");
     }
+    if (ch->w->monitor_gone)
+        return true;
     if (!ch->c_eof_sent) {
         moved |= drain_chan(ch, ch->c, &ch->u2c, 0);
         moved |= drain_chan(ch, ch->c, &ch->u2c_err, 1);
@@ -195,6 +201,8 @@ pump_forward(struct jg_gw_chan *ch)
             moved = true;
         }
     }
+    if (ch->w->monitor_gone)
+        return true;
     moved |= drain_chan(ch, ch->c, &ch->u2c, 0);
     if (ch->fd_eof && ch->u2c.len == 0 && !ch->c_eof_sent &&
         ssh_channel_is_open(ch->c)) {
@@ -236,7 +244,7 @@ jg_gw_relay_pump(struct jg_gw_chan *ch)
 {
     bool moved;
 
-    if (ch->dead)
+    if (ch->dead || ch->w->monitor_gone)
         return false;
     moved = ch->kind == JG_GW_CH_SESSION ? pump_session(ch) : pump_forward(ch);
     /* The client closed its end: nothing more to carry either way. */

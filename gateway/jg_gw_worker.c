@@ -20,20 +20,13 @@
 #define MAX_POLL 512
 #define DOPOLL_BURST 16      /* session polls per round of the loop */
 
-/* Tells the monitor a recorded or forward channel ended (it closes the
- * recording and logs session.end / forward.close). */
+/* The request that closes the channel's recording or logs its forward. */
 static void
-chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
+chan_end_event(struct jg_gw_wk *w, struct jg_gw_chan *ch)
 {
-    struct jg_gw_msg *q;
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
     int64_t ms;
 
-    jg_gw_wk_report_chan_end(w, ch);
-    jg_gw_wk_sftp_end(w, ch);
-    if (w->monitor_gone ||
-        !(ch->rec || (ch->kind == JG_GW_CH_FORWARD && ch->fd >= 0)))
-        return;
-    q = jg_xmalloc(sizeof(*q));
     jg_gw_msg_init(q, JG_GW_REQ_CHAN_END);
     jg_gw_msg_put_u32(q, ch->id);
     jg_gw_msg_put_u8(q, ch->kind == JG_GW_CH_FORWARD);
@@ -46,6 +39,21 @@ chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
         jg_gw_msg_put_str(q, w->end_reason);
     jg_gw_wk_send(w, q);
     free(q);
+}
+
+/* Tells the monitor a recorded or forward channel ended (it closes the
+ * recording and logs session.end / forward.close), and only then that the
+ * channel is no longer running: the master keeps a channel listed until
+ * that second message, so a monitor killed in between still leaves the
+ * channel with an end event (the master's). */
+static void
+chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
+{
+    jg_gw_wk_sftp_end(w, ch);
+    if (!w->monitor_gone &&
+        (ch->rec || (ch->kind == JG_GW_CH_FORWARD && ch->fd >= 0)))
+        chan_end_event(w, ch);
+    jg_gw_wk_report_chan_end(w, ch);
 }
 
 static void __attribute__((noreturn))
