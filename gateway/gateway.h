@@ -54,8 +54,10 @@ struct jg_gw_daemon {
 int jg_gw_daemon_load(const char *path, struct jg_gw_daemon *d,
                       struct jg_diags *diags);
 /* Loads a fresh config and policy (for SIGHUP); on success replaces those
- * of d, else keeps them. Host keys are not reloaded. */
-int jg_gw_daemon_reload(struct jg_gw_daemon *d, struct jg_diags *diags);
+ * of d, else keeps them. Host keys are not reloaded. check: also check the
+ * files the config names (the master; a monitor reloads after it). */
+int jg_gw_daemon_reload(struct jg_gw_daemon *d, bool check,
+                        struct jg_diags *diags);
 void jg_gw_daemon_clear(struct jg_gw_daemon *d);
 
 /* ---- one connection --------------------------------------------------- */

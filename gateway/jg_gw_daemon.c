@@ -170,7 +170,7 @@ out:
 }
 
 int
-jg_gw_daemon_reload(struct jg_gw_daemon *d, struct jg_diags *diags)
+jg_gw_daemon_reload(struct jg_gw_daemon *d, bool check, struct jg_diags *diags)
 {
     struct jg_config *cfg = NULL;
     struct jg_policy *pol = NULL;
@@ -182,9 +182,8 @@ jg_gw_daemon_reload(struct jg_gw_daemon *d, struct jg_diags *diags)
                          strerror(errno));
         goto out;
     }
-    if ((r = check_files(cfg, diags)) != 0)
-        goto out;
-    if ((r = jg_gw_audit_check(cfg, diags)) != 0)
+    if (check && ((r = check_files(cfg, diags)) != 0 ||
+                  (r = jg_gw_audit_check(cfg, diags)) != 0))
         goto out;
     if ((r = load_policy(cfg, &pol, diags)) != 0)
         goto out;

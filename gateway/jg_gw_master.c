@@ -255,7 +255,7 @@ reload(struct jg_gw_master *m, const char *trigger)
     json_t *x;
     size_t i;
 
-    if (jg_gw_daemon_reload(m->d, &diags) != 0) {
+    if (jg_gw_daemon_reload(m->d, true, &diags) != 0) {
         for (i = 0; i < diags.n; i++)
             jg_error("reload refused (%s), keeping the old configuration: "
                      "%s:%d:%d: %s", trigger, diags.v[i].file,

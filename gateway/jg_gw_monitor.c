@@ -230,8 +230,9 @@ on_signal(struct jg_gw_mon *m, int sfd)
         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
             mon_exit(m, 0);
         } else if (si.ssi_signo == SIGHUP) {
-            /* The master checked the files; load our own copy. */
-            if (jg_gw_daemon_reload(m->d, &diags) != 0)
+            /* The master checked the files (the upstream key among them,
+             * which takes a child process to check): load our own copy. */
+            if (jg_gw_daemon_reload(m->d, false, &diags) != 0)
                 jg_warn("monitor: reload failed; keeping the old policy");
             jg_diags_clear(&diags);
             if (m->state == JG_GW_MS_AUTHED)

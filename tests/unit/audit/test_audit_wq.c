@@ -27,7 +27,7 @@ tmp_file(char *path)
 {
     int fd;
 
-    strcpy(path, "/tmp/jg-wq-XXXXXX");
+    snprintf(path, 32, "/tmp/jg-wq-XXXXXX");
     fd = mkstemp(path);
     assert_true(fd >= 0);
     return fd;
