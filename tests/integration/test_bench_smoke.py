@@ -86,11 +86,26 @@ def test_summary_rows_judged(results):
     rows = [ln for ln in summary.splitlines() if ln.startswith("| ") and
             not ln.startswith("| scenario")]
     scenarios = {r.split("|")[1].strip().split()[0] for r in rows}
-    assert scenarios == {"1", "2", "3", "4", "5", "6", "7"}
+    assert scenarios == {"1", "2", "3", "4", "5", "6", "7", "8"}
     for r in rows:
         assert r.rstrip().endswith(("| met |", "| MISSED |")), r
     # The concurrency run is judged on correctness, which tiny sizes keep.
     assert any(r.startswith("| 7 ") and r.rstrip().endswith("| met |") for r in rows)
+
+
+def test_recording_cost_accounted(results):
+    """Section 8 judges recorded ÷ unrecorded for zeros and for text and
+    shows the CPU time of each kind of run."""
+    block = results["text"].split("### 8. Recording overhead", 1)[1].split("\n### ", 1)[0]
+    rows = re.findall(r"^\| (zeros|text), (recorded|recording off) \| (\d+\.\d\d) \| "
+                      r"(\d+\.\d\d) \| (\d+)% \|$", block, re.M)
+    assert {(k, w) for k, w, *_ in rows} == {("zeros", "recorded"), ("zeros", "recording off"),
+                                             ("text", "recorded"), ("text", "recording off")}
+    for _k, _w, elapsed, busy, idle in rows:
+        assert float(elapsed) > 0 and float(busy) >= 0 and 0 <= int(idle) <= 100
+    summary = results["text"].split("### Summary", 1)[1].split("###", 1)[0]
+    assert "| 8 recording | recorded ÷ recording off (zeros) |" in summary
+    assert "| 8 recording | recorded ÷ recording off (text) |" in summary
 
 
 def test_ciphers_known_on_every_leg(results):
