@@ -624,6 +624,8 @@ struct jg_gw_wk {
     bool authed, partial, kbdint_active;
     bool too_many;                 /* JG_GW_MAX_TRIES failures reached */
     bool monitor_gone;             /* the monitor broke off: end now */
+    bool pending;                  /* libssh buffered channel data, EOF or
+                                      close since the pump began */
     int failures;
     char *lapse;                   /* set by a lapse notice */
     bool lapse_done;

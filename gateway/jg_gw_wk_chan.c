@@ -107,6 +107,39 @@ on_exit_status(ssh_session s, ssh_channel c, int status, void *arg)
 
     ch->exit_status = status;
     ch->exit_status_set = true;
+    ch->w->pending = true;
+}
+
+/* libssh reads packets inside ssh_channel_read_nonblocking() and the
+ * flush of a write, so data, EOF or close for one stream or channel can
+ * arrive while the relay reads another, after that one was looked at. The
+ * worker then goes round once more instead of sleeping in poll() with the
+ * bytes already in libssh's buffer (a keystroke held for a second). The
+ * data stays where it is (0 bytes taken). */
+static int
+on_data(ssh_session s, ssh_channel c, void *data, uint32_t len, int is_stderr,
+        void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+
+    ch->w->pending = true;
+    return 0;
+}
+
+static void
+on_eof_or_close(ssh_session s, ssh_channel c, void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+
+    ch->w->pending = true;
+}
+
+static void
+watch_channel(struct ssh_channel_callbacks_struct *cb)
+{
+    cb->channel_data_function = on_data;
+    cb->channel_eof_function = on_eof_or_close;
+    cb->channel_close_function = on_eof_or_close;
 }
 
 static void
@@ -165,6 +198,7 @@ open_upstream(struct jg_gw_chan *ch, const char *command, char *err,
     ch->ucb.userdata = ch;
     ch->ucb.channel_exit_status_function = on_exit_status;
     ch->ucb.channel_exit_signal_function = on_exit_signal;
+    watch_channel(&ch->ucb);
     ssh_callbacks_init(&ch->ucb);
     ssh_set_channel_callbacks(u, &ch->ucb);
     if (ssh_channel_open_session(u) != SSH_OK)
@@ -433,6 +467,7 @@ open_session(struct jg_gw_wk *w, ssh_message msg)
     ch->ccb.channel_subsystem_request_function = on_subsystem;
     ch->ccb.channel_pty_window_change_function = on_window;
     ch->ccb.channel_signal_function = on_signal;
+    watch_channel(&ch->ccb);
     ssh_callbacks_init(&ch->ccb);
     ssh_set_channel_callbacks(c, &ch->ccb);
 }
@@ -477,6 +512,11 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
     jg_gw_wk_chan_granted(ch, id);
     ch->rep_state = JG_GW_CHAN_RUNNING;   /* the monitor connected it */
     ch->c = c;
+    memset(&ch->ccb, 0, sizeof(ch->ccb));
+    ch->ccb.userdata = ch;
+    watch_channel(&ch->ccb);
+    ssh_callbacks_init(&ch->ccb);
+    ssh_set_channel_callbacks(c, &ch->ccb);
     ch->fd = a->fd;
     a->fd = -1;
     fcntl(ch->fd, F_SETFL, fcntl(ch->fd, F_GETFL) | O_NONBLOCK);

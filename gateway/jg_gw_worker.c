@@ -287,9 +287,12 @@ run(struct jg_gw_wk *w)
         if (!ssh_is_connected(w->s))
             worker_exit(w, NULL);
         moved = false;
+        w->pending = false;
         for (ch = w->chans; ch != NULL; ch = ch->next)
             moved |= ch->menu != NULL ? jg_gw_wk_menu_pump(ch)
                                       : jg_gw_relay_pump(ch);
+        /* Something libssh took in during the pump goes out next round. */
+        moved |= w->pending;
         reap(w);
         jg_gw_wk_report_bytes(w, false);
         check_idle(w);
