@@ -89,10 +89,13 @@ def ppid(pid):
 
 
 def gateway_events(g):
-    """Every event of gateway g's event log, oldest first."""
+    """Every event of gateway g's event log, oldest first. A line the
+    gateway is writing at this moment (no newline yet) is left for the next
+    read."""
     out = []
     for f in sorted((g.audit_dir / "events").glob("*.jsonl")):
-        out += [json.loads(l) for l in f.read_text().splitlines() if l]
+        whole = f.read_text().split("\n")[:-1]
+        out += [json.loads(l) for l in whole if l]
     return out
 
 
