@@ -113,10 +113,14 @@ def stop(proc, timeout=5):
 # Start-up files of the account the targets log in as (root): a developer's
 # machine may run heavy things there (a pyenv init per shell), which a
 # target host does not. The test sshds see them as empty files, in a mount
-# namespace of their own; nothing outside it changes.
+# namespace of their own; nothing outside it changes. Where no mount
+# namespace can be made (a chroot), the sshds run as they are.
 ROOT_RC = [p for p in (Path("/root") / n for n in
                        (".bashrc", ".profile", ".bash_profile", ".bash_login"))
            if p.is_file()]
+if ROOT_RC and subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                              capture_output=True).returncode != 0:
+    ROOT_RC = []
 
 
 def sshd_argv(cfg):
