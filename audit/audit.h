@@ -19,10 +19,11 @@
  * reason).
  *
  * fsync policy: every event line is handed to the kernel with one write(2)
- * when it happens (no user-space buffering); every recording event is
- * queued, whole, for the recording's writer thread, which writes and syncs
- * in queue order (at most 2 MiB wait; a write error reaches the recorder's
- * next call). At a
+ * when it happens (no user-space buffering); recording events are encoded
+ * into blocks that are queued, whole, for the recording's writer thread
+ * before every checkpoint and on every jg_audit_rec_tick() (the gateway
+ * ticks after each burst); the thread writes and syncs in queue order (at
+ * most 2 MiB wait; a write error reaches the recorder's next call). At a
  * recording checkpoint the .cast is fdatasync()ed before the seal line is
  * written, and the seal file after it, at most once a second (checkpoints
  * forced by 64 KiB in between are written but not synced) and always at
@@ -217,13 +218,16 @@ int jg_audit_rec_marker(struct jg_audit_rec *r, int64_t now_us,
                         const char *label);
 /* Marker "exit-status N" (exec and shell exit status). */
 int jg_audit_rec_exit_status(struct jg_audit_rec *r, int64_t now_us, int status);
-/* Writes a checkpoint when unsealed bytes are waiting and the last one is
- * JG_AUDIT_SEAL_INTERVAL_US old; call it about once a second. */
+/* Queues the events encoded so far for writing, and writes a checkpoint
+ * when unsealed bytes are waiting and the last one is
+ * JG_AUDIT_SEAL_INTERVAL_US old; call it after each burst of events and at
+ * least once a second. */
 int jg_audit_rec_tick(struct jg_audit_rec *r, int64_t now_us);
 /* Flushes any incomplete UTF-8 tail (as U+FFFD), writes the final
  * checkpoint, syncs and frees r (also on error). */
 int jg_audit_rec_close(struct jg_audit_rec *r, int64_t now_us);
-/* Frees r without a final checkpoint: what a crash leaves behind. */
+/* Frees r without a final checkpoint: what a crash right after the last
+ * write leaves behind (the events are written, not sealed). */
 void jg_audit_rec_free(struct jg_audit_rec *r);
 /* Bytes written to the .cast so far; the id; the .cast path (borrowed). */
 uint64_t jg_audit_rec_size(const struct jg_audit_rec *r);
@@ -243,6 +247,12 @@ struct jg_audit_utf8 {
  * unless final. */
 void jg_audit_utf8_feed(struct jg_audit_utf8 *st, const uint8_t *data,
                         size_t len, bool final, char **out, size_t *out_len);
+/* The same into out, which holds JG_AUDIT_UTF8_OUT(st->n_tail + len)
+ * bytes (each byte becomes at most three, plus a NUL); returns the length
+ * written before the NUL. */
+#define JG_AUDIT_UTF8_OUT(n) (3 * (n) + 1)
+size_t jg_audit_utf8_feed_into(struct jg_audit_utf8 *st, const uint8_t *data,
+                               size_t len, bool final, char *out);
 /* A NUL-terminated valid UTF-8 copy of s (len bytes; a NUL becomes a
  * space). Caller frees. NULL when out of memory (never aborts). */
 char *jg_audit_utf8_clean(const char *s, size_t len);

@@ -3,7 +3,10 @@
  * file per session channel and its signed checkpoints (ID.cast.seal). Lines
  * are encoded, hashed and sealed here; after the header, the writes and
  * syncs themselves go through the recording's writer thread (jg_audit_wq.c)
- * in the same order. */
+ * in the same order. Events are encoded straight into a block of that
+ * thread's pool, which is handed over before a checkpoint, when full, and
+ * on every tick, so a busy recording neither allocates per event nor
+ * wakes its writer per event. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +34,10 @@ struct jg_audit_rec {
     int failed;                 /* first write error: every later call
                                    returns it (nothing is lost quietly) */
     struct jg_audit_wq *wq;     /* the writer thread, once open */
+    char *blk;                  /* lines encoded but not yet queued */
+    size_t blk_len;
+    char *text;                 /* decoded output, reused between calls */
+    size_t text_cap;
 };
 
 /* At most this much of a recording waits for its writer thread. */
@@ -57,13 +64,20 @@ jg_audit_rec_path(const struct jg_audit_rec *r)
     return r->path;
 }
 
+static int flush(struct jg_audit_rec *r);
+
 void
 jg_audit_rec_free(struct jg_audit_rec *r)
 {
     if (r == NULL)
         return;
+    /* What was encoded is written, unsealed: a crash after the write. */
+    if (r->wq != NULL)
+        flush(r);
     jg_audit_wq_finish(r->wq);
     r->wq = NULL;
+    free(r->blk);
+    free(r->text);
     if (r->cast_fd >= 0)
         close(r->cast_fd);
     if (r->seal_fd >= 0)
@@ -119,6 +133,39 @@ put(struct jg_audit_rec *r, char *line, size_t len)
     return 0;
 }
 
+/* Hands the lines waiting in the block to the writer thread. */
+static int
+flush(struct jg_audit_rec *r)
+{
+    int e;
+
+    if (r->blk == NULL || r->blk_len == 0)
+        return failed(r);
+    e = jg_audit_wq_write_block(r->wq, r->cast_fd, r->blk, r->blk_len);
+    r->blk = NULL;
+    r->blk_len = 0;
+    if (e != 0 && r->failed == 0)
+        r->failed = e;
+    return r->failed;
+}
+
+/* Room for a line of at most need bytes at the end of the block (a new
+ * block when this one is full); NULL when need exceeds a block. */
+static char *
+room(struct jg_audit_rec *r, size_t need)
+{
+    if (r->wq == NULL || need > JG_AUDIT_WQ_BLOCK)
+        return NULL;
+    if (r->blk != NULL && r->blk_len + need > JG_AUDIT_WQ_BLOCK &&
+        flush(r) != 0)
+        return NULL;
+    if (r->blk == NULL && (r->blk = jg_audit_wq_block(r->wq)) == NULL) {
+        r->failed = JG_ERR_NOMEM;
+        return NULL;
+    }
+    return r->blk + r->blk_len;
+}
+
 /* Writes a checkpoint over everything written so far; syncs both files
  * first when forced or a second has passed since the last sync. */
 static int
@@ -133,7 +180,8 @@ checkpoint(struct jg_audit_rec *r, int64_t now_us, bool final)
     bool sync = final || now_us - r->sync_us >= JG_AUDIT_SEAL_INTERVAL_US;
     int e = JG_ERR_INTERNAL;
 
-    if (failed(r) != 0)
+    /* The data the seal covers goes before it. */
+    if (flush(r) != 0)
         return r->failed;
     if ((snap = EVP_MD_CTX_new()) == NULL ||
         EVP_MD_CTX_copy_ex(snap, r->sha) != 1 ||
@@ -183,30 +231,50 @@ maybe_checkpoint(struct jg_audit_rec *r, int64_t now_us)
     return 0;
 }
 
-/* Writes [t, "code", data] for valid UTF-8 data. */
+/* Writes [t, "code", data] for valid UTF-8 data, whose JSON string takes
+ * at most quoted bytes (6 * len + 2 always will). */
 static int
 event(struct jg_audit_rec *r, int64_t now_us, char code, const char *data,
-      size_t len)
+      size_t len, size_t quoted)
 {
-    char head[64], *line;
+    char head[64], *line, *own = NULL;
     int64_t rel = now_us - r->start_us;
-    size_t n;
+    size_t n, need;
     int h, e;
 
+    if (failed(r) != 0)
+        return r->failed;
     /* Times never go backwards in a recording. */
     if (rel < r->last_rel_us)
         rel = r->last_rel_us;
     r->last_rel_us = rel;
     h = snprintf(head, sizeof(head), "[%" PRId64 ".%06" PRId64 ", \"%c\", ",
                  rel / 1000000, rel % 1000000, code);
-    if (h < 0 || (size_t)h >= sizeof(head) || len > (SIZE_MAX - 64) / 6)
+    if (h < 0 || (size_t)h >= sizeof(head) || quoted > SIZE_MAX - 64)
         return JG_ERR_INTERNAL;
-    line = jg_xmalloc((size_t)h + 6 * len + 4);
+    need = (size_t)h + quoted + 2;
+    if ((line = room(r, need)) == NULL) {
+        if (failed(r) != 0)
+            return r->failed;
+        /* Larger than a block: a line of its own, after the block. */
+        if (flush(r) != 0)
+            return r->failed;
+        line = own = jg_xmalloc(need);
+    }
     memcpy(line, head, (size_t)h);
     n = (size_t)h + jg_audit_json_quote(data, len, line + h);
     line[n++] = ']';
     line[n++] = '\n';
-    if ((e = put(r, line, n)) == 0)
+    if (own != NULL) {
+        e = put(r, own, n);
+    } else if (EVP_DigestUpdate(r->sha, line, n) != 1) {
+        e = r->failed = JG_ERR_INTERNAL;
+    } else {
+        r->blk_len += n;
+        r->size += n;
+        e = 0;
+    }
+    if (e == 0)
         e = maybe_checkpoint(r, now_us);
     return e;
 }
@@ -215,17 +283,27 @@ static int
 stream(struct jg_audit_rec *r, struct jg_audit_utf8 *st, char code,
        int64_t now_us, const void *data, size_t len, bool final)
 {
-    char *text = NULL;
-    size_t n = 0;
-    int e;
+    size_t in = st->n_tail + len, n;
 
     if (failed(r) != 0)
         return r->failed;
+    if (in > (SIZE_MAX - 64) / 6)
+        return JG_ERR_INVALID;
     r->raw += len;
-    jg_audit_utf8_feed(st, data, len, final, &text, &n);
-    e = n > 0 ? event(r, now_us, code, text, n) : 0;
-    free(text);
-    return e;
+    /* All ASCII and nothing waiting: the bytes are their own decoding. */
+    if (st->n_tail == 0 && len > 0 &&
+        jg_audit_ascii_run(data, len) == len)
+        return event(r, now_us, code, data, len, 6 * len + 2);
+    if (JG_AUDIT_UTF8_OUT(in) > r->text_cap) {
+        free(r->text);
+        r->text_cap = JG_AUDIT_UTF8_OUT(in);
+        r->text = jg_xmalloc(r->text_cap);
+    }
+    n = jg_audit_utf8_feed_into(st, data, len, final, r->text);
+    /* Every input byte is at most six bytes of JSON: an ASCII control
+     * character becomes \u00XX, a byte of a multibyte character stays one
+     * byte, and an invalid byte becomes U+FFFD, three bytes. */
+    return n > 0 ? event(r, now_us, code, r->text, n, 6 * in + 2) : 0;
 }
 
 int
@@ -253,7 +331,7 @@ jg_audit_rec_resize(struct jg_audit_rec *r, int64_t now_us, unsigned cols,
     char buf[32];
 
     snprintf(buf, sizeof(buf), "%ux%u", cols, rows);
-    return event(r, now_us, 'r', buf, strlen(buf));
+    return event(r, now_us, 'r', buf, strlen(buf), 6 * strlen(buf) + 2);
 }
 
 int
@@ -268,7 +346,7 @@ jg_audit_rec_marker(struct jg_audit_rec *r, int64_t now_us, const char *label)
     for (i = 0; clean[i] != '\0'; i++)
         if ((unsigned char)clean[i] < 0x20 || clean[i] == 0x7f)
             clean[i] = ' ';
-    e = event(r, now_us, 'm', clean, strlen(clean));
+    e = event(r, now_us, 'm', clean, strlen(clean), 6 * strlen(clean) + 2);
     free(clean);
     return e;
 }
@@ -285,11 +363,17 @@ jg_audit_rec_exit_status(struct jg_audit_rec *r, int64_t now_us, int status)
 int
 jg_audit_rec_tick(struct jg_audit_rec *r, int64_t now_us)
 {
-    if (failed(r) != 0)
+    /* What the last burst encoded reaches the file now, not at the next
+     * checkpoint: `audit watch` follows the file. */
+    if (flush(r) != 0)
         return r->failed;
     if (r->size != r->cp_size &&
         now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US)
         return checkpoint(r, now_us, false);
+    /* A quiet recording gives its spare blocks back. */
+    if (r->size == r->cp_size && r->wq != NULL &&
+        now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US)
+        jg_audit_wq_trim(r->wq);
     return 0;
 }
 

@@ -88,17 +88,14 @@ decode(const uint8_t *p, size_t n, bool final, char *out, size_t *o,
     return 0;
 }
 
-void
-jg_audit_utf8_feed(struct jg_audit_utf8 *st, const uint8_t *data, size_t len,
-                   bool final, char **out, size_t *out_len)
+size_t
+jg_audit_utf8_feed_into(struct jg_audit_utf8 *st, const uint8_t *data,
+                        size_t len, bool final, char *out)
 {
     size_t total = st->n_tail + len, o = 0, keep;
     uint8_t *joined = NULL;
     const uint8_t *src = data;
-    char *buf;
 
-    /* Each input byte becomes at most 3 output bytes. */
-    buf = jg_xmalloc(total * 3 + 1);
     if (st->n_tail > 0) {
         joined = jg_xmalloc(total);
         memcpy(joined, st->tail, st->n_tail);
@@ -106,15 +103,25 @@ jg_audit_utf8_feed(struct jg_audit_utf8 *st, const uint8_t *data, size_t len,
             memcpy(joined + st->n_tail, data, len);
         src = joined;
     }
-    keep = decode(src, total, final, buf, &o, &st->replaced);
+    keep = decode(src, total, final, out, &o, &st->replaced);
     /* keep <= 3: a valid prefix is shorter than the longest sequence. */
     if (keep > 0)
         memcpy(st->tail, src + total - keep, keep);
     st->n_tail = keep;
-    buf[o] = '\0';
+    out[o] = '\0';
     free(joined);
+    return o;
+}
+
+void
+jg_audit_utf8_feed(struct jg_audit_utf8 *st, const uint8_t *data, size_t len,
+                   bool final, char **out, size_t *out_len)
+{
+    /* Each input byte becomes at most 3 output bytes. */
+    char *buf = jg_xmalloc(JG_AUDIT_UTF8_OUT(st->n_tail + len));
+
+    *out_len = jg_audit_utf8_feed_into(st, data, len, final, buf);
     *out = buf;
-    *out_len = o;
 }
 
 char *

@@ -4,11 +4,15 @@
  * them, in the order they were queued, so that the kernel's copy into the
  * page cache runs beside the encoding instead of after it. The queue is
  * bounded in bytes (the producer waits when it is full); the first failed
- * write or sync is kept and every later request fails with it. */
+ * write or sync is kept and every later request fails with it. Blocks of
+ * JG_AUDIT_WQ_BLOCK bytes come back to a small pool once written, so a
+ * busy recording reuses the same few buffers instead of asking malloc (and
+ * the kernel, for fresh pages) for new ones. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "audit/internal.h"
@@ -18,7 +22,11 @@ struct wq_item {
     int fd;
     char *buf;           /* NULL: fdatasync(fd) */
     size_t len;
+    bool pooled;         /* a block: back to the pool once written */
 };
+
+/* Written blocks kept for reuse, per recording. */
+#define POOL_MAX 4
 
 struct jg_audit_wq {
     pthread_t thread;
@@ -28,6 +36,8 @@ struct jg_audit_wq {
     size_t queued, max;  /* bytes waiting; the bound */
     bool stop;
     atomic_int err;      /* first failure, 0 while all went well */
+    char *pool[POOL_MAX];
+    size_t n_pool;       /* under mu */
 };
 
 static void
@@ -69,6 +79,10 @@ writer(void *arg)
         }
         pthread_mutex_lock(&q->mu);
         q->queued -= it->len;
+        if (it->pooled && q->n_pool < POOL_MAX) {
+            q->pool[q->n_pool++] = it->buf;
+            it->buf = NULL;
+        }
         pthread_cond_signal(&q->room);
         pthread_mutex_unlock(&q->mu);
         free(it->buf);
@@ -114,7 +128,7 @@ jg_audit_wq_error(struct jg_audit_wq *q)
 }
 
 static int
-enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len)
+enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len, bool pooled)
 {
     struct wq_item *it = malloc(sizeof(*it));
     int e;
@@ -128,6 +142,7 @@ enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len)
     it->fd = fd;
     it->buf = buf;
     it->len = len;
+    it->pooled = pooled;
     pthread_mutex_lock(&q->mu);
     /* One item larger than the bound still goes once the queue is empty. */
     while (q->queued > 0 && q->queued + len > q->max &&
@@ -153,13 +168,47 @@ enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len)
 int
 jg_audit_wq_write(struct jg_audit_wq *q, int fd, char *buf, size_t len)
 {
-    return enqueue(q, fd, buf, len);
+    return enqueue(q, fd, buf, len, false);
+}
+
+char *
+jg_audit_wq_block(struct jg_audit_wq *q)
+{
+    char *b = NULL;
+
+    pthread_mutex_lock(&q->mu);
+    if (q->n_pool > 0)
+        b = q->pool[--q->n_pool];
+    pthread_mutex_unlock(&q->mu);
+    return b != NULL ? b : malloc(JG_AUDIT_WQ_BLOCK);
+}
+
+int
+jg_audit_wq_write_block(struct jg_audit_wq *q, int fd, char *block,
+                        size_t len)
+{
+    return enqueue(q, fd, block, len, true);
+}
+
+void
+jg_audit_wq_trim(struct jg_audit_wq *q)
+{
+    char *spare[POOL_MAX];
+    size_t n, i;
+
+    pthread_mutex_lock(&q->mu);
+    n = q->n_pool;
+    memcpy(spare, q->pool, n * sizeof(spare[0]));
+    q->n_pool = 0;
+    pthread_mutex_unlock(&q->mu);
+    for (i = 0; i < n; i++)
+        free(spare[i]);
 }
 
 int
 jg_audit_wq_sync(struct jg_audit_wq *q, int fd)
 {
-    return enqueue(q, fd, NULL, 0);
+    return enqueue(q, fd, NULL, 0, false);
 }
 
 int
@@ -175,6 +224,7 @@ jg_audit_wq_finish(struct jg_audit_wq *q)
     pthread_mutex_unlock(&q->mu);
     pthread_join(q->thread, NULL);
     e = atomic_load(&q->err);
+    jg_audit_wq_trim(q);
     pthread_cond_destroy(&q->room);
     pthread_cond_destroy(&q->more);
     pthread_mutex_destroy(&q->mu);

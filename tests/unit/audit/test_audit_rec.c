@@ -229,6 +229,87 @@ test_checkpoint_every_64k(void **state)
     free(seal);
 }
 
+/* Events of every size, some larger than a writer block, around ticks:
+ * the file holds them all, whole and in order, and verifies. */
+static void
+test_lines_around_and_beyond_blocks(void **state)
+{
+    struct fx *f = *state;
+    struct jg_audit_rec_info in = {.user = "a", .target = "t", .login = "l",
+        .action = "exec", .command = "cat big"};
+    struct jg_audit_rec *r = NULL;
+    struct jg_audit_cast_status st;
+    char id[JG_AUDIT_ID_STRLEN], *cast, *seal, *msgs, *line = NULL;
+    size_t cap = 0, big = 100000, want_len = 0, got_len = 0, i, k;
+    char *buf = jg_xmalloc(big), *want = jg_xmalloc(16 * big);
+    char *got = jg_xmalloc(16 * big);
+    FILE *fp;
+    ssize_t n;
+
+    jg_audit_uuid7(id);
+    in.session = id;
+    assert_int_equal(jg_audit_rec_open(f->dir, &in, f->key, T0, &r), 0);
+    assert_int_equal(jg_audit_rec_output(r, T0 + 1, "a", 1), 0);
+    want[want_len++] = 'a';
+    /* NULs: six bytes of JSON each, far more than one block. */
+    memset(buf, 0, big);
+    assert_int_equal(jg_audit_rec_output(r, T0 + 2, buf, big), 0);
+    memset(want + want_len, 0, big);
+    want_len += big;
+    /* Invalid bytes: U+FFFD, three bytes each. */
+    memset(buf, 0xff, big);
+    assert_int_equal(jg_audit_rec_output(r, T0 + 3, buf, big), 0);
+    for (i = 0; i < big; i++, want_len += 3)
+        memcpy(want + want_len, "\xef\xbf\xbd", 3);
+    /* Medium events that fill blocks unevenly, with ticks between. */
+    for (i = 0; i < 300; i++) {
+        size_t len = 1 + (i * 997) % 4000;
+
+        for (k = 0; k < len; k++)
+            buf[k] = (char)(k % 10 == 9 ? '\n' : 'a' + (i + k) % 26);
+        assert_int_equal(jg_audit_rec_output(r, T0 + 10 + (int64_t)i, buf,
+                                             len), 0);
+        memcpy(want + want_len, buf, len);
+        want_len += len;
+        if (i % 37 == 0)
+            assert_int_equal(jg_audit_rec_tick(r, T0 + 10 + (int64_t)i), 0);
+    }
+    cast = jg_xstrdup(jg_audit_rec_path(r));
+    seal = jg_xasprintf("%s.seal", cast);
+    assert_int_equal(jg_audit_rec_close(r, T0 + 5000), 0);
+    assert_int_equal(verify(f, id, cast, seal, &st, &msgs), 0);
+    assert_true(st.final);
+    assert_int_equal(st.sealed, st.size);
+    /* The "o" events, concatenated, are what was written. */
+    fp = fopen(cast, "r");
+    assert_non_null(fp);
+    assert_true(getline(&line, &cap, fp) > 0); /* the header */
+    while ((n = getline(&line, &cap, fp)) > 0) {
+        json_t *ev = json_loadb(line, (size_t)n, JSON_ALLOW_NUL, NULL);
+        const char *s;
+
+        assert_non_null(ev);
+        assert_string_equal(json_string_value(json_array_get(ev, 1)), "o");
+        s = json_string_value(json_array_get(ev, 2));
+        k = json_string_length(json_array_get(ev, 2));
+        assert_non_null(s);
+        assert_true(got_len + k <= want_len);
+        memcpy(got + got_len, s, k);
+        got_len += k;
+        json_decref(ev);
+    }
+    fclose(fp);
+    assert_int_equal(got_len, want_len);
+    assert_memory_equal(got, want, want_len);
+    free(line);
+    free(msgs);
+    free(cast);
+    free(seal);
+    free(buf);
+    free(want);
+    free(got);
+}
+
 static void
 test_checkpoint_line_signed_and_bound(void **state)
 {
@@ -347,6 +428,8 @@ main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_every_64k, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(test_lines_around_and_beyond_blocks,
+                                        fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_line_signed_and_bound,
                                         fx_setup, fx_teardown),
         cmocka_unit_test(test_uuid7_ordering),
