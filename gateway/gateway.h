@@ -380,6 +380,10 @@ int jg_gw_msg_get_bytes(struct jg_gw_msg *m, const uint8_t **p, size_t *n);
 int jg_gw_msg_get_strdup(struct jg_gw_msg *m, char **out);
 /* Sends m (with fd when fd >= 0; the caller keeps its fd). */
 int jg_gw_msg_send(int sock, const struct jg_gw_msg *m, int fd);
+/* Sends m as if jg_gw_msg_put_bytes(m, p, n) had been its last put, without
+ * copying p into it (the recorded bytes of a channel). */
+int jg_gw_msg_send_bytes(int sock, const struct jg_gw_msg *m, const void *p,
+                         size_t n);
 /* Receives one message; timeout_ms < 0 waits for ever. JG_ERR_IO on EOF
  * or error, JG_ERR_NOTFOUND on time-out, JG_ERR_INVALID when malformed. */
 int jg_gw_msg_recv(int sock, struct jg_gw_msg *m, int timeout_ms);
@@ -661,6 +665,9 @@ int jg_gw_wk_call(struct jg_gw_wk *w, const struct jg_gw_msg *req,
                   struct jg_gw_msg *ans, uint8_t want);
 /* Sends a request that has no answer; on failure marks the monitor gone. */
 void jg_gw_wk_send(struct jg_gw_wk *w, const struct jg_gw_msg *req);
+/* The same with n bytes of p as its last field (jg_gw_msg_send_bytes). */
+void jg_gw_wk_send_bytes(struct jg_gw_wk *w, const struct jg_gw_msg *req,
+                         const void *p, size_t n);
 /* Reads pending notices from the monitor without blocking. */
 int jg_gw_wk_poll_monitor(struct jg_gw_wk *w);
 

@@ -197,26 +197,23 @@ jg_gw_msg_get_strdup(struct jg_gw_msg *m, char **out)
     return 0;
 }
 
-int
-jg_gw_msg_send(int sock, const struct jg_gw_msg *m, int fd)
+/* Sends the n pieces of iov as one message (with fd when fd >= 0). */
+static int
+send_iov(int sock, struct iovec *iov, size_t n, int fd)
 {
     union {
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int))];
     } cm;
-    struct iovec iov[2];
     struct msghdr mh;
-    ssize_t n;
+    size_t total = 0, i;
+    ssize_t sent;
 
-    if (m->bad)
-        return JG_ERR_INTERNAL;
+    for (i = 0; i < n; i++)
+        total += iov[i].iov_len;
     memset(&mh, 0, sizeof(mh));
-    iov[0].iov_base = (void *)&m->type;
-    iov[0].iov_len = 1;
-    iov[1].iov_base = (void *)m->data;
-    iov[1].iov_len = m->len;
     mh.msg_iov = iov;
-    mh.msg_iovlen = 2;
+    mh.msg_iovlen = n;
     if (fd >= 0) {
         memset(&cm, 0, sizeof(cm));
         mh.msg_control = cm.buf;
@@ -227,11 +224,47 @@ jg_gw_msg_send(int sock, const struct jg_gw_msg *m, int fd)
         memcpy(CMSG_DATA(&cm.h), &fd, sizeof(int));
     }
     do
-        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)(m->len + 1))
+        sent = sendmsg(sock, &mh, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent != (ssize_t)total)
         return JG_ERR_IO;
     return 0;
+}
+
+int
+jg_gw_msg_send(int sock, const struct jg_gw_msg *m, int fd)
+{
+    struct iovec iov[2];
+
+    if (m->bad)
+        return JG_ERR_INTERNAL;
+    iov[0].iov_base = (void *)&m->type;
+    iov[0].iov_len = 1;
+    iov[1].iov_base = (void *)m->data;
+    iov[1].iov_len = m->len;
+    return send_iov(sock, iov, 2, fd);
+}
+
+int
+jg_gw_msg_send_bytes(int sock, const struct jg_gw_msg *m, const void *p,
+                     size_t n)
+{
+    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16),
+                      (uint8_t)(n >> 8), (uint8_t)n};
+    struct iovec iov[4];
+
+    if (m->bad || m->len > JG_GW_MSG_MAX || n > JG_GW_MSG_MAX - m->len ||
+        JG_GW_MSG_MAX - m->len - n < sizeof(len))
+        return JG_ERR_INTERNAL;
+    iov[0].iov_base = (void *)&m->type;
+    iov[0].iov_len = 1;
+    iov[1].iov_base = (void *)m->data;
+    iov[1].iov_len = m->len;
+    iov[2].iov_base = len;
+    iov[2].iov_len = sizeof(len);
+    iov[3].iov_base = (void *)p;
+    iov[3].iov_len = n;
+    return send_iov(sock, iov, 4, -1);
 }
 
 int

@@ -38,8 +38,7 @@ jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
         jg_gw_msg_init(m, JG_GW_REQ_REC_DATA);
         jg_gw_msg_put_u32(m, ch->id);
         jg_gw_msg_put_u8(m, (uint8_t)dir[0]);
-        jg_gw_msg_put_bytes(m, data + off, n);
-        jg_gw_wk_send(ch->w, m);
+        jg_gw_wk_send_bytes(ch->w, m, data + off, n);
     }
     free(m);
 }
