@@ -103,6 +103,19 @@ def test_recording_cost_accounted(results):
                                              ("text", "recorded"), ("text", "recording off")}
     for _k, _w, elapsed, busy, idle in rows:
         assert float(elapsed) > 0 and float(busy) >= 0 and 0 <= int(idle) <= 100
+    # The least a recording adds: its parts add up, a seal follows the event
+    # that crosses each 64 KiB of recording (an event holds at most 32 KiB of
+    # output, six bytes of JSON each for zeros), and the best ratio left is
+    # a ratio.
+    span = 64 * 1024 + 6 * 32 * 1024 + 64
+    floor = re.findall(r"^\| (zeros|text) \| (\d+) \| (\d+) \| (\d+\.\d\d) \| (\d+\.\d\d) \| "
+                       r"(\d+\.\d\d) \| (\d+\.\d\d) \| (\d+\.\d\d)× \| (\d+\.\d\d)× \|$",
+                       block, re.M)
+    assert {k for k, *_ in floor} == {"zeros", "text"}, block
+    for _k, mib, seals, sha, sig, pc, least, best, _measured in floor:
+        assert abs(float(sha) + float(sig) + float(pc) - float(least)) <= 0.02
+        assert int(seals) >= int(mib) * 1024 * 1024 // span
+        assert 0 < float(best) <= 1
     summary = results["text"].split("### Summary", 1)[1].split("###", 1)[0]
     assert "| 8 recording | recorded ÷ recording off (zeros) |" in summary
     assert "| 8 recording | recorded ÷ recording off (text) |" in summary
