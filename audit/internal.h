@@ -40,7 +40,8 @@ int jg_audit_wq_write(struct jg_audit_wq *q, int fd, char *buf, size_t len);
 /* Blocks: buffers of JG_AUDIT_WQ_BLOCK bytes that go back to a pool of
  * the queue once written. jg_audit_wq_block() hands one out (NULL when out
  * of memory); jg_audit_wq_write_block() queues len bytes of it and takes
- * it; jg_audit_wq_trim() frees the pool (an idle recording). */
+ * it, counting the whole block against max_bytes; jg_audit_wq_trim() frees
+ * the pool (an idle recording). */
 #define JG_AUDIT_WQ_BLOCK (256u * 1024)
 char *jg_audit_wq_block(struct jg_audit_wq *q);
 int jg_audit_wq_write_block(struct jg_audit_wq *q, int fd, char *block,

@@ -22,6 +22,7 @@ struct wq_item {
     int fd;
     char *buf;           /* NULL: fdatasync(fd) */
     size_t len;
+    size_t cost;         /* what it counts against the bound */
     bool pooled;         /* a block: back to the pool once written */
 };
 
@@ -78,7 +79,7 @@ writer(void *arg)
                 fail(q, e);
         }
         pthread_mutex_lock(&q->mu);
-        q->queued -= it->len;
+        q->queued -= it->cost;
         if (it->pooled && q->n_pool < POOL_MAX) {
             q->pool[q->n_pool++] = it->buf;
             it->buf = NULL;
@@ -143,9 +144,12 @@ enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len, bool pooled)
     it->buf = buf;
     it->len = len;
     it->pooled = pooled;
+    /* A block holds its whole size however little of it is used: memory,
+     * not bytes to write, is what the bound bounds. */
+    it->cost = pooled ? JG_AUDIT_WQ_BLOCK : len;
     pthread_mutex_lock(&q->mu);
     /* One item larger than the bound still goes once the queue is empty. */
-    while (q->queued > 0 && q->queued + len > q->max &&
+    while (q->queued > 0 && q->queued + it->cost > q->max &&
            atomic_load(&q->err) == 0)
         pthread_cond_wait(&q->room, &q->mu);
     if ((e = atomic_load(&q->err)) != 0) {
@@ -159,7 +163,7 @@ enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len, bool pooled)
     else
         q->head = it;
     q->tail = it;
-    q->queued += len;
+    q->queued += it->cost;
     pthread_cond_signal(&q->more);
     pthread_mutex_unlock(&q->mu);
     return 0;

@@ -949,6 +949,10 @@ def shortfalls(res):
              + (f"The same transfer unrecorded moves {f['rec_off']:.0f} MiB/s, "
                 f"{f['rec_off_vs_dh']:.2f}× the double hop (section 8); recorded, "
                 f"{f['rec_on']:.0f} MiB/s. " if "rec_off" in f else "")
+             + (f"Counting only SHA-256, the signatures and the page-cache copy at this "
+                f"machine's own rates, recorded zeros could move at best about "
+                f"{f['best']['zeros'] * f['rec_off']:.0f} MiB/s here (section 8). "
+                if "zeros" in f.get("best", {}) and "rec_off" in f else "")
              + (f"Printable text of the same size, stored byte for byte, moves "
                 f"{f['bulk_text_ratio']:.2f}× the double hop recorded (section 1). "
                 if "bulk_text_ratio" in f else "")

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/audit/test_audit_wq.c - a recording's writer thread writes
  * what it is given in order, a queue far smaller than the data still
- * passes everything, and the first failure sticks: it is returned by every
- * later call and nothing queued after it is written. */
+ * passes everything, the first failure sticks: it is returned by every
+ * later call and nothing queued after it is written, and blocks count whole
+ * against the bound. */
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -103,6 +106,74 @@ test_first_failure_sticks(void **state)
     unlink(path);
 }
 
+struct stuck {
+    struct jg_audit_wq *q;
+    int fd;
+    atomic_bool done;
+};
+
+static void *
+queue_one_more(void *arg)
+{
+    struct stuck *s = arg;
+    char *b = jg_audit_wq_block(s->q);
+
+    assert_non_null(b);
+    memcpy(b, "C", 1);
+    assert_int_equal(jg_audit_wq_write_block(s->q, s->fd, b, 1), 0);
+    atomic_store(&s->done, true);
+    return NULL;
+}
+
+/* Blocks count whole against the bound, however little of them is used:
+ * with the writer stuck, a bound of two blocks holds the third back, so
+ * many small bursts cannot pile up blocks while the disk hangs. */
+static void
+test_blocks_count_whole_against_the_bound(void **state)
+{
+    struct stuck s = {0};
+    pthread_t t;
+    char fill[4096], got[16];
+    int pp[2], i;
+    ssize_t n;
+    size_t total = 0;
+
+    (void)state;
+    assert_int_equal(pipe(pp), 0);
+    /* A full pipe: the writer thread stops in its first write(2). */
+    assert_int_equal(fcntl(pp[1], F_SETFL, O_NONBLOCK), 0);
+    memset(fill, '.', sizeof(fill));
+    while ((n = write(pp[1], fill, sizeof(fill))) > 0)
+        total += (size_t)n;
+    assert_int_equal(fcntl(pp[1], F_SETFL, 0), 0);
+    assert_int_equal(jg_audit_wq_start(2 * JG_AUDIT_WQ_BLOCK, &s.q), 0);
+    s.fd = pp[1];
+    for (i = 0; i < 2; i++) {
+        char *b = jg_audit_wq_block(s.q);
+
+        assert_non_null(b);
+        b[0] = (char)('A' + i);
+        assert_int_equal(jg_audit_wq_write_block(s.q, pp[1], b, 1), 0);
+    }
+    atomic_init(&s.done, false);
+    assert_int_equal(pthread_create(&t, NULL, queue_one_more, &s), 0);
+    usleep(200 * 1000);
+    assert_false(atomic_load(&s.done));
+    /* Emptying the pipe lets everything through, in order. */
+    while (total > 0) {
+        n = read(pp[0], fill, total < sizeof(fill) ? total : sizeof(fill));
+        assert_true(n > 0);
+        total -= (size_t)n;
+    }
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_true(atomic_load(&s.done));
+    assert_int_equal(jg_audit_wq_finish(s.q), 0);
+    close(pp[1]);
+    assert_int_equal(read(pp[0], got, sizeof(got)), 3);
+    assert_memory_equal(got, "ABC", 3);
+    close(pp[0]);
+}
+
 static void
 test_finish_of_nothing(void **state)
 {
@@ -120,6 +191,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_through_a_small_queue),
         cmocka_unit_test(test_first_failure_sticks),
+        cmocka_unit_test(test_blocks_count_whole_against_the_bound),
         cmocka_unit_test(test_finish_of_nothing),
     };
 
