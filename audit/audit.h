@@ -23,7 +23,9 @@
  * into blocks that are queued, whole, for the recording's writer thread
  * before every checkpoint and on every jg_audit_rec_tick() (the gateway
  * ticks after each burst); the thread writes and syncs in queue order (at
- * most 2 MiB wait; a write error reaches the recorder's next call). At a
+ * most 2 MiB wait; a write error reaches the recorder's next call) and
+ * starts write-back every 8 MiB (sync_file_range), so that a sync does not
+ * find a second's worth of a bulk transfer still to write. At a
  * recording checkpoint the .cast is fdatasync()ed before the seal line is
  * written, and the seal file after it, at most once a second (checkpoints
  * forced by 64 KiB in between are written but not synced) and always at

@@ -9,6 +9,7 @@
  * busy recording reuses the same few buffers instead of asking malloc (and
  * the kernel, for fresh pages) for new ones. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -28,6 +29,10 @@ struct wq_item {
 
 /* Written blocks kept for reuse, per recording. */
 #define POOL_MAX 4
+
+/* Write-back of what was written is started every this many bytes, so the
+ * once-a-second fdatasync finds little left to wait for. */
+#define KICK_BYTES (8u * 1024 * 1024)
 
 struct jg_audit_wq {
     pthread_t thread;
@@ -54,6 +59,7 @@ writer(void *arg)
 {
     struct jg_audit_wq *q = arg;
     struct wq_item *it;
+    size_t unkicked = 0;
     int e;
 
     for (;;) {
@@ -71,10 +77,17 @@ writer(void *arg)
         /* After a failure nothing more is written: a seal must never land
          * after data that did not. */
         if (atomic_load(&q->err) == 0) {
-            if (it->buf != NULL)
+            if (it->buf != NULL) {
                 e = jg_audit_write_all(it->fd, it->buf, it->len);
-            else
+                /* Only a start (no waiting), and only a hint: an error
+                 * here shows in the fdatasync that follows. */
+                if (e == 0 && (unkicked += it->len) >= KICK_BYTES) {
+                    sync_file_range(it->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+                    unkicked = 0;
+                }
+            } else {
                 e = fdatasync(it->fd) == 0 ? 0 : JG_ERR_IO;
+            }
             if (e != 0)
                 fail(q, e);
         }
