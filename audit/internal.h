@@ -54,8 +54,10 @@ int jg_audit_wq_error(struct jg_audit_wq *q);
 int jg_audit_wq_finish(struct jg_audit_wq *q);
 
 /* Writes the JSON string literal (quotes included) of the n bytes of valid
- * UTF-8 at s into out, which holds at least 6 * n + 2 bytes; returns its
- * length (no NUL). The escapes are those of jansson's compact dump. */
+ * UTF-8 at s into out; returns its length (no NUL). Only ASCII bytes are
+ * escaped (to at most six bytes each), every other byte is copied, so out
+ * needs 2 + 6 per ASCII byte + 1 per other byte: 6 * n + 2 always does.
+ * The escapes are those of jansson's compact dump. */
 size_t jg_audit_json_quote(const char *s, size_t n, char *out);
 /* How many of the n bytes at p, from the start, are ASCII (below 0x80). */
 size_t jg_audit_ascii_run(const uint8_t *p, size_t n);

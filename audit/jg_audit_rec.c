@@ -300,9 +300,10 @@ stream(struct jg_audit_rec *r, struct jg_audit_utf8 *st, char code,
         r->text = jg_xmalloc(r->text_cap);
     }
     n = jg_audit_utf8_feed_into(st, data, len, final, r->text);
-    /* Every input byte is at most six bytes of JSON: an ASCII control
-     * character becomes \u00XX, a byte of a multibyte character stays one
-     * byte, and an invalid byte becomes U+FFFD, three bytes. */
+    /* Every input byte is at most six bytes of JSON (internal.h): an
+     * ASCII control character becomes \u00XX, a byte of a multibyte
+     * character stays one byte, and an invalid byte becomes U+FFFD, three
+     * bytes. */
     return n > 0 ? event(r, now_us, code, r->text, n, 6 * in + 2) : 0;
 }
 
