@@ -109,6 +109,18 @@ sync_fd(struct jg_audit_rec *r, int fd)
     return fdatasync(fd) == 0 ? 0 : JG_ERR_IO;
 }
 
+/* Counts one whole line into the running hash and the .cast's size. */
+static int
+hash_line(struct jg_audit_rec *r, const char *line, size_t len)
+{
+    if (EVP_DigestUpdate(r->sha, line, len) != 1) {
+        r->failed = JG_ERR_INTERNAL;
+        return r->failed;
+    }
+    r->size += len;
+    return 0;
+}
+
 /* Appends one whole line (malloc'ed; taken) to the .cast and the running
  * hash. */
 static int
@@ -116,20 +128,14 @@ put(struct jg_audit_rec *r, char *line, size_t len)
 {
     int e;
 
-    if (failed(r) != 0) {
+    if (failed(r) != 0 || hash_line(r, line, len) != 0) {
         free(line);
-        return r->failed;
-    }
-    if (EVP_DigestUpdate(r->sha, line, len) != 1) {
-        free(line);
-        r->failed = JG_ERR_INTERNAL;
         return r->failed;
     }
     if ((e = emit(r, r->cast_fd, line, len)) != 0) {
         r->failed = e;
         return e;
     }
-    r->size += len;
     return 0;
 }
 
@@ -267,12 +273,8 @@ event(struct jg_audit_rec *r, int64_t now_us, char code, const char *data,
     line[n++] = '\n';
     if (own != NULL) {
         e = put(r, own, n);
-    } else if (EVP_DigestUpdate(r->sha, line, n) != 1) {
-        e = r->failed = JG_ERR_INTERNAL;
-    } else {
+    } else if ((e = hash_line(r, line, n)) == 0) {
         r->blk_len += n;
-        r->size += n;
-        e = 0;
     }
     if (e == 0)
         e = maybe_checkpoint(r, now_us);

@@ -38,12 +38,22 @@ jg_gw_msg_put_u8(struct jg_gw_msg *m, uint8_t v)
     put(m, &v, 1);
 }
 
+/* v in network byte order, as every length and number of a message. */
+static void
+be32(uint32_t v, uint8_t b[4])
+{
+    b[0] = (uint8_t)(v >> 24);
+    b[1] = (uint8_t)(v >> 16);
+    b[2] = (uint8_t)(v >> 8);
+    b[3] = (uint8_t)v;
+}
+
 void
 jg_gw_msg_put_u32(struct jg_gw_msg *m, uint32_t v)
 {
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
-                    (uint8_t)v};
+    uint8_t b[4];
 
+    be32(v, b);
     put(m, b, 4);
 }
 
@@ -197,23 +207,43 @@ jg_gw_msg_get_strdup(struct jg_gw_msg *m, char **out)
     return 0;
 }
 
-/* Sends the n pieces of iov as one message (with fd when fd >= 0). */
+/* Sends m, then (when tail is not NULL) n bytes of tail as a bytes field
+ * of it, as one message; with fd when fd >= 0. */
 static int
-send_iov(int sock, struct iovec *iov, size_t n, int fd)
+send_msg(int sock, const struct jg_gw_msg *m, int fd, const void *tail,
+         size_t n)
 {
     union {
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int))];
     } cm;
+    uint8_t len[4];
+    struct iovec iov[4];
     struct msghdr mh;
-    size_t total = 0, i;
+    size_t total = 1 + m->len;
     ssize_t sent;
 
-    for (i = 0; i < n; i++)
-        total += iov[i].iov_len;
+    if (m->bad)
+        return JG_ERR_INTERNAL;
     memset(&mh, 0, sizeof(mh));
+    iov[0].iov_base = (void *)&m->type;
+    iov[0].iov_len = 1;
+    iov[1].iov_base = (void *)m->data;
+    iov[1].iov_len = m->len;
     mh.msg_iov = iov;
-    mh.msg_iovlen = n;
+    mh.msg_iovlen = 2;
+    if (tail != NULL) {
+        if (m->len > JG_GW_MSG_MAX || n > JG_GW_MSG_MAX - m->len ||
+            JG_GW_MSG_MAX - m->len - n < sizeof(len))
+            return JG_ERR_INTERNAL;
+        be32((uint32_t)n, len);
+        iov[2].iov_base = len;
+        iov[2].iov_len = sizeof(len);
+        iov[3].iov_base = (void *)tail;
+        iov[3].iov_len = n;
+        mh.msg_iovlen = 4;
+        total += sizeof(len) + n;
+    }
     if (fd >= 0) {
         memset(&cm, 0, sizeof(cm));
         mh.msg_control = cm.buf;
@@ -234,37 +264,15 @@ send_iov(int sock, struct iovec *iov, size_t n, int fd)
 int
 jg_gw_msg_send(int sock, const struct jg_gw_msg *m, int fd)
 {
-    struct iovec iov[2];
-
-    if (m->bad)
-        return JG_ERR_INTERNAL;
-    iov[0].iov_base = (void *)&m->type;
-    iov[0].iov_len = 1;
-    iov[1].iov_base = (void *)m->data;
-    iov[1].iov_len = m->len;
-    return send_iov(sock, iov, 2, fd);
+    return send_msg(sock, m, fd, NULL, 0);
 }
 
 int
 jg_gw_msg_send_bytes(int sock, const struct jg_gw_msg *m, const void *p,
                      size_t n)
 {
-    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16),
-                      (uint8_t)(n >> 8), (uint8_t)n};
-    struct iovec iov[4];
-
-    if (m->bad || m->len > JG_GW_MSG_MAX || n > JG_GW_MSG_MAX - m->len ||
-        JG_GW_MSG_MAX - m->len - n < sizeof(len))
-        return JG_ERR_INTERNAL;
-    iov[0].iov_base = (void *)&m->type;
-    iov[0].iov_len = 1;
-    iov[1].iov_base = (void *)m->data;
-    iov[1].iov_len = m->len;
-    iov[2].iov_base = len;
-    iov[2].iov_len = sizeof(len);
-    iov[3].iov_base = (void *)p;
-    iov[3].iov_len = n;
-    return send_iov(sock, iov, 4, -1);
+    /* An empty field still needs a non-NULL tail to be sent at all. */
+    return send_msg(sock, m, -1, p != NULL ? p : "", n);
 }
 
 int
