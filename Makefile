@@ -23,7 +23,7 @@ CC        ?= cc
 PYTHON    := /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-PKGS      := libssh yaml-0.1 jansson glib-2.0 openssl libcurl libxml-2.0 libmicrohttpd libseccomp
+PKGS      := libssh yaml-0.1 jansson glib-2.0 openssl libcurl libxml-2.0 libmicrohttpd libseccomp libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

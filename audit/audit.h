@@ -173,9 +173,22 @@ void jg_audit_log_free(struct jg_audit_log *log);
 int jg_audit_append_event(const char *config_path,
                           const struct jg_audit_event *ev, int64_t now_us);
 
-/* ---- session recorder (jg_audit_rec.c) ---------------------------------- */
+/* ---- session recorder (jg_audit_rec.c, jg_audit_recw.c) -----------------
+ * One recording per session channel: sessions/DAY/ID.jgr, in the format
+ * of jumpgate-recording(5). Every byte is kept as it crossed the gateway
+ * (pty output, exec stdout and stderr apart, input when the rule says so),
+ * with window changes, markers and the exit status, timed to the µs.
+ * Records are encoded into blocks of up to JG_AUDIT_REC_BLOCK bytes; the
+ * recording's writer thread compresses each block with zstd (level 1; a
+ * block that does not shrink is stored as it is, and after one that did
+ * not, the next few are stored without trying), keeps a running SHA-256
+ * over every byte of the file, and writes a seal: an Ed25519-signed
+ * checkpoint of that hash, the offset and the session id. Seals follow
+ * whenever JG_AUDIT_SEAL_INTERVAL_US has passed with data unsealed and
+ * before JG_AUDIT_REC_SEAL_BYTES of record bytes would be unsealed, at
+ * open and, "final", at close. */
 
-/* What the asciicast header says about a session channel. Strings are
+/* What the recording header says about a session channel. Strings are
  * borrowed for the call. */
 struct jg_audit_rec_info {
     const char *session;    /* required: the recording's UUIDv7 (its ID) */
@@ -185,53 +198,56 @@ struct jg_audit_rec_info {
     const char *command;    /* exec: the command; otherwise NULL */
     const char *term;       /* TERM of the pty-req, or NULL ("xterm") */
     unsigned width, height; /* of the pty-req; 0 means 80x24 */
-    bool record_input;      /* the rule's record_input: "i" events kept */
+    bool record_input;      /* the rule's record_input: "i" records kept */
 };
 
-/* Checkpoint at least this often while data flows. */
+/* Checkpoint at least this often while data flows, and over at most this
+ * many bytes of records (uncompressed). */
 #define JG_AUDIT_SEAL_INTERVAL_US 1000000
-#define JG_AUDIT_SEAL_BYTES (64u * 1024)
+#define JG_AUDIT_REC_SEAL_BYTES (1024u * 1024)
+/* Largest block of records (uncompressed); readers refuse larger ones. */
+#define JG_AUDIT_REC_BLOCK (256u * 1024)
 
 struct jg_audit_rec;
 
-/* Creates sessions/DAY/ID.cast and ID.cast.seal below audit_dir (DAY the
- * UTC day of start_us; folders made as needed; existing files are
- * JG_ERR_EXISTS), writes the header line and checkpoint 1 over it. key
- * (borrowed, private) must outlive the recorder. Caller ends it with
+/* Creates sessions/DAY/ID.jgr below audit_dir (DAY the UTC day of
+ * start_us; folders made as needed; an existing file is JG_ERR_EXISTS),
+ * writes the header and checkpoint 1 over it and syncs. key (borrowed,
+ * private) must outlive the recorder. Caller ends it with
  * jg_audit_rec_close() (or jg_audit_rec_free()). On error nothing is
- * returned; files already created stay (and verify will say so). */
+ * returned; a file already created stays (and verify will say so). */
 int jg_audit_rec_open(const char *audit_dir, const struct jg_audit_rec_info *info,
                       const struct jg_audit_key *key, int64_t start_us,
                       struct jg_audit_rec **out);
-/* Output ("o") the session showed: one event per call (nothing for len 0
- * or when only an incomplete UTF-8 tail is waiting). */
+/* Output the session showed (pty output, exec stdout): 'o' records. */
 int jg_audit_rec_output(struct jg_audit_rec *r, int64_t now_us,
                         const void *data, size_t len);
-/* Input ("i"): recorded only when info.record_input; otherwise 0 and
+/* exec stderr: 'e' records. */
+int jg_audit_rec_stderr(struct jg_audit_rec *r, int64_t now_us,
+                        const void *data, size_t len);
+/* Input ('i'): recorded only when info.record_input; otherwise 0 and
  * nothing written. */
 int jg_audit_rec_input(struct jg_audit_rec *r, int64_t now_us,
                        const void *data, size_t len);
-/* A window change: "r" event "COLSxROWS". */
+/* A window change: 'r' record "COLSxROWS". */
 int jg_audit_rec_resize(struct jg_audit_rec *r, int64_t now_us, unsigned cols,
                         unsigned rows);
-/* A marker ("m") with a label, e.g. "exit-status 0" (control characters
- * are replaced by spaces). */
+/* A marker ('m') with a label, e.g. "exit-signal TERM" (control characters
+ * become spaces, invalid UTF-8 U+FFFD). */
 int jg_audit_rec_marker(struct jg_audit_rec *r, int64_t now_us,
                         const char *label);
-/* Marker "exit-status N" (exec and shell exit status). */
+/* The exit status ('x' record, decimal). */
 int jg_audit_rec_exit_status(struct jg_audit_rec *r, int64_t now_us, int status);
-/* Queues the events encoded so far for writing, and writes a checkpoint
- * when unsealed bytes are waiting and the last one is
- * JG_AUDIT_SEAL_INTERVAL_US old; call it after each burst of events and at
- * least once a second. */
+/* Queues the records encoded so far for writing, and a checkpoint when
+ * records are unsealed and the last one is JG_AUDIT_SEAL_INTERVAL_US old;
+ * call it after each burst of records and at least once a second. */
 int jg_audit_rec_tick(struct jg_audit_rec *r, int64_t now_us);
-/* Flushes any incomplete UTF-8 tail (as U+FFFD), writes the final
- * checkpoint, syncs and frees r (also on error). */
+/* Writes the final checkpoint, syncs and frees r (also on error). */
 int jg_audit_rec_close(struct jg_audit_rec *r, int64_t now_us);
 /* Frees r without a final checkpoint: what a crash right after the last
- * write leaves behind (the events are written, not sealed). */
+ * write leaves behind (the records are written, not sealed). */
 void jg_audit_rec_free(struct jg_audit_rec *r);
-/* Bytes written to the .cast so far; the id; the .cast path (borrowed). */
+/* Bytes of records (uncompressed) so far; the file's path (borrowed). */
 uint64_t jg_audit_rec_size(const struct jg_audit_rec *r);
 const char *jg_audit_rec_path(const struct jg_audit_rec *r);
 
@@ -261,10 +277,13 @@ char *jg_audit_utf8_clean(const char *s, size_t len);
 
 /* ---- seals (jg_audit_seal.c) -------------------------------------------- */
 
-/* One checkpoint of a recording, as in ID.cast.seal:
+/* One checkpoint of a recording: a seal frame of a .jgr, or a line of an
+ * asciicast recording's ID.cast.seal:
  * {"seq":n,"session":ID,"offset":bytes,"sha256":hex,"time":RFC3339,
  *  "final":bool,"raw":n,"replaced":n,"key":keyid,"sig":base64}
- * sha256 is the SHA-256 of the .cast's first offset bytes. */
+ * sha256 is the SHA-256 of the file's first offset bytes; raw counts the
+ * bytes recorded; replaced those an asciicast recording stored as U+FFFD
+ * (0 in a .jgr, which replaces nothing). */
 struct jg_audit_checkpoint {
     uint64_t seq;
     char session[JG_AUDIT_ID_STRLEN];
@@ -276,16 +295,18 @@ struct jg_audit_checkpoint {
     char key[33];
 };
 
-/* The compact line for cp signed with key (ends with '\n'). Caller frees
- * *line. */
+/* The compact line for cp signed with key over domain (one of
+ * JG_AUDIT_DOMAIN_*; ends with '\n'). Caller frees *line. */
 int jg_audit_checkpoint_format(const struct jg_audit_checkpoint *cp,
-                               const struct jg_audit_key *key, char **line,
-                               size_t *len);
-/* Parses one seal-file line (without its newline) into *cp and checks the
- * signature with key (NULL: no signature check). JG_ERR_INVALID with a
- * reason in err (n bytes) when malformed or not validly signed. */
+                               const struct jg_audit_key *key,
+                               const char *domain, char **line, size_t *len);
+/* Parses one checkpoint line (without its newline) into *cp and checks the
+ * signature over domain with key (NULL: no signature check).
+ * JG_ERR_INVALID with a reason in err (n bytes) when malformed or not
+ * validly signed. */
 int jg_audit_checkpoint_parse(const char *line, size_t len,
                               const struct jg_audit_key *key,
+                              const char *domain,
                               struct jg_audit_checkpoint *cp, char *err,
                               size_t errn);
 /* The bytes of a seal line covered by its signature: everything before
@@ -301,6 +322,7 @@ bool jg_audit_sig_ok(const struct jg_audit_key *k, const char *domain,
                      size_t b64_len);
 #define JG_AUDIT_DOMAIN_CAST "jumpgate-audit-seal-v1 cast\n"
 #define JG_AUDIT_DOMAIN_EVENTS "jumpgate-audit-seal-v1 events\n"
+#define JG_AUDIT_DOMAIN_JGR "jumpgate-audit-seal-v1 jgr\n"
 /* Lower-case hex SHA-256 of data into hex (65 bytes). */
 void jg_audit_sha256_hex(const void *data, size_t len, char hex[65]);
 
@@ -378,6 +400,71 @@ typedef bool (*jg_audit_event_cb)(json_t *ev, const char *file, size_t line,
 int jg_audit_events_each(const char *audit_dir, jg_audit_event_cb cb,
                          void *arg, size_t *bad);
 
+/* ---- reading a recording (jg_audit_recr.c) ------------------------------
+ * One reader for both formats: ID.jgr, and ID.cast (asciicast v2, what
+ * jumpgate wrote before the .jgr) so that older archives stay readable. It
+ * checks structure, not seals (that is verify's work); it never holds more
+ * than a block and a compressed block in memory. */
+struct jg_audit_recr;
+
+/* One record: the time since the start in µs, the kind ('o' output or
+ * stdout, 'e' stderr, 'i' input, 'r' "COLSxROWS", 'x' exit status in
+ * decimal, 'm' a marker label), and its bytes, borrowed until the next
+ * call. An asciicast recording gives 'o', 'i', 'r' and 'm' (its exit
+ * status is the marker "exit-status N"), its data as stored (UTF-8). */
+struct jg_audit_recr_ev {
+    int64_t time_us;
+    char kind;
+    const uint8_t *data;
+    size_t len;
+};
+
+/* Opens the recording at path (by its name: .jgr or .cast) and reads its
+ * header. JG_ERR_INVALID with the reason (naming the file and offset or
+ * line) in err, JG_ERR_NOTFOUND / JG_ERR_IO when it cannot be opened. */
+int jg_audit_recr_open(const char *path, struct jg_audit_recr **out,
+                       char *err, size_t errn);
+/* The header (the asciicast v2 header's members); borrowed. */
+const struct jg_audit_cast_header *
+jg_audit_recr_header(const struct jg_audit_recr *r);
+/* A .jgr's header as stored (an asciicast v2 header line without its
+ * newline); NULL for an asciicast recording. */
+const char *jg_audit_recr_header_line(const struct jg_audit_recr *r,
+                                      size_t *len);
+/* The start in µs since the epoch (an asciicast recording: its whole
+ * second). */
+int64_t jg_audit_recr_start_us(const struct jg_audit_recr *r);
+/* The next record: 1 and *ev; 0 at the end of what the file holds now (a
+ * frame not yet whole is left for a later call, so a reader can follow a
+ * recording being written); JG_ERR_INVALID when the file cannot be read on
+ * (the reason in jg_audit_recr_error()), JG_ERR_IO. */
+int jg_audit_recr_next(struct jg_audit_recr *r, struct jg_audit_recr_ev *ev);
+/* When the recording ended, in µs since the epoch: the time of its last
+ * seal (a .jgr; found by reading only frame heads and seals) or of its
+ * last event (an asciicast recording); *final: a .jgr ends with its final
+ * seal (nothing will be written to it again; never for an asciicast
+ * recording, whose seals are in another file). Does not move the reader. */
+int jg_audit_recr_tail(struct jg_audit_recr *r, int64_t *end_us, bool *final);
+/* True once the final seal was read (a .jgr) or the end was reached (an
+ * asciicast recording, which is read whole). */
+bool jg_audit_recr_final(const struct jg_audit_recr *r);
+/* "FILE: offset N: why" of the last error. */
+const char *jg_audit_recr_error(const struct jg_audit_recr *r);
+/* True for an asciicast (.cast) recording. */
+bool jg_audit_recr_is_cast(const struct jg_audit_recr *r);
+void jg_audit_recr_free(struct jg_audit_recr *r);
+
+/* ---- views (jg_audit_view.c) --------------------------------------------- */
+
+/* Writes the asciicast v2 view of the .jgr r, from its start, to fd: its
+ * header line, then an event per record ('o' and 'e' as "o", 'i', 'r',
+ * 'm', and the exit status as the marker "exit-status N"), with each
+ * stream's bytes decoded as UTF-8 (invalid bytes become U+FFFD, in this
+ * view only). Returns 0, JG_ERR_INVALID (the reader's error in err) or
+ * JG_ERR_IO (writing failed). */
+int jg_audit_view_cast(struct jg_audit_recr *r, int fd, char *err,
+                       size_t errn);
+
 /* ---- verifiers (jg_audit_verify_cast.c, jg_audit_verify_log.c) ---------- */
 
 /* What was established about a recording. */
@@ -397,6 +484,18 @@ struct jg_audit_cast_status {
 int jg_audit_verify_cast(const char *cast_path, const char *seal_path,
                          const char *id, const struct jg_audit_key *key,
                          struct jg_audit_cast_status *st, struct jg_diags *d);
+/* The same for a .jgr recording, whose seals are inside it: every frame is
+ * hashed and read (blocks decompressed, records checked), every seal's
+ * signature, sequence, session, offset and hash checked. Bytes after the
+ * last seal are reported as an unsealed tail, anything after the final
+ * seal as appended. */
+int jg_audit_verify_jgr(const char *path, const char *id,
+                        const struct jg_audit_key *key,
+                        struct jg_audit_cast_status *st, struct jg_diags *d);
+/* Either, by the file's name (ID.jgr, or ID.cast with ID.cast.seal). */
+int jg_audit_verify_rec(const char *path, const char *id,
+                        const struct jg_audit_key *key,
+                        struct jg_audit_cast_status *st, struct jg_diags *d);
 
 struct jg_audit_log_status {
     size_t files, lines, seals;
@@ -419,10 +518,11 @@ int jg_audit_verify_log_mem(const char *name, const char *data, size_t len,
 
 /* ---- finding things (jg_audit_find.c) ----------------------------------- */
 
-/* The .cast of recording id below audit_dir (sessions/DAY/ID.cast; DAY
- * taken from the id's time, then searched). Caller frees *path.
- * JG_ERR_INVALID when id is not a UUIDv7, JG_ERR_NOTFOUND when absent. */
-int jg_audit_find_cast(const char *audit_dir, const char *id, char **path);
+/* The recording id below audit_dir: sessions/DAY/ID.jgr, or an older
+ * ID.cast (DAY taken from the id's time, then searched). Caller frees
+ * *path. JG_ERR_INVALID when id is not a UUIDv7, JG_ERR_NOTFOUND when
+ * absent. */
+int jg_audit_find_rec(const char *audit_dir, const char *id, char **path);
 /* Every recording id below audit_dir, sorted (so by start time). Caller
  * frees with jg_strv_free(); *n the count. */
 int jg_audit_list_ids(const char *audit_dir, char ***ids, size_t *n);

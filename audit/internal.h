@@ -42,13 +42,20 @@ int jg_audit_wq_write(struct jg_audit_wq *q, int fd, char *buf, size_t len);
  * of memory); jg_audit_wq_write_block() queues len bytes of it and takes
  * it, counting the whole block against max_bytes; jg_audit_wq_trim() frees
  * the pool (an idle recording). */
-#define JG_AUDIT_WQ_BLOCK (256u * 1024)
+#define JG_AUDIT_WQ_BLOCK JG_AUDIT_REC_BLOCK
 char *jg_audit_wq_block(struct jg_audit_wq *q);
 int jg_audit_wq_write_block(struct jg_audit_wq *q, int fd, char *block,
                             size_t len);
 void jg_audit_wq_trim(struct jg_audit_wq *q);
 /* Queues an fdatasync(fd). */
 int jg_audit_wq_sync(struct jg_audit_wq *q, int fd);
+/* Queues a job: fn(ctx, buf, len) runs in the thread, in order, unless an
+ * earlier request failed; its non-zero result is the queue's failure. buf
+ * (NULL, malloc'ed, or a block when pooled) is taken and freed, or given
+ * back to the pool, after the call. */
+typedef int (*jg_audit_wq_fn)(void *ctx, char *buf, size_t len);
+int jg_audit_wq_run(struct jg_audit_wq *q, jg_audit_wq_fn fn, void *ctx,
+                    char *buf, size_t len, bool pooled);
 int jg_audit_wq_error(struct jg_audit_wq *q);
 /* Writes what waits, stops the thread, frees q; the first failure or 0. */
 int jg_audit_wq_finish(struct jg_audit_wq *q);
@@ -67,5 +74,74 @@ json_t *jg_audit_jstr(const char *s);
 /* Compact, order-preserving dump of j followed by '\n'. Caller frees. NULL
  * when out of memory. */
 char *jg_audit_dump_line(const json_t *j, size_t *len);
+
+/* ---- the recording format (jg_audit_recfmt.c) ----------------------------
+ * ID.jgr, described for readers in jumpgate-recording(5):
+ *   file   = magic frame*
+ *   magic  = "JGREC1\n\0"
+ *   frame  = type u8, flags u8, 0 u16, stored u32le, raw u32le,
+ *            stored bytes of payload
+ * 'H' the header (JSON), first and once; 'D' a block of records, zstd
+ * when flags has JG_REC_F_ZSTD (raw: its size decompressed); 'S' a seal
+ * (a checkpoint line over every byte before the frame). A block's raw
+ * payload is a varint base time (µs since the start) and records:
+ *   record = kind u8, varint µs since the previous record (the first:
+ *            since the base), varint length, data. */
+#define JG_REC_MAGIC "JGREC1\n"
+#define JG_REC_MAGIC_LEN 8u  /* the string above and its NUL */
+#define JG_REC_FRAME_LEN 12u
+#define JG_REC_HEADER 'H'
+#define JG_REC_DATA 'D'
+#define JG_REC_SEAL 'S'
+#define JG_REC_F_ZSTD 0x01u
+/* Largest header or seal payload a reader accepts. */
+#define JG_REC_META_MAX (64u * 1024)
+/* A record's head: kind, and two varints of at most 10 bytes. */
+#define JG_REC_RECORD_HEAD 21u
+
+struct jg_rec_frame {
+    uint8_t type, flags;
+    uint32_t stored, raw;
+};
+void jg_rec_frame_pack(const struct jg_rec_frame *f,
+                       uint8_t out[JG_REC_FRAME_LEN]);
+/* Unpacks and checks a frame head: a known type, no unknown flags, the
+ * size limits (a block expands to at most JG_AUDIT_REC_BLOCK bytes and is
+ * stored in no more; header and seal at most JG_REC_META_MAX, stored as
+ * they are). JG_ERR_INVALID with the reason in err. */
+int jg_rec_frame_unpack(const uint8_t in[JG_REC_FRAME_LEN],
+                        struct jg_rec_frame *f, char *err, size_t errn);
+/* LEB128: writes v (at most 10 bytes) and returns the count; reads one at
+ * p[*pos..n) into *v, advancing *pos: 0, or -1 when cut short or longer
+ * than 64 bits. */
+size_t jg_rec_varint_put(uint8_t *p, uint64_t v);
+int jg_rec_varint_get(const uint8_t *p, size_t n, size_t *pos, uint64_t *v);
+/* True for a record kind of the format ('o','e','i','r','x','m'). */
+bool jg_rec_kind_ok(uint8_t kind);
+/* Reads exactly len bytes at offset off of fd: 1, 0 when the file ends
+ * first (a frame still being written, or cut short), JG_ERR_IO. */
+int jg_rec_pread(int fd, void *buf, size_t len, uint64_t off);
+
+/* The writing side of one recording (jg_audit_recw.c): frames, zstd, the
+ * running SHA-256 and the seals. After jg_rec_w_start() (magic, header,
+ * first seal, synced; called before the writer thread starts) only the
+ * writer thread touches it, through the jobs below. */
+struct jg_rec_w;
+int jg_rec_w_start(int fd, const char *id, const struct jg_audit_key *key,
+                   const char *header, size_t header_len, int64_t now_us,
+                   struct jg_rec_w **out);
+void jg_rec_w_free(struct jg_rec_w *w);
+/* Jobs (jg_audit_wq_fn, ctx the struct jg_rec_w): a block of len bytes of
+ * records becomes a data frame; a seal request (struct jg_rec_seal_req,
+ * malloc'ed) a seal frame; trim frees the compression context of an idle
+ * recording. */
+struct jg_rec_seal_req {
+    int64_t time_us;
+    bool final, sync;   /* sync: fdatasync before the seal is written */
+};
+int jg_rec_w_block(void *w, char *block, size_t len);
+int jg_rec_w_seal(void *w, char *req, size_t len);
+int jg_rec_w_trim(void *w, char *unused, size_t len);
+
 
 #endif

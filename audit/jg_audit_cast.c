@@ -111,7 +111,7 @@ jg_audit_cast_event_parse(const char *line, size_t len,
     int r = JG_ERR_INVALID;
 
     memset(ev, 0, sizeof(*ev));
-    a = json_loadb(line, len, 0, &je);
+    a = json_loadb(line, len, JSON_ALLOW_NUL, &je);
     if (!json_is_array(a) || json_array_size(a) != 3) {
         snprintf(err, errn, "not an event [time, code, data]%s%s",
                  a == NULL ? ": " : "", a == NULL ? je.text : "");

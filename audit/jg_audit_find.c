@@ -36,10 +36,11 @@ push(char ***v, size_t *n, char *s)
     (*v)[*n] = NULL;
 }
 
-/* Names in folder fd that pass keep (copied up to cut chars from the end
- * removed), sorted. */
+/* Names in folder fd that pass keep (only their first keep_len chars when
+ * not 0), sorted. */
 static int
-names(int fd, bool (*keep)(const char *), size_t cut, char ***out, size_t *n)
+names(int fd, bool (*keep)(const char *), size_t keep_len, char ***out,
+      size_t *n)
 {
     int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     DIR *d;
@@ -54,7 +55,7 @@ names(int fd, bool (*keep)(const char *), size_t cut, char ***out, size_t *n)
     while ((e = readdir(d)) != NULL) {
         if (!keep(e->d_name))
             continue;
-        l = strlen(e->d_name) - cut;
+        l = keep_len > 0 ? keep_len : strlen(e->d_name);
         char *s = jg_xmalloc(l + 1);
         memcpy(s, e->d_name, l);
         s[l] = '\0';
@@ -80,13 +81,19 @@ keep_day_dir(const char *n)
     return is_day(n, strlen(n));
 }
 
+/* The two formats of a recording, newest first. */
+static const char *const rec_ext[] = {".jgr", ".cast", NULL};
+
 static bool
-keep_cast(const char *n)
+keep_rec(const char *n)
 {
-    size_t l = strlen(n);
+    size_t l = strlen(n), i;
     char id[JG_AUDIT_ID_STRLEN];
 
-    if (l != 36 + 5 || strcmp(n + 36, ".cast") != 0)
+    for (i = 0; rec_ext[i] != NULL; i++)
+        if (l == 36 + strlen(rec_ext[i]) && strcmp(n + 36, rec_ext[i]) == 0)
+            break;
+    if (rec_ext[i] == NULL)
         return false;
     memcpy(id, n, 36);
     id[36] = '\0';
@@ -139,7 +146,7 @@ jg_audit_list_ids(const char *audit_dir, char ***ids, size_t *n)
     for (i = 0; i < nd; i++) {
         if (jg_audit_subdir(sess, dayv[i], false, &dfd) != 0)
             continue;
-        r = names(dfd, keep_cast, 5, ids, n);
+        r = names(dfd, keep_rec, 36, ids, n);
         close(dfd);
         dfd = -1;
         if (r != 0)
@@ -147,6 +154,16 @@ jg_audit_list_ids(const char *audit_dir, char ***ids, size_t *n)
     }
     if (*n > 0)
         qsort(*ids, *n, sizeof(**ids), cmp_str);
+    /* One id per recording, whatever files it has. */
+    for (i = 1; i < *n;) {
+        if (strcmp((*ids)[i], (*ids)[i - 1]) == 0) {
+            free((*ids)[i]);
+            memmove(*ids + i, *ids + i + 1, (*n - i) * sizeof(**ids));
+            (*n)--;
+        } else {
+            i++;
+        }
+    }
     r = 0;
 out:
     jg_strv_free(dayv);
@@ -157,10 +174,27 @@ out:
     return r;
 }
 
-int
-jg_audit_find_cast(const char *audit_dir, const char *id, char **path)
+/* The recording of id in sessions/day, in either format. */
+static char *
+in_day(const char *audit_dir, const char *day, const char *id)
 {
-    char day[JG_AUDIT_DAY_STRLEN], **dayv = NULL, *p = NULL;
+    char *p;
+    size_t i;
+
+    for (i = 0; rec_ext[i] != NULL; i++) {
+        p = jg_xasprintf("%s/sessions/%s/%s%s", audit_dir, day, id,
+                         rec_ext[i]);
+        if (access(p, F_OK) == 0)
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+int
+jg_audit_find_rec(const char *audit_dir, const char *id, char **path)
+{
+    char day[JG_AUDIT_DAY_STRLEN], **dayv = NULL;
     size_t nd = 0, i;
     int top = -1, sess = -1, r;
 
@@ -168,28 +202,17 @@ jg_audit_find_cast(const char *audit_dir, const char *id, char **path)
     if (!jg_audit_id_valid(id))
         return JG_ERR_INVALID;
     jg_audit_day_format(jg_audit_uuid7_ms(id) * 1000, day, sizeof(day));
-    p = jg_xasprintf("%s/sessions/%s/%s.cast", audit_dir, day, id);
-    if (access(p, F_OK) == 0) {
-        *path = p;
+    if ((*path = in_day(audit_dir, day, id)) != NULL)
         return 0;
-    }
-    free(p);
-    p = NULL;
     /* A recording started just before midnight on a skewed clock. */
     if ((r = jg_audit_dir_open(audit_dir, &top)) != 0 ||
         (r = jg_audit_subdir(top, "sessions", false, &sess)) != 0 ||
         (r = names(sess, keep_day_dir, 0, &dayv, &nd)) != 0)
         goto out;
     r = JG_ERR_NOTFOUND;
-    for (i = 0; i < nd; i++) {
-        p = jg_xasprintf("%s/sessions/%s/%s.cast", audit_dir, dayv[i], id);
-        if (access(p, F_OK) == 0) {
-            *path = p;
+    for (i = 0; i < nd && r != 0; i++)
+        if ((*path = in_day(audit_dir, dayv[i], id)) != NULL)
             r = 0;
-            break;
-        }
-        free(p);
-    }
 out:
     jg_strv_free(dayv);
     if (sess >= 0)

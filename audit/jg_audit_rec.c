@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* audit/jg_audit_rec.c - the session recorder: writes one asciicast v2
- * file per session channel and its signed checkpoints (ID.cast.seal). Lines
- * are encoded, hashed and sealed here; after the header, the writes and
- * syncs themselves go through the recording's writer thread (jg_audit_wq.c)
- * in the same order. Events are encoded straight into a block of that
- * thread's pool, which is handed over before a checkpoint, when full, and
- * on every tick, so a busy recording neither allocates per event nor
- * wakes its writer per event. */
+/* audit/jg_audit_rec.c - the session recorder: encodes what a session
+ * channel shows (records of jumpgate-recording(5)) into blocks and hands
+ * them, and the requests for seals, to the recording's writer thread
+ * (jg_audit_wq.c), which compresses, hashes, seals and writes them
+ * (jg_audit_recw.c). Here only bytes are copied: no allocation per record,
+ * no encoding, no hashing. Time and sizes decide the seals, so that no
+ * record waits unsealed for more than JG_AUDIT_SEAL_INTERVAL_US while data
+ * flows and no seal covers more than JG_AUDIT_REC_SEAL_BYTES. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,29 +15,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "audit/internal.h"
 
 struct jg_audit_rec {
-    int cast_fd, seal_fd;
+    int fd;
     char *path;
     char id[JG_AUDIT_ID_STRLEN];
-    const struct jg_audit_key *key;
-    EVP_MD_CTX *sha;            /* over every byte written to the .cast */
-    uint64_t size, raw;
-    struct jg_audit_utf8 out8, in8;
     bool record_input;
     int64_t start_us, last_rel_us;
-    uint64_t seq, cp_size;      /* checkpoints written; size at the last */
-    int64_t cp_us, sync_us;     /* time of the last checkpoint / fsync */
-    int failed;                 /* first write error: every later call
-                                   returns it (nothing is lost quietly) */
+    struct jg_rec_w *w;         /* the writing side (writer thread's) */
     struct jg_audit_wq *wq;     /* the writer thread, once open */
-    char *blk;                  /* lines encoded but not yet queued */
+    uint8_t *blk;               /* records encoded but not yet queued */
     size_t blk_len;
-    char *text;                 /* decoded output, reused between calls */
-    size_t text_cap;
+    int64_t blk_t;              /* time of the block's last record */
+    uint64_t size;              /* record bytes encoded */
+    uint64_t unsealed;          /* record bytes queued since the last seal */
+    int64_t cp_us, sync_us;     /* last seal asked for / last sync */
+    int64_t trim_us;            /* last time an idle recording trimmed */
+    int failed;                 /* first error: every later call returns
+                                   it (nothing is lost quietly) */
 };
 
 /* At most this much of a recording waits for its writer thread. */
@@ -64,189 +60,66 @@ jg_audit_rec_path(const struct jg_audit_rec *r)
     return r->path;
 }
 
-static int flush(struct jg_audit_rec *r);
-
-void
-jg_audit_rec_free(struct jg_audit_rec *r)
-{
-    if (r == NULL)
-        return;
-    /* What was encoded is written, unsealed: a crash after the write. */
-    if (r->wq != NULL)
-        flush(r);
-    jg_audit_wq_finish(r->wq);
-    r->wq = NULL;
-    free(r->blk);
-    free(r->text);
-    if (r->cast_fd >= 0)
-        close(r->cast_fd);
-    if (r->seal_fd >= 0)
-        close(r->seal_fd);
-    EVP_MD_CTX_free(r->sha);
-    free(r->path);
-    free(r);
-}
-
-/* Writes len bytes of buf (malloc'ed; taken) to fd, directly or through
- * the writer thread. */
 static int
-emit(struct jg_audit_rec *r, int fd, char *buf, size_t len)
+set_failed(struct jg_audit_rec *r, int e)
 {
-    int e;
-
-    if (r->wq != NULL)
-        return jg_audit_wq_write(r->wq, fd, buf, len);
-    e = jg_audit_write_all(fd, buf, len);
-    free(buf);
-    return e;
-}
-
-static int
-sync_fd(struct jg_audit_rec *r, int fd)
-{
-    if (r->wq != NULL)
-        return jg_audit_wq_sync(r->wq, fd);
-    return fdatasync(fd) == 0 ? 0 : JG_ERR_IO;
-}
-
-/* Counts one whole line into the running hash and the .cast's size. */
-static int
-hash_line(struct jg_audit_rec *r, const char *line, size_t len)
-{
-    if (EVP_DigestUpdate(r->sha, line, len) != 1) {
-        r->failed = JG_ERR_INTERNAL;
-        return r->failed;
-    }
-    r->size += len;
-    return 0;
-}
-
-/* Appends one whole line (malloc'ed; taken) to the .cast and the running
- * hash. */
-static int
-put(struct jg_audit_rec *r, char *line, size_t len)
-{
-    int e;
-
-    if (failed(r) != 0 || hash_line(r, line, len) != 0) {
-        free(line);
-        return r->failed;
-    }
-    if ((e = emit(r, r->cast_fd, line, len)) != 0) {
-        r->failed = e;
-        return e;
-    }
-    return 0;
-}
-
-/* Hands the lines waiting in the block to the writer thread. */
-static int
-flush(struct jg_audit_rec *r)
-{
-    int e;
-
-    if (r->blk == NULL || r->blk_len == 0)
-        return failed(r);
-    e = jg_audit_wq_write_block(r->wq, r->cast_fd, r->blk, r->blk_len);
-    r->blk = NULL;
-    r->blk_len = 0;
-    if (e != 0 && r->failed == 0)
+    if (r->failed == 0)
         r->failed = e;
     return r->failed;
 }
 
-/* Room for a line of at most need bytes at the end of the block (a new
- * block when this one is full); NULL when need exceeds a block. */
-static char *
-room(struct jg_audit_rec *r, size_t need)
-{
-    if (r->wq == NULL || need > JG_AUDIT_WQ_BLOCK)
-        return NULL;
-    if (r->blk != NULL && r->blk_len + need > JG_AUDIT_WQ_BLOCK &&
-        flush(r) != 0)
-        return NULL;
-    if (r->blk == NULL && (r->blk = jg_audit_wq_block(r->wq)) == NULL) {
-        r->failed = JG_ERR_NOMEM;
-        return NULL;
-    }
-    return r->blk + r->blk_len;
-}
-
-/* Writes a checkpoint over everything written so far; syncs both files
- * first when forced or a second has passed since the last sync. */
+/* Asks the writer thread for a seal over everything queued. */
 static int
-checkpoint(struct jg_audit_rec *r, int64_t now_us, bool final)
+seal(struct jg_audit_rec *r, int64_t now_us, bool final)
 {
-    struct jg_audit_checkpoint cp = {0};
-    EVP_MD_CTX *snap = NULL;
-    uint8_t md[32];
-    unsigned int mdlen = 0;
-    char *line = NULL;
-    size_t len = 0;
-    bool sync = final || now_us - r->sync_us >= JG_AUDIT_SEAL_INTERVAL_US;
-    int e = JG_ERR_INTERNAL;
+    struct jg_rec_seal_req *q = malloc(sizeof(*q));
 
-    /* The data the seal covers goes before it. */
-    if (flush(r) != 0)
-        return r->failed;
-    if ((snap = EVP_MD_CTX_new()) == NULL ||
-        EVP_MD_CTX_copy_ex(snap, r->sha) != 1 ||
-        EVP_DigestFinal_ex(snap, md, &mdlen) != 1 || mdlen != 32)
-        goto out;
-    cp.seq = r->seq + 1;
-    jg_strlcpy(cp.session, r->id, sizeof(cp.session));
-    cp.offset = r->size;
-    jg_audit_hex(md, 32, cp.sha256);
-    cp.time_us = now_us;
-    cp.final = final;
-    cp.raw = r->raw;
-    cp.replaced = r->out8.replaced + r->in8.replaced;
-    if ((e = jg_audit_checkpoint_format(&cp, r->key, &line, &len)) != 0)
-        goto out;
-    /* The data a seal claims is on disk before the seal is. */
-    if (sync && (e = sync_fd(r, r->cast_fd)) != 0)
-        goto out;
-    e = emit(r, r->seal_fd, line, len);
-    line = NULL;
-    if (e != 0)
-        goto out;
-    if (sync && (e = sync_fd(r, r->seal_fd)) != 0)
-        goto out;
-    if (sync)
+    if (q == NULL)
+        return set_failed(r, JG_ERR_NOMEM);
+    q->time_us = now_us;
+    q->final = final;
+    /* At most one sync a second, and always at the end. */
+    q->sync = final || now_us - r->sync_us >= JG_AUDIT_SEAL_INTERVAL_US;
+    if (q->sync)
         r->sync_us = now_us;
-    r->seq++;
-    r->cp_size = r->size;
     r->cp_us = now_us;
-    e = 0;
-out:
-    if (e != 0)
-        r->failed = e;
-    EVP_MD_CTX_free(snap);
-    free(line);
-    return e;
+    r->unsealed = 0;
+    return set_failed(r, jg_audit_wq_run(r->wq, jg_rec_w_seal, r->w,
+                                         (char *)q, sizeof(*q), false));
 }
 
+/* Hands the records waiting in the block to the writer thread, after a
+ * seal when they would take the unsealed bytes past the bound. */
 static int
-maybe_checkpoint(struct jg_audit_rec *r, int64_t now_us)
+flush(struct jg_audit_rec *r, int64_t now_us)
 {
-    if (r->size == r->cp_size)
+    if (failed(r) != 0)
+        return r->failed;
+    if (r->blk == NULL || r->blk_len == 0)
         return 0;
-    if (r->size - r->cp_size >= JG_AUDIT_SEAL_BYTES ||
-        now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US)
-        return checkpoint(r, now_us, false);
-    return 0;
+    if (r->unsealed > 0 &&
+        r->unsealed + r->blk_len > JG_AUDIT_REC_SEAL_BYTES &&
+        seal(r, now_us, false) != 0)
+        return r->failed;
+    r->unsealed += r->blk_len;
+    if (jg_audit_wq_run(r->wq, jg_rec_w_block, r->w, (char *)r->blk,
+                        r->blk_len, true) != 0)
+        set_failed(r, jg_audit_wq_error(r->wq) ? jg_audit_wq_error(r->wq)
+                                                : JG_ERR_IO);
+    r->blk = NULL;
+    r->blk_len = 0;
+    return r->failed;
 }
 
-/* Writes [t, "code", data] for valid UTF-8 data, whose JSON string takes
- * at most quoted bytes (6 * len + 2 always will). */
+/* Appends one record of kind at now_us; data longer than the room left
+ * in a block goes on in the next block, as records of the same time. */
 static int
-event(struct jg_audit_rec *r, int64_t now_us, char code, const char *data,
-      size_t len, size_t quoted)
+record(struct jg_audit_rec *r, int64_t now_us, uint8_t kind, const void *data,
+       size_t len)
 {
-    char head[64], *line, *own = NULL;
+    const uint8_t *p = data;
     int64_t rel = now_us - r->start_us;
-    size_t n, need;
-    int h, e;
+    size_t take;
 
     if (failed(r) != 0)
         return r->failed;
@@ -254,68 +127,50 @@ event(struct jg_audit_rec *r, int64_t now_us, char code, const char *data,
     if (rel < r->last_rel_us)
         rel = r->last_rel_us;
     r->last_rel_us = rel;
-    h = snprintf(head, sizeof(head), "[%" PRId64 ".%06" PRId64 ", \"%c\", ",
-                 rel / 1000000, rel % 1000000, code);
-    if (h < 0 || (size_t)h >= sizeof(head) || quoted > SIZE_MAX - 64)
-        return JG_ERR_INTERNAL;
-    need = (size_t)h + quoted + 2;
-    if ((line = room(r, need)) == NULL) {
-        if (failed(r) != 0)
+    do {
+        if (r->blk != NULL &&
+            r->blk_len + JG_REC_RECORD_HEAD + (len > 0) > JG_AUDIT_REC_BLOCK &&
+            flush(r, now_us) != 0)
             return r->failed;
-        /* Larger than a block: a line of its own, after the block. */
-        if (flush(r) != 0)
-            return r->failed;
-        line = own = jg_xmalloc(need);
-    }
-    memcpy(line, head, (size_t)h);
-    n = (size_t)h + jg_audit_json_quote(data, len, line + h);
-    line[n++] = ']';
-    line[n++] = '\n';
-    if (own != NULL) {
-        e = put(r, own, n);
-    } else if ((e = hash_line(r, line, n)) == 0) {
-        r->blk_len += n;
-    }
-    if (e == 0)
-        e = maybe_checkpoint(r, now_us);
-    return e;
-}
-
-static int
-stream(struct jg_audit_rec *r, struct jg_audit_utf8 *st, char code,
-       int64_t now_us, const void *data, size_t len, bool final)
-{
-    size_t in = st->n_tail + len, n;
-
-    if (failed(r) != 0)
-        return r->failed;
-    if (in > (SIZE_MAX - 64) / 6)
-        return JG_ERR_INVALID;
-    r->raw += len;
-    /* All ASCII and nothing waiting: the bytes are their own decoding. */
-    if (st->n_tail == 0 && len > 0 &&
-        jg_audit_ascii_run(data, len) == len)
-        return event(r, now_us, code, data, len, 6 * len + 2);
-    if (JG_AUDIT_UTF8_OUT(in) > r->text_cap) {
-        free(r->text);
-        r->text_cap = JG_AUDIT_UTF8_OUT(in);
-        r->text = jg_xmalloc(r->text_cap);
-    }
-    n = jg_audit_utf8_feed_into(st, data, len, final, r->text);
-    /* Every input byte is at most six bytes of JSON (internal.h): an
-     * ASCII control character becomes \u00XX, a byte of a multibyte
-     * character stays one byte, and an invalid byte becomes U+FFFD, three
-     * bytes. */
-    return n > 0 ? event(r, now_us, code, r->text, n, 6 * in + 2) : 0;
+        if (r->blk == NULL) {
+            if ((r->blk = (uint8_t *)jg_audit_wq_block(r->wq)) == NULL)
+                return set_failed(r, JG_ERR_NOMEM);
+            r->blk_len = jg_rec_varint_put(r->blk, (uint64_t)rel);
+            r->blk_t = rel;
+        }
+        take = JG_AUDIT_REC_BLOCK - r->blk_len - JG_REC_RECORD_HEAD;
+        if (take > len)
+            take = len;
+        r->blk[r->blk_len++] = kind;
+        r->blk_len += jg_rec_varint_put(r->blk + r->blk_len,
+                                        (uint64_t)(rel - r->blk_t));
+        r->blk_len += jg_rec_varint_put(r->blk + r->blk_len, take);
+        if (take > 0)
+            memcpy(r->blk + r->blk_len, p, take);
+        r->blk_len += take;
+        r->blk_t = rel;
+        r->size += take;
+        p += take;
+        len -= take;
+    } while (len > 0);
+    /* The time bound holds even for a caller that does not tick. */
+    if (now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US)
+        return jg_audit_rec_tick(r, now_us);
+    return 0;
 }
 
 int
 jg_audit_rec_output(struct jg_audit_rec *r, int64_t now_us, const void *data,
                     size_t len)
 {
-    if (len == 0)
-        return failed(r);
-    return stream(r, &r->out8, 'o', now_us, data, len, false);
+    return len == 0 ? failed(r) : record(r, now_us, 'o', data, len);
+}
+
+int
+jg_audit_rec_stderr(struct jg_audit_rec *r, int64_t now_us, const void *data,
+                    size_t len)
+{
+    return len == 0 ? failed(r) : record(r, now_us, 'e', data, len);
 }
 
 int
@@ -324,7 +179,7 @@ jg_audit_rec_input(struct jg_audit_rec *r, int64_t now_us, const void *data,
 {
     if (!r->record_input || len == 0)
         return failed(r);
-    return stream(r, &r->in8, 'i', now_us, data, len, false);
+    return record(r, now_us, 'i', data, len);
 }
 
 int
@@ -332,24 +187,24 @@ jg_audit_rec_resize(struct jg_audit_rec *r, int64_t now_us, unsigned cols,
                     unsigned rows)
 {
     char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%ux%u", cols, rows);
 
-    snprintf(buf, sizeof(buf), "%ux%u", cols, rows);
-    return event(r, now_us, 'r', buf, strlen(buf), 6 * strlen(buf) + 2);
+    return record(r, now_us, 'r', buf, (size_t)n);
 }
 
 int
 jg_audit_rec_marker(struct jg_audit_rec *r, int64_t now_us, const char *label)
 {
-    char *clean = jg_audit_utf8_clean(label, strlen(label));
-    size_t i;
+    size_t n = strnlen(label, 4096), i;
+    char *clean = jg_audit_utf8_clean(label, n);
     int e;
 
     if (clean == NULL)
-        return JG_ERR_NOMEM;
+        return set_failed(r, JG_ERR_NOMEM);
     for (i = 0; clean[i] != '\0'; i++)
         if ((unsigned char)clean[i] < 0x20 || clean[i] == 0x7f)
             clean[i] = ' ';
-    e = event(r, now_us, 'm', clean, strlen(clean), 6 * strlen(clean) + 2);
+    e = record(r, now_us, 'm', clean, strlen(clean));
     free(clean);
     return e;
 }
@@ -357,59 +212,80 @@ jg_audit_rec_marker(struct jg_audit_rec *r, int64_t now_us, const char *label)
 int
 jg_audit_rec_exit_status(struct jg_audit_rec *r, int64_t now_us, int status)
 {
-    char buf[32];
+    char buf[16];
+    int n = snprintf(buf, sizeof(buf), "%d", status);
 
-    snprintf(buf, sizeof(buf), "exit-status %d", status);
-    return jg_audit_rec_marker(r, now_us, buf);
+    return record(r, now_us, 'x', buf, (size_t)n);
 }
 
 int
 jg_audit_rec_tick(struct jg_audit_rec *r, int64_t now_us)
 {
     /* What the last burst encoded reaches the file now, not at the next
-     * checkpoint: `audit watch` follows the file. */
-    if (flush(r) != 0)
+     * seal: `audit watch` follows the file. */
+    if (flush(r, now_us) != 0)
         return r->failed;
-    if (r->size != r->cp_size &&
-        now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US)
-        return checkpoint(r, now_us, false);
-    /* A quiet recording gives its spare blocks back. */
-    if (r->size == r->cp_size && r->wq != NULL &&
-        now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US)
+    if (r->unsealed > 0 && now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US)
+        return seal(r, now_us, false);
+    /* A quiet recording gives its spare blocks and its compression
+     * context back. */
+    if (r->unsealed == 0 && now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US &&
+        r->trim_us <= r->cp_us) {
         jg_audit_wq_trim(r->wq);
+        r->trim_us = now_us; /* once per quiet spell, not per tick */
+        return set_failed(r, jg_audit_wq_run(r->wq, jg_rec_w_trim, r->w, NULL,
+                                             0, false));
+    }
     return 0;
+}
+
+void
+jg_audit_rec_free(struct jg_audit_rec *r)
+{
+    if (r == NULL)
+        return;
+    /* What was encoded is written, unsealed: a crash after the write. */
+    if (r->wq != NULL && r->blk != NULL && r->blk_len > 0 && failed(r) == 0)
+        jg_audit_wq_run(r->wq, jg_rec_w_block, r->w, (char *)r->blk,
+                        r->blk_len, true);
+    else
+        free(r->blk);
+    r->blk = NULL;
+    jg_audit_wq_finish(r->wq);
+    r->wq = NULL;
+    jg_rec_w_free(r->w);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->path);
+    free(r);
 }
 
 int
 jg_audit_rec_close(struct jg_audit_rec *r, int64_t now_us)
 {
-    int e = 0, e2;
+    int e, e2;
 
     if (r == NULL)
         return 0;
-    e = stream(r, &r->out8, 'o', now_us, NULL, 0, true);
-    if (e == 0 && r->record_input)
-        e = stream(r, &r->in8, 'i', now_us, NULL, 0, true);
+    e = flush(r, now_us);
     if (e == 0)
-        e = checkpoint(r, now_us, true);
-    /* Everything queued is written and synced before the files close. */
+        e = seal(r, now_us, true);
+    /* Everything queued is written and synced before the file closes. */
     e2 = jg_audit_wq_finish(r->wq);
     r->wq = NULL;
     if (e == 0)
         e = e2;
-    e2 = close(r->cast_fd);
-    r->cast_fd = -1;
-    if (e == 0 && e2 != 0)
-        e = JG_ERR_IO;
-    e2 = close(r->seal_fd);
-    r->seal_fd = -1;
+    e2 = close(r->fd);
+    r->fd = -1;
     if (e == 0 && e2 != 0)
         e = JG_ERR_IO;
     jg_audit_rec_free(r);
     return e;
 }
 
-/* The header line of DESIGN.md section 8. Caller frees. */
+/* The header: an asciicast v2 header line (so the asciicast view is this
+ * line and the records), with the start to the µs in "jumpgate". Caller
+ * frees. */
 static char *
 header_line(const struct jg_audit_rec_info *in, int64_t start_us, size_t *len)
 {
@@ -444,6 +320,7 @@ header_line(const struct jg_audit_rec_info *in, int64_t start_us, size_t *len)
     if (in->command != NULL)
         json_object_set_new(jg, "command", jg_audit_jstr(in->command));
     json_object_set_new(jg, "record_input", json_boolean(in->record_input));
+    json_object_set_new(jg, "start_us", json_integer((json_int_t)start_us));
     json_object_set_new(h, "jumpgate", jg);
     jg = NULL;
     line = jg_audit_dump_line(h, len);
@@ -474,30 +351,20 @@ jg_audit_rec_open(const char *audit_dir, const struct jg_audit_rec_info *info,
         goto out;
     }
     r = jg_xcalloc(1, sizeof(*r));
-    r->cast_fd = r->seal_fd = -1;
+    r->fd = -1;
     jg_strlcpy(r->id, info->session, sizeof(r->id));
-    r->key = key;
     r->record_input = info->record_input;
     r->start_us = start_us;
     r->cp_us = start_us;
-    r->sync_us = start_us - JG_AUDIT_SEAL_INTERVAL_US; /* sync at open */
-    if ((r->sha = EVP_MD_CTX_new()) == NULL ||
-        EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) != 1)
-        goto out;
+    r->sync_us = start_us;
     jg_audit_day_format(start_us, day, sizeof(day));
     if ((e = jg_audit_dir_open(audit_dir, &top)) != 0 ||
         (e = jg_audit_subdir(top, "sessions", true, &sess)) != 0 ||
         (e = jg_audit_subdir(sess, day, true, &dayfd)) != 0)
         goto out;
-    name = jg_xasprintf("%s.cast", r->id);
+    name = jg_xasprintf("%s.jgr", r->id);
     r->path = jg_xasprintf("%s/sessions/%s/%s", audit_dir, day, name);
-    if ((r->cast_fd = openat(dayfd, name, flags, JG_AUDIT_FILE_MODE)) < 0) {
-        e = errno == EEXIST ? JG_ERR_EXISTS : JG_ERR_IO;
-        goto out;
-    }
-    free(name);
-    name = jg_xasprintf("%s.cast.seal", r->id);
-    if ((r->seal_fd = openat(dayfd, name, flags, JG_AUDIT_FILE_MODE)) < 0) {
+    if ((r->fd = openat(dayfd, name, flags, JG_AUDIT_FILE_MODE)) < 0) {
         e = errno == EEXIST ? JG_ERR_EXISTS : JG_ERR_IO;
         goto out;
     }
@@ -505,11 +372,11 @@ jg_audit_rec_open(const char *audit_dir, const struct jg_audit_rec_info *info,
         e = JG_ERR_NOMEM;
         goto out;
     }
-    e = put(r, hdr, hl);
-    hdr = NULL;
-    if (e != 0 || (e = checkpoint(r, start_us, false)) != 0)
+    /* Magic, header and the first seal, synced. */
+    if ((e = jg_rec_w_start(r->fd, r->id, key, hdr, hl - 1, start_us,
+                            &r->w)) != 0)
         goto out;
-    /* The folder entries themselves must survive a crash too. */
+    /* The folder entry itself must survive a crash too. */
     if (fsync(dayfd) != 0) {
         e = JG_ERR_IO;
         goto out;

@@ -35,8 +35,8 @@ jg_audit_sealed_prefix(const char *line, size_t len, const char **b64,
 
 int
 jg_audit_checkpoint_format(const struct jg_audit_checkpoint *cp,
-                           const struct jg_audit_key *key, char **line,
-                           size_t *len)
+                           const struct jg_audit_key *key, const char *domain,
+                           char **line, size_t *len)
 {
     char when[JG_AUDIT_TIME_STRLEN], sig[128];
     json_t *o = NULL;
@@ -63,7 +63,7 @@ jg_audit_checkpoint_format(const struct jg_audit_checkpoint *cp,
         goto out;
     /* body is "{...}\n": the signed prefix is "{...," */
     body[bl - 2] = ',';
-    if ((r = jg_audit_sign(key, JG_AUDIT_DOMAIN_CAST, body, bl - 1, sig,
+    if ((r = jg_audit_sign(key, domain, body, bl - 1, sig,
                            sizeof(sig))) != 0)
         goto out;
     n = bl - 1 + sizeof(sig_key) - 1 + strlen(sig) + 3;
@@ -107,7 +107,7 @@ get_u64(json_t *o, const char *k, uint64_t *v)
 
 int
 jg_audit_checkpoint_parse(const char *line, size_t len,
-                          const struct jg_audit_key *key,
+                          const struct jg_audit_key *key, const char *domain,
                           struct jg_audit_checkpoint *cp, char *err,
                           size_t errn)
 {
@@ -176,7 +176,7 @@ jg_audit_checkpoint_parse(const char *line, size_t len,
                      cp->key, jg_audit_key_id(key));
             goto out;
         }
-        if (!jg_audit_sig_ok(key, JG_AUDIT_DOMAIN_CAST, line, prefix, b64,
+        if (!jg_audit_sig_ok(key, domain, line, prefix, b64,
                              b64_len)) {
             snprintf(err, errn, "bad signature");
             goto out;

@@ -46,7 +46,8 @@ parse_seals(const char *seal_path, const char *data, size_t len,
                          "checkpoint after the final one");
             return;
         }
-        if (jg_audit_checkpoint_parse(p, (size_t)(nl - p), key, &cp, err,
+        if (jg_audit_checkpoint_parse(p, (size_t)(nl - p), key,
+                                      JG_AUDIT_DOMAIN_CAST, &cp, err,
                                       sizeof(err)) != 0) {
             jg_diags_add(d, seal_path, (int)lineno, 0, "%s", err);
             return;

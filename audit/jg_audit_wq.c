@@ -7,7 +7,9 @@
  * write or sync is kept and every later request fails with it. Blocks of
  * JG_AUDIT_WQ_BLOCK bytes come back to a small pool once written, so a
  * busy recording reuses the same few buffers instead of asking malloc (and
- * the kernel, for fresh pages) for new ones. */
+ * the kernel, for fresh pages) for new ones. Besides writes and syncs the
+ * queue runs jobs (jg_audit_wq_run): the recorder's compression, hashing
+ * and sealing happen here, off the thread that relays. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -21,7 +23,9 @@
 struct wq_item {
     struct wq_item *next;
     int fd;
-    char *buf;           /* NULL: fdatasync(fd) */
+    char *buf;           /* NULL: fdatasync(fd) (without fn) */
+    jg_audit_wq_fn fn;   /* a job: fn(ctx, buf, len) instead */
+    void *ctx;
     size_t len;
     size_t cost;         /* what it counts against the bound */
     bool pooled;         /* a block: back to the pool once written */
@@ -77,7 +81,9 @@ writer(void *arg)
         /* After a failure nothing more is written: a seal must never land
          * after data that did not. */
         if (atomic_load(&q->err) == 0) {
-            if (it->buf != NULL) {
+            if (it->fn != NULL) {
+                e = it->fn(it->ctx, it->buf, it->len);
+            } else if (it->buf != NULL) {
                 e = jg_audit_write_all(it->fd, it->buf, it->len);
                 /* Only a start (no waiting), and only a hint: an error
                  * here shows in the fdatasync that follows. */
@@ -119,7 +125,8 @@ jg_audit_wq_start(size_t max_bytes, struct jg_audit_wq **out)
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->more, NULL);
     pthread_cond_init(&q->room, NULL);
-    /* The thread only calls write(2) and fdatasync(2). */
+    /* The thread writes, syncs, and runs the recorder's jobs (zstd,
+     * SHA-256, Ed25519): a modest stack is plenty. */
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     e = pthread_create(&q->thread, &attr, writer, q);
@@ -142,7 +149,8 @@ jg_audit_wq_error(struct jg_audit_wq *q)
 }
 
 static int
-enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len, bool pooled)
+enqueue_item(struct jg_audit_wq *q, int fd, jg_audit_wq_fn fn, void *ctx,
+             char *buf, size_t len, bool pooled)
 {
     struct wq_item *it = malloc(sizeof(*it));
     int e;
@@ -154,12 +162,14 @@ enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len, bool pooled)
     }
     it->next = NULL;
     it->fd = fd;
+    it->fn = fn;
+    it->ctx = ctx;
     it->buf = buf;
     it->len = len;
     it->pooled = pooled;
     /* A block holds its whole size however little of it is used: memory,
      * not bytes to write, is what the bound bounds. */
-    it->cost = pooled ? JG_AUDIT_WQ_BLOCK : len;
+    it->cost = pooled ? JG_AUDIT_WQ_BLOCK : len > 0 ? len : 1;
     pthread_mutex_lock(&q->mu);
     /* One item larger than the bound still goes once the queue is empty. */
     while (q->queued > 0 && q->queued + it->cost > q->max &&
@@ -180,6 +190,19 @@ enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len, bool pooled)
     pthread_cond_signal(&q->more);
     pthread_mutex_unlock(&q->mu);
     return 0;
+}
+
+static int
+enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len, bool pooled)
+{
+    return enqueue_item(q, fd, NULL, NULL, buf, len, pooled);
+}
+
+int
+jg_audit_wq_run(struct jg_audit_wq *q, jg_audit_wq_fn fn, void *ctx,
+                char *buf, size_t len, bool pooled)
+{
+    return enqueue_item(q, -1, fn, ctx, buf, len, pooled);
 }
 
 int

@@ -104,9 +104,9 @@ int jg_cli_audit_ship(struct jg_cli *c, int argc, char **argv);
  * frees both. */
 int jg_cli_audit_paths(const struct jg_cli *c, const char *dir_opt,
                        char **dir, char **key);
-/* The .cast of recording id below dir; reports a bad or unknown id and
+/* The recording id below dir (.jgr, or an older .cast); reports a bad or unknown id and
  * returns JG_EXIT_ERROR, or 0 with *path (caller frees). */
-int jg_cli_audit_cast(const char *dir, const char *id, char **path);
+int jg_cli_audit_rec(const char *dir, const char *id, char **path);
 /* Appends ev to the event log named by the configuration, for commands that
  * change state (policy grant/revoke/grants --prune). Quiet when audit.dir
  * does not exist; otherwise a failure is reported on stderr. Returns 0 or

@@ -78,9 +78,9 @@ jg_cli_audit_paths(const struct jg_cli *c, const char *dir_opt, char **dir,
 }
 
 int
-jg_cli_audit_cast(const char *dir, const char *id, char **path)
+jg_cli_audit_rec(const char *dir, const char *id, char **path)
 {
-    int r = jg_audit_find_cast(dir, id, path);
+    int r = jg_audit_find_rec(dir, id, path);
 
     if (r == JG_ERR_INVALID) {
         jg_error("'%s' is not a session id (a UUIDv7)", id);

@@ -73,53 +73,39 @@ clean_print(FILE *f, const char *s)
         fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
 }
 
-/* Fills r from the recording at path (header and last event). */
+/* Fills r from the recording at path (its header and end). */
 static int
-row_from_cast(struct row *r, const char *id, const char *path)
+row_from_rec(struct row *r, const char *id, const char *path)
 {
-    struct jg_audit_cast_header h;
-    struct jg_audit_cast_event ev;
-    struct jg_audit_lr lr;
+    struct jg_audit_recr *rd = NULL;
+    struct jg_audit_cast_header *h;
     struct stat st;
-    const char *line;
-    char *last = NULL, err[256];
-    size_t len;
-    bool nl, complete;
-    int fd, rc = -1;
+    char err[512];
+    bool fin;
 
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    if (jg_audit_recr_open(path, &rd, err, sizeof(err)) != 0) {
+        jg_warn("%s", err);
         return -1;
-    jg_audit_lr_init(&lr, fd);
-    if (jg_audit_lr_next(&lr, &line, &len, &nl) == 1 &&
-        jg_audit_cast_header_parse(line, len, &h, err, sizeof(err)) == 0) {
-        jg_strlcpy(r->id, id, sizeof(r->id));
-        r->start_us = h.timestamp * 1000000;
-        r->user = h.user;
-        r->target = h.target;
-        r->login = h.login;
-        r->action = h.action;
-        r->from = h.from;
-        r->rule = h.rule;
-        r->command = h.command;
-        h.user = h.target = h.login = h.action = h.from = h.rule = h.command =
-            NULL;
-        jg_audit_cast_header_clear(&h);
-        r->path = jg_xstrdup(path);
-        if (fstat(fd, &st) == 0)
-            r->size = (uint64_t)st.st_size;
-        r->end_us = r->start_us;
-        if (jg_audit_last_line(fd, &last, &len, &complete) == 0 &&
-            last != NULL &&
-            jg_audit_cast_event_parse(last, len, &ev, err, sizeof(err)) == 0) {
-            r->end_us = r->start_us + (int64_t)(ev.time * 1e6);
-            free(ev.data);
-        }
-        rc = 0;
     }
-    free(last);
-    jg_audit_lr_clear(&lr);
-    close(fd);
-    return rc;
+    h = (struct jg_audit_cast_header *)jg_audit_recr_header(rd);
+    jg_strlcpy(r->id, id, sizeof(r->id));
+    r->start_us = jg_audit_recr_start_us(rd);
+    r->user = h->user;
+    r->target = h->target;
+    r->login = h->login;
+    r->action = h->action;
+    r->from = h->from;
+    r->rule = h->rule;
+    r->command = h->command;
+    h->user = h->target = h->login = h->action = h->from = h->rule =
+        h->command = NULL;
+    r->path = jg_xstrdup(path);
+    if (stat(path, &st) == 0)
+        r->size = (uint64_t)st.st_size;
+    if (jg_audit_recr_tail(rd, &r->end_us, &fin) != 0)
+        r->end_us = r->start_us;
+    jg_audit_recr_free(rd);
+    return 0;
 }
 
 static struct row *
@@ -206,11 +192,11 @@ load_rows(const char *dir, struct rows *rs)
         return JG_EXIT_ERROR;
     }
     for (i = 0; i < n; i++) {
-        if (jg_audit_find_cast(dir, ids[i], &path) != 0)
+        if (jg_audit_find_rec(dir, ids[i], &path) != 0)
             continue;
         rs->v = jg_xrealloc(rs->v, rs->n + 1, sizeof(*rs->v));
         memset(&rs->v[rs->n], 0, sizeof(rs->v[rs->n]));
-        if (row_from_cast(&rs->v[rs->n], ids[i], path) == 0)
+        if (row_from_rec(&rs->v[rs->n], ids[i], path) == 0)
             rs->n++;
         else
             jg_warn("%s: not a readable asciicast v2 recording", path);
@@ -441,7 +427,7 @@ jg_cli_audit_show(struct jg_cli *c, int argc, char **argv)
     struct jg_audit_key *pub = NULL;
     struct jg_audit_cast_status st;
     struct jg_diags d = {0};
-    char *dir = NULL, *key = NULL, *pubp = NULL, *seal = NULL, dur[32];
+    char *dir = NULL, *key = NULL, *pubp = NULL, dur[32];
     char when[JG_AUDIT_TIME_STRLEN];
     const struct row *r;
     int ch, rc;
@@ -504,11 +490,9 @@ jg_cli_audit_show(struct jg_cli *c, int argc, char **argv)
     fputc('\n', stdout);
     if (r->path != NULL && key != NULL) {
         pubp = jg_audit_key_pub_path(key);
-        seal = jg_xasprintf("%s.seal", r->path);
         if (jg_audit_key_load_public(pubp, &pub) != 0) {
             printf("seal:      not checked (no public key %s)\n", pubp);
-        } else if (jg_audit_verify_cast(r->path, seal, r->id, pub, &st, &d) ==
-                   0) {
+        } else if (jg_audit_verify_rec(r->path, r->id, pub, &st, &d) == 0) {
             printf("seal:      intact (%zu checkpoints)\n", st.checkpoints);
         } else {
             printf("seal:      NOT intact (run: jumpgate audit verify %s)\n",
@@ -525,6 +509,5 @@ out:
     free(dir);
     free(key);
     free(pubp);
-    free(seal);
     return rc;
 }

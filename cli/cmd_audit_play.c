@@ -23,7 +23,8 @@ static const char replay_usage[] =
 static const char watch_usage[] =
     "usage: jumpgate [-c FILE] audit watch ID [--dir DIR]\n";
 static const char export_usage[] =
-    "usage: jumpgate [-c FILE] audit export ID [--dir DIR]\n";
+    "usage: jumpgate [-c FILE] audit export ID [--format asciicast|raw]\n"
+    "                [--stream out|err|in] [--dir DIR]\n";
 
 /* Set by SIGINT/SIGTERM while replaying or watching: stop and restore the
  * terminal. The one piece of global state of this file. */
@@ -91,6 +92,8 @@ wait_for(double secs, bool tty)
 struct play_opts {
     const char *dir_opt, *id;
     double speed, idle;
+    bool raw;       /* export --format raw */
+    char stream;    /* its --stream: 'o', 'e' or 'i' */
 };
 
 static int
@@ -103,6 +106,8 @@ parse(struct jg_cli *c, int argc, char **argv, const char *cmd,
         {"dir", required_argument, NULL, 'd'},
         {"speed", required_argument, NULL, 's'},
         {"idle-limit", required_argument, NULL, 'i'},
+        {"format", required_argument, NULL, 'f'},
+        {"stream", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     char *end;
@@ -111,6 +116,8 @@ parse(struct jg_cli *c, int argc, char **argv, const char *cmd,
     o->dir_opt = o->id = NULL;
     o->speed = 1.0;
     o->idle = 0;
+    o->raw = false;
+    o->stream = 0;
     optind = 0;
     while ((ch = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
         switch (ch) {
@@ -140,13 +147,83 @@ parse(struct jg_cli *c, int argc, char **argv, const char *cmd,
             else
                 o->idle = v;
             break;
+        case 'f':
+        case 'S':
+            if (strcmp(cmd, "audit export") != 0)
+                return jg_cli_opt_error(cmd, '?', argv, usage);
+            if (ch == 'f' && strcmp(optarg, "raw") == 0)
+                o->raw = true;
+            else if (ch == 'f' && strcmp(optarg, "asciicast") == 0)
+                o->raw = false;
+            else if (ch == 'S' && strcmp(optarg, "out") == 0)
+                o->stream = 'o';
+            else if (ch == 'S' && strcmp(optarg, "err") == 0)
+                o->stream = 'e';
+            else if (ch == 'S' && strcmp(optarg, "in") == 0)
+                o->stream = 'i';
+            else
+                return jg_cli_usage_error(
+                    cmd, NULL, "%s '%s': choose %s",
+                    ch == 'f' ? "--format" : "--stream", optarg,
+                    ch == 'f' ? "asciicast or raw" : "out, err or in");
+            break;
         default:
             return jg_cli_opt_error(cmd, ch, argv, usage);
         }
     }
+    if (o->stream != 0 && !o->raw)
+        return jg_cli_usage_error(cmd, usage,
+                                  "--stream goes with --format raw");
+    if (o->stream == 0)
+        o->stream = 'o';
     if (argc - optind != 1)
         return jg_cli_usage_error(cmd, usage, "name exactly one session id");
     o->id = argv[optind];
+    return 0;
+}
+
+/* Opens recording o->id of the configured audit folder. */
+static int
+open_rec(struct jg_cli *c, const struct play_opts *o,
+         struct jg_audit_recr **rd, char **path)
+{
+    char *dir = NULL, *key = NULL, err[512];
+    int rc;
+
+    *rd = NULL;
+    if ((rc = jg_cli_audit_paths(c, o->dir_opt, &dir, &key)) == 0 &&
+        (rc = jg_cli_audit_rec(dir, o->id, path)) == 0 &&
+        jg_audit_recr_open(*path, rd, err, sizeof(err)) != 0) {
+        jg_error("%s", err);
+        rc = JG_EXIT_ERROR;
+    }
+    free(dir);
+    free(key);
+    return rc;
+}
+
+/* What a person saw of ev: output and stderr, decoded per stream and
+ * filtered, written to stdout. */
+struct screen {
+    struct jg_audit_filter f;
+    struct jg_audit_utf8 u8[2];
+    char *text, *buf;
+};
+
+static int
+show(struct screen *sc, const struct jg_audit_recr_ev *ev)
+{
+    size_t n;
+
+    sc->text = jg_xrealloc(sc->text, JG_AUDIT_UTF8_OUT(ev->len + 4), 1);
+    n = jg_audit_utf8_feed_into(&sc->u8[ev->kind == 'e'], ev->data, ev->len,
+                                false, sc->text);
+    sc->buf = jg_xrealloc(sc->buf, n + 3, 1);
+    n = jg_audit_filter_feed(&sc->f, sc->text, n, sc->buf);
+    if (out_all(sc->buf, n) != 0) {
+        jg_error("cannot write the output");
+        return -1;
+    }
     return 0;
 }
 
@@ -154,28 +231,22 @@ int
 jg_cli_audit_replay(struct jg_cli *c, int argc, char **argv)
 {
     struct play_opts o;
-    struct jg_audit_lr lr;
-    struct jg_audit_cast_event ev;
-    struct jg_audit_filter f = {0};
+    struct jg_audit_recr *rd = NULL;
+    struct jg_audit_recr_ev ev;
+    struct screen sc;
     struct termios saved, raw;
     struct sigaction sa, old_int, old_term;
-    char *dir = NULL, *key = NULL, *path = NULL, *buf = NULL, err[256];
-    const char *line;
-    size_t len, n;
-    double last = 0, gap;
-    bool nl, tty_in, tty_out, raw_set = false;
-    int fd = -1, rc, r;
+    char *path = NULL;
+    double last = 0, gap, t;
+    bool tty_in, tty_out, raw_set = false;
+    int rc, r;
 
+    memset(&sc, 0, sizeof(sc));
     if ((rc = parse(c, argc, argv, "audit replay", replay_usage, true, &o)))
         return rc < 0 ? JG_EXIT_OK : rc;
-    if ((rc = jg_cli_audit_paths(c, o.dir_opt, &dir, &key)) != 0 ||
-        (rc = jg_cli_audit_cast(dir, o.id, &path)) != 0)
+    if ((rc = open_rec(c, &o, &rd, &path)) != 0)
         goto out;
     rc = JG_EXIT_ERROR;
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-        jg_error("%s: %s", path, strerror(errno));
-        goto out;
-    }
     /* Timing and the pause key only when a person watches. */
     tty_out = isatty(STDOUT_FILENO);
     tty_in = tty_out && isatty(STDIN_FILENO) &&
@@ -191,78 +262,48 @@ jg_cli_audit_replay(struct jg_cli *c, int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    jg_audit_lr_init(&lr, fd);
-    r = jg_audit_lr_next(&lr, &line, &len, &nl); /* the header */
-    if (r != 1) {
-        jg_error("%s: no header line", path);
-        goto done;
-    }
-    while (!play_stop && (r = jg_audit_lr_next(&lr, &line, &len, &nl)) != 0) {
-        if (r < 0) {
-            jg_error("%s:%zu: %s", path, lr.lineno,
-                     r == JG_ERR_TOOBIG ? "line too long, skipped"
-                                        : strerror(errno));
-            if (r == JG_ERR_TOOBIG)
-                continue;
-            goto done;
-        }
-        if (jg_audit_cast_event_parse(line, len, &ev, err, sizeof(err)) != 0) {
-            jg_warn("%s:%zu: %s", path, lr.lineno, err);
+    while (!play_stop && (r = jg_audit_recr_next(rd, &ev)) == 1) {
+        if (ev.kind != 'o' && ev.kind != 'e')
             continue;
-        }
-        if (ev.code == 'o') {
-            gap = ev.time - last;
-            if (o.idle > 0 && gap > o.idle)
-                gap = o.idle;
-            last = ev.time;
-            if (tty_out && gap > 0 && !wait_for(gap / o.speed, tty_in)) {
-                free(ev.data);
-                break;
-            }
-            buf = jg_xrealloc(buf, ev.len + 3, 1);
-            n = jg_audit_filter_feed(&f, ev.data, ev.len, buf);
-            if (out_all(buf, n) != 0) {
-                free(ev.data);
-                jg_error("cannot write the output");
-                goto done;
-            }
-        }
-        free(ev.data);
+        t = (double)ev.time_us / 1e6;
+        gap = t - last;
+        if (o.idle > 0 && gap > o.idle)
+            gap = o.idle;
+        last = t;
+        if (tty_out && gap > 0 && !wait_for(gap / o.speed, tty_in))
+            break;
+        if (show(&sc, &ev) != 0)
+            goto done;
+    }
+    if (!play_stop && r < 0) {
+        jg_error("%s", jg_audit_recr_error(rd));
+        goto done;
     }
     rc = JG_EXIT_OK;
 done:
-    jg_audit_lr_clear(&lr);
     if (raw_set)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 out:
-    if (fd >= 0)
-        close(fd);
-    free(buf);
-    free(dir);
-    free(key);
+    jg_audit_recr_free(rd);
+    free(sc.text);
+    free(sc.buf);
     free(path);
     return rc;
 }
 
-int
-jg_cli_audit_export(struct jg_cli *c, int argc, char **argv)
+/* An asciicast recording is its own asciicast view: copied as it is. */
+static int
+copy_file(const char *path)
 {
-    struct play_opts o;
-    char *dir = NULL, *key = NULL, *path = NULL, buf[65536];
+    char buf[65536];
     ssize_t got;
-    int fd = -1, rc;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = JG_EXIT_ERROR;
 
-    if ((rc = parse(c, argc, argv, "audit export", export_usage, false, &o)))
-        return rc < 0 ? JG_EXIT_OK : rc;
-    if ((rc = jg_cli_audit_paths(c, o.dir_opt, &dir, &key)) != 0 ||
-        (rc = jg_cli_audit_cast(dir, o.id, &path)) != 0)
-        goto out;
-    rc = JG_EXIT_ERROR;
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+    if (fd < 0) {
         jg_error("%s: %s", path, strerror(errno));
-        goto out;
+        return rc;
     }
     for (;;) {
         got = read(fd, buf, sizeof(buf));
@@ -270,129 +311,118 @@ jg_cli_audit_export(struct jg_cli *c, int argc, char **argv)
             continue;
         if (got < 0) {
             jg_error("%s: %s", path, strerror(errno));
+            break;
+        }
+        if (got == 0) {
+            rc = JG_EXIT_OK;
+            break;
+        }
+        if (out_all(buf, (size_t)got) != 0) {
+            jg_error("cannot write the output");
+            break;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+int
+jg_cli_audit_export(struct jg_cli *c, int argc, char **argv)
+{
+    struct play_opts o;
+    struct jg_audit_recr *rd = NULL;
+    struct jg_audit_recr_ev ev;
+    char *path = NULL, err[512];
+    int rc, r;
+
+    if ((rc = parse(c, argc, argv, "audit export", export_usage, false, &o)))
+        return rc < 0 ? JG_EXIT_OK : rc;
+    if ((rc = open_rec(c, &o, &rd, &path)) != 0)
+        goto out;
+    rc = JG_EXIT_ERROR;
+    if (!o.raw) {
+        if (jg_audit_recr_is_cast(rd))
+            rc = copy_file(path);
+        else if (jg_audit_view_cast(rd, STDOUT_FILENO, err, sizeof(err)) != 0)
+            jg_error("%s", err);
+        else
+            rc = JG_EXIT_OK;
+        goto out;
+    }
+    if (jg_audit_recr_is_cast(rd)) {
+        if (o.stream == 'e') {
+            jg_error("%s: an asciicast recording has no stream of its own "
+                     "for stderr (it is in 'out')", path);
             goto out;
         }
-        if (got == 0)
-            break;
-        if (out_all(buf, (size_t)got) != 0) {
+        jg_warn("%s: an asciicast recording holds text: bytes that were not "
+                "UTF-8 were stored as U+FFFD", path);
+    }
+    while ((r = jg_audit_recr_next(rd, &ev)) == 1) {
+        if (ev.kind == o.stream &&
+            out_all((const char *)ev.data, ev.len) != 0) {
             jg_error("cannot write the output");
             goto out;
         }
     }
+    if (r < 0) {
+        jg_error("%s", jg_audit_recr_error(rd));
+        goto out;
+    }
     rc = JG_EXIT_OK;
 out:
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    free(key);
+    jg_audit_recr_free(rd);
     free(path);
     return rc;
-}
-
-/* True when the seal file's last line is a final checkpoint. */
-static bool
-sealed_final(const char *seal_path)
-{
-    struct jg_audit_checkpoint cp;
-    char *last = NULL, err[128];
-    size_t len = 0;
-    bool complete, fin = false;
-    int fd = open(seal_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-    if (fd < 0)
-        return false;
-    if (jg_audit_last_line(fd, &last, &len, &complete) == 0 && last != NULL &&
-        complete &&
-        jg_audit_checkpoint_parse(last, len, NULL, &cp, err, sizeof(err)) == 0)
-        fin = cp.final;
-    free(last);
-    close(fd);
-    return fin;
 }
 
 int
 jg_cli_audit_watch(struct jg_cli *c, int argc, char **argv)
 {
     struct play_opts o;
-    struct jg_audit_cast_event ev;
-    struct jg_audit_filter f = {0};
+    struct jg_audit_recr *rd = NULL;
+    struct jg_audit_recr_ev ev;
+    struct screen sc;
     struct sigaction sa, old_int;
-    char *dir = NULL, *key = NULL, *path = NULL, *seal = NULL, *acc = NULL;
-    char chunk[65536], *outb = NULL, err[256];
-    size_t have = 0, lineno = 0, n;
-    ssize_t got;
-    char *nl;
-    int fd = -1, rc;
+    char *path = NULL;
+    int rc, r;
 
+    memset(&sc, 0, sizeof(sc));
     if ((rc = parse(c, argc, argv, "audit watch", watch_usage, false, &o)))
         return rc < 0 ? JG_EXIT_OK : rc;
-    if ((rc = jg_cli_audit_paths(c, o.dir_opt, &dir, &key)) != 0 ||
-        (rc = jg_cli_audit_cast(dir, o.id, &path)) != 0)
+    if ((rc = open_rec(c, &o, &rd, &path)) != 0)
         goto out;
     rc = JG_EXIT_ERROR;
-    seal = jg_xasprintf("%s.seal", path);
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-        jg_error("%s: %s", path, strerror(errno));
-        goto out;
-    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     while (!play_stop) {
-        got = read(fd, chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR)
+        r = jg_audit_recr_next(rd, &ev);
+        if (r == 1) {
+            if ((ev.kind == 'o' || ev.kind == 'e') && show(&sc, &ev) != 0)
+                break;
             continue;
-        if (got < 0) {
-            jg_error("%s: %s", path, strerror(errno));
+        }
+        if (r < 0) {
+            jg_error("%s", jg_audit_recr_error(rd));
             break;
         }
-        if (got == 0) {
-            /* Caught up: done once the recorder sealed it for good. */
-            if (sealed_final(seal)) {
-                got = read(fd, chunk, sizeof(chunk));
-                if (got <= 0)
-                    break;
-            } else {
-                struct timespec ts = {0, 200 * 1000000L};
-
-                nanosleep(&ts, NULL);
-                continue;
-            }
-        }
-        if (have + (size_t)got > JG_AUDIT_MAX_LINE) {
-            jg_error("%s: line %zu is too long", path, lineno + 1);
+        /* Caught up: done once the recorder sealed it for good. */
+        if (jg_audit_recr_final(rd)) {
+            rc = JG_EXIT_OK;
             break;
         }
-        acc = jg_xrealloc(acc, have + (size_t)got + 1, 1);
-        memcpy(acc + have, chunk, (size_t)got);
-        have += (size_t)got;
-        while ((nl = memchr(acc, '\n', have)) != NULL) {
-            size_t ll = (size_t)(nl - acc);
+        struct timespec ts = {0, 200 * 1000000L};
 
-            if (++lineno > 1 &&
-                jg_audit_cast_event_parse(acc, ll, &ev, err, sizeof(err)) ==
-                    0) {
-                if (ev.code == 'o') {
-                    outb = jg_xrealloc(outb, ev.len + 3, 1);
-                    n = jg_audit_filter_feed(&f, ev.data, ev.len, outb);
-                    out_all(outb, n);
-                }
-                free(ev.data);
-            }
-            memmove(acc, nl + 1, have - ll - 1);
-            have -= ll + 1;
-        }
+        nanosleep(&ts, NULL);
     }
+    if (play_stop)
+        rc = JG_EXIT_OK;
     sigaction(SIGINT, &old_int, NULL);
-    rc = JG_EXIT_OK;
 out:
-    if (fd >= 0)
-        close(fd);
-    free(acc);
-    free(outb);
-    free(dir);
-    free(key);
+    jg_audit_recr_free(rd);
+    free(sc.text);
+    free(sc.buf);
     free(path);
-    free(seal);
     return rc;
 }

@@ -71,58 +71,50 @@ on_line(const char *line, size_t len, double t, void *arg)
 
 /* Searches one recording's output (and its command). */
 static void
-search_cast(struct search *s, const char *id, const char *path)
+search_rec(struct search *s, const char *id, const char *path)
 {
-    struct jg_audit_cast_header h;
-    struct jg_audit_cast_event ev;
+    const struct jg_audit_cast_header *h;
+    struct jg_audit_recr *rd = NULL;
+    struct jg_audit_recr_ev ev;
     struct jg_audit_text *x = NULL;
-    struct jg_audit_lr lr;
+    struct jg_audit_utf8 u8[2];
     struct who *w;
-    const char *line;
-    char err[256];
-    size_t len;
-    bool nl;
-    int fd, r;
+    char err[512], *text = NULL;
+    size_t n;
+    int r;
 
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-        jg_warn("%s: %s", path, strerror(errno));
+    if (jg_audit_recr_open(path, &rd, err, sizeof(err)) != 0) {
+        jg_warn("%s", err);
         return;
     }
-    jg_audit_lr_init(&lr, fd);
-    if (jg_audit_lr_next(&lr, &line, &len, &nl) != 1 ||
-        jg_audit_cast_header_parse(line, len, &h, err, sizeof(err)) != 0) {
-        jg_warn("%s: not an asciicast v2 recording", path);
-        goto out;
-    }
+    h = jg_audit_recr_header(rd);
     s->sessions = jg_xrealloc(s->sessions, s->n_sessions + 1,
                               sizeof(*s->sessions));
     w = &s->sessions[s->n_sessions++];
     jg_strlcpy(w->id, id, sizeof(w->id));
-    w->user = h.user;
-    w->target = h.target;
-    w->start_us = h.timestamp * 1000000;
-    h.user = h.target = NULL;
+    w->user = h->user ? jg_xstrdup(h->user) : NULL;
+    w->target = h->target ? jg_xstrdup(h->target) : NULL;
+    w->start_us = jg_audit_recr_start_us(rd);
     s->cur = w;
-    if (h.command != NULL && regexec(&s->re, h.command, 0, NULL, 0) == 0)
-        print_match(s, w, 0, "(exec) ", h.command);
-    jg_audit_cast_header_clear(&h);
+    if (h->command != NULL && regexec(&s->re, h->command, 0, NULL, 0) == 0)
+        print_match(s, w, 0, "(exec) ", h->command);
+    memset(u8, 0, sizeof(u8));
     x = jg_audit_text_new(on_line, s);
-    while ((r = jg_audit_lr_next(&lr, &line, &len, &nl)) != 0) {
-        if (r == JG_ERR_TOOBIG)
+    /* What the person saw: output and stderr, as text. */
+    while ((r = jg_audit_recr_next(rd, &ev)) == 1) {
+        if (ev.kind != 'o' && ev.kind != 'e')
             continue;
-        if (r < 0)
-            break;
-        if (jg_audit_cast_event_parse(line, len, &ev, err, sizeof(err)) != 0)
-            continue;
-        if (ev.code == 'o')
-            jg_audit_text_feed(x, ev.data, ev.len, ev.time);
-        free(ev.data);
+        text = jg_xrealloc(text, JG_AUDIT_UTF8_OUT(ev.len + 4), 1);
+        n = jg_audit_utf8_feed_into(&u8[ev.kind == 'e'], ev.data, ev.len,
+                                    false, text);
+        jg_audit_text_feed(x, text, n, (double)ev.time_us / 1e6);
     }
+    if (r < 0)
+        jg_warn("%s", jg_audit_recr_error(rd));
     jg_audit_text_flush(x);
-out:
     jg_audit_text_free(x);
-    jg_audit_lr_clear(&lr);
-    close(fd);
+    jg_audit_recr_free(rd);
+    free(text);
 }
 
 static const char *
@@ -223,9 +215,9 @@ jg_cli_audit_search(struct jg_cli *c, int argc, char **argv)
         goto out;
     }
     for (i = 0; i < n; i++) {
-        if (jg_audit_find_cast(dir, ids[i], &path) != 0)
+        if (jg_audit_find_rec(dir, ids[i], &path) != 0)
             continue;
-        search_cast(&s, ids[i], path);
+        search_rec(&s, ids[i], path);
         free(path);
         path = NULL;
     }

@@ -37,13 +37,12 @@ verify_one(const char *dir, const char *id, const struct jg_audit_key *key)
 {
     struct jg_audit_cast_status st;
     struct jg_diags d = {0};
-    char *path = NULL, *seal = NULL;
+    char *path = NULL;
     int rc, r;
 
-    if ((rc = jg_cli_audit_cast(dir, id, &path)) != 0)
+    if ((rc = jg_cli_audit_rec(dir, id, &path)) != 0)
         return rc;
-    seal = jg_xasprintf("%s.seal", path);
-    r = jg_audit_verify_cast(path, seal, id, key, &st, &d);
+    r = jg_audit_verify_rec(path, id, key, &st, &d);
     if (r == 0) {
         printf("%s: intact (%" PRIu64 " bytes, %zu checkpoints, final)\n", id,
                st.size, st.checkpoints);
@@ -65,8 +64,7 @@ verify_one(const char *dir, const char *id, const struct jg_audit_key *key)
     }
     jg_diags_clear(&d);
     free(path);
-    free(seal);
-    return rc;
+        return rc;
 }
 
 static int

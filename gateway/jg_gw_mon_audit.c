@@ -281,10 +281,11 @@ jg_gw_mon_rec_data(struct jg_gw_mon *m, struct jg_gw_msg *q)
     if (x->r == NULL)
         return 0;
     now = jg_audit_now_us();
-    /* asciicast has one output stream: stderr shows as output too. The
-     * monitor's loop ticks every recording after each burst. */
-    r = kind == 'i' ? jg_audit_rec_input(x->r, now, p, n)
-                    : jg_audit_rec_output(x->r, now, p, n);
+    /* stdout and stderr are kept apart. The monitor's loop ticks every
+     * recording after each burst. */
+    r = kind == 'i'   ? jg_audit_rec_input(x->r, now, p, n)
+        : kind == 'e' ? jg_audit_rec_stderr(x->r, now, p, n)
+                      : jg_audit_rec_output(x->r, now, p, n);
     if (r != 0)
         rec_failed(m, x, r);
     return 0;

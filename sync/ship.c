@@ -6,10 +6,11 @@
  * they landed.
  *
  * Finished means nothing will ever be written to the file again:
- *   - a recording when the last line of ID.cast.seal is a checkpoint with
- *     "final": true for that session whose offset is the size of ID.cast
- *     (the recorder writes it at close, after syncing the .cast; a live or
- *     crashed recording has none and is never shipped half-written);
+ *   - a recording (ID.jgr) when it ends with its final seal (the recorder
+ *     writes it at close and syncs; a live or crashed recording has none
+ *     and is never shipped half-written); an older asciicast recording
+ *     when the last line of ID.cast.seal is a checkpoint with "final":
+ *     true for that session whose offset is the size of ID.cast;
  *   - an event-log day when it is before today (UTC) and ends with a whole
  *     line that is a seal, or a later day file exists (the writer seals a
  *     day when it starts the next one), or no signing key is configured.
@@ -139,6 +140,8 @@ content_type(const char *file)
 
     if (n > 5 && strcmp(file + n - 5, ".cast") == 0)
         return "application/x-asciicast";
+    if (n > 4 && strcmp(file + n - 4, ".jgr") == 0)
+        return "application/octet-stream";
     return "application/x-ndjson";
 }
 
@@ -285,6 +288,27 @@ out:
     return ok;
 }
 
+/* Whether the .jgr recording rel is finished; why (when not) says so. */
+static bool
+jgr_finished(struct pass *p, const char *rel, char *why, size_t whylen)
+{
+    struct jg_audit_recr *rd = NULL;
+    char *path = jg_xasprintf("%s/%s", p->cfg->audit_dir, rel), err[512];
+    int64_t end;
+    bool fin = false;
+
+    if (jg_audit_recr_open(path, &rd, err, sizeof(err)) != 0)
+        snprintf(why, whylen, "%s", err);
+    else if (jg_audit_recr_tail(rd, &end, &fin) != 0)
+        snprintf(why, whylen, "%s", jg_audit_recr_error(rd));
+    else if (!fin)
+        snprintf(why, whylen, "no final seal yet (live, or ended by a "
+                 "crash)");
+    jg_audit_recr_free(rd);
+    free(path);
+    return fin;
+}
+
 /* Whether recording id (files rel.cast and rel.cast.seal) is finished;
  * why (when not) says what is missing. */
 static bool
@@ -312,7 +336,7 @@ recording_finished(struct pass *p, const char *cast, const char *seal,
         snprintf(why, whylen, "the seal file does not end with a whole line");
         goto out;
     }
-    if (jg_audit_checkpoint_parse(line, len, NULL, &cp, err,
+    if (jg_audit_checkpoint_parse(line, len, NULL, NULL, &cp, err,
                                   sizeof(err)) != 0) {
         snprintf(why, whylen, "the last seal line is not a checkpoint: %s",
                  err);
@@ -378,13 +402,15 @@ keep_day(const char *n)
     return is_day(n, strlen(n));
 }
 
+/* A recording: ID.jgr, or an older ID.cast. */
 static bool
-keep_cast(const char *n)
+keep_rec(const char *n)
 {
     size_t l = strlen(n);
     char id[JG_AUDIT_ID_STRLEN];
 
-    if (l != JG_AUDIT_ID_STRLEN - 1 + 5 || strcmp(n + l - 5, ".cast") != 0)
+    if (!(l == JG_AUDIT_ID_STRLEN - 1 + 5 && strcmp(n + l - 5, ".cast") == 0) &&
+        !(l == JG_AUDIT_ID_STRLEN - 1 + 4 && strcmp(n + l - 4, ".jgr") == 0))
         return false;
     memcpy(id, n, JG_AUDIT_ID_STRLEN - 1);
     id[JG_AUDIT_ID_STRLEN - 1] = '\0';
@@ -415,7 +441,7 @@ ship_recordings(struct pass *p)
 
         if (casts != NULL)
             g_ptr_array_free(casts, TRUE);
-        if ((r = list_dir(p, dir, keep_cast, &casts)) != 0) {
+        if ((r = list_dir(p, dir, keep_rec, &casts)) != 0) {
             sync_seterr(p->s, "%s/%s: %s", p->cfg->audit_dir, dir,
                         strerror(errno));
             free(dir);
@@ -428,7 +454,13 @@ ship_recordings(struct pass *p)
             char *seal = jg_xasprintf("%s.seal", cast);
 
             jg_strlcpy(id, name, sizeof(id));
-            if (!recording_finished(p, cast, seal, id, why, sizeof(why)))
+            if (strcmp(name + strlen(name) - 4, ".jgr") == 0) {
+                if (!jgr_finished(p, cast, why, sizeof(why)))
+                    waiting(p, cast, why);
+                else
+                    ship_file(p, cast, id);
+            } else if (!recording_finished(p, cast, seal, id, why,
+                                           sizeof(why)))
                 waiting(p, cast, why);
             else if (ship_file(p, cast, id))
                 ship_file(p, seal, id);

@@ -45,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(out);
         free(ev.data);
     }
-    jg_audit_checkpoint_parse(buf, size, NULL, &cp, err, sizeof(err));
+    jg_audit_checkpoint_parse(buf, size, NULL, NULL, &cp, err, sizeof(err));
     if (jg_audit_event_parse(buf, size, &o, err, sizeof(err)) == 0)
         json_decref(o);
     jg_audit_verify_log_mem("fuzz", buf, size, NULL, prev, &seq, &st, &d);

@@ -73,10 +73,11 @@ int main(int argc, char **argv) {
             }
         } else if (rp == NULL && strcmp(op, "event") != 0 && strcmp(op, "seal") != 0) {
             r = -100;
-        } else if (strcmp(op, "o") == 0 || strcmp(op, "i") == 0) {
-            unsigned char buf[1 << 19];
+        } else if (strcmp(op, "o") == 0 || strcmp(op, "i") == 0 || strcmp(op, "e") == 0) {
+            static unsigned char buf[1 << 19];
             size_t l = unhex(s(c, "hex"), buf);
-            r = op[0] == 'o' ? jg_audit_rec_output(*rp, t, buf, l) : jg_audit_rec_input(*rp, t, buf, l);
+            r = op[0] == 'o' ? jg_audit_rec_output(*rp, t, buf, l)
+                : op[0] == 'e' ? jg_audit_rec_stderr(*rp, t, buf, l) : jg_audit_rec_input(*rp, t, buf, l);
         } else if (strcmp(op, "r") == 0) {
             r = jg_audit_rec_resize(*rp, t, (unsigned)n(c, "cols"), (unsigned)n(c, "rows"));
         } else if (strcmp(op, "m") == 0) {
@@ -127,7 +128,7 @@ def rec_driver(tmp_path_factory):
     src = d / "rec_driver.c"
     src.write_text(DRIVER_C)
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "jansson",
-                            "openssl", "yaml-0.1"], capture_output=True,
+                            "openssl", "yaml-0.1", "libzstd"], capture_output=True,
                            text=True, check=True).stdout.split()
     exe = d / "rec_driver"
     # Libraries built with sanitizers (make unit-asan) need them at link.
@@ -197,7 +198,8 @@ class AuditEnv:
 
     def record(self, events, start=T0, close=True, **info):
         """Makes a recording: events are (seconds, code, data) with code
-        o/i/r/m/x (exit status) and data bytes/str; returns its id."""
+        o/e/i/r/m/x (exit status) or t (a tick) and data bytes/str;
+        returns its id."""
         d = self.driver
         base = dict(user="alice", target="web-1", login="ec2-user",
                     action="shell", rule="ops-prod-shell",
@@ -208,7 +210,7 @@ class AuditEnv:
         d.do("open", session=sid, time=start, **base)
         for secs, code, data in events:
             t = start + int(secs * 1000000)
-            if code in "oi":
+            if code in "oei":
                 if isinstance(data, str):
                     data = data.encode()
                 d.do(code, session=sid, time=t, hex=data.hex())
@@ -231,12 +233,20 @@ class AuditEnv:
     def seal(self, t):
         return self.driver.do("seal", time=t)
 
-    def cast(self, sid):
-        day = next((self.dir / "sessions").iterdir())
+    def rec(self, sid):
+        """Path of recording sid (ID.jgr)."""
         for d in (self.dir / "sessions").iterdir():
-            if (d / f"{sid}.cast").exists():
-                day = d
-        return day / f"{sid}.cast"
+            if (d / f"{sid}.jgr").exists():
+                return d / f"{sid}.jgr"
+        raise AssertionError(f"no recording {sid}")
+
+    def export(self, sid, *args):
+        """Bytes `jumpgate audit export sid ARGS` writes (asserts it
+        succeeded)."""
+        p = self.env.popen("audit", "export", sid, *args, text=False)
+        out, _ = p.communicate(timeout=60)
+        assert p.returncode == 0
+        return out
 
     def finish(self):
         if self._driver is not None:

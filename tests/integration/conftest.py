@@ -149,10 +149,10 @@ class Env:
                            input=stdin, timeout=60)
         return p.returncode, p.stdout, p.stderr
 
-    def popen(self, *args):
+    def popen(self, *args, text=True):
         cmd = [str(self.bin), "-c", str(self.config)] + [str(a) for a in args]
         return subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True,
+                                stderr=subprocess.PIPE, text=text,
                                 env=self.base_env())
 
     def policy_data(self):

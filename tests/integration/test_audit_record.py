@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/test_audit_record.py - recordings made by the library
-# play unchanged in asciinema and in `jumpgate audit replay`, and list,
-# show, export and keygen work on them.
+# keep every byte (export --format raw), their asciicast view plays in
+# asciinema and in `jumpgate audit replay`, and list, show, export, watch
+# and keygen work on them and on recordings of the older asciicast format.
 import json
 import os
 import stat
@@ -32,10 +33,11 @@ def test_keygen_writes_pair_with_modes(audit):
     assert rc == 0, err
 
 
-def test_recording_format_and_asciinema_cat(audit):
+def test_asciicast_view_plays_in_asciinema(audit, tmp_path):
     sid = audit.record(SESSION)
-    path = audit.cast(sid)
-    lines = path.read_bytes().decode("utf-8").splitlines()
+    assert audit.rec(sid).read_bytes()[:8] == b"JGREC1\n\0"
+    view = audit.export(sid)
+    lines = view.decode("utf-8").splitlines()
     hdr = json.loads(lines[0])
     assert list(hdr)[:7] == ["version", "width", "height", "timestamp",
                              "title", "env", "jumpgate"]
@@ -50,14 +52,40 @@ def test_recording_format_and_asciinema_cat(audit):
     assert evs[3][2] == "120x40"
     assert evs[-1][2] == "exit-status 0"
     assert evs[4][2] == "caf" or evs[4][2].startswith("caf")
+    # The view replaces what is not UTF-8; the store does not.
     assert "caf\u00e9 ok \ufffd\ufffd end" in "".join(e[2] for e in evs)
     assert all(isinstance(e[0], float) for e in evs)
-    rc, out = asciinema_cat(path)
+    cast = tmp_path / "view.cast"
+    cast.write_bytes(view)
+    rc, out = asciinema_cat(cast)
     assert rc == 0
     assert b"uptime" in out and "caf\u00e9 ok".encode() in out
     rc, out, err = audit.run("verify", sid)
     assert rc == 0, out + err
     assert "intact" in out
+
+
+def test_raw_export_keeps_every_byte_of_each_stream(audit):
+    out = bytes(range(256)) * 40 + b"\x00\xff\xc3"
+    err = b"\xfe\xfferror\x00"
+    sid = audit.record([(0.1, "o", out[:5000]), (0.2, "e", err),
+                        (0.3, "o", out[5000:]), (0.4, "i", b"\x03"),
+                        (0.5, "x", 2)], record_input=True)
+    assert audit.export(sid, "--format", "raw") == out
+    assert audit.export(sid, "--format", "raw", "--stream", "out") == out
+    assert audit.export(sid, "--format", "raw", "--stream", "err") == err
+    assert audit.export(sid, "--format", "raw", "--stream", "in") == b"\x03"
+    rc, o, e = audit.run("export", sid, "--stream", "err")
+    assert rc == 2 and "--format raw" in e
+    rc, o, e = audit.run("export", sid, "--format", "zip")
+    assert rc == 2 and "asciicast or raw" in e
+    # Text compresses: a shell session takes a fraction of its size.
+    text = b"".join(b"-rw-r--r-- 1 root root %6d Dec  4 %02d:%02d file%d\r\n"
+                    % (i * 37, i % 24, i % 60, i) for i in range(20000))
+    t = audit.record([(0.1 + i / 1e4, "o", text[i:i + 200000])
+                      for i in range(0, len(text), 200000)])
+    assert audit.rec(t).stat().st_size < len(text) / 4
+    assert audit.export(t, "--format", "raw") == text
 
 
 def test_replay_prints_output_without_terminal_strings(audit):
@@ -71,12 +99,12 @@ def test_replay_prints_output_without_terminal_strings(audit):
     assert rc == 2 and "--speed" in err
 
 
-def test_export_is_the_file(audit):
-    sid = audit.record(SESSION)
-    p = audit.env.popen("audit", "export", sid)
-    out, _ = p.communicate(timeout=30)
-    assert p.returncode == 0
-    assert out == audit.cast(sid).read_text()
+def test_export_of_an_unfinished_recording_is_its_sealed_and_written_part(audit):
+    sid = audit.record([(0.1, "o", b"sealed\r\n"), (1.2, "t", None),
+                        (1.5, "o", b"tail\r\n")], close=False)
+    assert audit.export(sid, "--format", "raw") == b"sealed\r\ntail\r\n"
+    rc, out, err = audit.run("verify", sid)
+    assert rc == 1 and "unsealed tail" in out
 
 
 def test_list_and_show(audit):
@@ -113,8 +141,8 @@ def test_list_and_show(audit):
 def test_input_recorded_only_when_asked(audit):
     a = audit.record([(0.1, "i", "secret\r"), (0.2, "o", "x")])
     b = audit.record([(0.1, "i", "ls\r"), (0.2, "o", "x")], record_input=True)
-    assert '"i"' not in audit.cast(a).read_text()
-    assert '[0.100000, "i", "ls\\r"]' in audit.cast(b).read_text()
+    assert b'"i"' not in audit.export(a)
+    assert b'[0.100000, "i", "ls\\r"]' in audit.export(b)
 
 
 def test_watch_follows_a_live_recording_until_its_final_seal(audit):
@@ -137,16 +165,55 @@ def test_watch_follows_a_live_recording_until_its_final_seal(audit):
 
 def test_hostile_files_give_messages_not_crashes(audit):
     sid = audit.record([(0.1, "o", "ok\r\n")])
-    p = audit.cast(sid)
-    p.write_bytes(p.read_bytes() + b'[1, "o", "unterminated\n' +
-                  b"\xff\xfe not json\n" + b"x" * (17 << 20) + b"\n" +
-                  b'[1e400, "o", "x"]\n[2, "z", "x"]\n')
+    p = audit.rec(sid)
+    good = p.read_bytes()
+    # Junk after the final seal: read up to it, and verify says so.
+    p.write_bytes(good + b"D\0\0\0\xff\xff\xff\x7f\xff\xff\xff\x7f" +
+                  b"x" * 100)
     rc, out, err = audit.run("replay", sid)
     assert rc == 0 and "ok" in out
-    assert "too long" in err and ":3:" in err
     rc, out, err = audit.run("verify", sid)
     assert rc == 1 and "appended" in out
-    rc, out, err = audit.run("search", "unterminated")
+    # A frame head claiming a huge block: an error naming file and offset.
+    bad = bytearray(good)
+    at = good.index(b"D\0\0\0")
+    bad[at + 8:at + 12] = b"\xff\xff\xff\x7f"
+    p.write_bytes(bytes(bad))
+    rc, out, err = audit.run("replay", sid)
+    assert rc == 2 and f"offset {at}" in err and str(p) in err
+    rc, out, err = audit.run("verify", sid)
+    assert rc == 1 and f"offset {at}" in out
+    rc, out, err = audit.run("search", "ok")
     assert rc == 1
     rc, out, err = audit.run("list", "--json")
     assert rc == 0 and sid in out
+    p.write_bytes(b"not a recording")
+    rc, out, err = audit.run("export", sid)
+    assert rc == 2 and "not a jumpgate recording" in err
+
+
+def test_recordings_of_the_asciicast_format_stay_readable(audit):
+    """Recordings written by earlier versions (asciicast v2 and a seal
+    file) list, replay, export and verify as before."""
+    import shutil
+    from pathlib import Path
+    data = Path(__file__).resolve().parents[1] / "data" / "asciicast-v1"
+    a, b = data.joinpath("ids").read_text().split()
+    shutil.copytree(data / "sessions", audit.dir / "sessions",
+                    dirs_exist_ok=True)
+    shutil.copy(data / "seal.key.pub", audit.pub)
+    rc, out, err = audit.run("verify", a)
+    assert rc == 0 and "intact" in out, out + err
+    rc, out, err = audit.run("verify", b)
+    assert rc == 1 and "NOT intact" in out
+    cast = next((audit.dir / "sessions").glob(f"*/{a}.cast"))
+    assert audit.export(a) == cast.read_bytes()
+    assert audit.export(a, "--format", "raw") == \
+        "$ ls\r\nfile\ufffd\ufffd\u0000bin\r\n\u20ac done\r\nexit\r\n".encode()
+    rc, out, err = audit.run("replay", a)
+    assert rc == 0 and "done" in out
+    rc, out, err = audit.run("list", "--json")
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert a in rows and b in rows
+    rc, out, err = audit.run("search", "done")
+    assert rc == 0 and a in out
