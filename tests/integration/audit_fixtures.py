@@ -261,6 +261,29 @@ def audit(env, rec_driver):
     a.finish()
 
 
+def jgr_frames(path):
+    """The frames of a .jgr recording: (type, payload bytes); a frame not
+    yet whole at the end is left out."""
+    import struct
+    b = Path(path).read_bytes()
+    if b[:8] != b"JGREC1\n\0":
+        return []
+    out, at = [], 8
+    while at + 12 <= len(b):
+        n = struct.unpack_from("<I", b, at + 4)[0]
+        if at + 12 + n > len(b):
+            break
+        out.append((chr(b[at]), b[at + 12:at + 12 + n]))
+        at += 12 + n
+    return out
+
+
+def jgr_final(path):
+    """True when the recording ends with its final seal."""
+    fs = jgr_frames(path)
+    return bool(fs) and fs[-1][0] == "S" and json.loads(fs[-1][1])["final"]
+
+
 def asciinema_cat(path):
     """Output of `asciinema cat PATH` (it insists on a terminal): run on a
     pty, returns (exit status, bytes)."""

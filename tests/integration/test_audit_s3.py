@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/test_audit_s3.py - `jumpgate audit ship` against s3rver
 # (the real S3 store of DESIGN.md section 11) and against the fake S3 that
-# checks every signature with botocore: finished recordings, their seals and
-# past event-log days land byte for byte; a second pass uploads nothing;
+# checks every signature with botocore: finished recordings (and the seal
+# files of older asciicast ones) and past event-log days land byte for byte; a second pass uploads nothing;
 # large files go multipart; a store that is down leaves everything for the
 # next pass; a file changed after it landed is reported and kept apart;
 # live recordings and today's log wait.
@@ -20,11 +20,10 @@ OUT = [(i * 0.2, "o", f"line {i} of the session\r\n") for i in range(10)]
 
 
 def big_output(mib):
-    """Events writing about mib MiB of varied text."""
-    chunk = "".join(f"{i:06d} the quick brown fox jumps\r\n"
-                    for i in range(4000))          # ~128 KiB
+    """Events writing about mib MiB of random bytes (which do not
+    compress, so the recording is as large)."""
     n = int(mib * 8) + 1
-    return [(i * 0.01, "o", chunk) for i in range(n)]
+    return [(i * 0.01, "o", os.urandom(128 * 1024)) for i in range(n)]
 
 
 @pytest.fixture
@@ -35,17 +34,17 @@ def ship(audit, s3rver):  # noqa: F811
 def test_ship_once_lands_identical_bytes_then_nothing_again(ship, s3rver):
     a = ship.audit
     sid = a.record(OUT, start=ship.now_us())
-    cast = a.cast(sid)
+    cast = a.rec(sid)
     day = ship.past_day()
     ship.today_event()
     rc, out, err = ship.ship("--once")
     assert rc == 0, err
-    rels = [ship.rel(cast), ship.rel(cast) + ".seal", ship.rel(day)]
+    rels = [ship.rel(cast), ship.rel(day)]
     for rel in rels:
         assert f"shipped {rel} -> s3://{BUCKET}/{PREFIX}{rel}" in out
         got = s3_get(s3rver.url, PREFIX + rel)
         assert got == (a.dir / rel).read_bytes(), rel
-    assert "Ship: 3 shipped, 0 already there" in out
+    assert "Ship: 2 shipped, 0 already there" in out
     # today's log is still being written: not shipped
     today = sorted((a.dir / "events").glob("*.jsonl"))[-1]
     assert today != day
@@ -56,25 +55,25 @@ def test_ship_once_lands_identical_bytes_then_nothing_again(ship, s3rver):
     assert e["session"] == sid and e["bucket"] == BUCKET
     assert e["key"] == PREFIX + ship.rel(cast)
     assert e["sha256"] == file_sha(cast) and e["bytes"] == cast.stat().st_size
-    assert len(ship.state_lines()) == 3
+    assert len(ship.state_lines()) == 2
     stamps = {p: p.stat().st_mtime_ns for p in s3rver.dir.rglob("*")
               if p.is_file()}
     rc, out, err = ship.ship("--once", "--json")
     assert rc == 0, err
     doc = json.loads(out)
     assert doc["shipped"] == [] and doc["changed"] == []
-    assert doc["failed"] == [] and doc["unchanged"] == 3
+    assert doc["failed"] == [] and doc["unchanged"] == 2
     assert any(w["file"] == ship.rel(today) for w in doc["waiting"])
     assert {p: p.stat().st_mtime_ns for p in s3rver.dir.rglob("*")
             if p.is_file()} == stamps
-    assert len(ship.state_lines()) == 3
-    assert len(events_of(a.dir, "audit.ship")) == 3
+    assert len(ship.state_lines()) == 2
+    assert len(events_of(a.dir, "audit.ship")) == 2
 
 
 def test_large_recording_goes_multipart(ship, s3rver):
     ship.config(part_size=1)
     sid = ship.audit.record(big_output(2.5), start=ship.now_us())
-    cast = ship.audit.cast(sid)
+    cast = ship.audit.rec(sid)
     assert cast.stat().st_size > 2 * 1024 * 1024
     rc, out, err = ship.ship("--once", "--json")
     assert rc == 0, err
@@ -84,13 +83,12 @@ def test_large_recording_goes_multipart(ship, s3rver):
     assert c["parts"] == (cast.stat().st_size + (1 << 20) - 1) >> 20
     assert c["parts"] >= 3
     assert c["sha256"] == file_sha(cast)
-    assert got[ship.rel(cast) + ".seal"]["parts"] == 0
     assert s3_get(s3rver.url, PREFIX + ship.rel(cast)) == cast.read_bytes()
 
 
 def test_store_down_leaves_everything_for_the_next_pass(ship, s3rver):
     sid = ship.audit.record(OUT, start=ship.now_us())
-    cast = ship.audit.cast(sid)
+    cast = ship.audit.rec(sid)
     s3rver.stop()
     try:
         rc, out, err = ship.ship("--once")
@@ -104,7 +102,7 @@ def test_store_down_leaves_everything_for_the_next_pass(ship, s3rver):
     rc, out, err = ship.ship("--once")
     assert rc == 0, err
     assert s3_get(s3rver.url, PREFIX + ship.rel(cast)) == cast.read_bytes()
-    assert len(ship.state_lines()) == 2
+    assert len(ship.state_lines()) == 1
 
 
 def test_changed_after_shipping_is_reported_and_kept_apart(ship, s3rver):
@@ -143,14 +141,30 @@ def file_sha_bytes(b):
 
 def test_live_and_crashed_recordings_wait(ship, s3rver):
     sid = ship.audit.record(OUT, start=ship.now_us(), close=False)
-    cast = ship.audit.cast(sid)
+    cast = ship.audit.rec(sid)
     rc, out, err = ship.ship("--once", "--json")
     assert rc == 0, err
     doc = json.loads(out)
     w = {x["file"]: x["reason"] for x in doc["waiting"]}
-    assert "no final checkpoint" in w[ship.rel(cast)]
+    assert "no final seal" in w[ship.rel(cast)]
     assert s3_get(s3rver.url, PREFIX + ship.rel(cast)) is None
-    assert s3_get(s3rver.url, PREFIX + ship.rel(cast) + ".seal") is None
+
+
+def test_asciicast_recordings_ship_with_their_seal_files(ship, s3rver):
+    import shutil
+    from pathlib import Path
+    data = Path(__file__).resolve().parents[1] / "data" / "asciicast-v1"
+    shutil.copytree(data / "sessions", ship.audit.dir / "sessions",
+                    dirs_exist_ok=True)
+    done, crashed = data.joinpath("ids").read_text().split()
+    rc, out, err = ship.ship("--once", "--json")
+    assert rc == 0, err
+    doc = json.loads(out)
+    cast = next((ship.audit.dir / "sessions").glob(f"*/{done}.cast"))
+    for rel in (ship.rel(cast), ship.rel(cast) + ".seal"):
+        assert s3_get(s3rver.url, PREFIX + rel) == \
+            (ship.audit.dir / rel).read_bytes()
+    assert any(crashed in w["file"] for w in doc["waiting"])
 
 
 def test_unsealed_past_day_waits_for_its_seal(ship, s3rver):
@@ -186,11 +200,9 @@ def test_every_request_is_signed_as_botocore_computes(fship, fake_s3):
                "CompleteMultipartUpload"):
         assert op in ops, ops
     for sid in (small, big):
-        cast = fship.audit.cast(sid)
+        cast = fship.audit.rec(sid)
         key = PREFIX + fship.rel(cast)
         assert st.objects[(BUCKET, key)] == cast.read_bytes()
-        assert st.objects[(BUCKET, key + ".seal")] == \
-            (cast.parent / (cast.name + ".seal")).read_bytes()
 
 
 def test_a_wrong_signature_is_refused_and_nothing_recorded(fship, fake_s3):
@@ -220,7 +232,7 @@ def test_a_wrong_etag_is_refused(fship, fake_s3):
     st.bad_etag = set()
     rc, out, err = fship.ship("--once")
     assert rc == 0, err
-    assert len(fship.state_lines()) == 4
+    assert len(fship.state_lines()) == 2
 
 
 def test_throttling_and_errors_inside_200_are_retried(fship, fake_s3):
@@ -233,7 +245,7 @@ def test_throttling_and_errors_inside_200_are_retried(fship, fake_s3):
     rc, out, err = fship.ship("--once")
     assert rc == 0, err
     assert st.inject == [] and st.complete_error == 0
-    assert len(fship.state_lines()) == 4
+    assert len(fship.state_lines()) == 2
 
 
 def test_refusals_name_code_and_request(fship, fake_s3):

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/test_gateway_audit.py - jumpgated records what crosses
-# it: exec and pty shell sessions through real ssh become sealed asciicast
-# files under audit.dir/sessions/DAY/ that `jumpgate audit verify` accepts,
-# asciinema plays and `jumpgate audit search` finds; the event log tells
-# who, from where, to which target; input only where the rule says so.
+# it: exec and pty shell sessions through real ssh become sealed recordings
+# under audit.dir/sessions/DAY/ that keep every byte of stdout and stderr,
+# that `jumpgate audit verify` accepts, whose asciicast view asciinema
+# plays and `jumpgate audit search` finds; the event log tells who, from
+# where, to which target; input only where the rule says so.
+import hashlib
 import json
 import os
 import re
@@ -13,7 +15,7 @@ import time
 import pexpect
 import pytest
 
-from audit_fixtures import asciinema_cat
+from audit_fixtures import asciinema_cat, jgr_final
 from gw_fixtures import *  # noqa: F401,F403
 from gw_fixtures import gateway_events
 
@@ -33,7 +35,7 @@ def jg(g, *args):
 
 
 def casts(g):
-    return sorted((g.audit_dir / "sessions").glob("*/*.cast"))
+    return sorted((g.audit_dir / "sessions").glob("*/*.jgr"))
 
 
 def wait_casts(g, n, timeout=10.0):
@@ -41,9 +43,7 @@ def wait_casts(g, n, timeout=10.0):
     n final seals."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        done = [c for c in casts(g)
-                if c.with_name(c.name + ".seal").exists() and
-                '"final":true' in c.with_name(c.name + ".seal").read_text()]
+        done = [c for c in casts(g) if jgr_final(c)]
         if len(done) >= n:
             return done
         time.sleep(0.1)
@@ -51,6 +51,22 @@ def wait_casts(g, n, timeout=10.0):
 
 
 events = gateway_events
+
+
+def export(g, path, *args):
+    """What `jumpgate audit export` gives for the recording at path."""
+    r = subprocess.run([str(JUMPGATE), "-c", str(g.config), "audit",
+                        "export", path.stem, *args], capture_output=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def view(g, path, tmp_path):
+    """The asciicast view of a recording, written to a file."""
+    out = tmp_path / (path.stem + ".cast")
+    out.write_bytes(export(g, path))
+    return out
 
 
 def header(path):
@@ -69,12 +85,13 @@ def agw(make_gateway, gw_env):
     return make_gateway(policy_text(gw_env, extra_rules=REC_RULE))
 
 
-def test_exec_recorded_verified_searchable(agw):
+def test_exec_recorded_verified_searchable(agw, tmp_path):
     r = agw.ssh("alice:web-1", "echo zebraquartz-$((40+2)); exit 3")
     assert r.returncode == 3, r
     assert r.stdout == b"zebraquartz-42\n"
-    [cast] = wait_casts(agw, 1)
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", cast.parent.name)
+    [rec] = wait_casts(agw, 1)
+    cast = view(agw, rec, tmp_path)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", rec.parent.name)
     h = header(cast)
     assert h["version"] == 2
     jgh = h["jumpgate"]
@@ -108,7 +125,7 @@ def test_exec_recorded_verified_searchable(agw):
     assert auth["user"] == "alice"
 
 
-def test_pty_shell_recorded_without_input(agw):
+def test_pty_shell_recorded_without_input(agw, tmp_path):
     args = agw.ssh_args("alice:web-1", extra=("-tt",))
     child = pexpect.spawn(args[0], args[1:],
                           env={**os.environ, "TERM": "xterm-256color"},
@@ -123,7 +140,8 @@ def test_pty_shell_recorded_without_input(agw):
         child.expect(pexpect.EOF)
     finally:
         child.close()
-    [cast] = wait_casts(agw, 1)
+    [rec] = wait_casts(agw, 1)
+    cast = view(agw, rec, tmp_path)
     h = header(cast)
     assert (h["width"], h["height"]) == (100, 30)
     assert h["env"]["TERM"] == "xterm-256color"
@@ -142,17 +160,54 @@ def test_pty_shell_recorded_without_input(agw):
     assert "session.start" in types and "session.end" in types
 
 
-def test_input_recorded_when_rule_says_so(agw):
+def test_input_recorded_when_rule_says_so(agw, tmp_path):
     r = agw.ssh("bob:monitor", "cat; echo done", input=b"typed-secret-77\n",
                 key="bob")
     assert r.returncode == 0, r
     assert b"typed-secret-77" in r.stdout
-    [cast] = wait_casts(agw, 1)
+    [rec] = wait_casts(agw, 1)
+    cast = view(agw, rec, tmp_path)
+    assert export(agw, rec, "--format", "raw", "--stream", "in") == \
+        b"typed-secret-77\n"
     assert header(cast)["jumpgate"]["rule"] == "bob-recorded"
     evs = lines(cast)
     assert any(e[1] == "i" and "typed-secret-77" in e[2] for e in evs)
     v = jg(agw, "audit", "verify", "--all")
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_every_byte_of_stdout_and_stderr_is_kept(agw, tmp_path):
+    """20 MiB of random bytes and text on stdout and stderr through an exec
+    session: the raw exports are exactly what the client received."""
+    src = tmp_path / "payload.sh"
+    src.write_text(
+        "head -c 6291456 /dev/urandom; "
+        "yes 'text line for the recording' | head -c 4194304; "
+        "head -c 5242880 /dev/urandom >&2; "
+        "yes 'an error line' | head -c 4194304 >&2; exit 7\n")
+    r = agw.ssh("alice:web-1", f"sh {src}", timeout=180)
+    assert r.returncode == 7, r.stderr[-300:]
+    assert len(r.stdout) == 6291456 + 4194304
+    assert len(r.stderr) >= 5242880 + 4194304
+    [rec] = wait_casts(agw, 1, timeout=60)
+    out = export(agw, rec, "--format", "raw", "--stream", "out")
+    err = export(agw, rec, "--format", "raw", "--stream", "err")
+    assert hashlib.sha256(out).hexdigest() == \
+        hashlib.sha256(r.stdout).hexdigest()
+    # The client's stderr may begin with ssh's own messages; the session's
+    # stderr follows them.
+    assert len(err) == 5242880 + 4194304
+    assert hashlib.sha256(err).hexdigest() == \
+        hashlib.sha256(r.stderr[len(r.stderr) - len(err):]).hexdigest()
+    v = jg(agw, "audit", "verify", rec.stem)
+    assert v.returncode == 0, v.stdout + v.stderr
+    # Random bytes are stored as they are; text compresses.
+    assert rec.stat().st_size < len(out) + len(err)
+    assert rec.stat().st_size > 6291456 + 5242880
+    cast = view(agw, rec, tmp_path)
+    assert header(cast)["version"] == 2
+    rc, _ = asciinema_cat(cast)
+    assert rc == 0
 
 
 def test_denial_and_failure_logged(agw):
