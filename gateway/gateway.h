@@ -712,12 +712,13 @@ enum jg_gw_sftp_type {
                                     s session id ("": not logged) or why
                                     not */
     JG_GW_REQ_SFTP_EVENT,        /* u32 chan, u8 kind, u8 has path, s path,
-                                    u8 has to, s to, u8 truncated,
+                                    u8 has to, s to, u8 has request,
+                                    s request, u8 truncated,
                                     u32 pflags, u32 attr flags, u64 size,
                                     u32 uid, u32 gid, u32 perm, u32 atime,
                                     u32 mtime, u64 bytes read, u64 bytes
-                                    written, u32 status (int32), s error
-                                    (no answer) */
+                                    written, u64 length, u32 status
+                                    (int32), s error (no answer) */
     JG_GW_REQ_SFTP_END,          /* u32 chan, u64 bytes in, u64 bytes out,
                                     u64 dropped requests, u64 dropped
                                     handles (no answer) */
@@ -727,6 +728,8 @@ enum jg_gw_sftp_type {
 /* Longest path in an event: JG_AUDIT_SFTP_PATH_MAX bytes, each of which
  * may have become a 3-byte U+FFFD. */
 #define JG_GW_SFTP_PATH_MAX (3 * 4096)
+/* Longest extended request name in an event, likewise. */
+#define JG_GW_SFTP_NAME_MAX (3 * 256)
 
 /* One logged SFTP channel, in the monitor. */
 struct jg_gw_mon_sftp {

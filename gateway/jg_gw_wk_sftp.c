@@ -31,6 +31,7 @@ send_event(const struct jg_audit_sftp_event *ev, void *arg)
     jg_gw_msg_put_u8(q, (uint8_t)ev->kind);
     put_opt(q, ev->path);
     put_opt(q, ev->to);
+    put_opt(q, ev->request);
     jg_gw_msg_put_u8(q, ev->truncated);
     jg_gw_msg_put_u32(q, ev->pflags);
     jg_gw_msg_put_u32(q, ev->attrs.flags);
@@ -42,6 +43,7 @@ send_event(const struct jg_audit_sftp_event *ev, void *arg)
     jg_gw_msg_put_u32(q, ev->attrs.mtime);
     jg_gw_msg_put_u64(q, ev->bytes_read);
     jg_gw_msg_put_u64(q, ev->bytes_written);
+    jg_gw_msg_put_u64(q, ev->length);
     jg_gw_msg_put_u32(q, (uint32_t)ev->status);
     jg_gw_msg_put_str(q, ev->error != NULL ? ev->error : "");
     /* Paths are bounded so that an event always fits; q->bad would mean a
