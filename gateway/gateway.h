@@ -696,8 +696,9 @@ void jg_gw_upstream_free(struct jg_gw_upstream *u);
 bool jg_gw_relay_pump(struct jg_gw_chan *ch);
 /* Every byte that crosses the gateway passes here; dir is "i" (client to
  * target), "o" (target to client) or "e" (target stderr). The audit
- * recorder attaches here. */
-void jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir,
+ * recorder attaches here. False when the bytes must not pass: the SFTP
+ * audit of the channel lost the stream and the channel is being ended. */
+bool jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir,
                      const uint8_t *data, size_t len);
 
 /* ---- SFTP audit (jg_gw_wk_sftp.c, jg_gw_mon_sftp.c) -------------------
@@ -745,8 +746,11 @@ struct jg_gw_mon_sftp {
  * the user in err when audit.on_failure refuses the session. */
 int jg_gw_wk_sftp_open(struct jg_gw_chan *ch, uint32_t grant, char *err,
                        size_t errn);
-/* Worker: bytes that crossed ch (jg_gw_relay_tap's dir). */
-void jg_gw_wk_sftp_tap(struct jg_gw_chan *ch, const char *dir,
+/* Worker: bytes that cross ch (jg_gw_relay_tap's dir). False once the
+ * parser cannot follow the stream: then these bytes and all later ones
+ * must not pass, and ch is set to end locally (stderr message, exit
+ * status 1, close; the target's channel closed). */
+bool jg_gw_wk_sftp_tap(struct jg_gw_chan *ch, const char *dir,
                        const uint8_t *data, size_t len);
 /* Worker: ch ended; what the parser still holds is flushed to the monitor,
  * then the end, and the parser is freed. */

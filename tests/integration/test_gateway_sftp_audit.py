@@ -5,7 +5,9 @@
 # mode, links and copies; the event log has sftp.* events with the right
 # paths, flags, modes and byte counts, all under the channel's session id;
 # `jumpgate audit search` finds a path and the log still verifies. A raw
-# SFTP client shows that what follows a repeated INIT is logged.
+# SFTP client shows that what follows a repeated INIT is logged, and that
+# a stream the parser cannot follow ends the channel before it reaches the
+# target.
 import os
 import struct
 import subprocess
@@ -354,3 +356,29 @@ def test_requests_after_a_second_init_are_logged(g, tmp_path):
         ("sftp.extended", {"request": "no-such@example.com",
                            "status": "op_unsupported"}),
     ], sf
+
+
+def test_a_stream_the_audit_cannot_follow_ends_the_channel(g, tmp_path):
+    # A MKDIR whose attributes run past its packet, sent with a good MKDIR
+    # behind it: sftp-server would read the size from the next packet and
+    # make the folder, and the audit could not say so. The gateway relays
+    # neither: the channel ends with the reason, logged and shown.
+    bad, good = tmp_path / "bad-dir", tmp_path / "good-dir"
+    before = {e["seq"] for e in events(g)}
+    c, s = RawSftp(g), RawSftp.s
+    c.init()
+    c.send(c.packet(14, struct.pack(">I", 1) + s(str(bad)) +
+                    struct.pack(">I", 0x1)) +
+           c.packet(14, struct.pack(">I", 2) + s(str(good)) +
+                    struct.pack(">I", 0)))
+    assert c.read() is None     # no reply: the channel closed
+    rc, _, err = c.finish()
+    assert rc == 1, err
+    assert b"jumpgate: sftp channel closed: the audit cannot follow it" \
+        in err and b"SSH_FXP_MKDIR" in err, err
+    assert not bad.exists() and not good.exists()
+    mine = session_events(g, before)
+    [e] = [e for e in mine if e["type"] == "sftp.error"]
+    assert "SSH_FXP_MKDIR: a field runs past the end" in e["reason"], e
+    assert not any(e["type"] == "sftp.mkdir" for e in mine), mine
+    assert mine[-1]["type"] == "session.end"
