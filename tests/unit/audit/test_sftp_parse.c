@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/audit/test_sftp_parse.c - the streaming SFTP v3 parser: every
  * request it reports, with the replies that complete it, fed whole, a byte
- * at a time and in odd chunks; lengths it must refuse, streams that stop
- * half-way, and the bounds on its tables and on what it keeps. */
+ * at a time and in odd chunks; a repeated INIT, links, copies and extended
+ * requests; lengths it must refuse, streams that stop half-way, and the
+ * bounds on its tables and on what it keeps. */
 #include <stdio.h>
 
 #include "jgtest.h"
