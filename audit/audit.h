@@ -565,22 +565,37 @@ size_t jg_audit_filter_feed(struct jg_audit_filter *f, const char *data,
  * alters them, pairs requests with replies by id and reports what the
  * client did to the target's files as events.
  *
+ * It follows what OpenSSH's sftp-server accepts: a repeated INIT (each
+ * answered by a VERSION) and its extended requests. Requests that change
+ * the target's files are reported (OPEN, SETSTAT, FSETSTAT, REMOVE,
+ * MKDIR, RMDIR, RENAME, SYMLINK, posix-rename@openssh.com,
+ * lsetstat@openssh.com, hardlink@openssh.com, copy-data; WRITEs are
+ * counted into the CLOSE), as are extended requests of any other name;
+ * those that only read (STAT, READDIR, READLINK, REALPATH, statvfs,
+ * fsync, limits, expand-path, home-directory, users-groups-by-id...) are
+ * not.
+ *
  * Memory is bounded: of each packet only its head is kept (at most
  * JG_AUDIT_SFTP_KEEP bytes; the data of WRITE and DATA packets is skipped
  * unbuffered, only its length counted), paths are cut at
- * JG_AUDIT_SFTP_PATH_MAX bytes ("truncated" in the event), and at most
+ * JG_AUDIT_SFTP_PATH_MAX bytes and request names at
+ * JG_AUDIT_SFTP_NAME_MAX ("truncated" in the event), and at most
  * JG_AUDIT_SFTP_MAX_REQS outstanding requests and JG_AUDIT_SFTP_MAX_HANDLES
- * open handles are tracked; past that the oldest is dropped and counted.
+ * open handles are tracked; past that the oldest is dropped and counted,
+ * and its event given at once with JG_AUDIT_SFTP_ST_UNKNOWN.
  * Lengths are never trusted: a packet shorter than 5 or longer than
  * JG_AUDIT_SFTP_MAX_PACKET bytes, a string running past its packet, a
- * stream that does not start with INIT / VERSION 3 or a handle longer than
- * 256 bytes gives one JG_AUDIT_SFTP_ERROR event, after which the parser
- * ignores everything fed to it (the relay goes on untouched). */
+ * stream that does not start with INIT / VERSION 3, a VERSION that answers
+ * no INIT or a handle longer than 256 bytes gives one JG_AUDIT_SFTP_ERROR
+ * event, after which the parser ignores everything fed to it: the caller
+ * must then stop relaying the channel (jg_audit_sftp_failed()), since
+ * what follows would pass unrecorded. */
 
 #define JG_AUDIT_SFTP_MAX_PACKET (1u << 20)
 #define JG_AUDIT_SFTP_PATH_MAX 4096u
 #define JG_AUDIT_SFTP_KEEP (2u * JG_AUDIT_SFTP_PATH_MAX + 1024u)
 #define JG_AUDIT_SFTP_HANDLE_MAX 256u
+#define JG_AUDIT_SFTP_NAME_MAX 256u
 #define JG_AUDIT_SFTP_MAX_REQS 256u
 #define JG_AUDIT_SFTP_MAX_HANDLES 64u
 
@@ -598,6 +613,16 @@ enum jg_audit_sftp_kind {
                                (SETSTAT, FSETSTAT, lsetstat@openssh.com) */
     JG_AUDIT_SFTP_OPENDIR,  /* path */
     JG_AUDIT_SFTP_ERROR,    /* error: why parsing stopped */
+    JG_AUDIT_SFTP_SYMLINK,  /* path: the link made, to: what it points to
+                               (SYMLINK, whose arguments OpenSSH takes as
+                               target first, then link) */
+    JG_AUDIT_SFTP_LINK,     /* path: the hard link made, to: the existing
+                               file (hardlink@openssh.com) */
+    JG_AUDIT_SFTP_COPY,     /* path: the file read, to: the file written
+                               (their handles' paths), length (0: to the
+                               end) (copy-data) */
+    JG_AUDIT_SFTP_EXTENDED, /* request: the name of an extended request
+                               the parser does not know */
     JG_AUDIT_SFTP_KIND_MAX
 };
 
@@ -605,7 +630,9 @@ enum jg_audit_sftp_kind {
  * the server's reply, or one of these. */
 #define JG_AUDIT_SFTP_ST_NO_REPLY (-1) /* the channel ended first */
 #define JG_AUDIT_SFTP_ST_UNCLOSED (-2) /* a handle open at the end */
-#define JG_AUDIT_SFTP_ST_UNKNOWN (-3)  /* parsing stopped before the reply */
+#define JG_AUDIT_SFTP_ST_UNKNOWN (-3)  /* parsing stopped before the reply,
+                                          or the request or handle was
+                                          dropped from its full table */
 
 /* SFTP v3 file attributes (only the members named in flags are set). */
 #define JG_AUDIT_SFTP_ATTR_SIZE 0x1u
@@ -623,11 +650,14 @@ struct jg_audit_sftp_attrs {
 struct jg_audit_sftp_event {
     enum jg_audit_sftp_kind kind;
     const char *path;        /* NULL when unknown (e.g. an evicted handle) */
-    const char *to;          /* RENAME: the new path */
-    bool truncated;          /* a path was longer than kept */
+    const char *to;          /* RENAME: the new path; SYMLINK, LINK: the
+                                target; COPY: the file written */
+    const char *request;     /* EXTENDED: the request's name */
+    bool truncated;          /* a path or name was longer than kept */
     uint32_t pflags;         /* OPEN: SSH_FXF_* bits */
     struct jg_audit_sftp_attrs attrs; /* OPEN, MKDIR, SETSTAT */
     uint64_t bytes_read, bytes_written; /* CLOSE */
+    uint64_t length;         /* COPY: bytes asked for, 0: to the end */
     int32_t status;          /* SSH_FX_* or JG_AUDIT_SFTP_ST_* */
     const char *error;       /* ERROR: the reason */
 };
@@ -658,6 +688,8 @@ void jg_audit_sftp_feed(struct jg_audit_sftp *p, bool from_client,
 void jg_audit_sftp_finish(struct jg_audit_sftp *p);
 /* True once the stream could not be parsed (an ERROR event was given). */
 bool jg_audit_sftp_failed(const struct jg_audit_sftp *p);
+/* The reason of that ERROR event, or NULL; valid until p is freed. */
+const char *jg_audit_sftp_error(const struct jg_audit_sftp *p);
 /* Borrowed, valid until p is freed. */
 const struct jg_audit_sftp_stats *jg_audit_sftp_stats(const struct jg_audit_sftp *p);
 void jg_audit_sftp_free(struct jg_audit_sftp *p);
@@ -672,8 +704,9 @@ void jg_audit_sftp_flags_text(uint32_t pflags, char *buf, size_t n);
  * "status_N" for other codes, "no_reply", "unclosed", "unknown". */
 void jg_audit_sftp_status_text(int32_t status, char *buf, size_t n);
 /* The type-specific members of ev for the event log (struct
- * jg_audit_event.extra): path, to, truncated, flags, mode (4 octal digits),
- * size, uid, gid, atime, mtime, bytes_read, bytes_written, status. The
+ * jg_audit_event.extra): path, to, request, truncated, flags, mode (4
+ * octal digits), size, uid, gid, atime, mtime, bytes_read, bytes_written,
+ * length, status. The
  * error text is the event's reason, not a member. Caller decrefs. */
 json_t *jg_audit_sftp_event_json(const struct jg_audit_sftp_event *ev);
 

@@ -3,7 +3,9 @@
  * (draft-ietf-secsh-filexfer-02) for the audit: frames both directions of
  * a channel fed in arbitrary chunks, keeps only packet heads, pairs
  * requests with replies by id and reports opens, closes with byte counts,
- * removals, renames, directory and attribute changes (audit.h). */
+ * removals, renames, links, copies, directory and attribute changes and
+ * unknown extended requests (audit.h). It accepts what OpenSSH's
+ * sftp-server accepts, a repeated INIT among it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +27,12 @@
 #define FXP_MKDIR 14
 #define FXP_RMDIR 15
 #define FXP_RENAME 18
+#define FXP_SYMLINK 20
 #define FXP_STATUS 101
 #define FXP_HANDLE 102
 #define FXP_DATA 103
 #define FXP_EXTENDED 200
+#define FXP_EXTENDED_REPLY 201
 #define SFTP_VERSION 3
 
 /* Heads kept: type + id + handle (+ offset + data length for WRITE). */
@@ -40,7 +44,8 @@
 /* What a tracked request was. */
 enum op {
     OP_OPEN = 1, OP_OPENDIR, OP_CLOSE, OP_READ, OP_WRITE, OP_REMOVE,
-    OP_RENAME, OP_MKDIR, OP_RMDIR, OP_SETSTAT, OP_FSETSTAT
+    OP_RENAME, OP_MKDIR, OP_RMDIR, OP_SETSTAT, OP_FSETSTAT, OP_SYMLINK,
+    OP_LINK, OP_COPY, OP_EXTENDED
 };
 
 struct req {
@@ -49,11 +54,12 @@ struct req {
     enum op op;
     uint64_t age;                  /* order of arrival, for eviction */
     char *path, *to;               /* owned */
+    char *name;                    /* EXTENDED: the request's name, owned */
     bool truncated;
     uint32_t pflags;
     struct jg_audit_sftp_attrs attrs;
     uint64_t handle;               /* serial of its handle, 0 none */
-    uint64_t wlen;                 /* WRITE: data bytes */
+    uint64_t wlen;                 /* WRITE: data bytes; COPY: length */
 };
 
 struct handle {
@@ -79,7 +85,9 @@ struct jg_audit_sftp {
     jg_audit_sftp_cb cb;
     void *arg;
     struct stream in, out;         /* from the client, from the server */
-    bool init_seen, version_seen, failed, finished;
+    uint64_t inits, versions;      /* INITs sent, VERSIONs that answered */
+    bool failed, finished;
+    char error[256];               /* why it failed */
     struct req reqs[JG_AUDIT_SFTP_MAX_REQS];
     size_t n_reqs;
     struct handle handles[JG_AUDIT_SFTP_MAX_HANDLES];
@@ -233,19 +241,19 @@ fail(struct jg_audit_sftp *p, bool from_client, const char *fmt, ...)
 {
     struct jg_audit_sftp_event ev = {.kind = JG_AUDIT_SFTP_ERROR,
                                      .status = JG_AUDIT_SFTP_ST_UNKNOWN};
-    char msg[256];
+    char *msg = p->error;
     int n;
     va_list ap;
 
     if (p->failed)
         return;
     p->failed = true;
-    n = snprintf(msg, sizeof(msg), "%s packet %llu: ",
+    n = snprintf(msg, sizeof(p->error), "%s packet %llu: ",
                  from_client ? "client" : "server",
                  (unsigned long long)(from_client ? p->st.packets_in
                                                   : p->st.packets_out));
     va_start(ap, fmt);
-    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    vsnprintf(msg + n, sizeof(p->error) - (size_t)n, fmt, ap);
     va_end(ap);
     ev.error = msg;
     emit(p, &ev);
@@ -253,11 +261,16 @@ fail(struct jg_audit_sftp *p, bool from_client, const char *fmt, ...)
 
 /* ---- requests and handles ------------------------------------------------ */
 
+static void req_flush(struct jg_audit_sftp *p, struct req *r, int32_t status);
+static void close_handle(struct jg_audit_sftp *p, struct handle *h,
+                         int32_t status);
+
 static void
 req_clear(struct jg_audit_sftp *p, struct req *r)
 {
     free(r->path);
     free(r->to);
+    free(r->name);
     memset(r, 0, sizeof(*r));
     p->n_reqs--;
 }
@@ -274,7 +287,8 @@ req_find(struct jg_audit_sftp *p, uint32_t id)
 }
 
 /* A fresh entry for request id: one with the same id (a client that
- * reuses ids early) or, when the table is full, the oldest is dropped. */
+ * reuses ids early) or, when the table is full, the oldest is dropped,
+ * its event given with an unknown status. */
 static struct req *
 req_add(struct jg_audit_sftp *p, uint32_t id, enum op op)
 {
@@ -283,13 +297,13 @@ req_add(struct jg_audit_sftp *p, uint32_t id, enum op op)
 
     if (r != NULL) {
         p->st.dropped_requests++;
-        req_clear(p, r);
+        req_flush(p, r, JG_AUDIT_SFTP_ST_UNKNOWN);
     } else if (p->n_reqs == JG_AUDIT_SFTP_MAX_REQS) {
         for (i = 0; i < JG_AUDIT_SFTP_MAX_REQS; i++)
             if (oldest == NULL || p->reqs[i].age < oldest->age)
                 oldest = &p->reqs[i];
         p->st.dropped_requests++;
-        req_clear(p, oldest);
+        req_flush(p, oldest, JG_AUDIT_SFTP_ST_UNKNOWN);
         r = oldest;
     } else {
         for (i = 0; i < JG_AUDIT_SFTP_MAX_REQS && r == NULL; i++)
@@ -336,7 +350,8 @@ handle_clear(struct handle *x)
 }
 
 /* A slot for a new handle: the same handle (the server reused it while we
- * thought it open), a free one, or the oldest, dropped. */
+ * thought it open), a free one, or the oldest, dropped (its sftp.close
+ * given with an unknown status). */
 static struct handle *
 handle_add(struct jg_audit_sftp *p, const uint8_t *h, size_t len)
 {
@@ -354,7 +369,7 @@ handle_add(struct jg_audit_sftp *p, const uint8_t *h, size_t len)
     }
     if (x->serial != 0) {
         p->st.dropped_handles++;
-        handle_clear(x);
+        close_handle(p, x, JG_AUDIT_SFTP_ST_UNKNOWN);
     }
     x->serial = ++p->next_serial;
     x->len = len;
@@ -385,6 +400,14 @@ kind_of(enum op op)
     case OP_SETSTAT:
     case OP_FSETSTAT:
         return JG_AUDIT_SFTP_SETSTAT;
+    case OP_SYMLINK:
+        return JG_AUDIT_SFTP_SYMLINK;
+    case OP_LINK:
+        return JG_AUDIT_SFTP_LINK;
+    case OP_COPY:
+        return JG_AUDIT_SFTP_COPY;
+    case OP_EXTENDED:
+        return JG_AUDIT_SFTP_EXTENDED;
     default:
         return 0;
     }
@@ -397,9 +420,11 @@ emit_req(struct jg_audit_sftp *p, const struct req *r, int32_t status)
     const struct handle *h = handle_by_serial(p, r->handle);
     struct jg_audit_sftp_event ev = {
         .kind = kind_of(r->op), .path = r->path, .to = r->to,
-        .truncated = r->truncated, .pflags = r->pflags, .attrs = r->attrs,
-        .status = status};
+        .request = r->name, .truncated = r->truncated, .pflags = r->pflags,
+        .attrs = r->attrs, .status = status};
 
+    if (r->op == OP_COPY)
+        ev.length = r->wlen;
     if (r->op == OP_FSETSTAT && h != NULL) {
         ev.path = h->path;
         ev.truncated = h->truncated;
@@ -462,6 +487,23 @@ on_handle(struct jg_audit_sftp *p, struct req *r, const uint8_t *hb,
     req_clear(p, r);
 }
 
+/* A request whose reply will not be seen (the channel ended, or its entry
+ * is dropped): its event with status, or for a CLOSE its handle's; then
+ * the entry is free. READ and WRITE only counted, so they say nothing. */
+static void
+req_flush(struct jg_audit_sftp *p, struct req *r, int32_t status)
+{
+    struct handle *h;
+
+    if (r->op == OP_CLOSE) {
+        if ((h = handle_by_serial(p, r->handle)) != NULL)
+            close_handle(p, h, status);
+    } else if (r->op != OP_READ && r->op != OP_WRITE) {
+        emit_req(p, r, status);
+    }
+    req_clear(p, r);
+}
+
 /* ---- packets ------------------------------------------------------------- */
 
 static const char *
@@ -490,6 +532,8 @@ pname(uint8_t type)
         return "SSH_FXP_RMDIR";
     case FXP_RENAME:
         return "SSH_FXP_RENAME";
+    case FXP_SYMLINK:
+        return "SSH_FXP_SYMLINK";
     case FXP_STATUS:
         return "SSH_FXP_STATUS";
     case FXP_HANDLE:
@@ -498,6 +542,8 @@ pname(uint8_t type)
         return "SSH_FXP_DATA";
     case FXP_EXTENDED:
         return "SSH_FXP_EXTENDED";
+    case FXP_EXTENDED_REPLY:
+        return "SSH_FXP_EXTENDED_REPLY";
     default:
         return "packet";
     }
@@ -528,6 +574,86 @@ rd_handle(struct jg_audit_sftp *p, struct rd *r, uint64_t *serial)
     return RD_OK;
 }
 
+/* A handle naming a file for an event: a copy of its path in *path (NULL
+ * when the handle is not tracked), *trunc set when that path was cut. */
+static int
+rd_handle_path(struct jg_audit_sftp *p, struct rd *r, char **path,
+               bool *trunc)
+{
+    const struct handle *h;
+    uint64_t serial;
+    int st = rd_handle(p, r, &serial);
+
+    if (st == RD_OK && (h = handle_by_serial(p, serial)) != NULL &&
+        h->path != NULL) {
+        *path = jg_xstrdup(h->path);
+        *trunc |= h->truncated;
+    }
+    return st;
+}
+
+/* Extended requests (PROTOCOL of openssh-portable, and the names its
+ * sftp-server answers) that only read or flush: not reported. */
+static bool
+ext_harmless(const uint8_t *s, size_t n, size_t have)
+{
+    static const char *const names[] = {
+        "statvfs@openssh.com", "fstatvfs@openssh.com", "fsync@openssh.com",
+        "limits@openssh.com", "expand-path@openssh.com", "home-directory",
+        "users-groups-by-id@openssh.com"};
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (str_is(s, n, have, names[i]))
+            return true;
+    return false;
+}
+
+/* An extended request: *op what it is (0: not reported) and its fields. */
+static int
+rd_extended(struct jg_audit_sftp *p, struct rd *r, enum op *op,
+            struct req *q)
+{
+    const uint8_t *s;
+    size_t n, have;
+    uint64_t off;
+    int st;
+
+    if ((st = rd_str(r, &s, &n, &have)) != RD_OK)
+        return st;
+    if (str_is(s, n, have, "posix-rename@openssh.com")) {
+        *op = OP_RENAME;
+        if ((st = rd_path(r, &q->path, &q->truncated)) == RD_OK)
+            st = rd_path(r, &q->to, &q->truncated);
+    } else if (str_is(s, n, have, "lsetstat@openssh.com")) {
+        *op = OP_SETSTAT;
+        if ((st = rd_path(r, &q->path, &q->truncated)) == RD_OK)
+            st = rd_attrs(r, &q->attrs);
+    } else if (str_is(s, n, have, "hardlink@openssh.com")) {
+        /* link(2) of the first path as the second */
+        *op = OP_LINK;
+        if ((st = rd_path(r, &q->to, &q->truncated)) == RD_OK)
+            st = rd_path(r, &q->path, &q->truncated);
+    } else if (str_is(s, n, have, "copy-data")) {
+        /* read handle, offset, length; write handle, offset */
+        *op = OP_COPY;
+        if ((st = rd_handle_path(p, r, &q->path, &q->truncated)) == RD_OK &&
+            (st = rd_u64(r, &off)) == RD_OK &&
+            (st = rd_u64(r, &q->wlen)) == RD_OK &&
+            (st = rd_handle_path(p, r, &q->to, &q->truncated)) == RD_OK)
+            st = rd_u64(r, &off);
+        if (st == RD_CUT)
+            q->truncated = true; /* handles longer than any tracked */
+    } else if (!ext_harmless(s, n, have)) {
+        *op = OP_EXTENDED;
+        if (have > JG_AUDIT_SFTP_NAME_MAX)
+            have = JG_AUDIT_SFTP_NAME_MAX;
+        q->truncated = have < n;
+        q->name = jg_audit_utf8_clean((const char *)s, have);
+    }
+    return st;
+}
+
 /* A request from the client. */
 static void
 client_packet(struct jg_audit_sftp *p, const uint8_t *b, size_t avail,
@@ -535,27 +661,23 @@ client_packet(struct jg_audit_sftp *p, const uint8_t *b, size_t avail,
 {
     struct rd r = {b, avail, total, 1};
     const uint8_t *s;
-    struct req *q;
+    struct req *q, t = {0};        /* t: the fields, until it is tracked */
     uint8_t type = b[0];
-    uint32_t id, pflags = 0;
-    uint64_t serial = 0, off;
-    struct jg_audit_sftp_attrs attrs = {0};
-    char *path = NULL, *to = NULL;
-    bool trunc = false;
+    uint32_t id;
+    uint64_t off;
     size_t n = 0, have;
     enum op op = 0;
     int st = RD_OK;
 
     p->st.packets_in++;
-    if (!p->init_seen) {
-        if (type != FXP_INIT)
-            fail(p, true, "type %u where SSH_FXP_INIT must come first",
-                 type);
-        p->init_seen = true;
+    if (p->inits == 0 && type != FXP_INIT) {
+        fail(p, true, "type %u where SSH_FXP_INIT must come first", type);
         return;
     }
     if (type == FXP_INIT) {
-        fail(p, true, "a second SSH_FXP_INIT");
+        /* sftp-server answers every INIT with a VERSION and carries on,
+         * its handles still open. */
+        p->inits++;
         return;
     }
     if (rd_u32(&r, &id) != RD_OK) /* total >= 5 and avail >= 5 */
@@ -563,60 +685,55 @@ client_packet(struct jg_audit_sftp *p, const uint8_t *b, size_t avail,
     switch (type) {
     case FXP_OPEN:
         op = OP_OPEN;
-        if ((st = rd_path(&r, &path, &trunc)) == RD_OK &&
-            (st = rd_u32(&r, &pflags)) == RD_OK)
-            st = rd_attrs(&r, &attrs);
+        if ((st = rd_path(&r, &t.path, &t.truncated)) == RD_OK &&
+            (st = rd_u32(&r, &t.pflags)) == RD_OK)
+            st = rd_attrs(&r, &t.attrs);
         break;
     case FXP_OPENDIR:
     case FXP_REMOVE:
     case FXP_RMDIR:
         op = type == FXP_OPENDIR ? OP_OPENDIR
              : type == FXP_REMOVE ? OP_REMOVE : OP_RMDIR;
-        st = rd_path(&r, &path, &trunc);
+        st = rd_path(&r, &t.path, &t.truncated);
         break;
     case FXP_MKDIR:
     case FXP_SETSTAT:
         op = type == FXP_MKDIR ? OP_MKDIR : OP_SETSTAT;
-        if ((st = rd_path(&r, &path, &trunc)) == RD_OK)
-            st = rd_attrs(&r, &attrs);
+        if ((st = rd_path(&r, &t.path, &t.truncated)) == RD_OK)
+            st = rd_attrs(&r, &t.attrs);
         break;
     case FXP_RENAME:
         op = OP_RENAME;
-        if ((st = rd_path(&r, &path, &trunc)) == RD_OK)
-            st = rd_path(&r, &to, &trunc);
+        if ((st = rd_path(&r, &t.path, &t.truncated)) == RD_OK)
+            st = rd_path(&r, &t.to, &t.truncated);
+        break;
+    case FXP_SYMLINK:
+        /* OpenSSH's order (not the draft's): the target, then the link. */
+        op = OP_SYMLINK;
+        if ((st = rd_path(&r, &t.to, &t.truncated)) == RD_OK)
+            st = rd_path(&r, &t.path, &t.truncated);
         break;
     case FXP_EXTENDED:
-        /* The OpenSSH extensions that change files the way the standard
-         * requests do (PROTOCOL of openssh-portable). */
-        if ((st = rd_str(&r, &s, &n, &have)) != RD_OK)
-            break;
-        if (str_is(s, n, have, "posix-rename@openssh.com")) {
-            op = OP_RENAME;
-            if ((st = rd_path(&r, &path, &trunc)) == RD_OK)
-                st = rd_path(&r, &to, &trunc);
-        } else if (str_is(s, n, have, "lsetstat@openssh.com")) {
-            op = OP_SETSTAT;
-            if ((st = rd_path(&r, &path, &trunc)) == RD_OK)
-                st = rd_attrs(&r, &attrs);
-        }
+        st = rd_extended(p, &r, &op, &t);
         break;
     case FXP_FSETSTAT:
         op = OP_FSETSTAT;
-        if ((st = rd_handle(p, &r, &serial)) == RD_OK)
-            st = rd_attrs(&r, &attrs);
+        if ((st = rd_handle(p, &r, &t.handle)) == RD_OK)
+            st = rd_attrs(&r, &t.attrs);
         break;
     case FXP_CLOSE:
     case FXP_READ:
     case FXP_WRITE:
         op = type == FXP_CLOSE ? OP_CLOSE
              : type == FXP_READ ? OP_READ : OP_WRITE;
-        if ((st = rd_handle(p, &r, &serial)) != RD_OK)
+        if ((st = rd_handle(p, &r, &t.handle)) != RD_OK)
             break;
         if (type == FXP_WRITE &&
             ((st = rd_u64(&r, &off)) != RD_OK ||
              (st = rd_str(&r, &s, &n, &have)) != RD_OK))
             break;
-        if (serial == 0)
+        t.wlen = n;
+        if (t.handle == 0)
             op = 0; /* a handle we do not know: nothing to count */
         break;
     default:
@@ -625,28 +742,25 @@ client_packet(struct jg_audit_sftp *p, const uint8_t *b, size_t avail,
     if (st == RD_BAD) {
         fail(p, true, "%s: a field runs past the end of the %zu-byte packet",
              pname(type), total);
-        free(path);
-        free(to);
-        return;
+        op = 0;
     }
     if (st == RD_CUT && (op == OP_READ || op == OP_WRITE || op == OP_CLOSE))
         op = 0; /* a handle longer than any we track */
     if (op == 0) {
-        free(path);
-        free(to);
+        free(t.path);
+        free(t.to);
+        free(t.name);
         return;
     }
     q = req_add(p, id, op);
-    q->path = path;
-    q->to = to;
-    q->truncated = trunc;
-    q->pflags = pflags;
-    q->attrs = attrs;
-    if (op == OP_CLOSE || op == OP_READ || op == OP_WRITE ||
-        op == OP_FSETSTAT)
-        q->handle = serial;
-    if (op == OP_WRITE)
-        q->wlen = n;
+    q->path = t.path;
+    q->to = t.to;
+    q->name = t.name;
+    q->truncated = t.truncated;
+    q->pflags = t.pflags;
+    q->attrs = t.attrs;
+    q->handle = t.handle;
+    q->wlen = t.wlen;
 }
 
 /* A reply from the server. */
@@ -662,25 +776,31 @@ server_packet(struct jg_audit_sftp *p, const uint8_t *b, size_t avail,
     size_t n, have;
 
     p->st.packets_out++;
-    if (!p->version_seen) {
-        if (type != FXP_VERSION) {
-            fail(p, false, "type %u where SSH_FXP_VERSION must come first",
-                 type);
-        } else if (rd_u32(&r, &v) != RD_OK) {
-            fail(p, false, "SSH_FXP_VERSION without a version");
-        } else if (v != SFTP_VERSION) {
-            fail(p, false, "the server speaks SFTP version %u; only version "
-                           "3 is parsed", v);
-        }
-        p->version_seen = true;
+    if (p->versions == 0 && type != FXP_VERSION) {
+        fail(p, false, "type %u where SSH_FXP_VERSION must come first", type);
         return;
     }
     if (type == FXP_VERSION) {
-        fail(p, false, "a second SSH_FXP_VERSION");
+        /* One per INIT (a client's bytes are fed before the reply). */
+        if (p->versions >= p->inits)
+            fail(p, false, "SSH_FXP_VERSION answers no SSH_FXP_INIT");
+        else if (rd_u32(&r, &v) != RD_OK)
+            fail(p, false, "SSH_FXP_VERSION without a version");
+        else if (v != SFTP_VERSION)
+            fail(p, false, "the server speaks SFTP version %u; only version "
+                           "3 is parsed", v);
+        p->versions++;
+        return;
+    }
+    if (type == FXP_EXTENDED_REPLY) {
+        /* the success of an extended request */
+        if (rd_u32(&r, &id) == RD_OK && (q = req_find(p, id)) != NULL &&
+            q->op == OP_EXTENDED)
+            on_status(p, q, 0);
         return;
     }
     if (type != FXP_STATUS && type != FXP_HANDLE && type != FXP_DATA)
-        return; /* NAME, ATTRS, EXTENDED_REPLY: nothing we track */
+        return; /* NAME, ATTRS: nothing we track */
     if (rd_u32(&r, &id) != RD_OK)
         return;
     if (type == FXP_STATUS) {
@@ -816,14 +936,7 @@ jg_audit_sftp_finish(struct jg_audit_sftp *p)
         for (i = 0; i < JG_AUDIT_SFTP_MAX_REQS; i++)
             if (p->reqs[i].used && (r == NULL || p->reqs[i].age < r->age))
                 r = &p->reqs[i];
-        if (r->op == OP_CLOSE) {
-            struct handle *h = handle_by_serial(p, r->handle);
-            if (h != NULL)
-                close_handle(p, h, pending);
-        } else if (r->op != OP_READ && r->op != OP_WRITE) {
-            emit_req(p, r, pending);
-        }
-        req_clear(p, r);
+        req_flush(p, r, pending);
     }
     /* Then the handles still open, in the order they were opened. */
     for (;;) {
@@ -844,6 +957,12 @@ jg_audit_sftp_failed(const struct jg_audit_sftp *p)
     return p != NULL && p->failed;
 }
 
+const char *
+jg_audit_sftp_error(const struct jg_audit_sftp *p)
+{
+    return p != NULL && p->failed ? p->error : NULL;
+}
+
 const struct jg_audit_sftp_stats *
 jg_audit_sftp_stats(const struct jg_audit_sftp *p)
 {
@@ -860,6 +979,7 @@ jg_audit_sftp_free(struct jg_audit_sftp *p)
     for (i = 0; i < JG_AUDIT_SFTP_MAX_REQS; i++) {
         free(p->reqs[i].path);
         free(p->reqs[i].to);
+        free(p->reqs[i].name);
     }
     for (i = 0; i < JG_AUDIT_SFTP_MAX_HANDLES; i++)
         free(p->handles[i].path);

@@ -18,6 +18,10 @@ static const char *const types[JG_AUDIT_SFTP_KIND_MAX] = {
     [JG_AUDIT_SFTP_SETSTAT] = "sftp.setstat",
     [JG_AUDIT_SFTP_OPENDIR] = "sftp.opendir",
     [JG_AUDIT_SFTP_ERROR] = "sftp.error",
+    [JG_AUDIT_SFTP_SYMLINK] = "sftp.symlink",
+    [JG_AUDIT_SFTP_LINK] = "sftp.link",
+    [JG_AUDIT_SFTP_COPY] = "sftp.copy",
+    [JG_AUDIT_SFTP_EXTENDED] = "sftp.extended",
 };
 
 const char *
@@ -114,9 +118,15 @@ jg_audit_sftp_event_json(const struct jg_audit_sftp_event *ev)
 
     if (ev->kind == JG_AUDIT_SFTP_ERROR)
         return o;
-    json_object_set_new(o, "path", jg_audit_jstr(ev->path));
-    if (ev->kind == JG_AUDIT_SFTP_RENAME)
-        json_object_set_new(o, "to", jg_audit_jstr(ev->to));
+    if (ev->kind == JG_AUDIT_SFTP_EXTENDED) {
+        json_object_set_new(o, "request", jg_audit_jstr(ev->request));
+    } else {
+        json_object_set_new(o, "path", jg_audit_jstr(ev->path));
+        if (ev->kind == JG_AUDIT_SFTP_RENAME ||
+            ev->kind == JG_AUDIT_SFTP_SYMLINK ||
+            ev->kind == JG_AUDIT_SFTP_LINK || ev->kind == JG_AUDIT_SFTP_COPY)
+            json_object_set_new(o, "to", jg_audit_jstr(ev->to));
+    }
     if (ev->truncated)
         json_object_set_new(o, "truncated", json_true());
     if (ev->kind == JG_AUDIT_SFTP_OPEN) {
@@ -131,6 +141,8 @@ jg_audit_sftp_event_json(const struct jg_audit_sftp_event *ev)
         json_object_set_new(o, "bytes_written",
                             json_integer(count(ev->bytes_written)));
     }
+    if (ev->kind == JG_AUDIT_SFTP_COPY)
+        json_object_set_new(o, "length", json_integer(count(ev->length)));
     jg_audit_sftp_status_text(ev->status, buf, sizeof(buf));
     json_object_set_new(o, "status", json_string(buf));
     return o;

@@ -696,8 +696,9 @@ void jg_gw_upstream_free(struct jg_gw_upstream *u);
 bool jg_gw_relay_pump(struct jg_gw_chan *ch);
 /* Every byte that crosses the gateway passes here; dir is "i" (client to
  * target), "o" (target to client) or "e" (target stderr). The audit
- * recorder attaches here. */
-void jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir,
+ * recorder attaches here. False when the bytes must not pass: the SFTP
+ * audit of the channel lost the stream and the channel is being ended. */
+bool jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir,
                      const uint8_t *data, size_t len);
 
 /* ---- SFTP audit (jg_gw_wk_sftp.c, jg_gw_mon_sftp.c) -------------------
@@ -712,12 +713,13 @@ enum jg_gw_sftp_type {
                                     s session id ("": not logged) or why
                                     not */
     JG_GW_REQ_SFTP_EVENT,        /* u32 chan, u8 kind, u8 has path, s path,
-                                    u8 has to, s to, u8 truncated,
+                                    u8 has to, s to, u8 has request,
+                                    s request, u8 truncated,
                                     u32 pflags, u32 attr flags, u64 size,
                                     u32 uid, u32 gid, u32 perm, u32 atime,
                                     u32 mtime, u64 bytes read, u64 bytes
-                                    written, u32 status (int32), s error
-                                    (no answer) */
+                                    written, u64 length, u32 status
+                                    (int32), s error (no answer) */
     JG_GW_REQ_SFTP_END,          /* u32 chan, u64 bytes in, u64 bytes out,
                                     u64 dropped requests, u64 dropped
                                     handles (no answer) */
@@ -727,6 +729,8 @@ enum jg_gw_sftp_type {
 /* Longest path in an event: JG_AUDIT_SFTP_PATH_MAX bytes, each of which
  * may have become a 3-byte U+FFFD. */
 #define JG_GW_SFTP_PATH_MAX (3 * 4096)
+/* Longest extended request name in an event, likewise. */
+#define JG_GW_SFTP_NAME_MAX (3 * 256)
 
 /* One logged SFTP channel, in the monitor. */
 struct jg_gw_mon_sftp {
@@ -742,8 +746,11 @@ struct jg_gw_mon_sftp {
  * the user in err when audit.on_failure refuses the session. */
 int jg_gw_wk_sftp_open(struct jg_gw_chan *ch, uint32_t grant, char *err,
                        size_t errn);
-/* Worker: bytes that crossed ch (jg_gw_relay_tap's dir). */
-void jg_gw_wk_sftp_tap(struct jg_gw_chan *ch, const char *dir,
+/* Worker: bytes that cross ch (jg_gw_relay_tap's dir). False once the
+ * parser cannot follow the stream: then these bytes and all later ones
+ * must not pass, and ch is set to end locally (stderr message, exit
+ * status 1, close; the target's channel closed). */
+bool jg_gw_wk_sftp_tap(struct jg_gw_chan *ch, const char *dir,
                        const uint8_t *data, size_t len);
 /* Worker: ch ended; what the parser still holds is flushed to the monitor,
  * then the end, and the parser is freed. */

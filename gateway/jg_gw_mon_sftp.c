@@ -12,6 +12,8 @@
 
 _Static_assert(JG_GW_SFTP_PATH_MAX == 3 * JG_AUDIT_SFTP_PATH_MAX,
                "a cleaned path is at most three times as long");
+_Static_assert(JG_GW_SFTP_NAME_MAX == 3 * JG_AUDIT_SFTP_NAME_MAX,
+               "a cleaned request name is at most three times as long");
 
 bool
 jg_gw_mon_sftp_drainable(uint8_t type)
@@ -122,7 +124,7 @@ jg_gw_mon_sftp_event(struct jg_gw_mon *m, struct jg_gw_msg *q)
     struct jg_audit_sftp_event ev = {0};
     struct jg_gw_mon_sftp *x;
     struct jg_gw_grant *g;
-    char *path = NULL, *to = NULL, error[256];
+    char *path = NULL, *to = NULL, *request = NULL, error[256];
     uint32_t chan, status;
     uint8_t kind, trunc;
     json_t *extra;
@@ -131,6 +133,7 @@ jg_gw_mon_sftp_event(struct jg_gw_mon *m, struct jg_gw_msg *q)
     if (jg_gw_msg_get_u32(q, &chan) != 0 || jg_gw_msg_get_u8(q, &kind) != 0 ||
         get_opt(q, JG_GW_SFTP_PATH_MAX, &path) != 0 ||
         get_opt(q, JG_GW_SFTP_PATH_MAX, &to) != 0 ||
+        get_opt(q, JG_GW_SFTP_NAME_MAX, &request) != 0 ||
         jg_gw_msg_get_u8(q, &trunc) != 0 ||
         jg_gw_msg_get_u32(q, &ev.pflags) != 0 ||
         jg_gw_msg_get_u32(q, &ev.attrs.flags) != 0 ||
@@ -142,6 +145,7 @@ jg_gw_mon_sftp_event(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_gw_msg_get_u32(q, &ev.attrs.mtime) != 0 ||
         jg_gw_msg_get_u64(q, &ev.bytes_read) != 0 ||
         jg_gw_msg_get_u64(q, &ev.bytes_written) != 0 ||
+        jg_gw_msg_get_u64(q, &ev.length) != 0 ||
         jg_gw_msg_get_u32(q, &status) != 0 ||
         jg_gw_msg_get_str(q, error, sizeof(error)) != 0)
         goto out;
@@ -151,10 +155,12 @@ jg_gw_mon_sftp_event(struct jg_gw_mon *m, struct jg_gw_msg *q)
     if ((x = find(m, chan)) == NULL || jg_audit_sftp_type(ev.kind) == NULL ||
         trunc > 1 || ev.status < JG_AUDIT_SFTP_ST_UNKNOWN ||
         (ev.kind == JG_AUDIT_SFTP_ERROR) != (error[0] != '\0') ||
+        (ev.kind != JG_AUDIT_SFTP_EXTENDED && request != NULL) ||
         (ev.attrs.flags & ~0xfu) != 0)
         goto out;
     ev.path = path;
     ev.to = to;
+    ev.request = request;
     ev.truncated = trunc != 0;
     ev.error = ev.kind == JG_AUDIT_SFTP_ERROR ? error : NULL;
     g = &m->grants[x->grant];
@@ -167,6 +173,7 @@ jg_gw_mon_sftp_event(struct jg_gw_mon *m, struct jg_gw_msg *q)
 out:
     free(path);
     free(to);
+    free(request);
     return r;
 }
 

@@ -4,7 +4,8 @@
  * never beyond the peer's window, EOF and close passed on in order. Once
  * the monitor is gone nothing more is passed on, not even what was read
  * already: it could not be recorded (the worker leaves at the top of its
- * loop). */
+ * loop). Likewise bytes the SFTP audit cannot follow are dropped at the
+ * tap, and their channel ends (jg_gw_wk_sftp.c). */
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -14,7 +15,7 @@
 
 #include "gateway/gateway.h"
 
-void
+bool
 jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
                 size_t len)
 {
@@ -25,13 +26,13 @@ jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
         ch->bytes_in += len;
     else
         ch->bytes_out += len;
-    if (ch->sftp != NULL)
-        jg_gw_wk_sftp_tap(ch, dir, data, len);
+    if (ch->sftp != NULL && !jg_gw_wk_sftp_tap(ch, dir, data, len))
+        return false;
     /* Recorded channels: the monitor writes the recording. Input goes only
      * when the rule records it. */
     if (!ch->rec || len == 0 || ch->w->monitor_gone ||
         (dir[0] == 'i' && !ch->record_input))
-        return;
+        return true;
     m = jg_xmalloc(sizeof(*m));
     for (off = 0; off < len; off += n) {
         n = len - off < JG_GW_REC_CHUNK ? len - off : JG_GW_REC_CHUNK;
@@ -41,6 +42,7 @@ jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
         jg_gw_wk_send_bytes(ch->w, m, data + off, n);
     }
     free(m);
+    return true;
 }
 
 static size_t
@@ -78,8 +80,8 @@ fill_chan(struct jg_gw_chan *ch, ssh_channel src, struct jg_gw_buf *b,
     got = ssh_channel_read_nonblocking(src, p, (uint32_t)n, is_stderr);
     if (got <= 0)
         return false;
-    jg_gw_relay_tap(ch, dir, p, (size_t)got);
-    b->len += (size_t)got;
+    if (jg_gw_relay_tap(ch, dir, p, (size_t)got))
+        b->len += (size_t)got;
     return true;
 }
 
@@ -192,8 +194,8 @@ pump_forward(struct jg_gw_chan *ch)
         uint8_t *p = ch->u2c.data + ch->u2c.off + ch->u2c.len;
         n = read(ch->fd, p, room(&ch->u2c));
         if (n > 0) {
-            jg_gw_relay_tap(ch, "o", p, (size_t)n);
-            ch->u2c.len += (size_t)n;
+            if (jg_gw_relay_tap(ch, "o", p, (size_t)n))
+                ch->u2c.len += (size_t)n;
             moved = true;
         } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
             ch->fd_eof = true;

@@ -189,11 +189,11 @@ pick(struct jg_gw_chan *ch, const uint8_t *rest, size_t nrest)
     jg_info("menu: %s from %s: picked %s as %s", ch->w->name.user,
             ch->w->peer, target, login);
     jg_gw_chan_connect(ch, NULL, target, login);
-    if (ch->u != NULL && nrest > 0 && nrest <= sizeof(ch->c2u.data)) {
+    if (ch->u != NULL && nrest > 0 && nrest <= sizeof(ch->c2u.data) &&
+        jg_gw_relay_tap(ch, "i", rest, nrest)) {
         memcpy(ch->c2u.data, rest, nrest);
         ch->c2u.off = 0;
         ch->c2u.len = nrest;
-        jg_gw_relay_tap(ch, "i", rest, nrest);
     }
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/jg_gw_wk_sftp.c - the worker's side of the SFTP audit: asks the
  * monitor to log an sftp channel, feeds what the relay taps to the SFTP
- * parser (the bytes themselves go on untouched) and sends each parsed
- * event to the monitor. */
+ * parser (the bytes themselves go on untouched), sends each parsed event
+ * to the monitor, and ends the channel when the parser cannot follow it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ send_event(const struct jg_audit_sftp_event *ev, void *arg)
     jg_gw_msg_put_u8(q, (uint8_t)ev->kind);
     put_opt(q, ev->path);
     put_opt(q, ev->to);
+    put_opt(q, ev->request);
     jg_gw_msg_put_u8(q, ev->truncated);
     jg_gw_msg_put_u32(q, ev->pflags);
     jg_gw_msg_put_u32(q, ev->attrs.flags);
@@ -42,6 +44,7 @@ send_event(const struct jg_audit_sftp_event *ev, void *arg)
     jg_gw_msg_put_u32(q, ev->attrs.mtime);
     jg_gw_msg_put_u64(q, ev->bytes_read);
     jg_gw_msg_put_u64(q, ev->bytes_written);
+    jg_gw_msg_put_u64(q, ev->length);
     jg_gw_msg_put_u32(q, (uint32_t)ev->status);
     jg_gw_msg_put_str(q, ev->error != NULL ? ev->error : "");
     /* Paths are bounded so that an event always fits; q->bad would mean a
@@ -85,13 +88,54 @@ jg_gw_wk_sftp_open(struct jg_gw_chan *ch, uint32_t grant, char *err,
     return r;
 }
 
-void
+/* The parser lost the stream: nothing more may pass, since it would pass
+ * unrecorded. What waits in the buffers is dropped, the target's channel
+ * closed, and the client gets the reason on stderr, exit status 1, EOF and
+ * the channel's close (the relay's local end). The sftp.error event went
+ * to the monitor from the parser. */
+static void
+cut(struct jg_gw_chan *ch)
+{
+    const char *why = jg_audit_sftp_error(ch->sftp);
+    char *text = jg_xasprintf("jumpgate: sftp channel closed: the audit "
+                              "cannot follow it (%s)\n", why);
+    size_t n = strlen(text);
+
+    jg_error("sftp of %s from %s on %s: %s; channel closed",
+             ch->w->name.user, ch->w->peer, ch->target, why);
+    ch->c2u.off = ch->c2u.len = 0;
+    ch->u2c.off = ch->u2c.len = 0;
+    ch->u2c_err.off = 0;
+    ch->u2c_err.len = n < sizeof(ch->u2c_err.data) ? n
+                                                   : sizeof(ch->u2c_err.data);
+    memcpy(ch->u2c_err.data, text, ch->u2c_err.len);
+    free(text);
+    if (ch->u != NULL) {
+        /* no exit status of the target's any more: ours is the end */
+        ssh_remove_channel_callbacks(ch->u, &ch->ucb);
+        if (ssh_channel_is_open(ch->u))
+            ssh_channel_close(ch->u);
+    }
+    ch->local_only = true;
+    ch->exit_signal_set = false;
+    ch->exit_status = 1;
+    ch->exit_status_set = true;
+}
+
+bool
 jg_gw_wk_sftp_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
                   size_t len)
 {
+    if (ch->sftp == NULL)
+        return true;
     /* stderr of the subsystem is not part of the protocol. */
-    if (ch->sftp != NULL && (dir[0] == 'i' || dir[0] == 'o'))
+    if (dir[0] == 'i' || dir[0] == 'o')
         jg_audit_sftp_feed(ch->sftp, dir[0] == 'i', data, len);
+    if (!jg_audit_sftp_failed(ch->sftp))
+        return true;
+    if (!ch->local_only)
+        cut(ch);
+    return false;
 }
 
 void

@@ -4,7 +4,8 @@
  * bytes: bit 7 of the control says the direction (set: from the server),
  * the low 7 bits plus one the chunk's length (1..128 bytes). Every event is
  * also turned into its event-log members, and the stream is finished at
- * the end. */
+ * the end. The seeds (corpus/fuzz_sftp) cover uploads, downloads, path
+ * requests, a repeated INIT, links, copies and extended requests. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ on_event(const struct jg_audit_sftp_event *ev, void *arg)
         abort(); /* an event of no known type */
     if (ev->kind == JG_AUDIT_SFTP_ERROR && ev->error == NULL)
         abort();
+    if ((ev->kind == JG_AUDIT_SFTP_EXTENDED) != (ev->request != NULL))
+        abort(); /* a request name only, and always, for sftp.extended */
     free(s);
     json_decref(j);
     (*n)++;
@@ -41,6 +44,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             n = size - i;
         jg_audit_sftp_feed(p, (ctl & 0x80) == 0, data + i, n);
         i += n;
+        /* a failed parser always says why (the gateway shows it) */
+        if (jg_audit_sftp_failed(p) != (jg_audit_sftp_error(p) != NULL))
+            abort();
     }
     jg_audit_sftp_finish(p);
     jg_audit_sftp_free(p);

@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/test_gateway_sftp_audit.py - jumpgated parses the SFTP
 # it relays: the real OpenSSH sftp client through the gateway puts and gets
-# a file, renames, makes and removes a folder, removes a file and changes a
-# mode; the event log has sftp.* events with the right paths, flags, modes
-# and byte counts, all under the channel's session id; `jumpgate audit
-# search` finds a path and the log still verifies.
+# a file, renames, makes and removes a folder, removes a file, changes a
+# mode, links and copies; the event log has sftp.* events with the right
+# paths, flags, modes and byte counts, all under the channel's session id;
+# `jumpgate audit search` finds a path and the log still verifies. A raw
+# SFTP client shows that what follows a repeated INIT is logged, and that
+# a stream the parser cannot follow ends the channel before it reaches the
+# target.
 import os
+import struct
 import subprocess
 import time
 
@@ -185,3 +189,196 @@ def test_sftp_refused_when_it_cannot_be_logged(make_gateway, tmp_path):
     assert not target.exists()
     assert b"cannot be logged" in r.stderr, r.stderr
     assert gw.wait_log("the event log is not available"), gw.logtext()
+
+
+def test_links_and_copies_logged(g, tmp_path):
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    orig = remote / "orig.txt"
+    orig.write_text("original\n")
+    sym, hard, copy = remote / "sym", remote / "hard", remote / "copy.txt"
+    before = {e["seq"] for e in events(g)}
+    # sftp's ln -s sends SYMLINK, ln hardlink@openssh.com, cp copy-data.
+    sftp(g, f"ln -s {orig} {sym}\n"
+            f"ln {orig} {hard}\n"
+            f"cp {orig} {copy}\n", tmp_path)
+    assert os.readlink(sym) == str(orig)
+    assert hard.stat().st_ino == orig.stat().st_ino
+    assert copy.read_text() == "original\n"
+
+    def done(ev):
+        new = [e for e in ev if e["seq"] not in before]
+        ids = sftp_sessions(new)
+        return any(e["type"] == "session.end" and e["session"] in ids
+                   for e in new)
+    ev = [e for e in wait_events(g, done) if e["seq"] not in before]
+    sf = [e for e in ev if e["type"].startswith("sftp.")]
+    assert not any(e["type"] == "sftp.error" for e in sf), sf
+    assert [(e["path"], e["to"], e["status"]) for e in sf
+            if e["type"] == "sftp.symlink"] == [(str(sym), str(orig), "ok")]
+    assert [(e["path"], e["to"], e["status"]) for e in sf
+            if e["type"] == "sftp.link"] == [(str(hard), str(orig), "ok")]
+    assert [(e["path"], e["to"], e["length"], e["status"]) for e in sf
+            if e["type"] == "sftp.copy"] == [(str(orig), str(copy), 0, "ok")]
+
+
+class RawSftp:
+    """An SFTP client speaking packets over `ssh -s ... sftp` through the
+    gateway, so a test can send what the sftp program never would."""
+
+    def __init__(self, g):
+        self.p = subprocess.Popen(
+            g.ssh_args("alice:web-1", extra=("-s",)) + ["sftp"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+
+    @staticmethod
+    def s(v):
+        v = v.encode() if isinstance(v, str) else v
+        return struct.pack(">I", len(v)) + v
+
+    @staticmethod
+    def packet(type_, body):
+        return struct.pack(">IB", len(body) + 1, type_) + body
+
+    def send(self, data):
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+
+    def read(self):
+        """The next packet from the server: (type, body); None at EOF."""
+        head = self.p.stdout.read(4)
+        if len(head) < 4:
+            return None
+        (n,) = struct.unpack(">I", head)
+        body = self.p.stdout.read(n)
+        return body[0], body[1:]
+
+    def init(self):
+        self.send(self.packet(1, struct.pack(">I", 3)))
+        t, body = self.read()
+        assert t == 2 and struct.unpack(">I", body[:4])[0] == 3
+
+    def call(self, type_, id_, body):
+        """A request; the reply's type and what follows its id."""
+        self.send(self.packet(type_, struct.pack(">I", id_) + body))
+        t, rest = self.read()
+        assert struct.unpack(">I", rest[:4])[0] == id_
+        return t, rest[4:]
+
+    def ok(self, type_, id_, body, code=0):
+        t, rest = self.call(type_, id_, body)
+        assert t == 101 and struct.unpack(">I", rest[:4])[0] == code, rest
+        return rest
+
+    def handle(self, id_, path, pflags):
+        t, rest = self.call(3, id_, self.s(str(path)) +
+                            struct.pack(">II", pflags, 0))
+        assert t == 102, rest
+        (n,) = struct.unpack(">I", rest[:4])
+        return rest[4:4 + n]
+
+    def finish(self, timeout=30):
+        self.p.stdin.close()
+        out = self.p.stdout.read()
+        err = self.p.stderr.read()
+        return self.p.wait(timeout=timeout), out, err
+
+
+def session_events(g, before):
+    """Events of the first sftp session after before, once it ended."""
+    def done(ev):
+        new = [e for e in ev if e["seq"] not in before]
+        ids = sftp_sessions(new)
+        return any(e["type"] == "session.end" and e["session"] in ids
+                   for e in new)
+    ev = [e for e in wait_events(g, done) if e["seq"] not in before]
+    [sid] = sftp_sessions(ev)
+    return [e for e in ev if e.get("session") == sid]
+
+
+def test_requests_after_a_second_init_are_logged(g, tmp_path):
+    # OpenSSH's sftp-server answers a repeated INIT and carries on; the
+    # audit must too, and log every change that follows it.
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    orig = remote / "orig.txt"
+    orig.write_text("0123456789")
+    d, sym, hard = remote / "dir", remote / "sym", remote / "hard"
+    new, moved, copy = remote / "new", remote / "moved", remote / "copy"
+    before = {e["seq"] for e in events(g)}
+    c, s = RawSftp(g), RawSftp.s
+    c.init()
+    c.init()
+    c.ok(14, 1, s(str(d)) + struct.pack(">I", 0))           # MKDIR
+    c.ok(20, 2, s(str(orig)) + s(str(sym)))                # SYMLINK
+    c.ok(200, 3, s("hardlink@openssh.com") + s(str(orig)) + s(str(hard)))
+    h = c.handle(4, new, 0x2 | 0x8 | 0x10)                 # write,creat,trunc
+    c.ok(6, 5, s(h) + struct.pack(">Q", 0) + s(b"hello"))  # WRITE
+    c.ok(4, 6, s(h))                                       # CLOSE
+    c.ok(18, 7, s(str(new)) + s(str(moved)))               # RENAME
+    r = c.handle(8, orig, 0x1)
+    w = c.handle(9, copy, 0x2 | 0x8)
+    c.ok(200, 10, s("copy-data") + s(r) + struct.pack(">QQ", 0, 4) + s(w) +
+         struct.pack(">Q", 0))
+    c.ok(4, 11, s(r))
+    c.ok(4, 12, s(w))
+    c.ok(200, 13, s("no-such@example.com") + s("x"), code=8)
+    t, _ = c.call(200, 14, s("statvfs@openssh.com") + s("/"))
+    assert t == 201
+    rc, _, err = c.finish()
+    assert rc == 0, err
+    assert d.is_dir() and os.readlink(sym) == str(orig)
+    assert hard.stat().st_ino == orig.stat().st_ino
+    assert moved.read_bytes() == b"hello" and copy.read_text() == "0123"
+
+    mine = session_events(g, before)
+    sf = [(e["type"], {k: v for k, v in e.items() if k in
+                       ("path", "to", "request", "status", "bytes_written",
+                        "length")})
+          for e in mine if e["type"].startswith("sftp.")]
+    assert sf == [
+        ("sftp.mkdir", {"path": str(d), "status": "ok"}),
+        ("sftp.symlink", {"path": str(sym), "to": str(orig), "status": "ok"}),
+        ("sftp.link", {"path": str(hard), "to": str(orig), "status": "ok"}),
+        ("sftp.open", {"path": str(new), "status": "ok"}),
+        ("sftp.close", {"path": str(new), "bytes_written": 5,
+                        "status": "ok"}),
+        ("sftp.rename", {"path": str(new), "to": str(moved), "status": "ok"}),
+        ("sftp.open", {"path": str(orig), "status": "ok"}),
+        ("sftp.open", {"path": str(copy), "status": "ok"}),
+        ("sftp.copy", {"path": str(orig), "to": str(copy), "length": 4,
+                       "status": "ok"}),
+        ("sftp.close", {"path": str(orig), "bytes_written": 0,
+                        "status": "ok"}),
+        ("sftp.close", {"path": str(copy), "bytes_written": 0,
+                        "status": "ok"}),
+        ("sftp.extended", {"request": "no-such@example.com",
+                           "status": "op_unsupported"}),
+    ], sf
+
+
+def test_a_stream_the_audit_cannot_follow_ends_the_channel(g, tmp_path):
+    # A MKDIR whose attributes run past its packet, sent with a good MKDIR
+    # behind it: sftp-server would read the size from the next packet and
+    # make the folder, and the audit could not say so. The gateway relays
+    # neither: the channel ends with the reason, logged and shown.
+    bad, good = tmp_path / "bad-dir", tmp_path / "good-dir"
+    before = {e["seq"] for e in events(g)}
+    c, s = RawSftp(g), RawSftp.s
+    c.init()
+    c.send(c.packet(14, struct.pack(">I", 1) + s(str(bad)) +
+                    struct.pack(">I", 0x1)) +
+           c.packet(14, struct.pack(">I", 2) + s(str(good)) +
+                    struct.pack(">I", 0)))
+    assert c.read() is None     # no reply: the channel closed
+    rc, _, err = c.finish()
+    assert rc == 1, err
+    assert b"jumpgate: sftp channel closed: the audit cannot follow it" \
+        in err and b"SSH_FXP_MKDIR" in err, err
+    assert not bad.exists() and not good.exists()
+    mine = session_events(g, before)
+    [e] = [e for e in mine if e["type"] == "sftp.error"]
+    assert "SSH_FXP_MKDIR: a field runs past the end" in e["reason"], e
+    assert not any(e["type"] == "sftp.mkdir" for e in mine), mine
+    assert mine[-1]["type"] == "session.end"

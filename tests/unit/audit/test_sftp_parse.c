@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/audit/test_sftp_parse.c - the streaming SFTP v3 parser: every
  * request it reports, with the replies that complete it, fed whole, a byte
- * at a time and in odd chunks; lengths it must refuse, streams that stop
- * half-way, and the bounds on its tables and on what it keeps. */
+ * at a time and in odd chunks; a repeated INIT, links, copies and extended
+ * requests; lengths it must refuse, streams that stop half-way, and the
+ * bounds on its tables and on what it keeps. */
 #include <stdio.h>
 
 #include "jgtest.h"
@@ -604,6 +605,9 @@ test_strings_past_the_packet_and_protocol_errors(void **state)
                            "SSH_FXP_INIT must come first\n");
     free(t);
     sc_free(&sc);
+    begin(c, 1);
+    u32(c, 3);
+    end(c);
     begin(s, 2);
     u32(s, 6);
     end(s);
@@ -689,8 +693,9 @@ test_tables_are_bounded(void **state)
     const char *p;
 
     sc_init(&sc);
-    /* 300 removals in flight: the oldest 44 are dropped; replies to them
-     * report nothing, the others are reported. */
+    /* 300 removals in flight: the oldest 44 are dropped, each reported at
+     * once with an unknown status (replies to them report nothing more),
+     * the others with their replies. */
     init(c, s);
     for (i = 1; i <= 300; i++) {
         snprintf(name, sizeof(name), "/f%u", i);
@@ -702,15 +707,24 @@ test_tables_are_bounded(void **state)
     assert_int_equal(st.dropped_requests, 300 - JG_AUDIT_SFTP_MAX_REQS);
     for (p = t; (p = strstr(p, "sftp.remove")) != NULL; p++)
         n++;
-    assert_int_equal(n, JG_AUDIT_SFTP_MAX_REQS);
-    assert_null(strstr(t, "\"/f44\""));
-    assert_non_null(strstr(t, "\"/f45\""));
-    assert_non_null(strstr(t, "\"/f300\""));
+    assert_int_equal(n, 300);
+    assert_non_null(strstr(t, "sftp.remove {\"path\":\"/f1\",\"status\":"
+                              "\"unknown\"}\n"));
+    assert_non_null(strstr(t, "sftp.remove {\"path\":\"/f44\",\"status\":"
+                              "\"unknown\"}\n"));
+    assert_non_null(strstr(t, "sftp.remove {\"path\":\"/f45\",\"status\":"
+                              "\"ok\"}\n"));
+    assert_non_null(strstr(t, "sftp.remove {\"path\":\"/f300\",\"status\":"
+                              "\"ok\"}\n"));
+    for (n = 0, p = t; (p = strstr(p, "\"unknown\"")) != NULL; p++)
+        n++;
+    assert_int_equal(n, 300 - JG_AUDIT_SFTP_MAX_REQS);
     free(t);
     sc_free(&sc);
 
-    /* 70 open files: the 6 oldest handles are dropped; writes to them are
-     * not counted; the rest are closed at the end with their counts. */
+    /* 70 open files: the 6 oldest handles are dropped, each with an
+     * sftp.close of unknown status; writes to them are not counted; the
+     * rest are closed at the end with their counts. */
     init(c, s);
     for (i = 1; i <= 70; i++) {
         snprintf(name, sizeof(name), "/o%u", i);
@@ -727,8 +741,11 @@ test_tables_are_bounded(void **state)
     n = 0;
     for (p = t; (p = strstr(p, "sftp.close")) != NULL; p++)
         n++;
-    assert_int_equal(n, JG_AUDIT_SFTP_MAX_HANDLES);
-    assert_null(strstr(t, "sftp.close {\"path\":\"/o6\""));
+    assert_int_equal(n, 70);
+    assert_non_null(strstr(t, "sftp.close {\"path\":\"/o6\",\"bytes_read\":0,"
+                              "\"bytes_written\":0,\"status\":\"unknown\"}"));
+    assert_non_null(strstr(t, "sftp.close {\"path\":\"/o7\",\"bytes_read\":0,"
+                              "\"bytes_written\":0,\"status\":\"unclosed\"}"));
     assert_non_null(strstr(t, "sftp.close {\"path\":\"/o70\",\"bytes_read\":0,"
                               "\"bytes_written\":11,\"status\":\"unclosed\"}"));
     free(t);
@@ -827,6 +844,251 @@ test_paths_become_valid_utf8(void **state)
     sc_free(&sc);
 }
 
+/* Runs sc in every chunking; each gives expect. */
+static void
+run_all_chunkings(const struct script *sc, const char *expect)
+{
+    static const size_t chunks[] = {1, 3, 7, 4096, 0, SIZE_MAX};
+    size_t i;
+
+    for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        char *t = run(sc, chunks[i], true, NULL);
+        if (strcmp(t, expect) != 0)
+            fail_msg("chunk %zu:\n%s", chunks[i], t);
+        free(t);
+    }
+}
+
+/* OpenSSH's sftp-server answers a repeated INIT with another VERSION and
+ * carries on with its handles open: so does the parser, and what comes
+ * after is reported as before. */
+static void
+test_a_second_init_is_followed(void **state)
+{
+    struct script sc;
+    struct wire *c = &sc.c, *s = &sc.s;
+    char *t;
+
+    sc_init(&sc);
+    init(c, s);
+    open_req(c, 1, "/srv/a.bin", 0x2 | 0x8, -1);
+    handle_rep(s, 1, "H1");
+    write_req(c, 2, "H1", 10);
+    status(s, 2, 0);
+    init(c, s); /* again, twice, the second before the first VERSION */
+    begin(c, 1);
+    u32(c, 3);
+    end(c);
+    begin(s, 2);
+    u32(s, 3);
+    end(s);
+    write_req(c, 3, "H1", 20); /* the handle is still open */
+    status(s, 3, 0);
+    handle_req(c, 4, 4, "H1");
+    status(s, 4, 0);
+    req_path(c, 13, 5, "/srv/after-init");
+    status(s, 5, 0);
+    begin(c, 20); /* SYMLINK */
+    u32(c, 6);
+    str(c, "/etc/shadow");
+    str(c, "/srv/l");
+    end(c);
+    status(s, 6, 0);
+    run_all_chunkings(
+        &sc,
+        "sftp.open {\"path\":\"/srv/a.bin\",\"flags\":\"write,creat\","
+        "\"status\":\"ok\"}\n"
+        "sftp.close {\"path\":\"/srv/a.bin\",\"bytes_read\":0,"
+        "\"bytes_written\":30,\"status\":\"ok\"}\n"
+        "sftp.remove {\"path\":\"/srv/after-init\",\"status\":\"ok\"}\n"
+        "sftp.symlink {\"path\":\"/srv/l\",\"to\":\"/etc/shadow\","
+        "\"status\":\"ok\"}\n");
+    sc_free(&sc);
+
+    /* A VERSION that answers no INIT, and a later VERSION of another
+     * protocol, are not followed. */
+    init(c, s);
+    begin(s, 2);
+    u32(s, 3);
+    end(s);
+    t = run(&sc, 0, true, NULL);
+    assert_string_equal(t, "sftp.error server packet 2: SSH_FXP_VERSION "
+                           "answers no SSH_FXP_INIT\n");
+    free(t);
+    sc_free(&sc);
+    init(c, s);
+    begin(c, 1);
+    u32(c, 6);
+    end(c);
+    begin(s, 2);
+    u32(s, 6);
+    end(s);
+    t = run(&sc, 0, true, NULL);
+    assert_string_equal(t, "sftp.error server packet 2: the server speaks "
+                           "SFTP version 6; only version 3 is parsed\n");
+    free(t);
+    sc_free(&sc);
+}
+
+static void
+ext_begin(struct wire *c, uint32_t id, const char *name)
+{
+    begin(c, 200);
+    u32(c, id);
+    str(c, name);
+}
+
+/* Links, copies and extended requests: those that change files are
+ * reported with their paths, unknown ones by name, those that only read
+ * not at all. */
+static void
+test_links_copies_and_extended_requests(void **state)
+{
+    static const char *const harmless[] = {
+        "statvfs@openssh.com", "fstatvfs@openssh.com", "fsync@openssh.com",
+        "limits@openssh.com", "expand-path@openssh.com", "home-directory",
+        "users-groups-by-id@openssh.com"};
+    struct script sc;
+    struct wire *c = &sc.c, *s = &sc.s;
+    char name[400], *t, *expect;
+    uint32_t id = 100;
+    size_t i;
+
+    sc_init(&sc);
+    init(c, s);
+    begin(c, 20); /* SYMLINK, OpenSSH's order: target, then link */
+    u32(c, 1);
+    str(c, "../secret");
+    str(c, "/srv/link");
+    end(c);
+    status(s, 1, 0);
+    ext_begin(c, 2, "hardlink@openssh.com"); /* existing, then new */
+    str(c, "/etc/passwd");
+    str(c, "/srv/pw");
+    end(c);
+    status(s, 2, 3);
+    /* copy-data from one open file into another */
+    open_req(c, 3, "/srv/src", 0x1, -1);
+    handle_rep(s, 3, "R");
+    open_req(c, 4, "/srv/dst", 0x2 | 0x8, -1);
+    handle_rep(s, 4, "W");
+    ext_begin(c, 5, "copy-data");
+    str(c, "R");
+    u64(c, 0);
+    u64(c, 4096);
+    str(c, "W");
+    u64(c, 0);
+    end(c);
+    status(s, 5, 0);
+    ext_begin(c, 6, "copy-data"); /* handles not known */
+    str(c, "X");
+    u64(c, 0);
+    u64(c, 0);
+    str(c, "Y");
+    u64(c, 0);
+    end(c);
+    status(s, 6, 4);
+    /* those that only read or flush: nothing */
+    for (i = 0; i < sizeof(harmless) / sizeof(harmless[0]); i++) {
+        ext_begin(c, id, harmless[i]);
+        str(c, "/");
+        end(c);
+        begin(s, 201);
+        u32(s, id++);
+        end(s);
+    }
+    /* unknown ones by name, answered by STATUS or EXTENDED_REPLY */
+    ext_begin(c, 7, "check-file-name");
+    str(c, "/srv/x");
+    end(c);
+    status(s, 7, 8);
+    ext_begin(c, 8, "vendor@example.com");
+    end(c);
+    begin(s, 201);
+    u32(s, 8);
+    str(s, "reply");
+    end(s);
+    memset(name, 'n', 300);
+    name[300] = '\0';
+    ext_begin(c, 9, name);
+    end(c);
+    status(s, 9, 8);
+    handle_req(c, 4, 10, "R");
+    status(s, 10, 0);
+    handle_req(c, 4, 11, "W");
+    status(s, 11, 0);
+    memset(name, 'n', JG_AUDIT_SFTP_NAME_MAX);
+    name[JG_AUDIT_SFTP_NAME_MAX] = '\0';
+    expect = jg_xasprintf(
+        "sftp.symlink {\"path\":\"/srv/link\",\"to\":\"../secret\","
+        "\"status\":\"ok\"}\n"
+        "sftp.link {\"path\":\"/srv/pw\",\"to\":\"/etc/passwd\","
+        "\"status\":\"permission_denied\"}\n"
+        "sftp.open {\"path\":\"/srv/src\",\"flags\":\"read\","
+        "\"status\":\"ok\"}\n"
+        "sftp.open {\"path\":\"/srv/dst\",\"flags\":\"write,creat\","
+        "\"status\":\"ok\"}\n"
+        "sftp.copy {\"path\":\"/srv/src\",\"to\":\"/srv/dst\","
+        "\"length\":4096,\"status\":\"ok\"}\n"
+        "sftp.copy {\"path\":null,\"to\":null,\"length\":0,"
+        "\"status\":\"failure\"}\n"
+        "sftp.extended {\"request\":\"check-file-name\","
+        "\"status\":\"op_unsupported\"}\n"
+        "sftp.extended {\"request\":\"vendor@example.com\","
+        "\"status\":\"ok\"}\n"
+        "sftp.extended {\"request\":\"%s\",\"truncated\":true,"
+        "\"status\":\"op_unsupported\"}\n"
+        "sftp.close {\"path\":\"/srv/src\",\"bytes_read\":0,"
+        "\"bytes_written\":0,\"status\":\"ok\"}\n"
+        "sftp.close {\"path\":\"/srv/dst\",\"bytes_read\":0,"
+        "\"bytes_written\":0,\"status\":\"ok\"}\n",
+        name);
+    run_all_chunkings(&sc, expect);
+    free(expect);
+    sc_free(&sc);
+
+    /* Unanswered at the end, like any other request. */
+    init(c, s);
+    ext_begin(c, 1, "hardlink@openssh.com");
+    str(c, "/a");
+    str(c, "/b");
+    end(c);
+    t = run(&sc, 0, true, NULL);
+    assert_string_equal(t, "sftp.link {\"path\":\"/b\",\"to\":\"/a\","
+                           "\"status\":\"no_reply\"}\n");
+    free(t);
+    sc_free(&sc);
+
+    /* A link whose second path runs past the packet stops parsing. */
+    init(c, s);
+    begin(c, 20);
+    u32(c, 1);
+    str(c, "/t");
+    u32(c, 500);
+    end(c);
+    t = run(&sc, 0, true, NULL);
+    assert_string_equal(t, "sftp.error client packet 2: SSH_FXP_SYMLINK: a "
+                           "field runs past the end of the 15-byte packet\n");
+    free(t);
+    sc_free(&sc);
+}
+
+/* The reason of the failure stays readable for whoever ends the channel. */
+static void
+test_error_text_is_kept(void **state)
+{
+    struct jg_audit_sftp *p = jg_audit_sftp_new(NULL, NULL);
+    static const uint8_t bad[] = {0, 0, 0, 5, 13, 0, 0, 0, 1};
+
+    assert_null(jg_audit_sftp_error(p));
+    jg_audit_sftp_feed(p, true, bad, sizeof(bad));
+    assert_true(jg_audit_sftp_failed(p));
+    assert_string_equal(jg_audit_sftp_error(p), "client packet 1: type 13 "
+                        "where SSH_FXP_INIT must come first");
+    jg_audit_sftp_free(p);
+    assert_null(jg_audit_sftp_error(NULL));
+}
+
 static void
 test_text_helpers(void **state)
 {
@@ -865,6 +1127,12 @@ test_text_helpers(void **state)
     }
     assert_string_equal(jg_audit_sftp_type(JG_AUDIT_SFTP_OPEN), "sftp.open");
     assert_string_equal(jg_audit_sftp_type(JG_AUDIT_SFTP_ERROR), "sftp.error");
+    assert_string_equal(jg_audit_sftp_type(JG_AUDIT_SFTP_SYMLINK),
+                        "sftp.symlink");
+    assert_string_equal(jg_audit_sftp_type(JG_AUDIT_SFTP_LINK), "sftp.link");
+    assert_string_equal(jg_audit_sftp_type(JG_AUDIT_SFTP_COPY), "sftp.copy");
+    assert_string_equal(jg_audit_sftp_type(JG_AUDIT_SFTP_EXTENDED),
+                        "sftp.extended");
     assert_null(jg_audit_sftp_type(0));
     assert_null(jg_audit_sftp_type(JG_AUDIT_SFTP_KIND_MAX));
 }
@@ -882,6 +1150,9 @@ main(void)
         cmocka_unit_test(test_long_paths_and_big_packets),
         cmocka_unit_test(test_rename_with_cut_second_path),
         cmocka_unit_test(test_paths_become_valid_utf8),
+        cmocka_unit_test(test_a_second_init_is_followed),
+        cmocka_unit_test(test_links_copies_and_extended_requests),
+        cmocka_unit_test(test_error_text_is_kept),
         cmocka_unit_test(test_text_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
