@@ -42,6 +42,9 @@ struct jg_audit_recr {
     struct jg_audit_cast_event ev;
 };
 
+static int fail(struct jg_audit_recr *r, uint64_t off, const char *fmt, ...)
+    JG_PRINTF(3, 4);
+
 static int
 fail(struct jg_audit_recr *r, uint64_t off, const char *fmt, ...)
 {

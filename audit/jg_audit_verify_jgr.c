@@ -142,8 +142,9 @@ walk_frames(struct walk *w, int fd, uint64_t size)
            w->st->sealed);
     } else if (w->st->sealed < size) {
         AT(w, w->st->sealed, "%" PRIu64 ": unsealed tail of %" PRIu64
-           " bytes after seal %" PRIu64 " (not proven: cut short by a crash "
-           "or still being written)", w->st->sealed, size - w->st->sealed,
+           " bytes after seal %" PRIu64 " (not proven: cut short by a crash, "
+           "truncated, or still being written)", w->st->sealed,
+           size - w->st->sealed,
            w->seq);
     } else if (!w->st->final) {
         AT(w, size, "%" PRIu64 ": no final seal after seal %" PRIu64
