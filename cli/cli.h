@@ -114,6 +114,21 @@ int jg_cli_audit_cast(const char *dir, const char *id, char **path);
 struct jg_audit_event;
 int jg_cli_audit_event(const struct jg_cli *c, const struct jg_audit_event *ev);
 
+/* ---- the running daemon (cli_control.c) ------------------------------- */
+
+/* Sends req (one line) to jumpgated's control socket and reads its JSON
+ * answer (an object; caller frees *out). Returns 0 or JG_EXIT_ERROR with
+ * the problem reported. With unreachable non-NULL, a socket that cannot
+ * be reached is not reported but its errno is put there. */
+int jg_cli_control_ask(const struct jg_cli *c, const char *cmd,
+                       const char *req, json_t **out, int *unreachable);
+/* Who is acting, for the event log and grant files: by (--by) when
+ * given, else $SUDO_USER, else the name of the login uid
+ * (/proc/self/loginuid), else that of the real uid. Returns 0, or
+ * JG_EXIT_ERROR (reported) when by is not a fit name. */
+#define JG_CLI_BY_MAX 64
+int jg_cli_operator(const char *cmd, const char *by, char *buf, size_t n);
+
 /* ---- options (cli_opts.c) --------------------------------------------- */
 
 /* A subcommand of a command group ("policy", "audit"). */

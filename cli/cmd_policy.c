@@ -10,8 +10,8 @@ static const char usage[] =
     "                --action A [--login L] [--at TIME] [--json]\n"
     "       jumpgate [-c FILE] policy grant USER TARGET... --allow ACTIONS\n"
     "                --for DURATION|--until TIME [--from CIDR...]\n"
-    "                [--login L...] --reason TEXT\n"
-    "       jumpgate [-c FILE] policy revoke GRANT-ID\n"
+    "                [--login L...] --reason TEXT [--by NAME]\n"
+    "       jumpgate [-c FILE] policy revoke GRANT-ID [--by NAME]\n"
     "       jumpgate [-c FILE] policy grants [--prune] [--json]\n"
     "       jumpgate [-c FILE] policy exposure [--at TIME] [--json]\n";
 

@@ -226,7 +226,7 @@ struct jg_gw_child {
 
 struct jg_gw_ctl_client {
     int fd;                    /* -1: free slot */
-    char in[512];
+    char in[4096];
     size_t in_len;
     char *out;                 /* the answer being written */
     size_t out_len, out_off;
@@ -291,7 +291,8 @@ int jg_gw_metrics_start(struct jg_gw_master *m);
 void jg_gw_metrics_stop(struct jg_gw_master *m);
 
 /* The control socket (jg_gw_control.c): `jumpgate session list/kill`.
- * Requests are one line ("list" or "kill ID"), answers one JSON object. */
+ * Requests are one line ("list", "kill ID", or a JSON object {"req":
+ * "kill", "id", "by", "reason"}), answers one JSON object. */
 int jg_gw_control_open(struct jg_gw_master *m);
 void jg_gw_control_close(struct jg_gw_master *m);
 /* Fills pfd (at most 1 + JG_GW_CTL_CLIENTS) and returns how many. */

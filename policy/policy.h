@@ -84,6 +84,7 @@ struct jg_grant {
     int64_t until;
     int64_t created;              /* 0 when not recorded */
     const char *reason;
+    const char *author;           /* who wrote it; NULL when not recorded */
     const char *file;             /* where it was defined */
     int line;
 };
@@ -220,6 +221,7 @@ struct jg_grant_spec {
     size_t n_from;
     int64_t until;
     const char *reason;
+    const char *author;        /* who grants it (one printable line); or NULL */
 };
 
 /* Writes a new grant as policy.d/grant-ID.yaml beside policy_path, after

@@ -106,6 +106,44 @@ def test_kill_ends_one_session_only(gw):
         second.close()
 
 
+def test_kill_names_operator_and_reason(gw):
+    first = shell(gw)
+    try:
+        (victim,) = listed(gw, 1)
+        reason = "INC-77: leaked key, see ticket \u00e9" + "x" * 150
+        r = cli(gw, "session", "kill", victim["id"], "--reason", reason,
+                "--by", "carol")
+        assert r.returncode == 0, r.stderr
+        # the user reads why (cut to what a message takes)
+        first.expect("jumpgate: session ended by an operator: INC-77: leaked key")
+        first.expect(pexpect.EOF)
+
+        def killed():
+            return [e for e in events(gw) if e["type"] == "session.kill" and
+                    e.get("connection") == victim["id"]]
+        (ev,) = wait_for(killed, what="the session.kill event")
+        assert ev["by"] == "carol" and ev["reason"] == reason
+        assert ev["user"] == "alice" and ev["from"] == "127.0.0.1"
+
+        def ended():
+            return [e for e in events(gw) if e["type"] == "session.end" and
+                    e.get("connection") == victim["id"]]
+        (end,) = wait_for(ended, what="session.end of the killed session")
+        assert end["reason"].startswith("session ended by an operator: INC-77")
+        assert len(end["reason"].encode()) <= 127
+        end["reason"].encode().decode("utf-8")
+        assert gw.wait_log(f"session {victim['id']} of alice from 127.0.0.1: "
+                           "ended by an operator (carol): INC-77")
+    finally:
+        first.close()
+
+
+def test_kill_bad_reason_is_a_usage_error(gw):
+    r = cli(gw, "session", "kill", "01890a5d-ac96-774b-bcce-b302099a8057",
+            "--reason", "two\nlines")
+    assert r.returncode == 2 and "--reason must be one line" in r.stderr
+
+
 def test_kill_unknown_session_exits_1(gw):
     r = cli(gw, "session", "kill", "01890a5d-ac96-774b-bcce-b302099a8057")
     assert r.returncode == 1
