@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cli_control.c - talking to the running jumpgated over its control
- * socket (session list/kill), and naming the operator who acts. */
+ * socket (session list/kill, policy status, the reload after a grant or a
+ * revocation), and naming the operator who acts. */
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -121,6 +122,50 @@ out:
         close(fd);
     free(buf);
     free(path);
+    return rc;
+}
+
+int
+jg_cli_control_reload(const struct jg_cli *c, const char *cmd, const char *by)
+{
+    json_t *req = json_pack("{s:s,s:s}", "req", "reload", "by", by), *a = NULL;
+    char *line = json_dumps(req, JSON_COMPACT), *text;
+    const char *digest;
+    int rc, unreachable = 0;
+
+    json_decref(req);
+    text = jg_xasprintf("%s\n", line != NULL ? line : "{}");
+    free(line);
+    rc = jg_cli_control_ask(c, cmd, text, &a, &unreachable);
+    free(text);
+    if (unreachable != 0) {
+        /* The daemon sees the files change by itself; this was to make it
+         * sure and at once. */
+        if (unreachable == ENOENT || unreachable == ECONNREFUSED)
+            printf("jumpgated is not running here: it loads the policy when "
+                   "it starts\n");
+        else
+            jg_warn("%s: cannot tell jumpgated (%s%s); it applies the "
+                    "change when it notices the files", cmd,
+                    strerror(unreachable),
+                    unreachable == EACCES ? ": the control socket is root's"
+                                          : "");
+        return 0;
+    }
+    if (rc != 0)
+        return JG_EXIT_ERROR;
+    digest = json_string_value(json_object_get(a, "digest"));
+    if (json_is_true(json_object_get(a, "ok")) && digest != NULL) {
+        printf("jumpgated applied it: policy sha256:%s\n", digest);
+        rc = 0;
+    } else {
+        jg_error("%s: jumpgated did NOT apply it: %s", cmd,
+                 json_string_value(json_object_get(a, "error"))
+                     ? json_string_value(json_object_get(a, "error"))
+                     : "unexpected answer");
+        rc = JG_EXIT_ERROR;
+    }
+    json_decref(a);
     return rc;
 }
 

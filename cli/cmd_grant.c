@@ -210,6 +210,8 @@ jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv)
                 rc = JG_EXIT_ERROR;
             json_decref(x);
         }
+        if (jg_cli_control_reload(c, cmd, by) != 0)
+            rc = JG_EXIT_ERROR;
         break;
     case JG_ERR_INVALID:
         jg_cli_report_invalid(&d, "grant refused");

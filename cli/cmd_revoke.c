@@ -65,6 +65,8 @@ jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv)
                 rc = JG_EXIT_ERROR;
             json_decref(x);
         }
+        if (jg_cli_control_reload(c, cmd, by) != 0)
+            rc = JG_EXIT_ERROR;
         break;
     case JG_ERR_NOTFOUND:
         dir = jg_path_relative_to(path, "policy.d");

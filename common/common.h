@@ -274,6 +274,9 @@ int jg_metrics_declare(struct jg_metrics *m, const char *name,
  * counter. Safe against a concurrent render. */
 int jg_metrics_add(struct jg_metrics *m, const char *name, double v, ...);
 int jg_metrics_set(struct jg_metrics *m, const char *name, double v, ...);
+/* Drops every series of a family (an info gauge whose label changes).
+ * JG_ERR_NOTFOUND for an undeclared family. */
+int jg_metrics_clear(struct jg_metrics *m, const char *name);
 /* The text exposition format (0.0.4), HELP and TYPE lines, families and
  * series in declaration order. Caller frees; NULL on out-of-memory. */
 char *jg_metrics_render(struct jg_metrics *m, size_t *len);

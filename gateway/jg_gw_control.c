@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/jg_gw_control.c - the master's control socket for `jumpgate
- * session list` and `jumpgate session kill ID`: a unix stream socket, mode
- * 0600, that answers root only (SO_PEERCRED). One request line ("list",
- * "kill ID", or a JSON object {"req": "kill", "id": ID, "by": WHO,
- * "reason": TEXT}), one JSON answer, then the master closes. Every client socket is non-blocking and has a
+ * session list`, `jumpgate session kill ID`, `jumpgate policy status` and
+ * the reload that `jumpgate policy grant/revoke` ask for: a unix stream
+ * socket, mode 0600, that answers root only (SO_PEERCRED). One request
+ * line ("list", "kill ID", "status", "reload", or a JSON object {"req":
+ * "kill"|"reload", "id": ID, "by": WHO, "reason": TEXT}), one JSON answer,
+ * then the master closes. Every client socket is non-blocking and has a
  * deadline: the master never waits on one. */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -230,6 +232,28 @@ kill_one(struct jg_gw_master *m, const char *id, const char *by,
     return json_pack("{s:s}", "error", "no such session");
 }
 
+static json_t *
+status(const struct jg_gw_master *m)
+{
+    return json_pack("{s:s,s:s,s:o,s:s,s:I}", "digest",
+                     jg_policy_digest(m->d->pol), "policy", m->d->cfg->policy,
+                     "loaded", time_json(m->policy_loaded), "watch",
+                     m->watch_poll ? "poll" : "inotify", "files",
+                     (json_int_t)jg_policy_n_files(m->d->pol));
+}
+
+static json_t *
+reload_now(struct jg_gw_master *m, const char *by)
+{
+    char err[512];
+
+    m->reload_at_ms = 0;
+    if (jg_gw_master_reload(m, "control", by, err, sizeof(err)) != 0)
+        return json_pack("{s:s}", "error", err);
+    return json_pack("{s:b,s:s}", "ok", 1, "digest",
+                     jg_policy_digest(m->d->pol));
+}
+
 /* A printable one-line string of a JSON request, or NULL. */
 static const char *
 req_str(json_t *j, const char *key, size_t max)
@@ -259,6 +283,8 @@ json_request(struct jg_gw_master *m, const char *line)
     by = req_str(j, "by", 64);
     if (json_object_get(j, "by") != NULL && by == NULL)
         a = json_pack("{s:s}", "error", "bad 'by'");
+    else if (req != NULL && strcmp(req, "reload") == 0)
+        a = reload_now(m, by);
     else if (req != NULL && strcmp(req, "kill") == 0) {
         const char *id = req_str(j, "id", 64);
         const char *reason = req_str(j, "reason", 512);
@@ -290,6 +316,10 @@ request(struct jg_gw_master *m, struct jg_gw_ctl_client *c)
         answer(c, json_pack("{s:s}", "error", "permission denied: root only"));
     else if (strcmp(c->in, "list") == 0)
         answer(c, list(m));
+    else if (strcmp(c->in, "status") == 0)
+        answer(c, status(m));
+    else if (strcmp(c->in, "reload") == 0)
+        answer(c, reload_now(m, NULL));
     else if (strncmp(c->in, "kill ", 5) == 0)
         answer(c, kill_one(m, c->in + 5, NULL, NULL));
     else if (c->in[0] == '{')

@@ -157,6 +157,11 @@ const struct jg_exposure *jg_policy_exposure_at(const struct jg_policy *p, size_
 /* Files the policy was loaded from (main file first). */
 size_t jg_policy_n_files(const struct jg_policy *p);
 const char *jg_policy_file_at(const struct jg_policy *p, size_t i);
+/* The SHA-256 (64 lowercase hex digits) of the bytes of the policy files,
+ * main file first then policy.d/NAME.yaml in load order, as if
+ * concatenated (`cat policy.yaml policy.d/\*.yaml | sha256sum` in the C
+ * locale). Discovered members and keys_file are not in it. */
+const char *jg_policy_digest(const struct jg_policy *p);
 
 /* ---- decisions -------------------------------------------------------- */
 

@@ -18,6 +18,7 @@ def audit_env(env):
     audit.mkdir()
     key = env.root / "audit_ed25519.pem"
     env.config.write_text("policy: policy.yaml\n"
+                          f"control_socket: {env.control_socket}\n"
                           f"audit: {{dir: {audit}, signing_key: {key}}}\n")
     rc, out, err = env.run("audit", "keygen")
     assert rc == 0, err
@@ -66,6 +67,8 @@ def test_operator_named_in_events_and_grant_file(env):
     rc, m, out, err = grant(env, "alice", "rds-prod", "--allow", "forward",
                             "--for", "2h", "--reason", "INC-42", "--by", "carol")
     assert rc == 0, err
+    # no daemon runs here: the command says so and succeeds
+    assert "jumpgated is not running here" in out
     gid = m.group("id")
     f = env.policy_d / f"grant-{gid}.yaml"
     (g,) = yaml.safe_load(f.read_text())["grants"]

@@ -190,14 +190,17 @@ def test_grant_takes_effect_without_a_signal(make_gateway):
     r = g.ssh("bob:monitor", "true", key="bob")
     assert r.returncode == 1 and b"denied" in r.stderr
     r = cli(g, "policy", "grant", "bob", "monitor", "--allow", "exec", "--for", "1h",
-            "--login", "root", "--reason", "test")
+            "--login", "root", "--reason", "test", "--by", "carol")
     assert r.returncode == 0, r.stderr
     gid = re.search(r"granted (g-[0-9a-f]+)", r.stdout).group(1)
-    wait_for(lambda: g.ssh("bob:monitor", "echo in", key="bob").stdout == b"in\n",
-             what="the grant to take effect")
-    assert "reloaded (file change)" in g.logtext()
-    ev = [e for e in events(g) if e["type"] == "policy.reload"]
-    assert ev and ev[-1]["result"] == "success" and ev[-1]["trigger"] == "file change"
+    # The command told the daemon, which applied it before answering.
+    m = re.search(r"jumpgated applied it: policy sha256:([0-9a-f]{64})\n", r.stdout)
+    assert m, r.stdout
+    assert g.ssh("bob:monitor", "echo in", key="bob").stdout == b"in\n"
+    ev = [e for e in events(g) if e["type"] == "policy.reload" and
+          e["trigger"] == "control"]
+    assert ev and ev[0]["result"] == "success" and ev[0]["by"] == "carol"
+    assert ev[0]["digest"] == m.group(1)
     # A live session on the grant is re-decided when the grant goes.
     p = subprocess.Popen(g.ssh_args("bob:monitor", key="bob") + ["sleep 60"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -205,6 +208,7 @@ def test_grant_takes_effect_without_a_signal(make_gateway):
         listed(g, 1)
         r = cli(g, "policy", "revoke", gid)
         assert r.returncode == 0, r.stderr
+        assert "jumpgated applied it: policy sha256:" in r.stdout
         out, err = p.communicate(timeout=30)
         assert b"your permission for exec on monitor has ended" in err
     finally:

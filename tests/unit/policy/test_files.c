@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/policy/test_files.c - a policy spread over policy.yaml,
  * policy.d drop-ins and keys_file: references across files, errors naming
- * the right file, unreadable paths, and files that are not regular (a
- * FIFO would block for good). */
+ * the right file, unreadable paths, files that are not regular (a FIFO
+ * would block for good), and the policy's digest. */
 #include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <glib.h>
 
 #include "jgtest.h"
 
@@ -224,6 +226,40 @@ test_not_regular_refused(void **state)
     alarm(0);
 }
 
+static void
+test_digest(void **state)
+{
+    static const char main_text[] = "version: 1\n";
+    static const char a[] = "targets:\n  db: {kind: tcp, address: \"10.0.0.9:5432\"}\n";
+    static const char b[] = "targets:\n  db2: {kind: tcp, address: \"10.0.0.8:5432\"}\n";
+    struct jg_policy *p = NULL;
+    struct jg_diags d = {0};
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    char first[65];
+
+    clear_dropins();
+    put("policy.yaml", main_text);
+    put("policy.d/b.yaml", b);
+    put("policy.d/a.yaml", a);
+    assert_int_equal(jg_policy_load(path_of("policy.yaml"), &p, &d), 0);
+    /* the main file, then the drop-ins by name */
+    g_checksum_update(sum, (const guchar *)main_text, sizeof(main_text) - 1);
+    g_checksum_update(sum, (const guchar *)a, sizeof(a) - 1);
+    g_checksum_update(sum, (const guchar *)b, sizeof(b) - 1);
+    assert_string_equal(jg_policy_digest(p), g_checksum_get_string(sum));
+    snprintf(first, sizeof(first), "%s", jg_policy_digest(p));
+    jg_policy_free(p);
+    /* one byte more and it differs */
+    put("policy.d/b.yaml", "# revoked\n");
+    assert_int_equal(jg_policy_load(path_of("policy.yaml"), &p, &d), 0);
+    assert_int_equal(strlen(jg_policy_digest(p)), 64);
+    assert_string_not_equal(jg_policy_digest(p), first);
+    jg_policy_free(p);
+    unlink(path_of("policy.d/a.yaml"));
+    unlink(path_of("policy.d/b.yaml"));
+    g_checksum_free(sum);
+}
+
 int
 main(void)
 {
@@ -232,6 +268,7 @@ main(void)
         cmocka_unit_test(test_errors_name_their_file),
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_not_regular_refused),
+        cmocka_unit_test(test_digest),
     };
 
     return cmocka_run_group_tests_name("policy/files", tests, setup, teardown);
