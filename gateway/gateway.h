@@ -320,6 +320,7 @@ void jg_gw_control_run(struct jg_gw_master *m, const struct pollfd *pfd,
  * inotify (no instance or watch left for this user) the files are polled
  * every JG_GW_POLL_MS instead. */
 #define JG_GW_POLL_MS 2000
+/* Starts watching (inotify, else polling, which is logged). Returns 0. */
 int jg_gw_watch_open(struct jg_gw_master *m);
 /* Polls the files when polling is due; arms a reload on a change. */
 void jg_gw_watch_poll(struct jg_gw_master *m);

@@ -118,7 +118,6 @@ int
 jg_gw_watch_open(struct jg_gw_master *m)
 {
     char *dir = jg_path_relative_to(m->d->cfg->policy, ".");
-
     char why[PATH_MAX + 64];
 
     m->wd_dir = m->wd_drop = -1;
