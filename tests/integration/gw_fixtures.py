@@ -357,6 +357,9 @@ control_socket: {control_socket or self.dir / "control.sock"}
         self.proc = subprocess.Popen([*wrap, str(JUMPGATED), "-f", "-c", str(self.config)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.port, proc=self.proc)
+        # The master listens before it opens its control socket.
+        wait_for(lambda: self.control_socket.exists() or self.proc.poll() is not None,
+                 timeout=60, what="the control socket")
 
     def logtext(self):
         self.log.flush()
