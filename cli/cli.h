@@ -37,6 +37,8 @@ int jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv);
 int jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv);
 int jg_cli_policy_grants(struct jg_cli *c, int argc, char **argv);
 int jg_cli_policy_exposure(struct jg_cli *c, int argc, char **argv);
+/* cmd_status.c: the policy on disk against the one jumpgated runs. */
+int jg_cli_policy_status(struct jg_cli *c, int argc, char **argv);
 /* cmd_sync.c: "jumpgate sync plan|apply|run" - argv[0] is "sync". */
 int jg_cli_sync(struct jg_cli *c, int argc, char **argv);
 /* One `jumpgate sync` round's context (cmd_sync_events.c): where its
@@ -113,6 +115,27 @@ int jg_cli_audit_rec(const char *dir, const char *id, char **path);
  * JG_EXIT_ERROR. */
 struct jg_audit_event;
 int jg_cli_audit_event(const struct jg_cli *c, const struct jg_audit_event *ev);
+
+/* ---- the running daemon (cli_control.c) ------------------------------- */
+
+/* Sends req (one line) to jumpgated's control socket and reads its JSON
+ * answer (an object; caller frees *out). Returns 0 or JG_EXIT_ERROR with
+ * the problem reported. With unreachable non-NULL, a socket that cannot
+ * be reached is not reported but its errno is put there. */
+int jg_cli_control_ask(const struct jg_cli *c, const char *cmd,
+                       const char *req, json_t **out, int *unreachable);
+/* After a change of the policy files: asks jumpgated to reload now on
+ * behalf of by, and prints whether it applied the change. 0 when it did or
+ * no daemon runs; JG_EXIT_ERROR when it refused (the change is not in
+ * force) or the answer went wrong. */
+int jg_cli_control_reload(const struct jg_cli *c, const char *cmd,
+                          const char *by);
+/* Who is acting, for the event log and grant files: by (--by) when
+ * given, else $SUDO_USER, else the name of the login uid
+ * (/proc/self/loginuid), else that of the real uid. Returns 0, or
+ * JG_EXIT_ERROR (reported) when by is not a fit name. */
+#define JG_CLI_BY_MAX 64
+int jg_cli_operator(const char *cmd, const char *by, char *buf, size_t n);
 
 /* ---- options (cli_opts.c) --------------------------------------------- */
 

@@ -12,7 +12,7 @@
 static const char usage[] =
     "usage: jumpgate [-c FILE] policy grant USER TARGET... --allow ACTIONS\n"
     "                --for DURATION|--until TIME [--from CIDR...]\n"
-    "                [--login L...] --reason TEXT\n";
+    "                [--login L...] --reason TEXT [--by NAME]\n";
 static const char cmd[] = "policy grant";
 
 /* Lists given as repeated options and/or comma-separated values. */
@@ -120,6 +120,7 @@ jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv)
         {"from", required_argument, NULL, 'f'},
         {"login", required_argument, NULL, 'l'},
         {"reason", required_argument, NULL, 'r'},
+        {"by", required_argument, NULL, 'b'},
         {NULL, 0, NULL, 0},
     };
     struct grant_args a = {0};
@@ -127,7 +128,8 @@ jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv)
     struct jg_diags d = {0};
     int64_t now = jg_now();
     char *path = NULL;
-    char id[32];
+    const char *by_opt = NULL;
+    char id[32], by[JG_CLI_BY_MAX + 1];
     int ch, rc, r, err;
 
     optind = 0;
@@ -158,6 +160,9 @@ jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv)
         case 'r':
             a.reason = optarg;
             break;
+        case 'b':
+            by_opt = optarg;
+            break;
         default:
             rc = jg_cli_opt_error(cmd, ch, argv, usage);
             goto out;
@@ -170,6 +175,9 @@ jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv)
     }
     if ((rc = validate(&a, now, &spec.allow, &spec.until)) != 0)
         goto out;
+    if ((rc = jg_cli_operator(cmd, by_opt, by, sizeof(by))) != 0)
+        goto out;
+    spec.author = by;
     spec.user = argv[optind];
     spec.targets = (const char *const *)(argv + optind + 1);
     spec.n_targets = (size_t)(argc - optind - 1);
@@ -189,17 +197,21 @@ jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv)
         print_granted(id, &spec);
         rc = JG_EXIT_OK;
         {
-            json_t *x = json_pack("{s:s,s:o,s:o,s:o,s:o}", "grant", id, "targets",
+            json_t *x = json_pack("{s:s,s:o,s:o,s:o,s:o,s:s}", "grant", id,
+                                  "targets",
                                   jg_cli_json_strv(spec.targets, spec.n_targets),
                                   "allow", jg_cli_json_actions(spec.allow), "until",
                                   jg_cli_json_time(spec.until), "grant_from",
-                                  jg_cli_json_strv(spec.from, spec.n_from));
+                                  jg_cli_json_strv(spec.from, spec.n_from),
+                                  "by", by);
             struct jg_audit_event ev = {.type = "grant.add", .user = spec.user,
                                         .reason = spec.reason, .extra = x};
             if (jg_cli_audit_event(c, &ev) != 0)
                 rc = JG_EXIT_ERROR;
             json_decref(x);
         }
+        if (jg_cli_control_reload(c, cmd, by) != 0)
+            rc = JG_EXIT_ERROR;
         break;
     case JG_ERR_INVALID:
         jg_cli_report_invalid(&d, "grant refused");

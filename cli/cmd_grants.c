@@ -161,6 +161,9 @@ print_json(const struct jg_policy *p, int64_t now)
         json_object_set_new(o, "reason",
                             g->reason != NULL ? json_string(g->reason)
                                               : json_null());
+        json_object_set_new(o, "author",
+                            g->author != NULL ? json_string(g->author)
+                                              : json_null());
         json_object_set_new(o, "state",
                             json_string(g->until > now ? "active" : "expired"));
         json_object_set_new(

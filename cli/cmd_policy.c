@@ -10,8 +10,9 @@ static const char usage[] =
     "                --action A [--login L] [--at TIME] [--json]\n"
     "       jumpgate [-c FILE] policy grant USER TARGET... --allow ACTIONS\n"
     "                --for DURATION|--until TIME [--from CIDR...]\n"
-    "                [--login L...] --reason TEXT\n"
-    "       jumpgate [-c FILE] policy revoke GRANT-ID\n"
+    "                [--login L...] --reason TEXT [--by NAME]\n"
+    "       jumpgate [-c FILE] policy revoke GRANT-ID [--by NAME]\n"
+    "       jumpgate [-c FILE] policy status [--json]\n"
     "       jumpgate [-c FILE] policy grants [--prune] [--json]\n"
     "       jumpgate [-c FILE] policy exposure [--at TIME] [--json]\n";
 
@@ -19,6 +20,7 @@ static const struct jg_cli_cmd cmds[] = {
     {"check", jg_cli_policy_check},   {"explain", jg_cli_policy_explain},
     {"grant", jg_cli_policy_grant},   {"revoke", jg_cli_policy_revoke},
     {"grants", jg_cli_policy_grants}, {"exposure", jg_cli_policy_exposure},
+    {"status", jg_cli_policy_status},
 };
 
 int

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 
 static const char usage[] =
-    "usage: jumpgate [-c FILE] policy revoke GRANT-ID\n";
+    "usage: jumpgate [-c FILE] policy revoke GRANT-ID [--by NAME]\n";
 static const char cmd[] = "policy revoke";
 
 int
@@ -19,11 +19,12 @@ jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
+        {"by", required_argument, NULL, 'b'},
         {NULL, 0, NULL, 0},
     };
     struct jg_diags d = {0};
-    char *path = NULL, *dir = NULL;
-    const char *id;
+    char *path = NULL, *dir = NULL, by[JG_CLI_BY_MAX + 1];
+    const char *id, *by_opt = NULL;
     int ch, rc, r, err;
 
     optind = 0;
@@ -35,6 +36,9 @@ jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv)
         case 'h':
             fputs(usage, stdout);
             return JG_EXIT_OK;
+        case 'b':
+            by_opt = optarg;
+            break;
         default:
             return jg_cli_opt_error(cmd, ch, argv, usage);
         }
@@ -42,6 +46,8 @@ jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv)
     if (argc - optind != 1)
         return jg_cli_usage_error(cmd, usage, "name exactly one grant id");
     id = argv[optind];
+    if ((rc = jg_cli_operator(cmd, by_opt, by, sizeof(by))) != 0)
+        return rc;
 
     if ((rc = jg_cli_policy_path(c, &path)) != 0)
         return rc;
@@ -53,12 +59,14 @@ jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv)
         printf("revoked %s\n", id);
         rc = JG_EXIT_OK;
         {
-            json_t *x = json_pack("{s:s}", "grant", id);
+            json_t *x = json_pack("{s:s,s:s}", "grant", id, "by", by);
             struct jg_audit_event ev = {.type = "grant.revoke", .extra = x};
             if (jg_cli_audit_event(c, &ev) != 0)
                 rc = JG_EXIT_ERROR;
             json_decref(x);
         }
+        if (jg_cli_control_reload(c, cmd, by) != 0)
+            rc = JG_EXIT_ERROR;
         break;
     case JG_ERR_NOTFOUND:
         dir = jg_path_relative_to(path, "policy.d");

@@ -2,126 +2,20 @@
 /* cli/cmd_session.c - "jumpgate session list [--json]" and "jumpgate
  * session kill ID": the live sessions of the running jumpgated, asked over
  * its root-only control socket (control_socket in the configuration). */
-#include <sys/socket.h>
-#include <sys/un.h>
-
-#include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include <glib.h>
 
 #include "cli/cli.h"
 
 static const char usage[] =
     "usage: jumpgate [-c FILE] session list [--json]\n"
-    "       jumpgate [-c FILE] session kill ID\n";
+    "       jumpgate [-c FILE] session kill ID [--reason TEXT] [--by NAME]\n";
 
-#define ANSWER_MAX (16u << 20)
-#define TIMEOUT_MS 10000
-
-/* The control socket named by the configuration; caller frees. */
-static int
-socket_path(const struct jg_cli *c, char **out)
-{
-    const char *path = c->config != NULL ? c->config : jg_config_default_path();
-    struct jg_config *cfg = NULL;
-    struct jg_diags d = {0};
-    int r, err;
-
-    r = jg_config_load(path, &cfg, &d);
-    err = errno;
-    if (r == JG_ERR_IO) {
-        jg_diags_clear(&d);
-        jg_error("cannot read configuration %s: %s", path, strerror(err));
-        return JG_EXIT_ERROR;
-    }
-    if (r != 0) {
-        jg_cli_report_invalid(&d, "configuration not valid");
-        return JG_EXIT_ERROR;
-    }
-    jg_diags_clear(&d);
-    *out = jg_xstrdup(cfg->control_socket);
-    jg_config_free(cfg);
-    return 0;
-}
-
-/* Sends one request line and reads the JSON answer. */
-static int
-ask(const struct jg_cli *c, const char *cmd, const char *req, json_t **out)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char *path = NULL, *buf = NULL;
-    size_t len = 0, cap = 0;
-    json_error_t jerr;
-    int fd = -1, rc;
-
-    *out = NULL;
-    if ((rc = socket_path(c, &path)) != 0)
-        return rc;
-    rc = JG_EXIT_ERROR;
-    jg_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        jg_error("%s: cannot reach jumpgated at %s: %s%s", cmd, path,
-                 strerror(errno),
-                 errno == EACCES ? " (the control socket is root's)"
-                 : errno == ENOENT || errno == ECONNREFUSED
-                     ? " (is jumpgated running?)"
-                     : "");
-        goto out;
-    }
-    /* The daemon may answer (a refusal) and close before all of it is
-     * sent; the answer is read either way. */
-    if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) &&
-        errno != EPIPE && errno != ECONNRESET) {
-        jg_error("%s: cannot send to jumpgated: %s", cmd, strerror(errno));
-        goto out;
-    }
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        ssize_t n;
-
-        if (poll(&p, 1, TIMEOUT_MS) <= 0) {
-            jg_error("%s: jumpgated did not answer", cmd);
-            goto out;
-        }
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            buf = jg_xrealloc(buf, cap, 1);
-        }
-        n = read(fd, buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            jg_error("%s: reading the answer: %s", cmd, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > ANSWER_MAX) {
-            jg_error("%s: the answer of jumpgated is too long", cmd);
-            goto out;
-        }
-    }
-    if ((*out = json_loadb(buf ? buf : "", len, 0, &jerr)) == NULL ||
-        !json_is_object(*out)) {
-        jg_error("%s: jumpgated gave no answer", cmd);
-        json_decref(*out);
-        *out = NULL;
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    free(buf);
-    free(path);
-    return rc;
-}
+#define KILL_REASON_MAX 512
 
 static const char *
 str_or(json_t *o, const char *key, const char *dflt)
@@ -131,7 +25,7 @@ str_or(json_t *o, const char *key, const char *dflt)
     return s != NULL ? s : dflt;
 }
 
-/* Options shared by list and kill: -c, --help, and --json for list. */
+/* Options of list: -c, --help and --json. */
 static int
 options(struct jg_cli *c, const char *cmd, int argc, char **argv,
         bool *json)
@@ -151,9 +45,6 @@ options(struct jg_cli *c, const char *cmd, int argc, char **argv,
             c->config = optarg;
             break;
         case 'j':
-            if (json == NULL)
-                return jg_cli_usage_error(cmd, usage,
-                                          "--json is for session list");
             *json = true;
             break;
         case 'h':
@@ -237,7 +128,7 @@ session_list(struct jg_cli *c, int argc, char **argv)
     if (optind != argc)
         return jg_cli_usage_error(cmd, usage, "unexpected argument '%s'",
                                   argv[optind]);
-    if ((rc = ask(c, cmd, "list\n", &a)) != 0)
+    if ((rc = jg_cli_control_ask(c, cmd, "list\n", &a, NULL)) != 0)
         return rc;
     sessions = json_object_get(a, "sessions");
     if (!json_is_array(sessions)) {
@@ -259,14 +150,42 @@ static int
 session_kill(struct jg_cli *c, int argc, char **argv)
 {
     static const char cmd[] = "session kill";
-    char req[128];
-    json_t *a = NULL;
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"by", required_argument, NULL, 'b'},
+        {"reason", required_argument, NULL, 'r'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *by_opt = NULL, *reason = NULL;
+    char by[JG_CLI_BY_MAX + 1], *line = NULL, *req = NULL;
+    json_t *a = NULL, *q;
     const char *id;
     size_t i;
-    int rc;
+    int ch, rc;
 
-    if ((rc = options(c, cmd, argc, argv, NULL)) != 0)
-        return rc < 0 ? JG_EXIT_OK : rc;
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            c->config = optarg;
+            break;
+        case 'b':
+            by_opt = optarg;
+            break;
+        case 'r':
+            reason = optarg;
+            break;
+        case 'j':
+            return jg_cli_usage_error(cmd, usage, "--json is for session list");
+        case 'h':
+            fputs(usage, stdout);
+            return JG_EXIT_OK;
+        default:
+            return jg_cli_opt_error(cmd, ch, argv, usage);
+        }
+    }
     if (argc - optind != 1)
         return jg_cli_usage_error(cmd, usage, "name exactly one session id");
     id = argv[optind];
@@ -278,8 +197,29 @@ session_kill(struct jg_cli *c, int argc, char **argv)
         return jg_cli_usage_error(cmd, usage,
                                   "'%s' is not a session id (see session "
                                   "list)", id);
-    snprintf(req, sizeof(req), "kill %s\n", id);
-    if ((rc = ask(c, cmd, req, &a)) != 0)
+    if (reason != NULL) {
+        bool ok = reason[0] != '\0' && strlen(reason) <= KILL_REASON_MAX &&
+                  g_utf8_validate(reason, -1, NULL);
+        for (i = 0; ok && reason[i] != '\0'; i++)
+            ok = (unsigned char)reason[i] >= 0x20 && reason[i] != 0x7f;
+        if (!ok)
+            return jg_cli_usage_error(cmd, NULL,
+                                      "--reason must be one line of 1 to %d "
+                                      "bytes of UTF-8 text, without control "
+                                      "characters", KILL_REASON_MAX);
+    }
+    if ((rc = jg_cli_operator(cmd, by_opt, by, sizeof(by))) != 0)
+        return rc;
+    q = json_pack("{s:s,s:s,s:s}", "req", "kill", "id", id, "by", by);
+    if (reason != NULL)
+        json_object_set_new(q, "reason", json_string(reason));
+    line = json_dumps(q, JSON_COMPACT);
+    json_decref(q);
+    req = jg_xasprintf("%s\n", line != NULL ? line : "{}");
+    free(line);
+    rc = jg_cli_control_ask(c, cmd, req, &a, NULL);
+    free(req);
+    if (rc != 0)
         return rc;
     if (json_is_true(json_object_get(a, "ok"))) {
         printf("ended session %s\n", id);

@@ -149,16 +149,26 @@ struct jg_ynode {
  * YAML returns JG_ERR_INVALID with diagnostics in d. */
 int jg_yaml_parse(const char *file, const char *data, size_t len,
                   struct jg_ynode **root, struct jg_diags *d);
-/* Reads and parses a file. JG_ERR_IO (errno set) when it cannot be read. */
+/* Reads and parses a file (at most JG_YAML_MAX_BYTES). JG_ERR_IO (errno
+ * set) when it cannot be read or is too large; JG_ERR_INVALID with a
+ * diagnostic when it is not a regular file (never opened blocking). */
 int jg_yaml_load_file(const char *path, struct jg_ynode **root,
+                      struct jg_diags *d);
+/* The reading half of jg_yaml_load_file(), with its errors: the bytes of
+ * path for jg_yaml_parse(); caller frees *data. */
+int jg_yaml_read_file(const char *path, char **data, size_t *len,
                       struct jg_diags *d);
 /* Frees a whole document; n must be a root from jg_yaml_parse. */
 void jg_ynode_free(struct jg_ynode *n);
 
-/* Reads a whole file (at most max bytes); caller frees *data. JG_ERR_IO
- * (errno set), JG_ERR_TOOBIG (EFBIG) or JG_ERR_NOMEM (ENOMEM); never
- * aborts. */
+/* Reads a whole regular file (at most max bytes; a symlink to one is
+ * followed); caller frees *data. Never blocks on what it opens: a FIFO,
+ * socket or device is refused without reading (JG_ERR_INVALID, errno
+ * EINVAL), a folder is JG_ERR_IO (EISDIR). Otherwise JG_ERR_IO (errno
+ * set), JG_ERR_TOOBIG (EFBIG) or JG_ERR_NOMEM (ENOMEM); never aborts. */
 int jg_read_file(const char *path, size_t max, char **data, size_t *len);
+/* Why jg_read_file() returned r (uses errno for JG_ERR_IO). Never NULL. */
+const char *jg_read_strerror(int r);
 
 /* Schema helpers: each reports a diagnostic at the node and returns false
  * when the node is not of the asked shape. */
@@ -264,6 +274,9 @@ int jg_metrics_declare(struct jg_metrics *m, const char *name,
  * counter. Safe against a concurrent render. */
 int jg_metrics_add(struct jg_metrics *m, const char *name, double v, ...);
 int jg_metrics_set(struct jg_metrics *m, const char *name, double v, ...);
+/* Drops every series of a family (an info gauge whose label changes).
+ * JG_ERR_NOTFOUND for an undeclared family. */
+int jg_metrics_clear(struct jg_metrics *m, const char *name);
 /* The text exposition format (0.0.4), HELP and TYPE lines, families and
  * series in declaration order. Caller frees; NULL on out-of-memory. */
 char *jg_metrics_render(struct jg_metrics *m, size_t *len);

@@ -236,6 +236,29 @@ jg_metrics_set(struct jg_metrics *m, const char *name, double v, ...)
     return r;
 }
 
+int
+jg_metrics_clear(struct jg_metrics *m, const char *name)
+{
+    struct family *f;
+    struct series *s, *sn;
+    int r = 0;
+
+    pthread_mutex_lock(&m->lock);
+    if ((f = find_family(m, name)) == NULL) {
+        r = JG_ERR_NOTFOUND;
+    } else {
+        for (s = f->series; s != NULL; s = sn) {
+            sn = s->next;
+            free(s->labels);
+            free(s);
+        }
+        f->series = NULL;
+        f->tail = &f->series;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return r;
+}
+
 static void
 format_value(FILE *b, double v)
 {

@@ -109,6 +109,29 @@ jg_random(void *buf, size_t n)
     return 0;
 }
 
+/* A folder keeps its EISDIR; anything else that is not a regular file is
+ * JG_ERR_INVALID with EINVAL (see jg_read_strerror()). */
+static int
+not_regular(mode_t mode)
+{
+    if (S_ISDIR(mode)) {
+        errno = EISDIR;
+        return JG_ERR_IO;
+    }
+    errno = EINVAL;
+    return JG_ERR_INVALID;
+}
+
+const char *
+jg_read_strerror(int r)
+{
+    if (r == JG_ERR_INVALID)
+        return "not a regular file (a FIFO, socket or device): not read";
+    if (r == JG_ERR_TOOBIG)
+        return "larger than the limit";
+    return strerror(errno);
+}
+
 int
 jg_read_file(const char *path, size_t max, char **data, size_t *len)
 {
@@ -119,12 +142,20 @@ jg_read_file(const char *path, size_t max, char **data, size_t *len)
 
     *data = NULL;
     *len = 0;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+    /* A FIFO would block open() and read() for good, a device could be
+     * endless: only regular files (or links to them) are read. The check
+     * before open() keeps devices closed; the one after it covers a file
+     * replaced in between, and O_NONBLOCK keeps that open() from waiting. */
+    if (stat(path, &st) != 0)
+        return JG_ERR_IO;
+    if (!S_ISREG(st.st_mode))
+        return not_regular(st.st_mode);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
         return JG_ERR_IO;
     if (fstat(fd, &st) != 0)
         goto out;
-    if (S_ISDIR(st.st_mode)) {
-        errno = EISDIR;
+    if (!S_ISREG(st.st_mode)) {
+        r = not_regular(st.st_mode);
         goto out;
     }
     cap = S_ISREG(st.st_mode) && (size_t)st.st_size < max ? (size_t)st.st_size + 1 : 4096;

@@ -333,6 +333,21 @@ out:
 }
 
 int
+jg_yaml_read_file(const char *path, char **data, size_t *len,
+                  struct jg_diags *d)
+{
+    int r = jg_read_file(path, JG_YAML_MAX_BYTES + 1, data, len);
+
+    if (r == JG_ERR_INVALID) {
+        jg_diags_add(d, path, 0, 0,
+                     "not a regular file (a FIFO, socket or device): refused; "
+                     "policy and configuration files must be regular files");
+        return r;
+    }
+    return r == JG_ERR_TOOBIG ? JG_ERR_IO : r;
+}
+
+int
 jg_yaml_load_file(const char *path, struct jg_ynode **root, struct jg_diags *d)
 {
     char *data;
@@ -340,8 +355,8 @@ jg_yaml_load_file(const char *path, struct jg_ynode **root, struct jg_diags *d)
     int r;
 
     *root = NULL;
-    if ((r = jg_read_file(path, JG_YAML_MAX_BYTES + 1, &data, &len)) != 0)
-        return r == JG_ERR_TOOBIG ? JG_ERR_IO : r;
+    if ((r = jg_yaml_read_file(path, &data, &len, d)) != 0)
+        return r;
     r = jg_yaml_parse(path, data, len, root, d);
     free(data);
     return r;

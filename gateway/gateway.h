@@ -226,7 +226,7 @@ struct jg_gw_child {
 
 struct jg_gw_ctl_client {
     int fd;                    /* -1: free slot */
-    char in[512];
+    char in[4096];
     size_t in_len;
     char *out;                 /* the answer being written */
     size_t out_len, out_off;
@@ -253,6 +253,10 @@ struct jg_gw_master {
     int ino_fd;                       /* inotify, or -1 */
     int wd_dir, wd_drop;              /* policy folder, policy.d */
     int64_t reload_at_ms;             /* debounced reload; 0 none */
+    bool watch_poll;                  /* no inotify: the files are polled */
+    int64_t poll_at_ms;               /* next poll of the files */
+    char poll_sig[65];                /* what the last poll saw */
+    int64_t policy_loaded;            /* when the running policy was loaded */
     /* audit.on_failure: refuse (jg_gw_audit_hold.c) */
     int64_t audit_down_us;            /* first failed write; 0: all well */
     int64_t audit_probe_ms;           /* next probe */
@@ -275,6 +279,14 @@ int jg_gw_master_child_kill(struct jg_gw_master *m, struct jg_gw_child *k,
 /* An event of the master in the event log (when audit.dir is set). */
 void jg_gw_master_event(struct jg_gw_master *m, const char *type,
                         const char *reason, json_t *extra);
+/* Reloads the configuration and the policy now (trigger: "signal", "file
+ * change", "control"; by: who asked, or NULL), with its log lines, metric
+ * and policy.reload event. Returns 0, or JG_ERR_INVALID with the first
+ * error in err (the old configuration and policy are kept). */
+int jg_gw_master_reload(struct jg_gw_master *m, const char *trigger,
+                        const char *by, char *err, size_t errn);
+/* Brings jumpgate_policy_info up to date with the running policy. */
+void jg_gw_metrics_policy(struct jg_gw_master *m);
 
 /* audit.on_failure: refuse (jg_gw_audit_hold.c): a failed audit write
  * refuses new connections until a probe of the audit folder succeeds and
@@ -290,8 +302,11 @@ void jg_gw_audit_probe(struct jg_gw_master *m);
 int jg_gw_metrics_start(struct jg_gw_master *m);
 void jg_gw_metrics_stop(struct jg_gw_master *m);
 
-/* The control socket (jg_gw_control.c): `jumpgate session list/kill`.
- * Requests are one line ("list" or "kill ID"), answers one JSON object. */
+/* The control socket (jg_gw_control.c): `jumpgate session list/kill`,
+ * `jumpgate policy status` and the reload after `policy grant/revoke`.
+ * Requests are one line ("list", "kill ID", "status", "reload", or a JSON
+ * object {"req": "kill"|"reload", "id", "by", "reason"}), answers one JSON
+ * object. */
 int jg_gw_control_open(struct jg_gw_master *m);
 void jg_gw_control_close(struct jg_gw_master *m);
 /* Fills pfd (at most 1 + JG_GW_CTL_CLIENTS) and returns how many. */
@@ -301,8 +316,14 @@ void jg_gw_control_run(struct jg_gw_master *m, const struct pollfd *pfd,
                        size_t n);
 
 /* Policy file watching (jg_gw_watch.c): inotify on the policy's folder
- * and policy.d/; a change arms a reload about a second later. */
+ * and policy.d/; a change arms a reload about a second later. Without
+ * inotify (no instance or watch left for this user) the files are polled
+ * every JG_GW_POLL_MS instead. */
+#define JG_GW_POLL_MS 2000
+/* Starts watching (inotify, else polling, which is logged). Returns 0. */
 int jg_gw_watch_open(struct jg_gw_master *m);
+/* Polls the files when polling is due; arms a reload on a change. */
+void jg_gw_watch_poll(struct jg_gw_master *m);
 void jg_gw_watch_close(struct jg_gw_master *m);
 /* Reads the inotify events; arms m->reload_at_ms when they concern the
  * policy. */

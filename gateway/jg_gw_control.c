@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/jg_gw_control.c - the master's control socket for `jumpgate
- * session list` and `jumpgate session kill ID`: a unix stream socket, mode
- * 0600, that answers root only (SO_PEERCRED). One request line ("list",
- * "kill ID"), one JSON answer, then the master closes. Every client socket
- * is non-blocking and has a deadline: the master never waits on one. */
+ * session list`, `jumpgate session kill ID`, `jumpgate policy status` and
+ * the reload that `jumpgate policy grant/revoke` ask for: a unix stream
+ * socket, mode 0600, that answers root only (SO_PEERCRED). One request
+ * line ("list", "kill ID", "status", "reload", or a JSON object {"req":
+ * "kill"|"reload", "id": ID, "by": WHO, "reason": TEXT}), one JSON answer,
+ * then the master closes. Every client socket is non-blocking and has a
+ * deadline: the master never waits on one. */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -161,23 +164,141 @@ list(const struct jg_gw_master *m)
     return json_pack("{s:o}", "sessions", all);
 }
 
-static json_t *
-kill_one(struct jg_gw_master *m, const char *id)
+/* "session ended by an operator: REASON", cut to what a monitor takes
+ * (127 bytes) without splitting a UTF-8 character. */
+static void
+kill_text(const char *reason, char *buf, size_t n)
 {
+    size_t l;
+
+    if (reason == NULL || reason[0] == '\0') {
+        jg_strlcpy(buf, JG_GW_KILL_TEXT, n);
+        return;
+    }
+    snprintf(buf, n, "%s: %s", JG_GW_KILL_TEXT, reason);
+    l = strlen(buf);
+    if (l + 1 == n) {
+        /* cut: drop a last character that lost some of its bytes */
+        size_t i = l, want;
+        unsigned char lead;
+
+        while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+            i--;
+        if (i == 0)
+            return;
+        lead = (unsigned char)buf[i - 1];
+        want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+        if (l - (i - 1) < want)
+            buf[i - 1] = '\0';
+    }
+}
+
+static json_t *
+kill_one(struct jg_gw_master *m, const char *id, const char *by,
+         const char *reason)
+{
+    char text[128];
     size_t i;
+    int r;
 
     for (i = 0; i < m->n_kids; i++) {
         struct jg_gw_child *k = &m->kids[i];
+        json_t *x;
 
         if (!k->listed || !k->authed || k->sock < 0 ||
             strcmp(k->conn_id, id) != 0)
             continue;
-        jg_info("session %s of %s from %s: ended by an operator", id,
-                k->user, k->peer);
-        jg_gw_master_child_kill(m, k, JG_GW_KILL_TEXT);
+        jg_info("session %s of %s from %s: ended by an operator (%s)%s%s", id,
+                k->user, k->peer, by != NULL ? by : "?",
+                reason != NULL ? ": " : "", reason != NULL ? reason : "");
+        /* Who ended it, and why, before it ends. */
+        x = json_pack("{s:s}", "by", by != NULL ? by : "?");
+        if (m->log != NULL &&
+            (r = jg_gw_event_append(m->log, "session.kill", NULL, k->conn_id,
+                                    k->user, k->peer, NULL, NULL, NULL, NULL,
+                                    reason != NULL ? reason : JG_GW_KILL_TEXT,
+                                    x)) != 0) {
+            jg_error("audit: cannot append session.kill to the event log: %s",
+                     jg_strerror(r));
+            jg_metrics_add(m->metrics, "jumpgate_audit_write_errors_total", 1,
+                           NULL);
+            jg_gw_audit_failed(m);
+        }
+        json_decref(x);
+        kill_text(reason, text, sizeof(text));
+        jg_gw_master_child_kill(m, k, text);
         return json_pack("{s:b,s:s}", "ok", 1, "killed", id);
     }
     return json_pack("{s:s}", "error", "no such session");
+}
+
+static json_t *
+status(const struct jg_gw_master *m)
+{
+    return json_pack("{s:s,s:s,s:o,s:s,s:I}", "digest",
+                     jg_policy_digest(m->d->pol), "policy", m->d->cfg->policy,
+                     "loaded", time_json(m->policy_loaded), "watch",
+                     m->watch_poll ? "poll" : "inotify", "files",
+                     (json_int_t)jg_policy_n_files(m->d->pol));
+}
+
+static json_t *
+reload_now(struct jg_gw_master *m, const char *by)
+{
+    char err[512];
+
+    m->reload_at_ms = 0;
+    if (jg_gw_master_reload(m, "control", by, err, sizeof(err)) != 0)
+        return json_pack("{s:s}", "error", err);
+    return json_pack("{s:b,s:s}", "ok", 1, "digest",
+                     jg_policy_digest(m->d->pol));
+}
+
+/* A printable one-line string of a JSON request, or NULL. */
+static const char *
+req_str(json_t *j, const char *key, size_t max)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+    size_t i;
+
+    if (v == NULL || v[0] == '\0' || strlen(v) > max)
+        return NULL;
+    for (i = 0; v[i] != '\0'; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return NULL;
+    return v;
+}
+
+static json_t *
+json_request(struct jg_gw_master *m, const char *line)
+{
+    json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL), *a;
+    const char *req, *by;
+
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return json_pack("{s:s}", "error", "bad request");
+    }
+    req = json_string_value(json_object_get(j, "req"));
+    by = req_str(j, "by", 64);
+    if (json_object_get(j, "by") != NULL && by == NULL)
+        a = json_pack("{s:s}", "error", "bad 'by'");
+    else if (req != NULL && strcmp(req, "reload") == 0)
+        a = reload_now(m, by);
+    else if (req != NULL && strcmp(req, "kill") == 0) {
+        const char *id = req_str(j, "id", 64);
+        const char *reason = req_str(j, "reason", 512);
+
+        if (id == NULL)
+            a = json_pack("{s:s}", "error", "no session id");
+        else if (json_object_get(j, "reason") != NULL && reason == NULL)
+            a = json_pack("{s:s}", "error", "bad 'reason'");
+        else
+            a = kill_one(m, id, by, reason);
+    } else
+        a = json_pack("{s:s}", "error", "unknown request");
+    json_decref(j);
+    return a;
 }
 
 static void
@@ -195,8 +316,14 @@ request(struct jg_gw_master *m, struct jg_gw_ctl_client *c)
         answer(c, json_pack("{s:s}", "error", "permission denied: root only"));
     else if (strcmp(c->in, "list") == 0)
         answer(c, list(m));
+    else if (strcmp(c->in, "status") == 0)
+        answer(c, status(m));
+    else if (strcmp(c->in, "reload") == 0)
+        answer(c, reload_now(m, NULL));
     else if (strncmp(c->in, "kill ", 5) == 0)
-        answer(c, kill_one(m, c->in + 5));
+        answer(c, kill_one(m, c->in + 5, NULL, NULL));
+    else if (c->in[0] == '{')
+        answer(c, json_request(m, c->in));
     else
         answer(c, json_pack("{s:s}", "error", "unknown request"));
 }

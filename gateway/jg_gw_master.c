@@ -246,8 +246,9 @@ reap(struct jg_gw_master *m)
     }
 }
 
-static void
-reload(struct jg_gw_master *m, const char *trigger)
+int
+jg_gw_master_reload(struct jg_gw_master *m, const char *trigger,
+                    const char *by, char *err, size_t errn)
 {
     struct jg_diags diags = {0};
     const struct jg_config *cfg;
@@ -255,6 +256,8 @@ reload(struct jg_gw_master *m, const char *trigger)
     json_t *x;
     size_t i;
 
+    if (errn > 0)
+        err[0] = '\0';
     if (jg_gw_daemon_reload(m->d, true, &diags) != 0) {
         for (i = 0; i < diags.n; i++)
             jg_error("reload refused (%s), keeping the old configuration: "
@@ -270,25 +273,43 @@ reload(struct jg_gw_master *m, const char *trigger)
                        "result", "failure", NULL);
         x = json_pack("{s:s,s:s,s:I}", "result", "failure", "trigger",
                       trigger, "errors", (json_int_t)diags.n);
+        if (by != NULL)
+            json_object_set_new(x, "by", json_string(by));
         jg_gw_master_event(m, "policy.reload",
                            first[0] ? first : "refused", x);
         json_decref(x);
         jg_diags_clear(&diags);
-        return;
+        jg_strlcpy(err, first[0] ? first : "refused", errn);
+        return JG_ERR_INVALID;
     }
     jg_diags_clear(&diags);
+    m->policy_loaded = jg_now();
+    jg_gw_metrics_policy(m);
     cfg = m->d->cfg;
     jg_gw_bans_set(m->bans, cfg->auth_fail_max, cfg->auth_fail_window,
                    cfg->auth_fail_ban);
-    jg_info("configuration and policy reloaded (%s); re-deciding %zu "
-            "session(s)", trigger, m->n_kids);
+    jg_info("configuration and policy reloaded (%s%s%s); policy sha256:%s; "
+            "re-deciding %zu session(s)", trigger, by != NULL ? " by " : "",
+            by != NULL ? by : "", jg_policy_digest(m->d->pol), m->n_kids);
     jg_metrics_add(m->metrics, "jumpgate_policy_reloads_total", 1, "result",
                    "success", NULL);
-    x = json_pack("{s:s,s:s}", "result", "success", "trigger", trigger);
+    x = json_pack("{s:s,s:s,s:s}", "result", "success", "trigger", trigger,
+                  "digest", jg_policy_digest(m->d->pol));
+    if (by != NULL)
+        json_object_set_new(x, "by", json_string(by));
     jg_gw_master_event(m, "policy.reload", NULL, x);
     json_decref(x);
     for (i = 0; i < m->n_kids; i++)
         kill(m->kids[i].pid, SIGHUP);
+    return 0;
+}
+
+static void
+reload(struct jg_gw_master *m, const char *trigger)
+{
+    char err[512];
+
+    jg_gw_master_reload(m, trigger, NULL, err, sizeof(err));
 }
 
 static void
@@ -363,6 +384,11 @@ poll_timeout(const struct jg_gw_master *m, int64_t ban_next)
 
     if (m->reload_at_ms != 0)
         t = m->reload_at_ms > now ? m->reload_at_ms - now : 0;
+    if (m->watch_poll) {
+        int64_t p = m->poll_at_ms > now ? m->poll_at_ms - now : 0;
+        if (t < 0 || p < t)
+            t = p;
+    }
     if (ban_next != JG_TIME_NEVER) {
         int64_t b = (ban_next - jg_now()) * 1000;
         if (b < 0)
@@ -406,8 +432,9 @@ setup(struct jg_gw_master *m, struct jg_gw_daemon *d)
         return r;
     if ((r = jg_gw_control_open(m)) != 0)
         return r;
-    if (jg_gw_watch_open(m) != 0)
-        jg_warn("policy files are not watched; reload with SIGHUP");
+    m->policy_loaded = jg_now();
+    jg_gw_metrics_policy(m);
+    jg_gw_watch_open(m);
     if (cfg->audit_dir != NULL &&
         (r = jg_audit_log_open(cfg->audit_dir, NULL, 0, &m->log)) != 0) {
         jg_warn("audit: the master cannot open the event log in %s: %s",
@@ -506,6 +533,7 @@ jg_gw_master_run(struct jg_gw_daemon *d)
         if (pfd[0].revents & POLLIN)
             on_signal(&m);
         jg_gw_audit_probe(&m);
+        jg_gw_watch_poll(&m);
         if (m.reload_at_ms != 0 && jg_gw_now_ms() >= m.reload_at_ms) {
             m.reload_at_ms = 0;
             reload(&m, "file change");

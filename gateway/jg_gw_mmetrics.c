@@ -41,6 +41,11 @@ static const struct {
      "Failed writes of recordings or event log lines"},
     {"jumpgate_policy_reloads_total", JG_METRIC_COUNTER,
      "Configuration and policy reloads by result"},
+    {"jumpgate_policy_info", JG_METRIC_GAUGE,
+     "The running policy: SHA-256 of its files, and how they are watched "
+     "(inotify or poll)"},
+    {"jumpgate_policy_loaded_timestamp_seconds", JG_METRIC_GAUGE,
+     "When the running policy was loaded, since the Unix epoch"},
 };
 
 static const char *const actions[] = {"shell", "exec", "sftp", "forward",
@@ -72,6 +77,20 @@ refresh(struct jg_metrics *mx, void *arg)
     jg_metrics_set(mx, "jumpgate_forward_channels_active", fwd, NULL);
     jg_metrics_set(mx, "jumpgate_auth_bans_active",
                    (double)jg_gw_bans_active(m->bans, jg_now()), NULL);
+    jg_gw_metrics_policy(m);
+}
+
+void
+jg_gw_metrics_policy(struct jg_gw_master *m)
+{
+    if (m->metrics == NULL || m->d->pol == NULL)
+        return;
+    jg_metrics_clear(m->metrics, "jumpgate_policy_info");
+    jg_metrics_set(m->metrics, "jumpgate_policy_info", 1, "digest",
+                   jg_policy_digest(m->d->pol), "watch",
+                   m->watch_poll ? "poll" : "inotify", NULL);
+    jg_metrics_set(m->metrics, "jumpgate_policy_loaded_timestamp_seconds",
+                   (double)m->policy_loaded, NULL);
 }
 
 int

@@ -237,7 +237,7 @@ pol_load_discovered(struct pol_ctx *x, const char *policy_path)
                          JG_POLICY_DISCOVERED_MAX);
         else if (!(r == JG_ERR_IO && errno == ENOENT))
             jg_diags_add(x->d, path, 0, 0, "cannot read the discovered "
-                         "members: %s", strerror(errno));
+                         "members: %s", jg_read_strerror(r));
         free(data);
         free(path);
     }

@@ -78,6 +78,10 @@ render(const struct jg_grant_spec *s, const char *id, int64_t now)
     jg_time_format(now, t, sizeof(t));
     g_string_append_printf(g, "\n    created: %s\n    reason: ", t);
     yq(g, s->reason);
+    if (s->author != NULL) {
+        g_string_append(g, "\n    author: ");
+        yq(g, s->author);
+    }
     g_string_append_c(g, '\n');
     return g_string_free(g, FALSE);
 }
@@ -112,6 +116,8 @@ check_spec(const struct jg_policy *p, const struct jg_grant_spec *s, int64_t now
         jg_diags_add(d, CMDLINE, 0, 0, "the grant would end before it starts");
     if (s->reason == NULL || *s->reason == '\0')
         jg_diags_add(d, CMDLINE, 0, 0, "a grant needs a reason");
+    if (s->author != NULL && *s->author == '\0')
+        jg_diags_add(d, CMDLINE, 0, 0, "the grant's author is empty");
     return d->n > before ? JG_ERR_INVALID : 0;
 }
 

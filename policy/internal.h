@@ -97,6 +97,7 @@ struct jg_policy {
     size_t n_global_rules;
     GPtrArray *files;        /* char *, owned by strs */
     size_t tset_words;       /* uint64_t words in a target bitmap */
+    char digest[65];         /* SHA-256 (hex) of the files' bytes in order */
 };
 
 /* Load context: the policy being built and where errors go. */

@@ -172,7 +172,8 @@ static void
 load_grant(struct pol_ctx *x, const struct jg_ynode *v)
 {
     static const char *const keys[] = {"id", "user", "targets", "allow", "logins",
-                                       "from", "until", "created", "reason", NULL};
+                                       "from", "until", "created", "reason", "author",
+                                       NULL};
     struct pol_grant g = {0};
     const struct jg_ynode *n;
     bool ok;
@@ -226,6 +227,13 @@ load_grant(struct pol_ctx *x, const struct jg_ynode *v)
         if (n->len == 0)
             jg_diags_add(x->d, x->file, n->line, n->col, "the reason is empty");
         g.pub.reason = pol_str(x->p, n->str);
+    }
+    if ((n = jg_y_get(v, "author")) != NULL &&
+        jg_y_expect(n, JG_Y_SCALAR, x->file, "author", x->d)) {
+        if (n->len == 0)
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "the author is empty: leave it out when unknown");
+        g.pub.author = pol_str(x->p, n->str);
     }
     g_array_append_val(x->p->grants, g);
     g_array_append_val(x->grant_nodes, v);

@@ -87,15 +87,16 @@ read_keys_file(struct pol_ctx *x, const struct jg_ynode *n, GPtrArray *keys)
 {
     char *path, *data = NULL, *line, *save = NULL;
     size_t len;
+    int r;
 
     if (!jg_y_expect(n, JG_Y_SCALAR, x->file, "keys_file", x->d))
         return;
     if (x->flags & JG_POLICY_NO_FILES)
         return;
     path = jg_path_relative_to(x->file, n->str);
-    if (jg_read_file(path, 1u << 20, &data, &len) != 0) {
+    if ((r = jg_read_file(path, 1u << 20, &data, &len)) != 0) {
         jg_diags_add(x->d, x->file, n->line, n->col, "keys_file %s: %s", path,
-                     strerror(errno));
+                     jg_read_strerror(r));
         free(path);
         return;
     }

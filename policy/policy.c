@@ -210,6 +210,7 @@ jg_policy_load(const char *path, struct jg_policy **out, struct jg_diags *d)
     struct jg_ynode **trees = NULL;
     struct jg_policy *p = NULL;
     size_t before = d->n, i;
+    GChecksum *sum = NULL;
     struct stat st = {0};
     int r;
 
@@ -227,19 +228,29 @@ jg_policy_load(const char *path, struct jg_policy **out, struct jg_diags *d)
         goto out;
     p = pol_new();
     trees = g_new0(struct jg_ynode *, names->len);
+    sum = g_checksum_new(G_CHECKSUM_SHA256);
     for (i = 0; i < names->len; i++) {
         const char *f = g_ptr_array_index(names, i);
+        char *data = NULL;
+        size_t len = 0;
+
         g_ptr_array_add(p->files, (char *)pol_str(p, f));
-        r = jg_yaml_load_file(f, &trees[i], d);
+        r = jg_yaml_read_file(f, &data, &len, d);
         if (r == JG_ERR_IO) {
             jg_diags_add(d, f, 0, 0, "cannot read the policy: %s", strerror(errno));
             goto out;
         }
+        if (r == 0) {
+            g_checksum_update(sum, (const guchar *)data, (gssize)len);
+            jg_yaml_parse(f, data, len, &trees[i], d);
+        }
+        free(data);
     }
     if (d->n > before) {
         r = JG_ERR_INVALID;
         goto out;
     }
+    jg_strlcpy(p->digest, g_checksum_get_string(sum), sizeof(p->digest));
     r = load_trees(p, d, path, trees, names->len, 0, out);
     p = NULL; /* load_trees owns it now */
 out:
@@ -249,6 +260,8 @@ out:
         g_free(trees);
     }
     jg_policy_free(p);
+    if (sum != NULL)
+        g_checksum_free(sum);
     g_ptr_array_free(names, TRUE);
     return r;
 }
@@ -266,6 +279,12 @@ jg_policy_load_mem(const char *name, const char *data, size_t len,
         return r;
     p = pol_new();
     g_ptr_array_add(p->files, (char *)pol_str(p, name));
+    {
+        gchar *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+                                                 (const guchar *)data, len);
+        jg_strlcpy(p->digest, hex, sizeof(p->digest));
+        g_free(hex);
+    }
     r = load_trees(p, d, NULL, &tree, 1, flags, out);
     jg_ynode_free(tree);
     return r;
@@ -277,6 +296,12 @@ size_t jg_policy_n_rules(const struct jg_policy *p) { return p->rules->len; }
 size_t jg_policy_n_grants(const struct jg_policy *p) { return p->grants->len; }
 size_t jg_policy_n_exposures(const struct jg_policy *p) { return p->exposures->len; }
 size_t jg_policy_n_files(const struct jg_policy *p) { return p->files->len; }
+
+const char *
+jg_policy_digest(const struct jg_policy *p)
+{
+    return p->digest;
+}
 
 const char *
 jg_policy_file_at(const struct jg_policy *p, size_t i)

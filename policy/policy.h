@@ -84,6 +84,7 @@ struct jg_grant {
     int64_t until;
     int64_t created;              /* 0 when not recorded */
     const char *reason;
+    const char *author;           /* who wrote it; NULL when not recorded */
     const char *file;             /* where it was defined */
     int line;
 };
@@ -156,6 +157,11 @@ const struct jg_exposure *jg_policy_exposure_at(const struct jg_policy *p, size_
 /* Files the policy was loaded from (main file first). */
 size_t jg_policy_n_files(const struct jg_policy *p);
 const char *jg_policy_file_at(const struct jg_policy *p, size_t i);
+/* The SHA-256 (64 lowercase hex digits) of the bytes of the policy files,
+ * main file first then policy.d/NAME.yaml in load order, as if
+ * concatenated (`cat policy.yaml policy.d/\*.yaml | sha256sum` in the C
+ * locale). Discovered members and keys_file are not in it. */
+const char *jg_policy_digest(const struct jg_policy *p);
 
 /* ---- decisions -------------------------------------------------------- */
 
@@ -220,6 +226,7 @@ struct jg_grant_spec {
     size_t n_from;
     int64_t until;
     const char *reason;
+    const char *author;        /* who grants it (one printable line); or NULL */
 };
 
 /* Writes a new grant as policy.d/grant-ID.yaml beside policy_path, after

@@ -168,7 +168,7 @@ from_file(struct jg_sync *s, struct jg_sync_creds *c)
     }
     if (r != 0) {
         sync_seterr(s, "AWS credentials file %s: %s", path,
-                    r == JG_ERR_IO ? strerror(errno) : jg_strerror(r));
+                    jg_read_strerror(r));
         goto out;
     }
     r = jg_sync_creds_parse_file(text, len, profile, c, err, sizeof(err));

@@ -26,7 +26,7 @@ load_token(struct jg_sync *s)
     }
     if ((r = jg_read_file(s->cf_token_file, 4096, &data, &len)) != 0) {
         sync_seterr(s, "Cloudflare token file %s: %s", s->cf_token_file,
-                    r == JG_ERR_IO ? strerror(errno) : jg_strerror(r));
+                    jg_read_strerror(r));
         return r;
     }
     while (len > 0 && g_ascii_isspace(data[len - 1]))

@@ -111,7 +111,11 @@ class Env:
         self.config = root / "jumpgate.yaml"
         self.policy = root / "policy.yaml"
         self.policy_d = root / "policy.d"
-        self.config.write_text("policy: policy.yaml\n")
+        # A control socket of its own: `policy grant/revoke` tell a running
+        # jumpgated, and none runs here.
+        self.control_socket = root / "control.sock"
+        self.config.write_text("policy: policy.yaml\n"
+                               f"control_socket: {self.control_socket}\n")
 
     def fill(self, text):
         """Replaces {NAME} with NAME's public key line (other braces, YAML

@@ -318,7 +318,7 @@ class Gateway:
 
     def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s",
                  limits=None, config_extra="", control_socket=None, identity=None,
-                 idle_timeout=None):
+                 idle_timeout=None, wrap=()):
         self.env = env
         self.dir = base
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -353,9 +353,13 @@ control_socket: {control_socket or self.dir / "control.sock"}
         self.kh.write_text(f"[127.0.0.1]:{self.port} {env.hostpub}\n")
         self.logpath = self.dir / "jumpgated.log"
         self.log = open(self.logpath, "w")
-        self.proc = subprocess.Popen([str(JUMPGATED), "-f", "-c", str(self.config)],
+        # wrap: a command that execs jumpgated in the end (the same pid).
+        self.proc = subprocess.Popen([*wrap, str(JUMPGATED), "-f", "-c", str(self.config)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.port, proc=self.proc)
+        # The master listens before it opens its control socket.
+        wait_for(lambda: self.control_socket.exists() or self.proc.poll() is not None,
+                 timeout=60, what="the control socket")
 
     def logtext(self):
         self.log.flush()

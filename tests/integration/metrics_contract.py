@@ -19,6 +19,8 @@ GATEWAY_METRICS = {
     "jumpgate_forward_channels_total",
     "jumpgate_audit_write_errors_total",
     "jumpgate_policy_reloads_total",
+    "jumpgate_policy_info",
+    "jumpgate_policy_loaded_timestamp_seconds",
 }
 SYNC_METRICS = {
     "jumpgate_build_info",

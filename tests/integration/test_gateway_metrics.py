@@ -29,6 +29,8 @@ FAMILIES = {
     "jumpgate_forward_channels_total": "counter",
     "jumpgate_audit_write_errors_total": "counter",
     "jumpgate_policy_reloads_total": "counter",
+    "jumpgate_policy_info": "gauge",
+    "jumpgate_policy_loaded_timestamp_seconds": "gauge",
 }
 
 

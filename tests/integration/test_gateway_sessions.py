@@ -106,6 +106,44 @@ def test_kill_ends_one_session_only(gw):
         second.close()
 
 
+def test_kill_names_operator_and_reason(gw):
+    first = shell(gw)
+    try:
+        (victim,) = listed(gw, 1)
+        reason = "INC-77: leaked key, see ticket \u00e9" + "x" * 150
+        r = cli(gw, "session", "kill", victim["id"], "--reason", reason,
+                "--by", "carol")
+        assert r.returncode == 0, r.stderr
+        # the user reads why (cut to what a message takes)
+        first.expect("jumpgate: session ended by an operator: INC-77: leaked key")
+        first.expect(pexpect.EOF)
+
+        def killed():
+            return [e for e in events(gw) if e["type"] == "session.kill" and
+                    e.get("connection") == victim["id"]]
+        (ev,) = wait_for(killed, what="the session.kill event")
+        assert ev["by"] == "carol" and ev["reason"] == reason
+        assert ev["user"] == "alice" and ev["from"] == "127.0.0.1"
+
+        def ended():
+            return [e for e in events(gw) if e["type"] == "session.end" and
+                    e.get("connection") == victim["id"]]
+        (end,) = wait_for(ended, what="session.end of the killed session")
+        assert end["reason"].startswith("session ended by an operator: INC-77")
+        assert len(end["reason"].encode()) <= 127
+        end["reason"].encode().decode("utf-8")
+        assert gw.wait_log(f"session {victim['id']} of alice from 127.0.0.1: "
+                           "ended by an operator (carol): INC-77")
+    finally:
+        first.close()
+
+
+def test_kill_bad_reason_is_a_usage_error(gw):
+    r = cli(gw, "session", "kill", "01890a5d-ac96-774b-bcce-b302099a8057",
+            "--reason", "two\nlines")
+    assert r.returncode == 2 and "--reason must be one line" in r.stderr
+
+
 def test_kill_unknown_session_exits_1(gw):
     r = cli(gw, "session", "kill", "01890a5d-ac96-774b-bcce-b302099a8057")
     assert r.returncode == 1
@@ -152,14 +190,17 @@ def test_grant_takes_effect_without_a_signal(make_gateway):
     r = g.ssh("bob:monitor", "true", key="bob")
     assert r.returncode == 1 and b"denied" in r.stderr
     r = cli(g, "policy", "grant", "bob", "monitor", "--allow", "exec", "--for", "1h",
-            "--login", "root", "--reason", "test")
+            "--login", "root", "--reason", "test", "--by", "carol")
     assert r.returncode == 0, r.stderr
     gid = re.search(r"granted (g-[0-9a-f]+)", r.stdout).group(1)
-    wait_for(lambda: g.ssh("bob:monitor", "echo in", key="bob").stdout == b"in\n",
-             what="the grant to take effect")
-    assert "reloaded (file change)" in g.logtext()
-    ev = [e for e in events(g) if e["type"] == "policy.reload"]
-    assert ev and ev[-1]["result"] == "success" and ev[-1]["trigger"] == "file change"
+    # The command told the daemon, which applied it before answering.
+    m = re.search(r"jumpgated applied it: policy sha256:([0-9a-f]{64})\n", r.stdout)
+    assert m, r.stdout
+    assert g.ssh("bob:monitor", "echo in", key="bob").stdout == b"in\n"
+    ev = [e for e in events(g) if e["type"] == "policy.reload" and
+          e["trigger"] == "control"]
+    assert ev and ev[0]["result"] == "success" and ev[0]["by"] == "carol"
+    assert ev[0]["digest"] == m.group(1)
     # A live session on the grant is re-decided when the grant goes.
     p = subprocess.Popen(g.ssh_args("bob:monitor", key="bob") + ["sleep 60"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -167,6 +208,7 @@ def test_grant_takes_effect_without_a_signal(make_gateway):
         listed(g, 1)
         r = cli(g, "policy", "revoke", gid)
         assert r.returncode == 0, r.stderr
+        assert "jumpgated applied it: policy sha256:" in r.stdout
         out, err = p.communicate(timeout=30)
         assert b"your permission for exec on monitor has ended" in err
     finally:

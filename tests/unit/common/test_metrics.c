@@ -58,6 +58,31 @@ test_render(void **state)
     jg_metrics_free(m);
 }
 
+/* An info gauge whose label changes keeps one series. */
+static void
+test_clear(void **state)
+{
+    struct jg_metrics *m = jg_metrics_new();
+    char *out;
+    size_t len;
+
+    assert_int_equal(jg_metrics_declare(m, "jg_info", JG_METRIC_GAUGE, "I"), 0);
+    assert_int_equal(jg_metrics_set(m, "jg_info", 1, "digest", "aa", NULL), 0);
+    assert_int_equal(jg_metrics_clear(m, "jg_info"), 0);
+    assert_int_equal(jg_metrics_set(m, "jg_info", 1, "digest", "bb", NULL), 0);
+    assert_int_equal(jg_metrics_clear(m, "jg_nope"), JG_ERR_NOTFOUND);
+    out = jg_metrics_render(m, &len);
+    assert_string_equal(out, "# HELP jg_info I\n# TYPE jg_info gauge\n"
+                             "jg_info{digest=\"bb\"} 1\n");
+    free(out);
+    /* cleared and left empty: the family stays, without samples */
+    assert_int_equal(jg_metrics_clear(m, "jg_info"), 0);
+    out = jg_metrics_render(m, &len);
+    assert_string_equal(out, "# HELP jg_info I\n# TYPE jg_info gauge\n");
+    free(out);
+    jg_metrics_free(m);
+}
+
 static void
 test_big_values(void **state)
 {
@@ -207,6 +232,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_big_values),
+        cmocka_unit_test(test_clear),
         cmocka_unit_test(test_serve_threaded),
         cmocka_unit_test(test_serve_polled),
         cmocka_unit_test(test_bad_listen),

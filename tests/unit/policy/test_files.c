@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/policy/test_files.c - a policy spread over policy.yaml,
  * policy.d drop-ins and keys_file: references across files, errors naming
- * the right file, unreadable paths. */
+ * the right file, unreadable paths, files that are not regular (a FIFO
+ * would block for good), and the policy's digest. */
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <glib.h>
 
 #include "jgtest.h"
 
@@ -149,6 +153,113 @@ test_unreadable(void **state)
     jg_diags_clear(&d);
 }
 
+/* Leaves policy.d without the drop-ins of the tests above. */
+static void
+clear_dropins(void)
+{
+    unlink(path_of("policy.d/10-targets.yaml"));
+    unlink(path_of("policy.d/20-rules.yaml"));
+    unlink(path_of("policy.d/.hidden.yaml"));
+}
+
+/* Finds a diagnostic of file whose message holds needle. */
+static bool
+has_diag(const struct jg_diags *d, const char *file, const char *needle)
+{
+    size_t i;
+
+    for (i = 0; i < d->n; i++)
+        if (strcmp(d->v[i].file, file) == 0 && strstr(d->v[i].msg, needle))
+            return true;
+    return false;
+}
+
+static void
+test_not_regular_refused(void **state)
+{
+    struct jg_policy *p = NULL;
+    struct jg_diags d = {0};
+    char *data = NULL, fifo[256], keys[256];
+    size_t len;
+
+    /* Were the FIFO opened blocking, nothing would ever return: the alarm
+     * ends the test instead. */
+    alarm(20);
+    clear_dropins();
+    put("policy.yaml", "version: 1\n");
+    snprintf(fifo, sizeof(fifo), "%s", path_of("policy.d/50-fifo.yaml"));
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(jg_read_file(fifo, 1024, &data, &len), JG_ERR_INVALID);
+    assert_null(data);
+    assert_non_null(strstr(jg_read_strerror(JG_ERR_INVALID), "not a regular file"));
+    assert_int_equal(jg_policy_load(path_of("policy.yaml"), &p, &d), JG_ERR_INVALID);
+    assert_null(p);
+    assert_true(has_diag(&d, fifo, "not a regular file"));
+    jg_diags_clear(&d);
+    /* a symlink to a FIFO is no better; one to a regular file is fine */
+    unlink(fifo);
+    assert_int_equal(mkfifo(path_of("fifo"), 0600), 0);
+    assert_int_equal(symlink(path_of("fifo"), fifo), 0);
+    assert_int_equal(jg_policy_load(path_of("policy.yaml"), &p, &d), JG_ERR_INVALID);
+    assert_true(has_diag(&d, fifo, "not a regular file"));
+    jg_diags_clear(&d);
+    unlink(fifo);
+    put("real.yaml", "targets:\n  db: {kind: tcp, address: \"10.0.0.9:5432\"}\n");
+    assert_int_equal(symlink(path_of("real.yaml"), fifo), 0);
+    assert_int_equal(jg_policy_load(path_of("policy.yaml"), &p, &d), 0);
+    assert_non_null(jg_policy_target(p, "db"));
+    jg_policy_free(p);
+    unlink(fifo);
+    /* keys_file and the main file itself */
+    snprintf(keys, sizeof(keys), "%s", path_of("fifo"));
+    put("policy.yaml", "version: 1\nusers:\n  bob: {keys_file: fifo, from: [10.0.0.0/8]}\n");
+    assert_int_equal(jg_policy_load(path_of("policy.yaml"), &p, &d), JG_ERR_INVALID);
+    assert_int_equal(d.v[0].line, 3);
+    assert_non_null(strstr(d.v[0].msg, "not a regular file"));
+    jg_diags_clear(&d);
+    assert_int_equal(jg_policy_load(keys, &p, &d), JG_ERR_INVALID);
+    assert_true(has_diag(&d, keys, "not a regular file"));
+    jg_diags_clear(&d);
+    /* and a device */
+    assert_int_equal(jg_read_file("/dev/zero", 1024, &data, &len), JG_ERR_INVALID);
+    unlink(keys);
+    alarm(0);
+}
+
+static void
+test_digest(void **state)
+{
+    static const char main_text[] = "version: 1\n";
+    static const char a[] = "targets:\n  db: {kind: tcp, address: \"10.0.0.9:5432\"}\n";
+    static const char b[] = "targets:\n  db2: {kind: tcp, address: \"10.0.0.8:5432\"}\n";
+    struct jg_policy *p = NULL;
+    struct jg_diags d = {0};
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    char first[65];
+
+    clear_dropins();
+    put("policy.yaml", main_text);
+    put("policy.d/b.yaml", b);
+    put("policy.d/a.yaml", a);
+    assert_int_equal(jg_policy_load(path_of("policy.yaml"), &p, &d), 0);
+    /* the main file, then the drop-ins by name */
+    g_checksum_update(sum, (const guchar *)main_text, sizeof(main_text) - 1);
+    g_checksum_update(sum, (const guchar *)a, sizeof(a) - 1);
+    g_checksum_update(sum, (const guchar *)b, sizeof(b) - 1);
+    assert_string_equal(jg_policy_digest(p), g_checksum_get_string(sum));
+    snprintf(first, sizeof(first), "%s", jg_policy_digest(p));
+    jg_policy_free(p);
+    /* one byte more and it differs */
+    put("policy.d/b.yaml", "# revoked\n");
+    assert_int_equal(jg_policy_load(path_of("policy.yaml"), &p, &d), 0);
+    assert_int_equal(strlen(jg_policy_digest(p)), 64);
+    assert_string_not_equal(jg_policy_digest(p), first);
+    jg_policy_free(p);
+    unlink(path_of("policy.d/a.yaml"));
+    unlink(path_of("policy.d/b.yaml"));
+    g_checksum_free(sum);
+}
+
 int
 main(void)
 {
@@ -156,6 +267,8 @@ main(void)
         cmocka_unit_test(test_across_files),
         cmocka_unit_test(test_errors_name_their_file),
         cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_not_regular_refused),
+        cmocka_unit_test(test_digest),
     };
 
     return cmocka_run_group_tests_name("policy/files", tests, setup, teardown);
