@@ -168,7 +168,7 @@ check-banned:
 # package does).
 
 MAN_PAGES := docs/jumpgate.1 docs/jumpgate-audit.1 docs/jumpgate-policy.5 \
-             docs/jumpgate.yaml.5 docs/jumpgated.8
+             docs/jumpgate.yaml.5 docs/jumpgate-recording.5 docs/jumpgated.8
 UNITS     := jumpgated.service jumpgate-sync.service jumpgate-prune.service \
              jumpgate-prune.timer
 DOCDIR    := $(PREFIX)/share/doc/jumpgate

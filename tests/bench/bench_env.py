@@ -249,11 +249,11 @@ control_socket: {self.dir}/control.sock
             f.write(f"[127.0.0.1]:{self.port} {env.gw_hostpub}\n")
 
     def drop_recordings(self):
-        """Scenario 1 writes GiBs of asciicast: remove them between runs."""
+        """Scenario 1 writes GiBs of recordings: remove them between runs."""
         shutil.rmtree(self.audit / "sessions", ignore_errors=True)
 
     def recordings(self):
-        return sorted((self.audit / "sessions").glob("*/*.cast"))
+        return sorted((self.audit / "sessions").glob("*/*.jgr"))
 
     def stop(self):
         for pid in descendants(self.proc.pid) if self.proc.poll() is None else []:

@@ -217,3 +217,27 @@ def test_recordings_of_the_asciicast_format_stay_readable(audit):
     assert a in rows and b in rows
     rc, out, err = audit.run("search", "done")
     assert rc == 0 and a in out
+
+
+def test_the_documented_reader_reads_every_byte(audit, tmp_path):
+    """jumpgate-recording(5)'s example reader, run as printed, gives the
+    same bytes as the raw export: the page is enough to read the format."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[2] / "docs" /
+            "jumpgate-recording.5").read_text()
+    code = page.split('.\\" READER BEGIN\n', 1)[1].split('.\\" READER END', 1)[0]
+    assert "\\-" not in code  # nothing troff would change but \e
+    reader = tmp_path / "reader.py"
+    reader.write_text(code.replace("\\e", "\\"))
+    blob = os.urandom(300000) + b"text " * 100000
+    sid = audit.record([(0.1, "o", blob[:200000]), (0.2, "e", b"\xff err"),
+                        (0.3, "o", blob[200000:400000]), (0.4, "t", None),
+                        (0.5, "o", blob[400000:]), (0.6, "x", 0)])
+    for kind, want in (("o", blob), ("e", b"\xff err"), ("x", b"0")):
+        p = subprocess.run(["/usr/bin/python3", str(reader), str(audit.rec(sid)),
+                            kind], capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == want
+    assert audit.export(sid, "--format", "raw") == blob

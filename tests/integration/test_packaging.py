@@ -296,7 +296,8 @@ def test_installed_files_user_and_keys(installed):
     assert mode(f"/lib/{ma}/security/pam_jumpgate.so")[0] == 0o644
     assert "pam_oath.so" in Path("/etc/pam.d/jumpgate").read_text()
     for m in ["man1/jumpgate.1.gz", "man1/jumpgate-audit.1.gz", "man5/jumpgate.yaml.5.gz",
-              "man5/jumpgate-policy.5.gz", "man8/jumpgated.8.gz", "man8/pam_jumpgate.8.gz"]:
+              "man5/jumpgate-policy.5.gz", "man5/jumpgate-recording.5.gz",
+              "man8/jumpgated.8.gz", "man8/pam_jumpgate.8.gz"]:
         assert Path("/usr/share/man", m).is_file(), m
     for u in UNITS:
         assert Path("/lib/systemd/system", u).is_file(), u
@@ -419,7 +420,7 @@ targets:
         proc = None
 
         # The session was recorded with the generated seal key.
-        sessions = list(Path("/var/lib/jumpgate/sessions").rglob("*.cast"))
+        sessions = list(Path("/var/lib/jumpgate/sessions").rglob("*.jgr"))
         assert len(sessions) == 2, sessions
         r = run(["/usr/bin/jumpgate", "-c", str(cfg), "audit", "verify", "--all"])
         assert r.returncode == 0, r.stdout + r.stderr
@@ -445,7 +446,7 @@ targets:
     kept = sorted(p.name for p in Path("/var/lib/jumpgate").iterdir())
     assert kept == ["audit_ed25519.pem.pub", "events", "sessions"], kept
     before = tmp_path / "audit-before"
-    for f in before.rglob("*.cast*"):
+    for f in before.rglob("*.jgr"):
         kept_f = Path("/var/lib/jumpgate") / f.relative_to(before)
         assert sha(kept_f) == sha(f), kept_f
     r = run([str(JUMPGATE), "-c", "/dev/null", "audit", "verify", "--all",
