@@ -405,6 +405,7 @@ setup(struct jg_gw_master *m, struct jg_gw_daemon *d)
         m->ctl[i].fd = -1;
     m->bans = jg_gw_bans_new(cfg->auth_fail_max, cfg->auth_fail_window,
                              cfg->auth_fail_ban);
+    jg_gw_seal_open(m);   /* its first seal before anyone can connect */
     for (i = 0; i < cfg->n_listen && i < MAX_LISTEN; i++) {
         if (jg_gw_listen(cfg->listen[i], &m->lfd[m->n_lfd]) != 0)
             return JG_ERR_IO;
@@ -422,7 +423,6 @@ setup(struct jg_gw_master *m, struct jg_gw_daemon *d)
                 cfg->audit_dir, jg_strerror(r));
         m->log = NULL;
     }
-    jg_gw_seal_open(m);
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);

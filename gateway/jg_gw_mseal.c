@@ -25,11 +25,35 @@
 /* How long the master waits for the last seal when it stops. */
 #define LAST_SEAL_WAIT_MS 10000
 
+/* Declared here, defined below: the first seal is waited for. */
+static pid_t start_sealer(struct jg_gw_master *m, unsigned next_within);
+static int wait_bounded(pid_t pid);
+
+static int64_t
+interval_s(const struct jg_gw_master *m)
+{
+    int64_t every = m->d->cfg->audit_seal_interval;
+
+    return every < 1 || every > 60 ? 60 : every;
+}
+
 void
 jg_gw_seal_open(struct jg_gw_master *m)
 {
+    const struct jg_config *cfg = m->d->cfg;
+    pid_t pid;
+    int st;
+
     m->sealer = 0;
-    m->seal_at_ms = jg_gw_now_ms();   /* the first one now */
+    m->seal_at_ms = jg_gw_now_ms() + interval_s(m) * 1000;
+    if (cfg->audit_dir == NULL || cfg->audit_signing_key == NULL)
+        return;
+    /* The first one before the first connection. */
+    if ((pid = start_sealer(m, (unsigned)interval_s(m))) == 0)
+        return;
+    st = wait_bounded(pid);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        jg_gw_audit_failed(m);
 }
 
 int64_t
@@ -81,12 +105,10 @@ start_sealer(struct jg_gw_master *m, unsigned next_within)
 void
 jg_gw_seal_tick(struct jg_gw_master *m)
 {
-    int64_t now = jg_gw_now_ms(), every = m->d->cfg->audit_seal_interval;
+    int64_t now = jg_gw_now_ms(), every = interval_s(m);
 
     if (jg_gw_seal_due_ms(m) < 0 || now < m->seal_at_ms)
         return;
-    if (every < 1 || every > 60)
-        every = 60;
     m->seal_at_ms = now + every * 1000;
     /* While writes fail, the probe records the gap when they work again. */
     if (m->audit_down_us != 0)
