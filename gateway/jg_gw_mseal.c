@@ -23,7 +23,7 @@
 #include "gateway/gateway.h"
 
 /* How long the master waits for the last seal when it stops. */
-#define LAST_SEAL_WAIT_MS 10000
+#define LAST_SEAL_WAIT_MS 30000
 
 /* Declared here, defined below: the first seal is waited for. */
 static pid_t start_sealer(struct jg_gw_master *m, unsigned next_within);

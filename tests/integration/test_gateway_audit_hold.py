@@ -98,7 +98,8 @@ def test_full_disk_under_the_event_log_leaves_it_whole(make_gateway, gw_env,
         g = make_gateway(policy_text(gw_env, extra_rules=REC_RULE),
                          seal_interval="1s")
         assert g.dir == tmp_path / "gw0"
-        assert wait_for(lambda: any(e["type"] == "seal" for e in events(g)))
+        assert wait_for(lambda: any(e["type"] == "seal" for e in events(g)),
+                        timeout=120)
         fd = os.open(evdir / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             while True:
@@ -108,14 +109,14 @@ def test_full_disk_under_the_event_log_leaves_it_whole(make_gateway, gw_env,
         finally:
             os.close(fd)
         # Timed seals now run out of room, part way through a line.
-        assert g.wait_log("cannot write the timed seal", timeout=30), \
+        assert g.wait_log("cannot write the timed seal", timeout=120), \
             g.logtext()[-2000:]
         (evdir / "filler").unlink()
-        assert g.wait_log("writes work again", timeout=30), g.logtext()[-2000:]
+        assert g.wait_log("writes work again", timeout=120), g.logtext()[-2000:]
         # The seals go on after the gap.
         n = len(events(g))
         assert wait_for(lambda: len([e for e in events(g)[n:]
-                                     if e["type"] == "seal"]) >= 2, timeout=20)
+                                     if e["type"] == "seal"]) >= 2, timeout=120)
         g.stop()
         v = subprocess.run([str(JUMPGATE), "-c", str(g.config), "audit",  # noqa: F405
                             "verify"], capture_output=True, text=True)
