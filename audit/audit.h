@@ -155,13 +155,28 @@ int jg_audit_log_open(const char *audit_dir, const struct jg_audit_key *key,
  * and prev, writes the line with one write(2), and appends a seal line when
  * seal_every events of this log are unsealed. When the day changed and the
  * previous day file does not end with a seal, that file is sealed first
- * (its day-end seal). */
+ * (its day-end seal).
+ *
+ * All or nothing: a write that fails part way (ENOSPC, EFBIG) is cut back
+ * to where the file ended, under the lock. When a file still ends with an
+ * incomplete line (that cut failed too, or a writer crashed mid-write),
+ * the next writer cuts it off and appends an "audit.gap" event with its
+ * "file", "offset", "bytes" and "sha256" before anything else, so the
+ * chain goes on from the last whole line and the loss is on record
+ * (verify reports it as a recorded gap, not as tampering). */
 int jg_audit_log_append(struct jg_audit_log *log, const struct jg_audit_event *ev,
                         int64_t now_us);
 /* Appends a seal line when the newest day file does not end with one, and
  * fdatasyncs. A no-op without a key. Call it before jg_audit_log_free() and
  * once in a while (e.g. every minute) from a long-lived writer. */
 int jg_audit_log_seal(struct jg_audit_log *log, int64_t now_us);
+/* Appends a seal line to today's file whether or not the log ends with one,
+ * with "next_within": the writer's promise to write its next timed seal
+ * within that many seconds (0: no more timed seals, the writer stops).
+ * The daemon's master calls it every audit.seal_interval, so that events
+ * cut off the end of the log show as missing time. A no-op without a key. */
+int jg_audit_log_seal_timed(struct jg_audit_log *log, int64_t now_us,
+                            unsigned next_within);
 void jg_audit_log_free(struct jg_audit_log *log);
 
 /* One-shot append for short-lived programs (`jumpgate policy grant`, sync):
@@ -500,7 +515,20 @@ int jg_audit_verify_rec(const char *path, const char *id,
 struct jg_audit_log_status {
     size_t files, lines, seals;
     size_t unsealed;      /* events after the last seal */
+    size_t gaps;          /* audit.gap events: losses the writers recorded */
+    size_t missing_time;  /* timed seals that came late or not at all */
+    /* The newest timed seal (see jg_audit_log_seal_timed()): when it was
+     * made, what it promised, by when the next is due (0: none due), and
+     * where it is. */
+    int64_t promised_at_us, promised_within, promise_us;
+    char promise_file[40];
+    size_t promise_line;
+    bool gap_since_promise; /* an audit.gap came after it */
 };
+
+/* A timed seal promising the next within N seconds is late when the next
+ * comes more than 2 N + JG_AUDIT_SEAL_SLACK_S seconds after it. */
+#define JG_AUDIT_SEAL_SLACK_S 5
 
 /* Verifies every day file of audit_dir/events in order: JSON, seq +1,
  * prev = SHA-256 of the previous line (across days; 64 zeros first), and
@@ -508,13 +536,37 @@ struct jg_audit_log_status {
  * is a seal; JG_ERR_INVALID otherwise (problems in d as file:line). */
 int jg_audit_verify_log(const char *audit_dir, const struct jg_audit_key *key,
                         struct jg_audit_log_status *st, struct jg_diags *d);
+/* The same, and notes (may be NULL; caller clears) on what is not
+ * tampering but an auditor must know, as file:line: each audit.gap event
+ * (a "recorded gap": what the writer lost, and why), and missing time: a
+ * timed seal that came late after the one before promised it ("next_within"
+ * N > 0, late after 2 N + JG_AUDIT_SEAL_SLACK_S s) with no audit.gap in
+ * between to account for it, and, when now_us > 0,
+ * the newest timed seal's promise running out by now_us. Notes do not make
+ * the result non-zero. */
+int jg_audit_verify_log_notes(const char *audit_dir,
+                              const struct jg_audit_key *key, int64_t now_us,
+                              struct jg_audit_log_status *st,
+                              struct jg_diags *d, struct jg_diags *notes);
 /* The same over one day file held in memory, chained from prev (64 hex;
- * NULL: zeros), seq after last_seq; on return prev/last_seq are updated.
- * name is used in messages. For the verifier and fuzzing. */
+ * NULL: zeros), seq after last_seq; on return prev/last_seq (and the
+ * promise in st) are updated. name is used in messages; notes may be NULL.
+ * For the verifier and fuzzing. */
 int jg_audit_verify_log_mem(const char *name, const char *data, size_t len,
                             const struct jg_audit_key *key, char prev[65],
                             uint64_t *last_seq, struct jg_audit_log_status *st,
-                            struct jg_diags *d);
+                            struct jg_diags *d, struct jg_diags *notes);
+
+/* Cross-checks recordings named by the event log (jg_audit_verify_named.c):
+ * every event whose "recording" member is a string (session.start of a
+ * recorded channel) must have its recording, found by its session id with
+ * jg_audit_find_rec(); an event whose "recording" is null or absent (no
+ * recording was made, and the event says so) is not checked. Each missing
+ * one is a problem in d at the event's file:line. *named and *missing
+ * count the events checked and the recordings not found. 0, JG_ERR_INVALID
+ * when any is missing, or the error that stopped the reading. */
+int jg_audit_verify_named(const char *audit_dir, size_t *named,
+                          size_t *missing, struct jg_diags *d);
 
 /* ---- finding things (jg_audit_find.c) ----------------------------------- */
 

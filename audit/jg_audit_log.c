@@ -5,6 +5,7 @@
  * allocates with plain malloc and returns JG_ERR_NOMEM, never aborts, and
  * every fd it makes is close-on-exec. */
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -80,16 +81,35 @@ out:
     return r;
 }
 
-/* Reads the chain head at the end of fd. A last line cut short (a crash in
- * the middle of a write) is ended with a newline so that nothing is
- * appended to it; it still counts as the previous line. */
+/* An incomplete last line that was cut off the end of a day file: its
+ * place, length and SHA-256, and its bytes (to put back when the event
+ * that records the cut cannot be written). */
+struct cut {
+    char *bytes;        /* NULL: nothing was cut */
+    size_t len;
+    uint64_t offset;
+    char sha256[65];
+};
+
+static void
+cut_clear(struct cut *c)
+{
+    free(c->bytes);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Reads the chain head at the end of fd. A last line cut short (a write
+ * that ran out of space and could not be undone, a crash in the middle of
+ * one) is cut off the file, so that the log ends with a whole line again;
+ * *c receives what was cut, for the audit.gap event that records it. */
 static int
-read_head(int fd, struct head *h)
+read_head(int fd, struct head *h, struct cut *c)
 {
     char *line = NULL;
     size_t len = 0;
     bool complete = true;
     json_t *o = NULL;
+    struct stat sb;
     const char *p;
     int r;
 
@@ -99,11 +119,27 @@ read_head(int fd, struct head *h)
     h->any = false;
     if ((r = jg_audit_last_line(fd, &line, &len, &complete)) != 0)
         goto out;
+    if (line != NULL && !complete) {
+        if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size < len) {
+            r = JG_ERR_IO;
+            goto out;
+        }
+        if (ftruncate(fd, sb.st_size - (off_t)len) != 0) {
+            r = JG_ERR_IO;
+            goto out;
+        }
+        cut_clear(c);
+        c->offset = (uint64_t)sb.st_size - len;
+        c->len = len;
+        jg_audit_sha256_hex(line, len, c->sha256);
+        c->bytes = line;
+        line = NULL;
+        if ((r = jg_audit_last_line(fd, &line, &len, &complete)) != 0)
+            goto out;
+    }
     if (line == NULL)
         goto out;
     h->any = true;
-    if (!complete && (r = jg_audit_write_all(fd, "\n", 1)) != 0)
-        goto out;
     jg_audit_sha256_hex(line, len, h->prev);
     o = json_loadb(line, len, 0, NULL);
     if (json_is_integer(json_object_get(o, "seq"))) {
@@ -151,12 +187,16 @@ base_object(uint64_t seq, int64_t now_us, const struct jg_audit_event *ev)
     return o;
 }
 
-/* Appends the line for ev (or a seal when ev is NULL) after head h, and
- * moves h on. */
+/* Appends the line for ev (or a seal when ev is NULL; with "next_within"
+ * when next_within >= 0) after head h, and moves h on. All or nothing: a
+ * write that fails part way (a full disk) is cut back to the size the file
+ * had, so no partial line stays behind. */
 static int
 write_line(struct jg_audit_log *log, int fd, struct head *h,
-           const struct jg_audit_event *ev, int64_t now_us)
+           const struct jg_audit_event *ev, int64_t now_us, int next_within)
 {
+    struct stat sb;
+    int err;
     struct jg_audit_event seal = {.type = "seal"};
     char sig[128], *line = NULL, *full = NULL;
     const char *k;
@@ -181,6 +221,12 @@ write_line(struct jg_audit_log *log, int fd, struct head *h,
                 goto out;
             }
         }
+    }
+    if (ev == NULL && next_within >= 0 &&
+        json_object_set_new(o, "next_within",
+                            json_integer(next_within)) != 0) {
+        r = JG_ERR_NOMEM;
+        goto out;
     }
     if ((ev == NULL &&
          json_object_set_new(o, "key",
@@ -210,8 +256,21 @@ write_line(struct jg_audit_log *log, int fd, struct head *h,
         full = NULL;
         len = strlen(line);
     }
-    if ((r = jg_audit_write_all(fd, line, len)) != 0)
+    if (fstat(fd, &sb) != 0) {
+        r = JG_ERR_IO;
         goto out;
+    }
+    if ((r = jg_audit_write_all(fd, line, len)) != 0) {
+        err = errno;
+        /* Under the flock nobody else appended meanwhile. Should even
+         * this fail, the next append cuts the partial line off and
+         * records the cut (read_head(), record_cut()). */
+        if (ftruncate(fd, sb.st_size) != 0) {
+            /* left to the next append */
+        }
+        errno = err;
+        goto out;
+    }
     if (ev == NULL && fdatasync(fd) != 0) {
         r = JG_ERR_IO;
         goto out;
@@ -287,6 +346,9 @@ prev_day(struct jg_audit_log *log, const char *name, char *best, size_t n)
     return 0;
 }
 
+static int open_head(struct jg_audit_log *log, const char *name,
+                     bool create, int64_t now_us, int *fd, struct head *h);
+
 /* The head to chain a new day file from: the previous day's last line,
  * after sealing that day when it does not end with a seal. */
 static int
@@ -302,14 +364,77 @@ head_from_previous(struct jg_audit_log *log, const char *name,
     h->any = false;
     if ((r = prev_day(log, name, prev, sizeof(prev))) != 0 || prev[0] == '\0')
         goto out;
-    if ((r = open_day(log, prev, false, &fd)) != 0 ||
-        (r = read_head(fd, h)) != 0)
+    if ((r = open_head(log, prev, false, now_us, &fd, h)) != 0)
         goto out;
     if (log->key != NULL && h->any && !h->is_seal)
-        r = write_line(log, fd, h, NULL, now_us);
+        r = write_line(log, fd, h, NULL, now_us, -1);
 out:
     if (fd >= 0)
         close(fd);
+    return r;
+}
+
+/* Records in the log that c was cut off day file name: an audit.gap event
+ * with the file, offset, length and SHA-256 of what was cut. When even
+ * that cannot be written, the cut bytes are put back so that the next
+ * append tries again and nothing goes unrecorded. */
+static int
+record_cut(struct jg_audit_log *log, int fd, const char *name,
+           const struct cut *c, struct head *h, int64_t now_us)
+{
+    char file[64];
+    struct jg_audit_event ev = {
+        .type = "audit.gap",
+        .reason = "an incomplete line (a write cut short by a full disk or "
+                  "a crash) was removed from the end of the log"};
+    int r, err;
+
+    snprintf(file, sizeof(file), "events/%s", name);
+    ev.extra = json_pack("{s:s, s:I, s:I, s:s}", "file", file, "offset",
+                         (json_int_t)c->offset, "bytes", (json_int_t)c->len,
+                         "sha256", c->sha256);
+    if (ev.extra == NULL)
+        r = JG_ERR_NOMEM;
+    else
+        r = write_line(log, fd, h, &ev, now_us, -1);
+    json_decref(ev.extra);
+    if (r != 0) {
+        err = errno;
+        if (jg_audit_write_all(fd, c->bytes, c->len) != 0) {
+            /* then the partial line is lost with its record: the most
+             * a file system that takes no byte at all can leave */
+        }
+        errno = err;
+        return r;
+    }
+    log->unsealed++;
+    return 0;
+}
+
+/* Opens and locks day file name (created when create) and reads the head
+ * to append after: its last line, or, when it has none, the previous
+ * day's (sealed first). An incomplete last line is cut off and recorded
+ * before anything else is appended. */
+static int
+open_head(struct jg_audit_log *log, const char *name, bool create,
+          int64_t now_us, int *fd, struct head *h)
+{
+    struct cut c = {0};
+    int r;
+
+    if ((r = open_day(log, name, create, fd)) != 0 ||
+        (r = read_head(*fd, h, &c)) != 0)
+        goto out;
+    if (!h->any && (r = head_from_previous(log, name, now_us, h)) != 0)
+        goto out;
+    if (c.bytes != NULL)
+        r = record_cut(log, *fd, name, &c, h, now_us);
+out:
+    cut_clear(&c);
+    if (r != 0 && *fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
     return r;
 }
 
@@ -326,16 +451,13 @@ jg_audit_log_append(struct jg_audit_log *log, const struct jg_audit_event *ev,
         return JG_ERR_INVALID;
     jg_audit_day_format(now_us, day, sizeof(day));
     snprintf(name, sizeof(name), "%s.jsonl", day);
-    if ((r = open_day(log, name, true, &fd)) != 0 ||
-        (r = read_head(fd, &h)) != 0)
+    if ((r = open_head(log, name, true, now_us, &fd, &h)) != 0)
         goto out;
-    if (!h.any && (r = head_from_previous(log, name, now_us, &h)) != 0)
-        goto out;
-    if ((r = write_line(log, fd, &h, ev, now_us)) != 0)
+    if ((r = write_line(log, fd, &h, ev, now_us, -1)) != 0)
         goto out;
     log->unsealed++;
     if (log->key != NULL && log->unsealed >= log->seal_every) {
-        if ((r = write_line(log, fd, &h, NULL, now_us)) != 0)
+        if ((r = write_line(log, fd, &h, NULL, now_us, -1)) != 0)
             goto out;
         log->unsealed = 0;
     }
@@ -346,8 +468,10 @@ out:
     return r;
 }
 
-int
-jg_audit_log_seal(struct jg_audit_log *log, int64_t now_us)
+/* Seals the newest day file up to now_us: always when next_within >= 0,
+ * otherwise when it does not end with a seal. */
+static int
+seal_newest(struct jg_audit_log *log, int64_t now_us, int next_within)
 {
     char day[JG_AUDIT_DAY_STRLEN], name[32], newest[64];
     struct head h;
@@ -358,18 +482,37 @@ jg_audit_log_seal(struct jg_audit_log *log, int64_t now_us)
     jg_audit_day_format(now_us, day, sizeof(day));
     /* The newest file up to today: "today" sorts after its own name. */
     snprintf(name, sizeof(name), "%s.jsonl~", day);
-    if ((r = prev_day(log, name, newest, sizeof(newest))) != 0 ||
-        newest[0] == '\0')
+    if ((r = prev_day(log, name, newest, sizeof(newest))) != 0)
         goto out;
-    if ((r = open_day(log, newest, false, &fd)) != 0 ||
-        (r = read_head(fd, &h)) != 0)
+    if (next_within >= 0) {
+        /* A timed seal goes into today's file, made when missing. */
+        snprintf(newest, sizeof(newest), "%s.jsonl", day);
+    } else if (newest[0] == '\0') {
         goto out;
-    if (h.any && !h.is_seal)
-        r = write_line(log, fd, &h, NULL, now_us);
+    }
+    if ((r = open_head(log, newest, next_within >= 0, now_us, &fd, &h)) != 0)
+        goto out;
+    if (next_within >= 0 || (h.any && !h.is_seal))
+        r = write_line(log, fd, &h, NULL, now_us, next_within);
     if (r == 0)
         log->unsealed = 0;
 out:
     if (fd >= 0)
         close(fd);
     return r;
+}
+
+int
+jg_audit_log_seal(struct jg_audit_log *log, int64_t now_us)
+{
+    return seal_newest(log, now_us, -1);
+}
+
+int
+jg_audit_log_seal_timed(struct jg_audit_log *log, int64_t now_us,
+                        unsigned next_within)
+{
+    if (next_within > INT32_MAX)
+        return JG_ERR_INVALID;
+    return seal_newest(log, now_us, (int)next_within);
 }

@@ -21,7 +21,8 @@ static const char usage[] =
     "       jumpgate [-c FILE] audit events [--since T] [--until T] [--type T]\n"
     "                [--session ID] [--user U] [--json]\n"
     "       jumpgate [-c FILE] audit search [-i] REGEX\n"
-    "       jumpgate [-c FILE] audit verify [--key PUB] [ID...|--all]\n"
+    "       jumpgate [-c FILE] audit verify [--key PUB] [--strict] [--against-s3]\n"
+    "                [ID...|--all]\n"
     "       jumpgate [-c FILE] audit export ID\n"
     "       jumpgate [-c FILE] audit ship [--once] [--json]\n"
     "Every audit command also takes --dir DIR (instead of audit.dir).\n";

@@ -32,7 +32,7 @@ on_stop(int sig)
 struct out {
     const char *bucket;
     bool json;
-    json_t *shipped, *changed, *failed, *waiting;
+    json_t *shipped, *changed, *failed, *waiting, *seals;
 };
 
 static void
@@ -84,6 +84,18 @@ on_item(const struct jg_sync_ship_item *it, void *arg)
                                   json_pack("{s:s, s:s}", "file", it->file,
                                             "error", it->reason));
         break;
+    case JG_SYNC_SHIP_SEALS:
+        if (o->json)
+            json_array_append_new(
+                o->seals, json_pack("{s:s, s:s, s:I, s:s}", "file", it->file,
+                                    "key", it->key, "lines",
+                                    (json_int_t)it->size, "sha256",
+                                    it->sha256));
+        else
+            printf("shipped the seal lines of %s -> s3://%s/%s (%" PRIu64
+                   " line%s)\n", it->file, o->bucket, it->key, it->size,
+                   it->size == 1 ? "" : "s");
+        break;
     case JG_SYNC_SHIP_WAITING:
         if (o->json)
             json_array_append_new(o->waiting,
@@ -106,6 +118,7 @@ pass(struct jg_sync *s, const struct jg_config *cfg, bool json, bool compact)
         o.changed = json_array();
         o.failed = json_array();
         o.waiting = json_array();
+        o.seals = json_array();
     }
     r = jg_sync_ship_pass(s, cfg, jg_audit_now_us(), on_item, &o, &t);
     if (r != 0) {
@@ -116,9 +129,10 @@ pass(struct jg_sync *s, const struct jg_config *cfg, bool json, bool compact)
     rc = t.failed > 0 || t.changed > 0 || t.event_failures > 0 ? JG_EXIT_NO
                                                                : JG_EXIT_OK;
     if (json) {
-        json_t *j = json_pack("{s:O, s:O, s:O, s:O, s:I, s:I}", "shipped",
-                              o.shipped, "changed", o.changed, "failed",
-                              o.failed, "waiting", o.waiting, "unchanged",
+        json_t *j = json_pack("{s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
+                              "shipped", o.shipped, "changed", o.changed,
+                              "failed", o.failed, "waiting", o.waiting,
+                              "seals", o.seals, "unchanged",
                               (json_int_t)t.unchanged, "event_failures",
                               (json_int_t)t.event_failures);
 
@@ -136,6 +150,9 @@ pass(struct jg_sync *s, const struct jg_config *cfg, bool json, bool compact)
         printf("Ship: %zu shipped, %zu already there, %zu waiting, %zu "
                "failed, %zu changed.\n", t.shipped, t.unchanged, t.waiting,
                t.failed, t.changed);
+        if (t.seals > 0)
+            printf("Seal lines: %zu day%s uploaded.\n", t.seals,
+                   t.seals == 1 ? "" : "s");
     }
     if (fflush(stdout) != 0)
         rc = JG_EXIT_ERROR;
@@ -144,6 +161,7 @@ out:
     json_decref(o.changed);
     json_decref(o.failed);
     json_decref(o.waiting);
+    json_decref(o.seals);
     return rc;
 }
 

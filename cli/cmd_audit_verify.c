@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_audit_verify.c - "jumpgate audit verify": proves recordings and
- * the event log with the public seal key, or says what is wrong where. */
+ * the event log with the public seal key, or says what is wrong where;
+ * cross-checks the recordings the log names, reports recorded gaps and
+ * missing time, and with --against-s3 proves that the local log still
+ * holds every seal line shipped to S3. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,10 +13,11 @@
 
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "sync/sync.h"
 
 static const char usage[] =
     "usage: jumpgate [-c FILE] audit verify [--key PUB] [--dir DIR]\n"
-    "                [ID...|--all]\n";
+    "                [--strict] [--against-s3] [ID...|--all]\n";
 static const char cmd[] = "audit verify";
 
 /* Problems as "FILE:LINE: msg" (or "FILE: msg"), in the order found. */
@@ -67,45 +71,157 @@ verify_one(const char *dir, const char *id, const struct jg_audit_key *key)
         return rc;
 }
 
+/* Notes: recorded gaps, then warnings (missing time). */
+static void
+print_notes(struct jg_diags *n)
+{
+    size_t i;
+
+    for (i = 0; i < n->n; i++) {
+        const char *m = n->v[i].msg;
+        const char *w = strncmp(m, "recorded gap", 12) == 0 ? "" : "WARNING: ";
+
+        if (n->v[i].line > 0)
+            printf("  %s:%d: %s%s\n", n->v[i].file, n->v[i].line, w, m);
+        else
+            printf("  %s: %s%s\n", n->v[i].file, w, m);
+    }
+    jg_diags_clear(n);
+}
+
+/* ", 2 recorded gaps" or "". */
+static void
+gaps_text(const struct jg_audit_log_status *st, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (st->gaps > 0)
+        snprintf(buf, n, ", %zu recorded gap%s", st->gaps,
+                 st->gaps == 1 ? "" : "s");
+}
+
 static int
-verify_log(const char *dir, const struct jg_audit_key *key)
+verify_log(const char *dir, const struct jg_audit_key *key, bool strict)
 {
     struct jg_audit_log_status st;
-    struct jg_diags d = {0};
-    int r = jg_audit_verify_log(dir, key, &st, &d);
+    struct jg_diags d = {0}, notes = {0};
+    char gaps[64];
+    int rc, r = jg_audit_verify_log_notes(dir, key, jg_audit_now_us(), &st,
+                                          &d, &notes);
 
+    gaps_text(&st, gaps, sizeof(gaps));
     if (r == 0 && st.files == 0) {
         printf("event log: empty\n");
-        return JG_EXIT_OK;
-    }
-    if (r == 0) {
-        printf("event log: intact (%zu files, %zu lines, %zu seals)\n",
-               st.files, st.lines, st.seals);
-        return JG_EXIT_OK;
-    }
-    if (r == JG_ERR_INVALID && st.unsealed > 0 && d.n == 1) {
+        rc = JG_EXIT_OK;
+    } else if (r == 0) {
+        printf("event log: intact (%zu files, %zu lines, %zu seals%s)%s\n",
+               st.files, st.lines, st.seals, gaps,
+               st.missing_time > 0 ? "; WARNING: missing time" : "");
+        rc = strict && st.missing_time > 0 ? JG_EXIT_NO : JG_EXIT_OK;
+    } else if (r == JG_ERR_INVALID && st.unsealed > 0 && d.n == 1) {
         /* The only finding is the tail after the last seal: events that a
          * writer without the signing key appended (pam_jumpgate.so in a
          * process that is not root, an operator's `policy grant`), or that
          * a crash left behind. Not proven, so not "intact"; not altered
          * either. The next writer with the key seals them. */
         printf("event log: sealed part intact (%zu files, %zu lines, %zu "
-               "seals); the unsealed tail is not proven yet\n",
-               st.files, st.lines, st.seals);
+               "seals%s); the unsealed tail is not proven yet\n",
+               st.files, st.lines, st.seals, gaps);
         print_problems(&d);
-        return JG_EXIT_NO;
+        rc = JG_EXIT_NO;
+    } else if (r == JG_ERR_INVALID) {
+        printf("event log: NOT intact (%zu files, %zu lines, %zu valid "
+               "seals%s)\n",
+               st.files, st.lines, st.seals, gaps);
+        print_problems(&d);
+        rc = JG_EXIT_NO;
+    } else {
+        jg_diags_clear(&d);
+        jg_diags_clear(&notes);
+        jg_error("%s/events: %s", dir, r == JG_ERR_IO ? strerror(errno)
+                                                       : jg_strerror(r));
+        return JG_EXIT_ERROR;
+    }
+    print_notes(&notes);
+    return rc;
+}
+
+/* Every recording the event log names must be there. */
+static int
+verify_named(const char *dir)
+{
+    struct jg_diags d = {0};
+    size_t named, missing;
+    int r = jg_audit_verify_named(dir, &named, &missing, &d);
+
+    if (r == 0) {
+        if (named > 0)
+            printf("recordings named by the event log: all %zu present\n",
+                   named);
+        return JG_EXIT_OK;
     }
     if (r == JG_ERR_INVALID) {
-        printf("event log: NOT intact (%zu files, %zu lines, %zu valid "
-               "seals)\n",
-               st.files, st.lines, st.seals);
+        printf("recordings named by the event log: %zu of %zu MISSING\n",
+               missing, named);
         print_problems(&d);
         return JG_EXIT_NO;
     }
     jg_diags_clear(&d);
-    jg_error("%s/events: %s", dir, r == JG_ERR_IO ? strerror(errno)
-                                                   : jg_strerror(r));
+    jg_error("%s: %s", dir, r == JG_ERR_IO ? strerror(errno) : jg_strerror(r));
     return JG_EXIT_ERROR;
+}
+
+/* The seal lines shipped to S3 must all be in the local log. */
+static int
+verify_against_s3(const struct jg_cli *c, const char *dir,
+                  const struct jg_audit_key *key)
+{
+    const char *path = c->config != NULL ? c->config : jg_config_default_path();
+    struct jg_config *cfg = NULL;
+    struct jg_sync *s = NULL;
+    struct jg_diags d = {0};
+    size_t days = 0, lines = 0;
+    int r, rc = JG_EXIT_ERROR;
+
+    if ((r = jg_config_load(path, &cfg, &d)) != 0) {
+        jg_diags_clear(&d);
+        jg_error("audit verify --against-s3: cannot load the configuration "
+                 "%s (its audit.s3 says where the seal lines are)", path);
+        goto out;
+    }
+    jg_diags_clear(&d);
+    if (cfg->s3_bucket == NULL) {
+        jg_error("audit verify --against-s3: %s has no audit.s3 (bucket, "
+                 "prefix, region)", path);
+        goto out;
+    }
+    free(cfg->audit_dir);
+    cfg->audit_dir = jg_xstrdup(dir);
+    if ((r = jg_sync_new(cfg, &s)) != 0) {
+        jg_error("audit verify --against-s3: %s", jg_strerror(r));
+        goto out;
+    }
+    if ((r = jg_sync_seals_check(s, cfg, key, jg_audit_now_us(), &d, &days,
+                                 &lines)) != 0) {
+        jg_diags_clear(&d);
+        jg_error("audit verify --against-s3: %s", jg_sync_error(s));
+        goto out;
+    }
+    if (d.n == 0) {
+        printf("seal lines in s3://%s: all %zu (of %zu day%s) are in the "
+               "local log\n", cfg->s3_bucket, lines, days,
+               days == 1 ? "" : "s");
+        rc = JG_EXIT_OK;
+    } else {
+        printf("seal lines in s3://%s: the local log does NOT hold all %zu "
+               "(of %zu day%s)\n", cfg->s3_bucket, lines, days,
+               days == 1 ? "" : "s");
+        print_problems(&d);
+        rc = JG_EXIT_NO;
+    }
+out:
+    jg_sync_free(s);
+    jg_config_free(cfg);
+    return rc;
 }
 
 static int
@@ -123,12 +239,14 @@ jg_cli_audit_verify(struct jg_cli *c, int argc, char **argv)
         {"all", no_argument, NULL, 'a'},
         {"key", required_argument, NULL, 'k'},
         {"dir", required_argument, NULL, 'd'},
+        {"strict", no_argument, NULL, 's'},
+        {"against-s3", no_argument, NULL, '3'},
         {NULL, 0, NULL, 0},
     };
     const char *dir_opt = NULL, *key_opt = NULL;
     struct jg_audit_key *key = NULL;
     char *dir = NULL, *priv = NULL, *pub = NULL, **ids = NULL;
-    bool all = false;
+    bool all = false, strict = false, against_s3 = false;
     size_t n = 0, i;
     int ch, rc, r;
 
@@ -150,12 +268,22 @@ jg_cli_audit_verify(struct jg_cli *c, int argc, char **argv)
         case 'd':
             dir_opt = optarg;
             break;
+        case 's':
+            strict = true;
+            break;
+        case '3':
+            against_s3 = true;
+            break;
         default:
             return jg_cli_opt_error(cmd, ch, argv, usage);
         }
     }
     if (all && optind < argc)
         return jg_cli_usage_error(cmd, usage, "give IDs or --all, not both");
+    if (against_s3 && optind < argc)
+        return jg_cli_usage_error(cmd, usage,
+                                  "--against-s3 checks the event log: give "
+                                  "--all or no IDs");
     if ((rc = jg_cli_audit_paths(c, dir_opt, &dir, &priv)) != 0)
         goto out;
     rc = JG_EXIT_ERROR;
@@ -194,7 +322,10 @@ jg_cli_audit_verify(struct jg_cli *c, int argc, char **argv)
     }
     for (i = 0; i < n; i++)
         rc = worst(rc, verify_one(dir, ids[i], key));
-    rc = worst(rc, verify_log(dir, key));
+    rc = worst(rc, verify_log(dir, key, strict));
+    rc = worst(rc, verify_named(dir));
+    if (against_s3)
+        rc = worst(rc, verify_against_s3(c, dir, key));
 out:
     jg_strv_free(ids);
     jg_audit_key_free(key);

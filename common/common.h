@@ -213,6 +213,7 @@ struct jg_config {
     char *audit_dir;
     char *audit_signing_key;
     enum jg_on_failure audit_on_failure;
+    int64_t audit_seal_interval; /* s between the daemon's timed seals */
     char *s3_bucket, *s3_prefix, *s3_region;
     int s3_part_size_mib;   /* multipart part size and threshold, MiB */
     char *metrics_listen;   /* NULL: no metrics endpoint */

@@ -201,7 +201,8 @@ load_root(struct cctx *x, const struct jg_ynode *root)
         "pam_service", "audit", "metrics", "limits", "sync", "control_socket",
         NULL};
     static const char *const up_keys[] = {"identity", "known_hosts", NULL};
-    static const char *const audit_keys[] = {"dir", "signing_key", "on_failure", "s3", NULL};
+    static const char *const audit_keys[] = {"dir", "signing_key", "on_failure",
+        "seal_interval", "s3", NULL};
     static const char *const s3_keys[] = {"bucket", "prefix", "region", "part_size", NULL};
     static const char *const metrics_keys[] = {"listen", NULL};
     static const char *const limit_keys[] = {"max_startups", "login_grace",
@@ -267,6 +268,13 @@ load_root(struct cctx *x, const struct jg_ynode *root)
                              "audit.on_failure must be 'refuse' or 'continue'");
             free(of);
         }
+        get_duration(x, s, "seal_interval", "audit.seal_interval",
+                     &c->audit_seal_interval);
+        if ((n = jg_y_get(s, "seal_interval")) != NULL &&
+            (c->audit_seal_interval < 1 || c->audit_seal_interval > 60))
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "audit.seal_interval must be 1s to 60s (a seal at "
+                         "least once a minute)");
         if ((n = section(x, s, "s3", s3_keys)) != NULL) {
             if (!get_str(x, n, "bucket", "audit.s3.bucket", &c->s3_bucket))
                 jg_diags_add(x->d, x->file, n->line, n->col, "audit.s3 needs a bucket");
@@ -338,6 +346,7 @@ jg_config_load(const char *path, struct jg_config **out, struct jg_diags *d)
     c->auth_fail_window = 10 * 60;
     c->auth_fail_ban = 15 * 60;
     c->sync_interval = 60;
+    c->audit_seal_interval = 60;
     c->max_removals = 10;
     c->s3_part_size_mib = 8;
     c->cf_api_base = jg_xstrdup("https://api.cloudflare.com/client/v4");

@@ -247,6 +247,8 @@ struct jg_gw_master {
     struct jg_metrics_server *msrv;   /* NULL: no metrics.listen */
     struct jg_gw_bans *bans;
     struct jg_audit_log *log;         /* NULL: no audit.dir */
+    int64_t seal_at_ms;               /* next timed seal */
+    pid_t sealer;                     /* writing a timed seal; 0 none */
     int ctl_fd;                       /* control socket, or -1 */
     char *ctl_path;                   /* what ctl_fd is bound to */
     struct jg_gw_ctl_client ctl[JG_GW_CTL_CLIENTS];
@@ -296,6 +298,19 @@ void jg_gw_audit_failed(struct jg_gw_master *m);
 bool jg_gw_audit_refusing(struct jg_gw_master *m);
 /* Probes the audit folder when one is due. */
 void jg_gw_audit_probe(struct jg_gw_master *m);
+
+/* Timed seals (jg_gw_mseal.c): a seal every audit.seal_interval promising
+ * the next (jg_audit_log_seal_timed()), the first at once, each written by
+ * a short-lived child that loads the signing key (the master never does);
+ * at close a last one promising none, waited for. */
+void jg_gw_seal_open(struct jg_gw_master *m);
+/* When the next timed seal is due (jg_gw_now_ms() clock), -1 for none
+ * (no key, or one is being written). */
+int64_t jg_gw_seal_due_ms(const struct jg_gw_master *m);
+void jg_gw_seal_tick(struct jg_gw_master *m);
+/* True when pid was the sealer (a failed seal is a failed audit write). */
+bool jg_gw_seal_reaped(struct jg_gw_master *m, pid_t pid, int status);
+void jg_gw_seal_close(struct jg_gw_master *m);
 
 /* Metrics (jg_gw_mmetrics.c): declares the jumpgated families (values
  * start at 0) and starts the server when metrics.listen is set. */

@@ -226,6 +226,8 @@ reap(struct jg_gw_master *m)
     int st;
 
     while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        if (jg_gw_seal_reaped(m, pid, st))
+            continue;
         for (i = 0; i < m->n_kids; i++) {
             struct jg_gw_child *k = &m->kids[i];
 
@@ -398,6 +400,12 @@ poll_timeout(const struct jg_gw_master *m, int64_t ban_next)
     }
     if ((m->msrv != NULL || m->audit_down_us != 0) && (t < 0 || t > 1000))
         t = 1000;
+    if (jg_gw_seal_due_ms(m) >= 0) {
+        int64_t sl = jg_gw_seal_due_ms(m) > now ? jg_gw_seal_due_ms(m) - now
+                                                : 0;
+        if (t < 0 || sl < t)
+            t = sl;
+    }
     for (i = 0; i < JG_GW_CTL_CLIENTS; i++)
         if (m->ctl[i].fd >= 0 && (t < 0 || t > 1000))
             t = 1000;
@@ -423,6 +431,7 @@ setup(struct jg_gw_master *m, struct jg_gw_daemon *d)
         m->ctl[i].fd = -1;
     m->bans = jg_gw_bans_new(cfg->auth_fail_max, cfg->auth_fail_window,
                              cfg->auth_fail_ban);
+    jg_gw_seal_open(m);   /* its first seal before anyone can connect */
     for (i = 0; i < cfg->n_listen && i < MAX_LISTEN; i++) {
         if (jg_gw_listen(cfg->listen[i], &m->lfd[m->n_lfd]) != 0)
             return JG_ERR_IO;
@@ -475,6 +484,7 @@ teardown(struct jg_gw_master *m)
     jg_gw_watch_close(m);
     jg_gw_metrics_stop(m);
     jg_gw_bans_free(m->bans);
+    jg_gw_seal_close(m);
     jg_audit_log_free(m->log);
 }
 
@@ -534,6 +544,7 @@ jg_gw_master_run(struct jg_gw_daemon *d)
             on_signal(&m);
         jg_gw_audit_probe(&m);
         jg_gw_watch_poll(&m);
+        jg_gw_seal_tick(&m);
         if (m.reload_at_ms != 0 && jg_gw_now_ms() >= m.reload_at_ms) {
             m.reload_at_ms = 0;
             reload(&m, "file change");

@@ -153,4 +153,12 @@ void sync_cf_state_free(struct jg_sync_cf_state *v, size_t n);
 int sync_cf_call(struct jg_sync *s, const char *method, const char *path,
                  json_t *body, json_t **result, char **cursor);
 
+/* Uploads the seal lines of the given days ("YYYY-MM-DD.jsonl" names of
+ * events/) that changed since their last upload (ship_seals.c); outcomes
+ * to cb and t. An error that ends the pass (no credentials, the state file
+ * cannot be written) is returned with sync_seterr(). */
+int sync_ship_seals(struct jg_sync *s, const struct jg_config *cfg, int dfd,
+                    char **days, size_t n_days, jg_sync_ship_cb cb, void *arg,
+                    struct jg_sync_ship_totals *t);
+
 #endif

@@ -278,24 +278,19 @@ read_at(int fd, char *buf, size_t len, uint64_t off)
     return 0;
 }
 
+/* PUTs len bytes of buf as one object. */
 static int
-put_single(struct jg_sync *s, const char *url, const char *key, int fd,
-           uint64_t size, const char *content_type, struct jg_sync_s3_put *out)
+put_mem(struct jg_sync *s, const char *url, const char *key, const char *buf,
+        size_t len, const char *content_type, struct jg_sync_s3_put *out)
 {
     struct sync_http_resp resp = {.retry_after = -1};
     struct digest d;
-    char *buf = jg_xmalloc(size > 0 ? (size_t)size : 1);
     struct s3_req q = {.op = "PutObject", .key = key, .method = "PUT",
                        .url = url, .content_type = content_type, .body = buf,
-                       .body_len = (size_t)size, .dig = &d};
+                       .body_len = len, .dig = &d};
     int r;
 
-    if ((r = read_at(fd, buf, (size_t)size, 0)) != 0) {
-        sync_seterr(s, "S3 PutObject %s: the file %s while being read", key,
-                    r == JG_ERR_IO ? "could not be read" : "shrank");
-        goto out;
-    }
-    if ((r = digest(buf, (size_t)size, &d)) != 0)
+    if ((r = digest(buf, len, &d)) != 0)
         goto out;
     if ((r = s3_do(s, &q, &resp)) != 0)
         goto out;
@@ -305,13 +300,30 @@ put_single(struct jg_sync *s, const char *url, const char *key, int fd,
         r = JG_ERR_DENIED;
         goto out;
     }
-    out->size = size;
+    out->size = len;
     out->parts = 0;
     memcpy(out->sha256, d.sha256, sizeof(out->sha256));
     snprintf(out->etag, sizeof(out->etag), "%s", resp.etag);
     r = 0;
 out:
     sync_http_resp_clear(&resp);
+    return r;
+}
+
+static int
+put_single(struct jg_sync *s, const char *url, const char *key, int fd,
+           uint64_t size, const char *content_type, struct jg_sync_s3_put *out)
+{
+    char *buf = jg_xmalloc(size > 0 ? (size_t)size : 1);
+    int r;
+
+    if ((r = read_at(fd, buf, (size_t)size, 0)) != 0) {
+        sync_seterr(s, "S3 PutObject %s: the file %s while being read", key,
+                    r == JG_ERR_IO ? "could not be read" : "shrank");
+        goto out;
+    }
+    r = put_mem(s, url, key, buf, (size_t)size, content_type, out);
+out:
     free(buf);
     return r;
 }
@@ -532,6 +544,59 @@ jg_sync_s3_put_file(struct jg_sync *s, const char *bucket, const char *key,
         r = put_multipart(s, url, key, fd, size, content_type, out);
     else
         r = put_single(s, url, key, fd, size, content_type, out);
+    free(url);
+    return r;
+}
+
+int
+jg_sync_s3_put_buf(struct jg_sync *s, const char *bucket, const char *key,
+                   const char *buf, size_t len, const char *content_type,
+                   struct jg_sync_s3_put *out)
+{
+    char *url = jg_sync_s3_url(s, bucket, key);
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    sync_seterr(s, "%s", "");
+    r = put_mem(s, url, key, buf, len, content_type, out);
+    free(url);
+    return r;
+}
+
+int
+jg_sync_s3_get(struct jg_sync *s, const char *bucket, const char *key,
+               size_t max, bool *found, char **buf, size_t *len)
+{
+    struct sync_http_resp resp = {.retry_after = -1};
+    char *url = jg_sync_s3_url(s, bucket, key);
+    struct s3_req q = {.op = "GetObject", .key = key, .method = "GET",
+                       .url = url};
+    int r;
+
+    *found = false;
+    *buf = NULL;
+    *len = 0;
+    sync_seterr(s, "%s", "");
+    r = s3_do(s, &q, &resp);
+    if (r == JG_ERR_DENIED &&
+        (resp.status == 404 || strcmp(s->aws_code, "NoSuchKey") == 0)) {
+        r = 0;
+        goto out;
+    }
+    if (r != 0)
+        goto out;
+    if (resp.len > max) {
+        sync_seterr(s, "S3 GetObject %s: larger than %zu bytes", key, max);
+        r = JG_ERR_TOOBIG;
+        goto out;
+    }
+    *found = true;
+    *buf = resp.body != NULL ? resp.body : jg_xstrdup("");
+    *len = resp.len;
+    resp.body = NULL;
+    r = 0;
+out:
+    sync_http_resp_clear(&resp);
     free(url);
     return r;
 }

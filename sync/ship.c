@@ -17,7 +17,10 @@
  * A changed file (size and SHA-256 differ from what landed) is tampering or
  * a bug: the first copy is left alone (with Object Lock it cannot be
  * replaced anyway), the new content goes to KEY.changed-<first 16 hex
- * digits of its SHA-256>, and the change is reported and logged. */
+ * digits of its SHA-256>, and the change is reported and logged.
+ *
+ * Each pass ends by sealing the log and shipping the seal lines of every
+ * day that has new ones (ship_seals.c), today's included. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -562,8 +565,9 @@ jg_sync_ship_pass(struct jg_sync *s, const struct jg_config *cfg,
     struct pass p = {.s = s, .cfg = cfg, .now_us = now_us, .cb = cb,
                      .arg = arg, .t = t, .dfd = -1};
     struct jg_audit_key *key = NULL;
-    char err[512];
-    size_t n;
+    char err[512], **days = NULL;
+    size_t n, n_days = 0;
+    bool sealed = false;
     int r;
 
     memset(t, 0, sizeof(*t));
@@ -608,12 +612,28 @@ jg_sync_ship_pass(struct jg_sync *s, const struct jg_config *cfg,
         goto out;
     if ((r = ship_events(&p)) != 0 || p.fatal != 0)
         goto out;
+    /* Seal what this pass logged, then ship the seal lines up to there. */
+    sealed = true;
+    if (p.log != NULL && jg_audit_log_seal(p.log, jg_audit_now_us()) != 0)
+        t->event_failures++;
+    if (!p.unreachable) {
+        if ((r = jg_audit_list_days(cfg->audit_dir, &days, &n_days)) != 0 &&
+            r != JG_ERR_NOTFOUND) {
+            sync_seterr(s, "%s/events: %s", cfg->audit_dir, strerror(errno));
+            goto out;
+        }
+        if ((r = sync_ship_seals(s, cfg, p.dfd, days, n_days, cb, arg, t)) !=
+            0)
+            goto out;
+    }
     r = 0;
 out:
     if (r == 0 && p.fatal != 0)
         r = p.fatal;
-    if (p.log != NULL && jg_audit_log_seal(p.log, jg_audit_now_us()) != 0)
+    if (!sealed && p.log != NULL &&
+        jg_audit_log_seal(p.log, jg_audit_now_us()) != 0)
         t->event_failures++;
+    jg_strv_free(days);
     jg_audit_log_free(p.log);
     jg_audit_key_free(key);
     jg_sync_ship_state_free(p.st);

@@ -310,6 +310,17 @@ int jg_sync_s3_put_file(struct jg_sync *s, const char *bucket, const char *key,
                         int fd, uint64_t size, const char *content_type,
                         struct jg_sync_s3_put *out);
 
+/* PUTs len bytes of buf as one object (small ones: no multipart). */
+int jg_sync_s3_put_buf(struct jg_sync *s, const char *bucket, const char *key,
+                       const char *buf, size_t len, const char *content_type,
+                       struct jg_sync_s3_put *out);
+/* GETs an object of at most max bytes: 0 with *found and *buf (caller
+ * frees; NUL-terminated) and *len, or 0 with *found false when the store
+ * has no such object; JG_ERR_TOOBIG, JG_ERR_DENIED, JG_ERR_IO, JG_ERR_NOTFOUND
+ * (no credentials) with jg_sync_error(). */
+int jg_sync_s3_get(struct jg_sync *s, const char *bucket, const char *key,
+                   size_t max, bool *found, char **buf, size_t *len);
+
 /* ---- shipping audit files to S3 (ship.c, ship_state.c) ---------------- */
 
 /* What landed: one line of audit.dir/ship/state. */
@@ -358,6 +369,7 @@ enum jg_sync_ship_what {
                               again under key (when it landed) */
     JG_SYNC_SHIP_FAILED,   /* could not be shipped; left for the next pass */
     JG_SYNC_SHIP_WAITING,  /* not finished yet */
+    JG_SYNC_SHIP_SEALS,    /* a day's seal lines uploaded (size: how many) */
 };
 
 /* One outcome, borrowed for the callback. */
@@ -377,7 +389,35 @@ typedef void (*jg_sync_ship_cb)(const struct jg_sync_ship_item *it,
 
 struct jg_sync_ship_totals {
     size_t shipped, unchanged, waiting, failed, changed, event_failures;
+    size_t seals;            /* days whose seal lines were uploaded */
 };
+
+struct jg_audit_key;
+
+/* Seal lines in S3 (ship_seals.c). Each pass also uploads, for every day
+ * of the event log (today's too) with seal lines the last upload did not
+ * hold, the day's seal lines byte for byte and in order as the object
+ * PREFIX"seals/YYYY-MM-DD.jsonl" (replaced as the day grows; what went up
+ * last is kept in audit.dir/ship/seals), without an audit.ship event. */
+
+/* The seal lines (each with its newline) of events/DAY.jsonl below the
+ * folder audit_dfd: *out (caller frees), *len bytes, *count lines.
+ * JG_ERR_NOTFOUND when the day file does not exist. */
+int jg_sync_seal_lines(int audit_dfd, const char *day, char **out,
+                       size_t *len, size_t *count);
+/* PREFIX (audit.s3.prefix, may be NULL) + "seals/DAY.jsonl". */
+char *jg_sync_seals_key(const char *prefix, const char *day);
+/* `audit verify --against-s3`: fetches the seal lines shipped for every
+ * local day and each later day up to now_us's, and checks that each is a
+ * seal made with pub (when not NULL) and that the local day holds them,
+ * the same lines in the same order. Problems go to d (the local file, or
+ * the object and its line); *days_checked and *lines_checked count the
+ * objects and lines found. 0 when the store answered (whatever d says);
+ * an error with jg_sync_error() when it could not be read. */
+int jg_sync_seals_check(struct jg_sync *s, const struct jg_config *cfg,
+                        const struct jg_audit_key *pub, int64_t now_us,
+                        struct jg_diags *d, size_t *days_checked,
+                        size_t *lines_checked);
 
 /* One shipping pass over cfg's audit.dir to audit.s3: finished recordings
  * (the last line of ID.cast.seal is a final checkpoint of that session

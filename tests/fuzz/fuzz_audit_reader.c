@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jg_audit_log_status st = {0};
     struct jg_audit_filter f = {0};
     struct jg_audit_text *x;
-    struct jg_diags d = {0};
+    struct jg_diags d = {0}, notes = {0};
     char err[256], prev[65] = "", *out;
     uint64_t seq = 0;
     json_t *o = NULL;
@@ -48,8 +48,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jg_audit_checkpoint_parse(buf, size, NULL, NULL, &cp, err, sizeof(err));
     if (jg_audit_event_parse(buf, size, &o, err, sizeof(err)) == 0)
         json_decref(o);
-    jg_audit_verify_log_mem("fuzz", buf, size, NULL, prev, &seq, &st, &d);
+    jg_audit_verify_log_mem("fuzz", buf, size, NULL, prev, &seq, &st, &d, &notes);
     jg_diags_clear(&d);
+    jg_diags_clear(&notes);
     x = jg_audit_text_new(on_line, NULL);
     jg_audit_text_feed(x, buf, size, 0);
     jg_audit_text_flush(x);

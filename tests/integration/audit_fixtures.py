@@ -71,7 +71,8 @@ int main(int argc, char **argv) {
                 jg_strlcpy(recs[i].id, id, sizeof(recs[i].id));
                 break;
             }
-        } else if (rp == NULL && strcmp(op, "event") != 0 && strcmp(op, "seal") != 0) {
+        } else if (rp == NULL && strcmp(op, "event") != 0 && strcmp(op, "seal") != 0 &&
+                   strcmp(op, "tseal") != 0) {
             r = -100;
         } else if (strcmp(op, "o") == 0 || strcmp(op, "i") == 0 || strcmp(op, "e") == 0) {
             static unsigned char buf[1 << 19];
@@ -99,6 +100,8 @@ int main(int argc, char **argv) {
             r = jg_audit_log_append(log, &ev, t);
         } else if (strcmp(op, "seal") == 0) {
             r = jg_audit_log_seal(log, t);
+        } else if (strcmp(op, "tseal") == 0) {
+            r = jg_audit_log_seal_timed(log, t, (unsigned)n(c, "next"));
         }
         printf("{\"rc\":%d,\"id\":\"%s\"}\n", r, id);
         fflush(stdout);
@@ -232,6 +235,10 @@ class AuditEnv:
 
     def seal(self, t):
         return self.driver.do("seal", time=t)
+
+    def timed_seal(self, t, next_within):
+        """A timed seal, as the daemon writes every audit.seal_interval."""
+        return self.driver.do("tseal", time=t, next=next_within)
 
     def rec(self, sid):
         """Path of recording sid (ID.jgr)."""

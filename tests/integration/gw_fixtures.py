@@ -318,7 +318,7 @@ class Gateway:
 
     def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s",
                  limits=None, config_extra="", control_socket=None, identity=None,
-                 idle_timeout=None, wrap=()):
+                 idle_timeout=None, wrap=(), seal_interval=None):
         self.env = env
         self.dir = base
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -327,6 +327,7 @@ class Gateway:
         self.policy.write_text(policy)
         self.config = self.dir / "jumpgate.yaml"
         idle = f", idle_timeout: {idle_timeout}" if idle_timeout else ""
+        seals = f"\n  seal_interval: {seal_interval}" if seal_interval else ""
         self.config.write_text(f"""\
 listen: ["127.0.0.1:{self.port}"]
 host_keys: [{env.hostkey}]
@@ -337,7 +338,7 @@ upstream:
 pam_service: {pam_service}
 audit:
   dir: {self.dir}/audit
-  signing_key: {self.dir}/audit.key
+  signing_key: {self.dir}/audit.key{seals}
 limits: {limits or f"{{login_grace: {login_grace}, auth_failures: {{max: 1000}}{idle}}}"}
 control_socket: {control_socket or self.dir / "control.sock"}
 {config_extra}""")

@@ -114,6 +114,19 @@ def s3_get(url, key, key_id=S3RVER_KEY, secret=S3RVER_KEY):
         raise
 
 
+def s3_put(url, key, body, key_id=S3RVER_KEY, secret=S3RVER_KEY):
+    """PutObject path-style to url, signed by botocore."""
+    full = f"{url}/{BUCKET}/{key}"
+    req = AWSRequest(method="PUT", url=full, data=body,
+                     headers={"x-amz-content-sha256":
+                              hashlib.sha256(body).hexdigest()})
+    S3SigV4Auth(Credentials(key_id, secret), "s3", REGION).add_auth(req)
+    r = urllib.request.Request(full, data=body, method="PUT",
+                               headers=dict(req.headers.items()))
+    with urllib.request.urlopen(r, timeout=30) as f:
+        f.read()
+
+
 class ShipEnv:
     """An AuditEnv (audit_fixtures.py) whose configuration ships to S3."""
 

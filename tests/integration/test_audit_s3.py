@@ -14,7 +14,7 @@ import pytest
 from audit_fixtures import audit, rec_driver  # noqa: F401
 from s3_fixtures import (BUCKET, FAKE_KEY, FAKE_SECRET, PREFIX, S3RVER_KEY,
                          ShipEnv, events_of, fake_s3, file_sha,  # noqa: F401
-                         s3_get, s3rver)
+                         s3_get, s3_put, s3rver)
 
 OUT = [(i * 0.2, "o", f"line {i} of the session\r\n") for i in range(10)]
 
@@ -179,6 +179,74 @@ def test_unsealed_past_day_waits_for_its_seal(ship, s3rver):
     rc, out, err = ship.ship("--once", "--json")
     assert rc == 0, err
     assert [s["file"] for s in json.loads(out)["shipped"]] == [w["file"]]
+
+
+def seal_lines(day):
+    return b"".join(x for x in day.read_bytes().splitlines(keepends=True)
+                    if json.loads(x)["type"] == "seal")
+
+
+def test_seal_lines_in_s3_prove_nothing_was_cut(ship, s3rver):
+    a = ship.audit
+    ship.today_event()
+    rc, out, err = ship.ship("--once")
+    assert rc == 0, err
+    today = sorted((a.dir / "events").glob("*.jsonl"))[-1]
+    key = f"{PREFIX}seals/{today.name}"
+    n = len(seal_lines(today).splitlines())
+    assert n >= 1
+    assert (f"shipped the seal lines of events/{today.name} -> "
+            f"s3://{BUCKET}/{key} ({n} line") in out
+    assert s3_get(s3rver.url, key) == seal_lines(today)
+    verify = ("audit", "verify", "--all", "--against-s3")
+    rc, out, err = a.env.run(*verify, env=ship.vars)
+    assert rc == 0, out + err
+    assert (f"seal lines in s3://{BUCKET}: all {n} (of 1 day) are in the "
+            "local log") in out
+    # The day goes on: the object is uploaded again with the new seals.
+    for _ in range(2):
+        ship.today_event()
+        a.seal(ship.now_us())
+    rc, out, err = ship.ship("--once", "--json")
+    assert rc == 0, err
+    [sl] = json.loads(out)["seals"]
+    assert sl["key"] == key and sl["lines"] == n + 2
+    assert s3_get(s3rver.url, key) == seal_lines(today)
+    # Cut the newest events off right after a seal: the chain that is left
+    # is whole, but the checkpoints shipped since are not in it.
+    ls = today.read_bytes().splitlines(keepends=True)
+    first = next(i for i, x in enumerate(ls) if json.loads(x)["type"] == "seal")
+    today.write_bytes(b"".join(ls[:first + 1]))
+    rc, out, err = a.env.run("audit", "verify", "--all", env=ship.vars)
+    assert "event log: intact" in out, out + err
+    rc, out, err = a.env.run(*verify, env=ship.vars)
+    assert rc == 1, out + err
+    assert (f"seal lines in s3://{BUCKET}: the local log does NOT hold all "
+            f"{n + 2} (of 1 day)") in out
+    assert (f"events/{today.name}: the checkpoint shipped as "
+            f"s3://{BUCKET}/{key} line 2 (seq ") in out
+    assert "lines were cut off or changed after it was shipped" in out
+    assert "and 1 later shipped checkpoint of that day is missing too" in out
+    # A whole day file removed shows too.
+    today.unlink()
+    rc, out, err = a.env.run(*verify, env=ship.vars)
+    assert rc == 1 and f"events/{today.name}: the checkpoint shipped" in out
+
+
+def test_seal_lines_that_are_not_genuine_are_refused(ship, s3rver):
+    a = ship.audit
+    ship.today_event()
+    rc, out, err = ship.ship("--once")
+    assert rc == 0, err
+    today = sorted((a.dir / "events").glob("*.jsonl"))[-1]
+    key = f"{PREFIX}seals/{today.name}"
+    forged = seal_lines(today).replace(b'"sig":"', b'"sig":"A', 1)
+    s3_put(s3rver.url, key, forged)
+    rc, out, err = a.env.run("audit", "verify", "--all", "--against-s3",
+                             env=ship.vars)
+    assert rc == 1, out + err
+    assert (f"s3://{BUCKET}/{key}:1: not a seal made with this key: the "
+            "shipped copy is not genuine") in out
 
 
 # ---- against the fake S3: every request's SigV4 checked by botocore ------

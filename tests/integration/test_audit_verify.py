@@ -2,6 +2,7 @@
 # tests/integration/test_audit_verify.py - the tamper matrix against
 # `jumpgate audit verify`: exit 0 only for an intact record, 1 with where
 # for anything altered or unproven, 2 for usage and missing keys.
+import json
 import shutil
 import struct
 
@@ -200,3 +201,86 @@ def test_unknown_id_and_usage(audit):
     assert rc == 2 and "not a session id" in err
     rc, _, err = audit.run("verify", "--all", "0190b6f0-0000-7000-8000-000000000000")
     assert rc == 2
+
+
+def test_recording_deleted_with_its_seals_is_missing(audit):
+    sid = audit.record(EVENTS)
+    cast = audit.rec(sid)
+    audit.event(T0 + 1, type="session.start", session=sid, user="alice",
+                extra={"recording": str(cast), "record_input": False})
+    # SFTP: the event says nothing was recorded; not a finding.
+    audit.event(T0 + 2, type="session.start",
+                session="019ac3a0-8b40-7555-9d5d-0a13509593ff", user="bob",
+                extra={"recording": None})
+    audit.seal(T0 + 3)
+    rc, out, err = audit.run("verify", "--all")
+    assert rc == 0, out + err
+    assert "recordings named by the event log: all 1 present" in out
+    cast.unlink()   # its seals are inside it
+    rc, out, err = audit.run("verify", "--all")
+    assert rc == 1, out + err
+    assert "recordings named by the event log: 1 of 1 MISSING" in out
+    day = next((audit.dir / "events").iterdir())
+    assert (f"events/{day.name}:1: the recording of session {sid} is "
+            f"missing ({cast} was removed") in out
+    assert "019ac3a0-8b40-7555-9d5d-0a13509593ff" not in out
+
+
+def test_partial_line_cut_by_next_writer_is_a_recorded_gap(audit):
+    for i in range(3):
+        audit.event(T0 + i, type="auth.success", user="alice")
+    audit.seal(T0 + 10)
+    day = next((audit.dir / "events").iterdir())
+    size = day.stat().st_size
+    # What a write cut short by a full disk (or a crash) leaves behind.
+    with open(day, "ab") as f:
+        f.write(b'{"seq":5,"time":"2026-11-27T00:00:00.0000')
+    audit.event(T0 + 20, type="auth.success", user="carol")
+    audit.seal(T0 + 21)
+    rc, out, err = audit.run("verify", "--all")
+    assert rc == 0, out + err
+    assert "event log: intact (1 files, 7 lines, 2 seals, 1 recorded gap)" in out
+    assert (f"events/{day.name}:5: recorded gap: an incomplete line of 41 "
+            f"bytes was cut off events/{day.name} at byte {size}") in out
+    # Every line of the file is whole again: the gap event took its place.
+    gap = [json.loads(x) for x in lines(day)][4]
+    assert gap["type"] == "audit.gap" and gap["bytes"] == 41
+    assert gap["offset"] == size and gap["file"] == f"events/{day.name}"
+
+
+def test_missing_time_between_timed_seals_is_a_warning(audit):
+    s = 1000000
+    audit.timed_seal(T0, 60)
+    audit.event(T0 + 10 * s, type="auth.success", user="alice")
+    audit.timed_seal(T0 + 60 * s, 60)
+    # Events between here and the next timed seal were cut off, and the
+    # writer went on from the cut.
+    audit.timed_seal(T0 + 600 * s, 60)
+    audit.timed_seal(T0 + 610 * s, 0)    # stopped cleanly
+    rc, out, err = audit.run("verify", "--all")
+    assert rc == 0, out + err
+    assert "event log: intact (1 files, 5 lines, 4 seals); WARNING: missing time" in out
+    day = next((audit.dir / "events").iterdir())
+    assert (f"events/{day.name}:4: WARNING: missing time: no timed seal from "
+            "2026-11-27T00:01:00.000000Z to 2026-11-27T00:10:00.000000Z (540 s;"
+            " one was promised within 60 s)") in out
+    rc, out, err = audit.run("verify", "--all", "--strict")
+    assert rc == 1, out + err
+
+
+def test_cut_after_a_timed_seal_shows_as_missing_time(audit):
+    s = 1000000
+    audit.timed_seal(T0, 60)
+    audit.event(T0 + 10 * s, type="auth.success", user="alice")
+    audit.timed_seal(T0 + 60 * s, 60)
+    day = next((audit.dir / "events").iterdir())
+    # Everything after the first timed seal is cut off: the chain is
+    # whole, but the promise of a seal within 60 s ran out long ago.
+    write_lines(day, lines(day)[:1])
+    rc, out, err = audit.run("verify", "--all")
+    assert rc == 0, out + err
+    assert (f"events/{day.name}:1: WARNING: missing time: this timed seal "
+            "(2026-11-27T00:00:00.000000Z) promised the next within 60 s, "
+            "and none followed by") in out
+    rc, out, err = audit.run("verify", "--all", "--strict")
+    assert rc == 1, out + err

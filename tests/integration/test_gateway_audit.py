@@ -284,3 +284,58 @@ def test_write_failure_ends_session(agw):
         assert b"recording could not be written" in r.stderr, r.stderr
     finally:
         subprocess.run(["umount", "-l", str(sessions)])
+
+
+def timed_seals(g):
+    return [e for e in events(g) if e["type"] == "seal" and "next_within" in e]
+
+
+def test_master_seals_the_log_on_a_timer(make_gateway):
+    # (2 s: a seal may come up to 9 s late before verify calls it missing
+    # time, room enough for a loaded machine.)
+    g = make_gateway(seal_interval="2s")
+    # Nothing happens, and the log is sealed all the same, each seal
+    # promising the next.
+    assert wait_for(lambda: len(timed_seals(g)) >= 3, timeout=120)
+    assert all(s["next_within"] == 2 for s in timed_seals(g)[:3])
+    # Stopped, it writes a last one promising none (waited for, however
+    # slow the machine).
+    g.proc.terminate()
+    g.proc.wait(timeout=120)
+    last = events(g)[-1]
+    assert last["type"] == "seal" and last["next_within"] == 0
+    v = jg(g, "audit", "verify")
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "event log: intact" in v.stdout
+    assert "promised the next" not in v.stdout, v.stdout
+
+
+def test_events_cut_off_while_running_show_as_missing_time(make_gateway):
+    import fcntl
+    from datetime import datetime
+
+    def at(s):
+        return datetime.fromisoformat(s["time"].replace("Z", "+00:00"))
+
+    g = make_gateway(seal_interval="1s")
+    assert wait_for(lambda: timed_seals(g), timeout=120)
+    first = timed_seals(g)[0]
+    # More than twice the interval plus the slack of seals, then cut the
+    # log back to the first one while the daemon runs (under its lock).
+    assert wait_for(lambda: (at(timed_seals(g)[-1]) - at(first)).total_seconds()
+                    > 9, timeout=120)
+    day = sorted((g.audit_dir / "events").glob("*.jsonl"))[-1]
+    with open(day, "r+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        ls = f.read().splitlines(keepends=True)
+        keep = next(i for i, x in enumerate(ls)
+                    if json.loads(x)["seq"] == first["seq"])
+        f.truncate(sum(len(x) for x in ls[:keep + 1]))
+    # The daemon goes on from the cut.
+    assert wait_for(lambda: len(timed_seals(g)) >= 2, timeout=120)
+    g.stop()
+    v = jg(g, "audit", "verify")
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "WARNING: missing time" in v.stdout
+    assert f"missing time: no timed seal from {first['time']} to" in v.stdout
+    assert jg(g, "audit", "verify", "--strict").returncode == 1

@@ -2,7 +2,10 @@
 # tests/integration/test_gateway_audit_hold.py - audit.on_failure: refuse
 # end to end: a full audit file system ends the session, the master then
 # refuses new connections with one line, and once the disk takes writes
-# again it accepts them and the event log records the gap.
+# again it accepts them and the event log records the gap. A full disk
+# under the event log itself leaves no partial line behind: the log
+# verifies once space returns.
+import os
 import socket
 import subprocess
 
@@ -11,6 +14,7 @@ import pytest
 from gw_fixtures import *  # noqa: F401,F403
 from gw_fixtures import gateway_events
 from gw_fixtures import policy_text
+from gw_fixtures import wait_for
 
 REC_RULE = """\
   - name: rec-all
@@ -78,3 +82,49 @@ def test_full_disk_refuses_until_writes_work_again(make_gateway, gw_env):
         assert log and "intact" in log[0], v.stdout + v.stderr
     finally:
         subprocess.run(["umount", "-l", str(sessions)])
+
+
+def test_full_disk_under_the_event_log_leaves_it_whole(make_gateway, gw_env,
+                                                        tmp_path):
+    # The event log on a small file system of its own, from the start
+    # (make_gateway's first gateway lives in tmp_path/gw0).
+    evdir = tmp_path / "gw0" / "audit" / "events"
+    evdir.mkdir(parents=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0750",
+                       "tmpfs", str(evdir)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    g = None
+    try:
+        g = make_gateway(policy_text(gw_env, extra_rules=REC_RULE),
+                         seal_interval="1s")
+        assert g.dir == tmp_path / "gw0"
+        assert wait_for(lambda: any(e["type"] == "seal" for e in events(g)),
+                        timeout=120)
+        fd = os.open(evdir / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"x" * 512)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        # Timed seals now run out of room, part way through a line.
+        assert g.wait_log("cannot write the timed seal", timeout=120), \
+            g.logtext()[-2000:]
+        (evdir / "filler").unlink()
+        assert g.wait_log("writes work again", timeout=120), g.logtext()[-2000:]
+        # The seals go on after the gap.
+        n = len(events(g))
+        assert wait_for(lambda: len([e for e in events(g)[n:]
+                                     if e["type"] == "seal"]) >= 2, timeout=120)
+        g.stop()
+        v = subprocess.run([str(JUMPGATE), "-c", str(g.config), "audit",  # noqa: F405
+                            "verify"], capture_output=True, text=True)
+        log = [ln for ln in v.stdout.splitlines() if ln.startswith("event log")]
+        assert log and "intact" in log[0] and "NOT" not in log[0], \
+            v.stdout + v.stderr
+        assert "recorded gap: audit writes failed" in v.stdout, v.stdout
+    finally:
+        if g is not None:
+            g.stop()
+        subprocess.run(["umount", "-l", str(evdir)])

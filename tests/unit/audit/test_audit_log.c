@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/audit/test_audit_log.c - the event log: line format, the hash
  * chain across days, seals, and verify's tamper cases. */
+#include <inttypes.h>
+#include <signal.h>
+#include <sys/resource.h>
+
 #include "audit_test.h"
 
 static char *
@@ -262,6 +266,161 @@ test_one_shot_append(void **state)
     json_decref(extra);
 }
 
+static uint64_t
+file_size(const char *path)
+{
+    struct stat sb;
+
+    assert_int_equal(stat(path, &sb), 0);
+    return (uint64_t)sb.st_size;
+}
+
+/* A write that runs out of room part way (here the file size limit, as a
+ * full disk would) leaves no partial line: the log verifies once writes
+ * work again. */
+static void
+test_full_disk_append_is_all_or_nothing(void **state)
+{
+    struct fx *f = *state;
+    struct jg_audit_log *log = NULL;
+    struct jg_audit_log_status st;
+    char *p = day_path(f, "2026-11-27"), *msgs, big[300];
+    json_t *extra;
+    struct jg_audit_event ev = {.type = "exec", .user = "bob"};
+    struct rlimit old, lim;
+    uint64_t before;
+    int r;
+
+    fill(f, 2, T0);
+    before = file_size(p);
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    extra = json_pack("{s:s}", "command", big);
+    ev.extra = extra;
+    assert_int_equal(jg_audit_log_open(f->dir, f->key, 100, &log), 0);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)before + 100;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    r = jg_audit_log_append(log, &ev, T0 + 10);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(r, JG_ERR_IO);
+    assert_int_equal(file_size(p), before);
+    /* Room again: the writer goes on and the log is intact. */
+    ev.extra = NULL;
+    assert_int_equal(jg_audit_log_append(log, &ev, T0 + 11), 0);
+    assert_int_equal(jg_audit_log_seal(log, T0 + 12), 0);
+    jg_audit_log_free(log);
+    assert_int_equal(verify(f, &st, &msgs), 0);
+    assert_string_equal(msgs, "");
+    assert_int_equal(st.gaps, 0);
+    free(msgs);
+    json_decref(extra);
+    free(p);
+}
+
+/* A partial line that could not be undone (a crash mid-write) is cut off
+ * by the next writer, which records the cut: verify calls it a recorded
+ * gap, not tampering. */
+static void
+test_partial_line_cut_and_recorded(void **state)
+{
+    static const char partial[] = "{\"seq\":10,\"ti";
+    struct fx *f = *state;
+    struct jg_audit_log *log = NULL;
+    struct jg_audit_log_status st;
+    struct jg_audit_event ev = {.type = "exec", .user = "bob"};
+    struct jg_diags d = {0}, notes = {0};
+    char *p = day_path(f, "2026-11-27"), *msgs, *d1, *o, expect[160];
+    uint64_t before;
+    size_t len;
+
+    fill(f, 7, T0);
+    before = file_size(p);
+    d1 = fx_read(p, &len);
+    o = jg_xmalloc(len + sizeof(partial));
+    memcpy(o, d1, len);
+    memcpy(o + len, partial, sizeof(partial) - 1);
+    fx_write(p, o, len + sizeof(partial) - 1);
+    assert_int_equal(jg_audit_log_open(f->dir, f->key, 100, &log), 0);
+    assert_int_equal(jg_audit_log_append(log, &ev, T0 + 20), 0);
+    assert_int_equal(jg_audit_log_seal(log, T0 + 21), 0);
+    jg_audit_log_free(log);
+    assert_int_equal(jg_audit_verify_log_notes(f->dir, f->pub, 0, &st, &d,
+                                               &notes), 0);
+    msgs = diags_text(&d);
+    assert_string_equal(msgs, "");
+    free(msgs);
+    assert_int_equal(st.gaps, 1);
+    assert_int_equal(st.lines, 12); /* 9, the gap, the event, a seal */
+    msgs = diags_text(&notes);
+    snprintf(expect, sizeof(expect),
+             "10:0: recorded gap: an incomplete line of %zu bytes was cut "
+             "off events/2026-11-27.jsonl at byte %" PRIu64,
+             sizeof(partial) - 1, before);
+    if (strstr(msgs, expect) == NULL)
+        fail_msg("expected \"%s\" in:\n%s", expect, msgs);
+    free(msgs);
+    jg_diags_clear(&d);
+    jg_diags_clear(&notes);
+    free(o);
+    free(d1);
+    free(p);
+}
+
+/* Timed seals promise the next; one that comes late, or a promise that
+ * runs out with none, is missing time (a note, not a failure). */
+static void
+test_timed_seals_show_missing_time(void **state)
+{
+    struct fx *f = *state;
+    struct jg_audit_log *log = NULL;
+    struct jg_audit_log_status st;
+    struct jg_audit_event ev = {.type = "exec", .user = "bob"};
+    struct jg_diags d = {0}, notes = {0};
+    const int64_t s = 1000000;
+    char *msgs;
+
+    assert_int_equal(jg_audit_log_open(f->dir, f->key, 100, &log), 0);
+    assert_int_equal(jg_audit_log_append(log, &ev, T0), 0);
+    assert_int_equal(jg_audit_log_seal_timed(log, T0 + 1 * s, 60), 0);
+    /* Nothing happened: a timed seal is written all the same. */
+    assert_int_equal(jg_audit_log_seal_timed(log, T0 + 61 * s, 60), 0);
+    assert_int_equal(jg_audit_verify_log_notes(f->dir, f->pub, T0 + 62 * s,
+                                               &st, &d, &notes), 0);
+    assert_int_equal(st.seals, 2);
+    assert_int_equal(notes.n, 0);
+    assert_int_equal(st.missing_time, 0);
+    /* Two minutes and more without one: the promise is broken. */
+    assert_int_equal(jg_audit_log_seal_timed(log, T0 + 300 * s, 60), 0);
+    assert_int_equal(jg_audit_verify_log_notes(f->dir, f->pub, T0 + 301 * s,
+                                               &st, &d, &notes), 0);
+    msgs = diags_text(&notes);
+    assert_non_null(strstr(msgs, "4:0: missing time: no timed seal from "
+                                 "2026-11-27T00:01:01.000000Z to "
+                                 "2026-11-27T00:05:00.000000Z (239 s"));
+    free(msgs);
+    jg_diags_clear(&notes);
+    /* Verified later with no seal since: the newest promise ran out. */
+    assert_int_equal(jg_audit_verify_log_notes(f->dir, f->pub, T0 + 900 * s,
+                                               &st, &d, &notes), 0);
+    assert_int_equal(st.missing_time, 2);
+    msgs = diags_text(&notes);
+    assert_non_null(strstr(msgs, "4:0: missing time: this timed seal"));
+    free(msgs);
+    jg_diags_clear(&notes);
+    /* The final timed seal promises nothing more. */
+    assert_int_equal(jg_audit_log_seal_timed(log, T0 + 310 * s, 0), 0);
+    assert_int_equal(jg_audit_verify_log_notes(f->dir, f->pub, T0 + 900 * s,
+                                               &st, &d, &notes), 0);
+    assert_int_equal(st.missing_time, 1);
+    jg_audit_log_free(log);
+    jg_diags_clear(&d);
+    jg_diags_clear(&notes);
+}
+
 int
 main(void)
 {
@@ -276,6 +435,12 @@ main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_one_shot_append, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk_append_is_all_or_nothing,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_partial_line_cut_and_recorded,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_timed_seals_show_missing_time,
+                                        fx_setup, fx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

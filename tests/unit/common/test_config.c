@@ -145,6 +145,50 @@ test_idle_timeout(void **state)
 }
 
 static void
+test_seal_interval(void **state)
+{
+    static const struct {
+        const char *text, *want;
+        int64_t secs;
+    } cases[] = {
+        {"audit: {dir: /a}\n", NULL, 60},
+        {"audit: {seal_interval: 1s}\n", NULL, 1},
+        {"audit: {seal_interval: 1m}\n", NULL, 60},
+        {"audit: {seal_interval: 61s}\n",
+         "3:24: audit.seal_interval must be 1s to 60s", 0},
+        {"audit: {seal_interval: 5m}\n",
+         "3:24: audit.seal_interval must be 1s to 60s", 0},
+        {"audit: {seal_interval: often}\n",
+         "3:24: audit.seal_interval: bad duration 'often'", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct jg_config *c = NULL;
+        struct jg_diags d = {0};
+        char *text = jg_xasprintf("listen: [\"127.0.0.1:22\"]\npolicy: p.yaml\n%s",
+                                  cases[i].text), *t;
+        int r;
+
+        put(text);
+        r = jg_config_load(path, &c, &d);
+        t = diags_text(&d);
+        if (cases[i].want == NULL) {
+            if (r != 0 || c == NULL || c->audit_seal_interval != cases[i].secs)
+                fail_msg("case %zu: r=%d diags=%s", i, r, t);
+        } else if (r != JG_ERR_INVALID || c != NULL ||
+                   strstr(t, cases[i].want) == NULL) {
+            fail_msg("case %zu: r=%d diags=%s, want %s", i, r, t,
+                     cases[i].want);
+        }
+        free(t);
+        free(text);
+        jg_config_free(c);
+        jg_diags_clear(&d);
+    }
+}
+
+static void
 test_startups_and_control(void **state)
 {
     static const struct {
@@ -243,6 +287,7 @@ main(void)
         cmocka_unit_test(test_full_example),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_seal_interval),
         cmocka_unit_test(test_yaml_limits),
         cmocka_unit_test(test_startups_and_control),
     };
