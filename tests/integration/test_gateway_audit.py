@@ -15,9 +15,10 @@ import time
 import pexpect
 import pytest
 
-from audit_fixtures import asciinema_cat, jgr_final
+from audit_fixtures import asciinema_cat, jgr_final, jgr_frames
 from gw_fixtures import *  # noqa: F401,F403
 from gw_fixtures import gateway_events
+from gw_fixtures import descendants, ppid, proc_uid, wait_for
 
 REC_RULE = """\
   - name: bob-recorded
@@ -208,6 +209,57 @@ def test_every_byte_of_stdout_and_stderr_is_kept(agw, tmp_path):
     assert header(cast)["version"] == 2
     rc, _ = asciinema_cat(cast)
     assert rc == 0
+
+
+@pytest.mark.parametrize("victim", ["monitor", "worker"])
+def test_a_killed_session_keeps_its_sealed_prefix(agw, tmp_path, victim):
+    """SIGKILL of the monitor or the worker mid-session: what was sealed
+    verifies, and the recording exports up to its last whole block."""
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    gfd = os.open(gate, os.O_RDWR | os.O_NONBLOCK)
+    cmd = ("for i in $(seq 1 30); do echo line-$i; sleep 0.05; done; "
+           f"dd if={gate} bs=1 count=1 status=none; echo never")
+    p = subprocess.Popen(agw.ssh_args("alice:web-1") + [cmd],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # Wait for a seal over some of the lines (one a second while data
+        # flows), then kill.
+        def sealed():
+            recs = casts(agw)
+            return recs and sum(1 for t, _ in jgr_frames(recs[0])
+                                if t == "S") >= 2
+        wait_for(sealed, timeout=60, what="a second seal")
+        kids = descendants(agw.proc.pid)
+        if victim == "worker":
+            pid = next(k for k in kids if proc_uid(k) not in (0, -1))
+        else:
+            pid = next(k for k in kids if proc_uid(k) == 0 and
+                       ppid(k) == agw.proc.pid)
+        os.kill(pid, 9)
+        out, _ = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        os.close(gfd)
+    [rec] = casts(agw)
+    v = jg(agw, "audit", "verify", rec.stem)
+    if victim == "monitor":
+        # Nobody wrote the final seal: the tail is unproven, never intact.
+        assert v.returncode == 1, v.stdout + v.stderr
+        assert "are sealed and intact" in v.stdout
+        assert "intact (" not in v.stdout
+    else:
+        # The monitor outlives its worker and closes the recording.
+        assert v.returncode == 0, v.stdout + v.stderr
+    raw = export(agw, rec, "--format", "raw")
+    assert raw.startswith(b"line-1\n") and b"never" not in raw
+    assert raw == b"".join(b"line-%d\n" % i
+                           for i in range(1, raw.count(b"\n") + 1))
+    # The client and the recording saw the same bytes, as far as both go.
+    n = min(len(out), len(raw))
+    assert out[:n] == raw[:n]
 
 
 def test_denial_and_failure_logged(agw):
