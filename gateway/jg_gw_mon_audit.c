@@ -400,10 +400,12 @@ jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_gw_msg_get_u64(q, &in) != 0 || jg_gw_msg_get_u64(q, &out) != 0 ||
         jg_gw_msg_get_u64(q, &ms) != 0)
         return JG_ERR_INVALID;
-    /* An optional reason; the worker may only say "idle". */
+    /* An optional reason; the worker may only say "idle" or "protocol
+     * error". */
     if (q->pos < q->len &&
         (jg_gw_msg_get_str(q, reason, sizeof(reason)) != 0 ||
-         strcmp(reason, "idle") != 0))
+         (strcmp(reason, "idle") != 0 &&
+          strcmp(reason, "protocol error") != 0)))
         return JG_ERR_INVALID;
     if (!fwd) {
         if ((x = find_rec(m, chan)) != NULL)

@@ -328,6 +328,21 @@ run(struct jg_gw_wk *w)
                 ;
         if (!ssh_is_connected(w->s))
             worker_exit(w, NULL);
+        /* libssh stops reading a connection after a fatal error (a packet
+         * over its 256 KiB limit, one that does not decrypt) but keeps it
+         * open: end it, saying why, instead of waiting on it for ever. */
+        if ((ssh_get_status(w->s) & SSH_CLOSED_ERROR) != 0 ||
+            ssh_get_error_code(w->s) == SSH_FATAL) {
+            char esc[300];
+            jg_gw_escape(ssh_get_error(w->s), esc, sizeof(esc));
+            jg_warn("connection from %s (%s): protocol error%s%s; "
+                    "disconnecting", w->peer,
+                    w->authed ? w->name.user : "not authenticated",
+                    esc[0] ? ": " : "", esc);
+            w->end_reason = "protocol error";
+            worker_exit(w, "protocol error: the client sent a packet the "
+                           "gateway cannot read");
+        }
         moved = false;
         w->pending = false;
         for (ch = w->chans; ch != NULL; ch = ch->next)

@@ -180,3 +180,45 @@ def test_failed_target_connections_are_events(chan_gw):
         what="target errors counted")
     assert metric(s, "jumpgate_target_errors_total", target="dead",
                   error="refused") >= 1
+
+
+def test_oversized_request_disconnects(chan_gw, gw_env):
+    """A channel request over libssh's 256 KiB packet limit ends the
+    connection with a reason (it used to hold it open for ever), and the
+    session still open on it ends with that reason in the log."""
+    import asyncio
+    import asyncssh
+    g = chan_gw
+    result = {}
+
+    async def run():
+        async with asyncssh.connect(
+                "127.0.0.1", port=g.port, username="alice:web-1",
+                client_keys=[str(gw_env.keys / "alice")],
+                known_hosts=str(g.kh)) as conn:
+            first = await conn.create_process("cat")
+            first.stdin.write("up\n")
+            assert await first.stdout.readline() == "up\n"
+            t = time.monotonic()
+            try:
+                await asyncio.wait_for(conn.run("true #" + "x" * 300000), 20)
+            except asyncio.TimeoutError:
+                result["hung"] = True
+            except (asyncssh.Error, OSError) as e:
+                result["error"] = e
+            result["took"] = time.monotonic() - t
+            try:
+                await asyncio.wait_for(conn.wait_closed(), 10)
+            except asyncssh.DisconnectError as e:
+                result["disconnect"] = e.reason
+
+    try:
+        asyncio.run(run())
+    except (asyncssh.Error, OSError):
+        pass
+    assert "hung" not in result, "the connection was held open"
+    assert result["took"] < 15
+    assert g.wait_log("protocol error; disconnecting"), g.logtext()[-2000:]
+    ends = _wait_events(g, lambda e: e["type"] == "session.end" and
+                        e["reason"] == "protocol error", "session.end")
+    assert ends[-1]["user"] == "alice" and ends[-1]["target"] == "web-1"
