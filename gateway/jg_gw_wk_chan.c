@@ -507,13 +507,16 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
     ssh_channel c;
     int rc = 1;
 
-    jg_gw_escape(dest, esc, sizeof(esc));
-    if (dest == NULL || strlen(dest) > 255 || port <= 0 || port > 65535) {
-        jg_info("forward refused: %s from %s: bad destination '%s'",
-                w->name.user, w->peer, esc);
-        refused(w, "forward", "bad destination");
-        return 1;
+    jg_gw_escape(dest != NULL ? dest : "", esc, sizeof(esc));
+    /* Every destination goes to the monitor, which refuses what is not a
+     * target (and logs the refusal); one too long to be a name goes as
+     * its escaped start, a port out of range as 0. */
+    if (dest == NULL || strlen(dest) > 255) {
+        esc[255] = '\0';
+        dest = esc;
     }
+    if (port <= 0 || port > 65535)
+        port = 0;
     q = jg_xmalloc(sizeof(*q));
     a = jg_xmalloc(sizeof(*a));
     jg_gw_msg_init(q, JG_GW_REQ_FORWARD);

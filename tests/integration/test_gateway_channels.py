@@ -222,3 +222,34 @@ def test_oversized_request_disconnects(chan_gw, gw_env):
     ends = _wait_events(g, lambda e: e["type"] == "session.end" and
                         e["reason"] == "protocol error", "session.end")
     assert ends[-1]["user"] == "alice" and ends[-1]["target"] == "web-1"
+
+
+def test_malformed_forward_destinations_are_events(chan_gw, gw_env):
+    """A destination no name can be (too long) or a port out of range is a
+    refusal like any other: an event with the reason."""
+    import asyncio
+    import asyncssh
+    g = chan_gw
+    long_host = "h" * 300
+
+    async def run():
+        async with asyncssh.connect(
+                "127.0.0.1", port=g.port, username="alice",
+                client_keys=[str(gw_env.keys / "alice")],
+                known_hosts=str(g.kh)) as conn:
+            for host, port in ((long_host, 80), ("echo", 0)):
+                try:
+                    await conn.open_connection(host, port)
+                    raise AssertionError(f"{host[:20]}:{port} was accepted")
+                except asyncssh.ChannelOpenError:
+                    pass
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+    ev = _wait_events(g, lambda e: e["type"] == "policy.deny" and
+                      e["reason"] == f"'{long_host[:255]}' is not a target",
+                      "policy.deny for a long name")
+    assert ev[-1]["user"] == "alice" and ev[-1]["port"] == 80
+    ev = _wait_events(g, lambda e: e["type"] == "policy.deny" and
+                      e["reason"].startswith("port 0 is not the port of target echo"),
+                      "policy.deny for port 0")
+    assert ev[-1]["target"] == "echo"
