@@ -3,6 +3,7 @@
 # one connection: a -L tunnel serves any number of connections one after
 # another; refused forwards and failed connections to targets are events
 # and metrics, with the reason for the user.
+import asyncio
 import json
 import os
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import threading
 import time
 
+import asyncssh
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
@@ -186,8 +188,6 @@ def test_oversized_request_disconnects(chan_gw, gw_env):
     """A channel request over libssh's 256 KiB packet limit ends the
     connection with a reason (it used to hold it open for ever), and the
     session still open on it ends with that reason in the log."""
-    import asyncio
-    import asyncssh
     g = chan_gw
     result = {}
 
@@ -227,8 +227,6 @@ def test_oversized_request_disconnects(chan_gw, gw_env):
 def test_malformed_forward_destinations_are_events(chan_gw, gw_env):
     """A destination no name can be (too long) or a port out of range is a
     refusal like any other: an event with the reason."""
-    import asyncio
-    import asyncssh
     g = chan_gw
     long_host = "h" * 300
 
