@@ -143,6 +143,12 @@ struct jg_audit_event {
 
 struct jg_audit_log;
 
+/* Checks audit_dir, and its events/ and sessions/ where they exist, by the
+ * rules every audit writer applies: folders owned by root (or the caller)
+ * that no other user can write to. 0, or a negative JG_ERR_* with a
+ * message naming the folder and what is wrong in why (n bytes). */
+int jg_audit_dir_check(const char *audit_dir, char *why, size_t n);
+
 /* Opens the event log of audit_dir (events/ is created when missing; the
  * folder audit_dir must exist). key (borrowed, may be NULL: no seals are
  * written) must outlive the log. seal_every 0 means JG_AUDIT_SEAL_EVERY.

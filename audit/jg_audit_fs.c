@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,24 +12,78 @@
 #include "audit/internal.h"
 
 /* A folder we may trust with audit files: ours or root's, and nobody else
- * can add or replace entries in it. */
+ * can add or replace entries in it. When why is not NULL it says what is
+ * wrong with path. */
 static int
-check_dir(int fd)
+check_dir_why(int fd, const char *path, char *why, size_t n)
 {
     struct stat st;
 
-    if (fstat(fd, &st) != 0)
+    if (fstat(fd, &st) != 0) {
+        if (why != NULL)
+            snprintf(why, n, "'%s': %s", path, strerror(errno));
         return JG_ERR_IO;
+    }
     if (!S_ISDIR(st.st_mode)) {
+        if (why != NULL)
+            snprintf(why, n, "'%s' is not a folder", path);
         errno = ENOTDIR;
         return JG_ERR_IO;
     }
-    if ((st.st_uid != geteuid() && st.st_uid != 0) ||
-        (st.st_mode & S_IWOTH) != 0) {
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        if (why != NULL)
+            snprintf(why, n, "'%s' is owned by uid %u, not by root; audit "
+                     "files are not written there", path,
+                     (unsigned)st.st_uid);
+        errno = EPERM;
+        return JG_ERR_DENIED;
+    }
+    if ((st.st_mode & S_IWOTH) != 0) {
+        if (why != NULL)
+            snprintf(why, n, "'%s' can be written by every user (mode %04o); "
+                     "audit files are not written there (chmod o-w)", path,
+                     (unsigned)(st.st_mode & 07777));
         errno = EPERM;
         return JG_ERR_DENIED;
     }
     return 0;
+}
+
+static int
+check_dir(int fd)
+{
+    return check_dir_why(fd, NULL, NULL, 0);
+}
+
+int
+jg_audit_dir_check(const char *audit_dir, char *why, size_t n)
+{
+    static const char *const subs[] = {"events", "sessions"};
+    char path[4096];
+    int dfd = -1, sfd, r;
+    size_t i;
+
+    if ((dfd = open(audit_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        snprintf(why, n, "'%s': %s", audit_dir, strerror(errno));
+        return errno == ENOENT ? JG_ERR_NOTFOUND : JG_ERR_IO;
+    }
+    r = check_dir_why(dfd, audit_dir, why, n);
+    for (i = 0; r == 0 && i < sizeof(subs) / sizeof(subs[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", audit_dir, subs[i]);
+        sfd = openat(dfd, subs[i],
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd < 0) {
+            if (errno == ENOENT)
+                continue;   /* made when first needed */
+            snprintf(why, n, "'%s': %s", path, strerror(errno));
+            r = JG_ERR_IO;
+            break;
+        }
+        r = check_dir_why(sfd, path, why, n);
+        close(sfd);
+    }
+    close(dfd);
+    return r;
 }
 
 int

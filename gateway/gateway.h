@@ -27,9 +27,12 @@
 #define JG_GW_MAX_TRIES 6          /* authentication failures per connection */
 #define JG_GW_CONNECT_TIMEOUT 10   /* seconds, TCP connect and SSH set-up */
 #define JG_GW_LAPSE_GRACE 5        /* seconds between notice and kill */
+#define JG_GW_END_WAIT_MS 2000     /* for the request of a new channel when
+                                      the session ends */
 #define JG_GW_MSG_MAX 32768        /* largest monitor message */
 #define JG_GW_LOGIN_MAX 256        /* longest SSH user name we look at */
-#define JG_GW_MAX_GRANTS 256       /* decisions remembered per connection */
+#define JG_GW_MAX_GRANTS 256       /* permissions held at once per connection
+                                      (a closed channel gives its back) */
 #define JG_GW_MAX_CHANNELS 64      /* channels open at once per connection */
 #define JG_GW_MAX_RECS 64          /* open recordings per connection */
 #define JG_GW_REC_CHUNK (JG_GW_MSG_MAX - 64) /* largest tap payload per message */
@@ -101,6 +104,7 @@ enum jg_gw_report_type {
     JG_GW_MM_CLOSE,              /* u32 chan */
     JG_GW_MM_BYTES,              /* u64 to target, u64 to client */
     JG_GW_MM_AUDIT_ERROR,        /* (empty) */
+    JG_GW_MM_TARGET_ERROR,       /* s target, s error (JG_GW_TARGET_ERRORS) */
     /* master -> monitor */
     JG_GW_MM_KILL = 0x60,        /* s reason */
 };
@@ -118,8 +122,6 @@ enum jg_gw_chan_state {
 /* The monitor's side (jg_gw_report.c); every report is best effort and
  * never blocks (the socket is non-blocking). */
 struct jg_gw_mon_rep {
-    uint8_t chan[JG_GW_MAX_GRANTS];  /* JG_GW_CHAN_* per grant */
-    int64_t until[JG_GW_MAX_GRANTS]; /* the lapse time last reported */
     char end_reason[128];            /* why the session ends ("" none) */
 };
 
@@ -138,6 +140,14 @@ void jg_gw_mon_report_open(struct jg_gw_mon *m, uint32_t id);
 /* After a re-decision: tells the master of grants whose lapse moved. */
 void jg_gw_mon_report_untils(struct jg_gw_mon *m);
 void jg_gw_mon_report_audit_error(struct jg_gw_mon *m);
+/* A connection to target failed; error is one of JG_GW_TARGET_ERRORS. */
+void jg_gw_mon_report_target_error(struct jg_gw_mon *m, const char *target,
+                                   const char *error);
+/* What a failed connection to a target is called in target.error events
+ * and in jumpgate_target_errors_total. */
+#define JG_GW_TARGET_ERRORS                                                   \
+    "refused", "timeout", "unreachable", "unresolved", "host_key_unknown",   \
+        "host_key_changed", "host_key_error"
 /* Worker requests JG_GW_REQ_CHAN_STATE and JG_GW_REQ_BYTES. */
 int jg_gw_mon_chan_state(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_bytes(struct jg_gw_mon *m, struct jg_gw_msg *q);
@@ -432,7 +442,14 @@ enum jg_gw_mon_state {
     JG_GW_MS_AUTHED = 1u << 2,
 };
 
+/* One allowed channel's permission, from the decision until the channel
+ * is over: its state was ended or failed and no recording or SFTP log
+ * refers to it any more. Ids are never reused within a connection. */
 struct jg_gw_grant {
+    bool used;           /* the slot holds a grant */
+    uint32_t id;         /* what the worker and the master call it */
+    uint8_t chan;        /* JG_GW_CHAN_* the master was told */
+    int64_t rep_until;   /* the lapse time last reported */
     char target[128];
     unsigned action;
     char login[128];
@@ -469,7 +486,7 @@ struct jg_gw_mon {
     int64_t grace_deadline;      /* until authenticated */
     int64_t kill_deadline;       /* after a lapse notice; 0 none */
     struct jg_gw_grant grants[JG_GW_MAX_GRANTS];
-    size_t n_grants;
+    uint32_t next_grant;         /* the id of the next grant */
     /* the upstream identity, used only here (jg_gw_mon_agent.c) */
     struct jg_gw_agent_key *agent_key;
     int agent_fd;                /* the agent socket of the worker, or -1 */
@@ -523,6 +540,26 @@ int jg_gw_agent_key_check(const char *path, char *err, size_t errn);
 const struct jg_target *jg_gw_mon_grant_target(struct jg_gw_mon *m,
                                                uint32_t id,
                                                struct jg_gw_grant **gout);
+/* Refusals and target failures (jg_gw_mon_refuse.c). */
+/* The error class of a failed jg_gw_connect() that returned r with errno
+ * err (one of JG_GW_TARGET_ERRORS). */
+const char *jg_gw_connect_error(int r, int err);
+/* A forward refused before any decision (host is not a target, or port is
+ * not its port): a policy.deny event, a log line, a denial counted. host is
+ * escaped for logs. */
+void jg_gw_mon_forward_refused(struct jg_gw_mon *m, unsigned action,
+                               const char *host, uint32_t port,
+                               const char *reason);
+/* A connection to target t for action failed: a target.error event with
+ * error (one of JG_GW_TARGET_ERRORS) and reason, a log line, a count. */
+void jg_gw_mon_target_error(struct jg_gw_mon *m, const struct jg_target *t,
+                            unsigned action, const char *error,
+                            const char *reason);
+/* The grant called id, or NULL when there is none (jg_gw_mon_route.c). */
+struct jg_gw_grant *jg_gw_mon_grant(struct jg_gw_mon *m, uint32_t id);
+/* Frees grant id when its channel is over (ended or failed) and no
+ * recording or SFTP log of the connection refers to it. */
+void jg_gw_mon_grant_release(struct jg_gw_mon *m, uint32_t id);
 int jg_gw_mon_targets(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q);
@@ -566,7 +603,8 @@ void jg_gw_fingerprint(const ssh_key key, char *buf, size_t n);
 /* A listening socket for "host:port"; *fd on success. */
 int jg_gw_listen(const char *hostport, int *fd);
 /* Connects to host:port within timeout_s seconds; *fd on success, else a
- * message in err. */
+ * message in err and JG_ERR_NOTFOUND (the name does not resolve) or
+ * JG_ERR_IO with errno saying why (ETIMEDOUT at the time-out). */
 int jg_gw_connect(const char *host, uint16_t port, int timeout_s, int *fd,
                   char *err, size_t errn);
 
@@ -623,6 +661,7 @@ struct jg_gw_chan {
     char target[128];
     /* ends */
     bool c_eof_sent, u_eof_sent, fd_eof, fd_wr_shut;
+    bool c_closed;                 /* the client closed the channel */
     bool exit_status_set, exit_signal_set, status_sent;
     int exit_status;
     char exit_signal[32];

@@ -157,7 +157,7 @@ on_open(struct jg_gw_master *m, struct jg_gw_child *k, struct jg_gw_msg *q)
         jg_gw_msg_get_str(q, c.login, sizeof(c.login)) != 0 ||
         jg_gw_msg_get_u64(q, &started) != 0 ||
         jg_gw_msg_get_u64(q, &until) != 0 || !one_action(c.action) ||
-        c.id >= JG_GW_MAX_GRANTS || !plain(c.target) || !plain(c.login) ||
+        !plain(c.target) || !plain(c.login) ||
         c.target[0] == '\0' || started > INT64_MAX || until > INT64_MAX ||
         !k->authed || find_chan(k, c.id) != NULL)
         return JG_ERR_INVALID;
@@ -197,6 +197,25 @@ on_close(struct jg_gw_child *k, struct jg_gw_msg *q)
         return JG_ERR_INVALID;
     if ((c = find_chan(k, id)) != NULL)
         *c = k->chans[--k->n_chans];
+    return 0;
+}
+
+/* A failed connection to a target: counted by target (one the policy
+ * names, so the series stay bounded) and error class. */
+static int
+on_target_error(struct jg_gw_master *m, struct jg_gw_child *k,
+                struct jg_gw_msg *q)
+{
+    static const char *const errors[] = {JG_GW_TARGET_ERRORS, NULL};
+    char target[128], error[32];
+
+    if (jg_gw_msg_get_str(q, target, sizeof(target)) != 0 ||
+        jg_gw_msg_get_str(q, error, sizeof(error)) != 0 || !k->authed ||
+        !plain(target) || !one_of(error, errors) ||
+        jg_policy_target(m->d->pol, target) == NULL)
+        return JG_ERR_INVALID;
+    jg_metrics_add(m->metrics, "jumpgate_target_errors_total", 1, "target",
+                   target, "error", error, NULL);
     return 0;
 }
 
@@ -268,6 +287,9 @@ handle(struct jg_gw_master *m, struct jg_gw_child *k, struct jg_gw_msg *q)
                        NULL);
         jg_gw_audit_failed(m);
         r = 0;
+        break;
+    case JG_GW_MM_TARGET_ERROR:
+        r = on_target_error(m, k, q);
         break;
     default:
         return JG_ERR_INVALID;

@@ -37,6 +37,8 @@ static const struct {
      "Open forward (direct-tcpip) channels"},
     {"jumpgate_forward_channels_total", JG_METRIC_COUNTER,
      "Forward (direct-tcpip) channels opened, by target"},
+    {"jumpgate_target_errors_total", JG_METRIC_COUNTER,
+     "Failed connections to targets, by target and error"},
     {"jumpgate_audit_write_errors_total", JG_METRIC_COUNTER,
      "Failed writes of recordings or event log lines"},
     {"jumpgate_policy_reloads_total", JG_METRIC_COUNTER,

@@ -29,6 +29,7 @@ jg_gw_audit_check(const struct jg_config *cfg, struct jg_diags *diags)
 {
     struct jg_audit_key *k = NULL;
     struct stat st;
+    char why[4200];
     int r = 0, kr;
     bool refuse = cfg->audit_on_failure == JG_ON_FAILURE_REFUSE;
 
@@ -44,6 +45,16 @@ jg_gw_audit_check(const struct jg_config *cfg, struct jg_diags *diags)
             jg_warn("audit.dir '%s' is not a folder: sessions are not "
                     "recorded and no events are logged",
                     cfg->audit_dir ? cfg->audit_dir : "(unset)");
+        }
+    } else if (jg_audit_dir_check(cfg->audit_dir, why, sizeof(why)) != 0) {
+        /* The writers' own rules, so that what passes here is what the
+         * monitors can write to. */
+        if (refuse) {
+            jg_diags_add(diags, cfg->path, 0, 0, "audit.dir: %s", why);
+            r = JG_ERR_INVALID;
+        } else {
+            jg_warn("audit.dir: %s: sessions are not recorded and no events "
+                    "are logged", why);
         }
     }
     if (cfg->audit_signing_key == NULL) {
@@ -87,8 +98,12 @@ jg_gw_mon_audit_init(struct jg_gw_mon *m)
     if (cfg->audit_dir != NULL &&
         (r = jg_audit_log_open(cfg->audit_dir, m->audit_key, 0,
                                &m->audit_log)) != 0) {
-        jg_error("audit: cannot open the event log in %s: %s", cfg->audit_dir,
-                 jg_strerror(r));
+        char why[4200];
+        if (jg_audit_dir_check(cfg->audit_dir, why, sizeof(why)) != 0)
+            jg_error("audit: cannot open the event log: audit.dir: %s", why);
+        else
+            jg_error("audit: cannot open the event log in %s: %s",
+                     cfg->audit_dir, jg_strerror(r));
         m->audit_log = NULL;
     }
 }
@@ -101,11 +116,14 @@ jg_gw_mon_event(struct jg_gw_mon *m, const char *type, const char *session,
 {
     int r;
 
-    if (m->audit_log == NULL)
+    /* A log that could not be opened is a failed write, not silence. */
+    if (m->audit_log == NULL && m->d->cfg->audit_dir == NULL)
         return;
-    r = jg_gw_event_append(m->audit_log, type, session, m->conn_id, user,
-                           m->conn->peer, target, login, action, rule, reason,
-                           extra);
+    r = m->audit_log == NULL
+            ? JG_ERR_IO
+            : jg_gw_event_append(m->audit_log, type, session, m->conn_id, user,
+                                 m->conn->peer, target, login, action, rule,
+                                 reason, extra);
     if (r != 0) {
         jg_error("audit: cannot append %s to the event log: %s", type,
                  jg_strerror(r));
@@ -181,12 +199,11 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_gw_msg_get_strdup(q, &command) != 0 ||
         jg_gw_msg_get_str(q, term, sizeof(term)) != 0 ||
         jg_gw_msg_get_u32(q, &cols) != 0 || jg_gw_msg_get_u32(q, &rows) != 0 ||
-        grant >= m->n_grants || find_rec(m, chan) != NULL ||
-        cols > 10000 || rows > 10000) {
+        (g = jg_gw_mon_grant(m, grant)) == NULL ||
+        find_rec(m, chan) != NULL || cols > 10000 || rows > 10000) {
         free(command);
         return JG_ERR_INVALID;
     }
-    g = &m->grants[grant];
     if (g->action != JG_ACT_SHELL && g->action != JG_ACT_EXEC) {
         free(command);
         return JG_ERR_INVALID;
@@ -342,7 +359,7 @@ static void
 rec_end(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, uint64_t in,
         uint64_t out, const char *reason)
 {
-    struct jg_gw_grant *g = &m->grants[x->grant];
+    struct jg_gw_grant *g = jg_gw_mon_grant(m, x->grant);
     json_t *extra = json_object();
     int r;
 
@@ -365,6 +382,7 @@ rec_end(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, uint64_t in,
     json_decref(extra);
     x->used = false;
     m->n_recs--;
+    jg_gw_mon_grant_release(m, x->grant);
 }
 
 int
@@ -383,10 +401,12 @@ jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_gw_msg_get_u64(q, &in) != 0 || jg_gw_msg_get_u64(q, &out) != 0 ||
         jg_gw_msg_get_u64(q, &ms) != 0)
         return JG_ERR_INVALID;
-    /* An optional reason; the worker may only say "idle". */
+    /* An optional reason; the worker may only say "idle" or "protocol
+     * error". */
     if (q->pos < q->len &&
         (jg_gw_msg_get_str(q, reason, sizeof(reason)) != 0 ||
-         strcmp(reason, "idle") != 0))
+         (strcmp(reason, "idle") != 0 &&
+          strcmp(reason, "protocol error") != 0)))
         return JG_ERR_INVALID;
     if (!fwd) {
         if ((x = find_rec(m, chan)) != NULL)

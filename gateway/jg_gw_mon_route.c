@@ -2,6 +2,7 @@
 /* gateway/jg_gw_mon_route.c - the monitor's answers once a user is in:
  * policy decisions, connections to targets (the socket goes back by
  * SCM_RIGHTS), host key checks and the target list. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
                              .target = target, .action = action,
                              .login = login, .at = jg_now()};
     char esc[160], tbuf[JG_TIME_STRLEN];
-    struct jg_gw_grant *g;
+    struct jg_gw_grant *g = NULL;
+    size_t i;
 
     *id = UINT32_MAX;
     jg_gw_escape(target, esc, sizeof(esc));
@@ -51,10 +53,14 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
         return;
     }
     jg_policy_decide(m->d->pol, &req, dec);
-    if (dec->effect == JG_ALLOW && m->n_grants == JG_GW_MAX_GRANTS) {
+    for (i = 0; i < JG_GW_MAX_GRANTS && g == NULL; i++)
+        if (!m->grants[i].used)
+            g = &m->grants[i];
+    if (dec->effect == JG_ALLOW && (g == NULL || m->next_grant == UINT32_MAX)) {
         dec->effect = JG_DENY;
-        jg_strlcpy(dec->reason, "too many channels in one connection",
-                   sizeof(dec->reason));
+        snprintf(dec->reason, sizeof(dec->reason),
+                 "too many channels open in one connection (at most %d)",
+                 JG_GW_MAX_GRANTS);
         jg_gw_mon_report_decision(m, action, "error", NULL);
     } else if (dec->effect != JG_ALLOW) {
         jg_gw_mon_report_decision(m, action, "denied", dec->by_name);
@@ -69,7 +75,9 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
                         NULL);
         return;
     }
-    g = &m->grants[m->n_grants];
+    memset(g, 0, sizeof(*g));
+    g->used = true;
+    g->id = m->next_grant++;
     jg_strlcpy(g->target, target, sizeof(g->target));
     g->action = action;
     jg_strlcpy(g->login, dec->login, sizeof(g->login));
@@ -79,7 +87,7 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
     g->active = true;
     jg_strlcpy(g->rule, dec->by_name, sizeof(g->rule));
     g->record_input = dec->record_input;
-    *id = (uint32_t)m->n_grants++;
+    *id = g->id;
     jg_time_format(dec->until, tbuf, sizeof(tbuf));
     jg_info("policy allow: %s from %s: %s on %s%s%s by %s until %s", m->user,
             m->conn->peer, jg_action_name(action), esc,
@@ -112,15 +120,44 @@ jg_gw_mon_decide(struct jg_gw_mon *m, struct jg_gw_msg *q)
     return send_free(m, a, -1);
 }
 
+struct jg_gw_grant *
+jg_gw_mon_grant(struct jg_gw_mon *m, uint32_t id)
+{
+    size_t i;
+
+    for (i = 0; i < JG_GW_MAX_GRANTS; i++)
+        if (m->grants[i].used && m->grants[i].id == id)
+            return &m->grants[i];
+    return NULL;
+}
+
+void
+jg_gw_mon_grant_release(struct jg_gw_mon *m, uint32_t id)
+{
+    struct jg_gw_grant *g = jg_gw_mon_grant(m, id);
+    size_t i;
+
+    if (g == NULL ||
+        (g->chan != JG_GW_CHAN_ENDED && g->chan != JG_GW_CHAN_FAILED))
+        return;
+    g->active = false;
+    for (i = 0; i < JG_GW_MAX_RECS; i++)
+        if (m->recs[i].used && m->recs[i].grant == id)
+            return;
+    for (i = 0; m->sftp != NULL && i < JG_GW_MAX_SFTP; i++)
+        if (m->sftp[i].used && m->sftp[i].grant == id)
+            return;
+    memset(g, 0, sizeof(*g));
+}
+
 const struct jg_target *
 jg_gw_mon_grant_target(struct jg_gw_mon *m, uint32_t id, struct jg_gw_grant **gout)
 {
     const struct jg_target *t;
-    struct jg_gw_grant *g;
+    struct jg_gw_grant *g = jg_gw_mon_grant(m, id);
 
-    if (id >= m->n_grants || !m->grants[id].active)
+    if (g == NULL || !g->active)
         return NULL;
-    g = &m->grants[id];
     t = jg_policy_target(m->d->pol, g->target);
     if (t == NULL || t->kind != JG_TARGET_SSH || t->host == NULL ||
         (g->action & JG_ACT_NEEDS_LOGIN) == 0)
@@ -144,10 +181,10 @@ jg_gw_mon_connect(struct jg_gw_mon *m, struct jg_gw_msg *q)
     a = answer(JG_GW_REQ_CONNECT);
     if ((t = jg_gw_mon_grant_target(m, id, &g)) == NULL) {
         jg_strlcpy(err, "no permission for this target", sizeof(err));
-    } else if (jg_gw_connect(t->host, t->port, JG_GW_CONNECT_TIMEOUT, &fd, err,
-                             sizeof(err)) != 0) {
-        jg_warn("target %s (%s port %u) for %s: %s", t->name, t->host,
-                t->port, m->user, err);
+    } else if ((r = jg_gw_connect(t->host, t->port, JG_GW_CONNECT_TIMEOUT,
+                                  &fd, err, sizeof(err))) != 0) {
+        jg_gw_mon_target_error(m, t, g->action,
+                               jg_gw_connect_error(r, errno), err);
     }
     jg_gw_msg_put_u8(a, fd >= 0);
     jg_gw_msg_put_str(a, err);
@@ -205,6 +242,12 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
             jg_error("cannot read %s", m->d->cfg->upstream_known_hosts);
         }
     }
+    if (t != NULL && k != 0)
+        jg_gw_mon_target_error(m, t, g->action,
+                               k == JG_ERR_NOTFOUND ? "host_key_unknown"
+                               : k == JG_ERR_DENIED ? "host_key_changed"
+                                                    : "host_key_error",
+                               msg);
     jg_gw_msg_put_u8(a, k == 0);
     jg_gw_msg_put_str(a, msg);
     r = send_free(m, a, -1);
@@ -304,10 +347,12 @@ int
 jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
     const struct jg_target *t;
+    struct jg_gw_grant *g = NULL;
     struct jg_decision dec;
     struct jg_gw_msg *a;
     char host[256], err[512] = "", esc[300];
     uint32_t port, id = UINT32_MAX;
+    unsigned action;
     int fd = -1, r;
 
     if (jg_gw_msg_get_str(q, host, sizeof(host)) != 0 ||
@@ -315,37 +360,36 @@ jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
         return JG_ERR_INVALID;
     jg_gw_escape(host, esc, sizeof(esc));
     t = jg_gw_valid_target(host) ? jg_policy_target(m->d->pol, host) : NULL;
+    action = t != NULL && t->kind == JG_TARGET_SSH ? JG_ACT_JUMP
+                                                   : JG_ACT_FORWARD;
     if (t == NULL || t->host == NULL) {
         snprintf(err, sizeof(err), "'%s' is not a target", esc);
-        jg_info("forward refused: %s from %s: %s", m->user, m->conn->peer,
-                err);
+        jg_gw_mon_forward_refused(m, action, esc, port, err);
     } else if (port != t->port) {
         snprintf(err, sizeof(err), "port %u is not the port of target %s "
                  "(%u)", port, t->name, t->port);
-        jg_info("forward refused: %s from %s: %s", m->user, m->conn->peer,
-                err);
+        jg_gw_mon_forward_refused(m, action, t->name, port, err);
     } else {
-        decide(m, t->name,
-               t->kind == JG_TARGET_TCP ? JG_ACT_FORWARD : JG_ACT_JUMP, NULL,
-               &dec, &id);
-        if (dec.effect != JG_ALLOW) {
+        decide(m, t->name, action, NULL, &dec, &id);
+        g = jg_gw_mon_grant(m, id);
+        if (dec.effect != JG_ALLOW || g == NULL) {
             jg_strlcpy(err, dec.reason, sizeof(err));
-        } else if (jg_gw_connect(t->host, t->port, JG_GW_CONNECT_TIMEOUT, &fd,
-                                 err, sizeof(err)) != 0) {
-            jg_warn("target %s for %s: %s", t->name, m->user, err);
-            m->rep.chan[id] = JG_GW_CHAN_FAILED;
-            jg_gw_mon_report_decision(m, m->grants[id].action, "error", NULL);
+        } else if ((r = jg_gw_connect(t->host, t->port, JG_GW_CONNECT_TIMEOUT,
+                                      &fd, err, sizeof(err))) != 0) {
+            jg_gw_mon_target_error(m, t, action,
+                                   jg_gw_connect_error(r, errno), err);
+            jg_gw_mon_report_decision(m, action, "error", NULL);
+            g->chan = JG_GW_CHAN_FAILED;
+            jg_gw_mon_grant_release(m, id);
         } else {
-            jg_gw_mon_report_open(m, id);
             json_t *x = json_pack("{s:s,s:i}", "host", t->host, "port",
                                   (int)t->port);
+            jg_gw_mon_report_open(m, id);
             jg_info("forward open: %s from %s to %s (%s port %u)", m->user,
                     m->conn->peer, t->name, t->host, t->port);
             jg_gw_mon_event(m, "forward.open", NULL, m->user, t->name, NULL,
-                            jg_action_name(t->kind == JG_TARGET_TCP
-                                               ? JG_ACT_FORWARD : JG_ACT_JUMP),
-                            m->grants[id].rule[0] ? m->grants[id].rule : NULL,
-                            NULL, x);
+                            jg_action_name(action),
+                            g->rule[0] ? g->rule : NULL, NULL, x);
             json_decref(x);
         }
     }

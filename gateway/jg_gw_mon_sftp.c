@@ -57,10 +57,9 @@ jg_gw_mon_sftp_start(struct jg_gw_mon *m, struct jg_gw_msg *q)
     size_t i;
 
     if (jg_gw_msg_get_u32(q, &chan) != 0 ||
-        jg_gw_msg_get_u32(q, &grant) != 0 || grant >= m->n_grants ||
-        find(m, chan) != NULL)
+        jg_gw_msg_get_u32(q, &grant) != 0 ||
+        (g = jg_gw_mon_grant(m, grant)) == NULL || find(m, chan) != NULL)
         return JG_ERR_INVALID;
-    g = &m->grants[grant];
     if (g->action != JG_ACT_SFTP)
         return JG_ERR_INVALID;
     if (m->sftp == NULL)
@@ -163,7 +162,7 @@ jg_gw_mon_sftp_event(struct jg_gw_mon *m, struct jg_gw_msg *q)
     ev.request = request;
     ev.truncated = trunc != 0;
     ev.error = ev.kind == JG_AUDIT_SFTP_ERROR ? error : NULL;
-    g = &m->grants[x->grant];
+    g = jg_gw_mon_grant(m, x->grant);
     extra = jg_audit_sftp_event_json(&ev);
     jg_gw_mon_event(m, jg_audit_sftp_type(ev.kind), x->id, m->user, g->target,
                     g->login, jg_action_name(g->action),
@@ -180,7 +179,7 @@ out:
 static void
 end(struct jg_gw_mon *m, struct jg_gw_mon_sftp *x, json_t *extra)
 {
-    struct jg_gw_grant *g = &m->grants[x->grant];
+    struct jg_gw_grant *g = jg_gw_mon_grant(m, x->grant);
     int64_t ms = (jg_audit_now_us() - x->start_us) / 1000;
 
     json_object_set_new(extra, "duration_ms", json_integer(ms < 0 ? 0 : ms));
@@ -188,6 +187,7 @@ end(struct jg_gw_mon *m, struct jg_gw_mon_sftp *x, json_t *extra)
                     jg_action_name(g->action), g->rule[0] ? g->rule : NULL,
                     NULL, extra);
     x->used = false;
+    jg_gw_mon_grant_release(m, x->grant);
 }
 
 static json_int_t

@@ -103,7 +103,7 @@ jg_gw_mon_lapse(struct jg_gw_mon *m, const char *text)
     }
     m->lapsed = true;
     jg_strlcpy(m->lapse_text, text, sizeof(m->lapse_text));
-    for (i = 0; i < m->n_grants; i++)
+    for (i = 0; i < JG_GW_MAX_GRANTS; i++)
         m->grants[i].active = false;
     jg_info("session of %s from %s ends: %s", m->user, m->conn->peer, text);
     jg_gw_msg_init(n, JG_GW_NOTE_LAPSE);
@@ -119,7 +119,7 @@ jg_gw_mon_redecide(struct jg_gw_mon *m)
     int64_t now = jg_now();
     size_t i;
 
-    for (i = 0; i < m->n_grants && !m->lapsed; i++) {
+    for (i = 0; i < JG_GW_MAX_GRANTS && !m->lapsed; i++) {
         struct jg_gw_grant *g = &m->grants[i];
         struct jg_decision dec;
         struct jg_request req = {
@@ -129,7 +129,7 @@ jg_gw_mon_redecide(struct jg_gw_mon *m)
         char tbuf[JG_TIME_STRLEN], msg[768];
         int64_t until;
 
-        if (!g->active)
+        if (!g->used || !g->active)
             continue;
         jg_policy_decide(m->d->pol, &req, &dec);
         until = dec.until;
@@ -164,8 +164,9 @@ next_deadline(const struct jg_gw_mon *m)
         t = m->grace_deadline;
     if (m->kill_deadline != 0 && m->kill_deadline < t)
         t = m->kill_deadline;
-    for (i = 0; i < m->n_grants && !m->lapsed; i++)
-        if (m->grants[i].active && m->grants[i].until < t)
+    for (i = 0; i < JG_GW_MAX_GRANTS && !m->lapsed; i++)
+        if (m->grants[i].used && m->grants[i].active &&
+            m->grants[i].until < t)
             t = m->grants[i].until;
     return t;
 }

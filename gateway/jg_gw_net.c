@@ -146,5 +146,6 @@ jg_gw_connect(const char *host, uint16_t port, int timeout_s, int *fd,
     freeaddrinfo(res);
     snprintf(err, errn, "cannot connect to %s port %u: %s", host, port,
              strerror(e));
+    errno = e;
     return JG_ERR_IO;
 }

@@ -82,11 +82,14 @@ jg_gw_mon_report_decision(struct jg_gw_mon *m, unsigned action,
 void
 jg_gw_mon_report_open(struct jg_gw_mon *m, uint32_t id)
 {
-    struct jg_gw_grant *g = &m->grants[id];
-    struct jg_gw_msg *q = report(JG_GW_MM_OPEN);
+    struct jg_gw_grant *g = jg_gw_mon_grant(m, id);
+    struct jg_gw_msg *q;
 
-    m->rep.chan[id] = JG_GW_CHAN_RUNNING;
-    m->rep.until[id] = g->until;
+    if (g == NULL)
+        return;
+    q = report(JG_GW_MM_OPEN);
+    g->chan = JG_GW_CHAN_RUNNING;
+    g->rep_until = g->until;
     jg_gw_msg_put_u32(q, id);
     jg_gw_msg_put_u32(q, g->action);
     jg_gw_msg_put_str(q, g->target);
@@ -102,16 +105,17 @@ jg_gw_mon_report_untils(struct jg_gw_mon *m)
 {
     size_t i;
 
-    for (i = 0; i < m->n_grants; i++) {
+    for (i = 0; i < JG_GW_MAX_GRANTS; i++) {
+        struct jg_gw_grant *g = &m->grants[i];
         struct jg_gw_msg *q;
 
-        if (m->rep.chan[i] != JG_GW_CHAN_RUNNING ||
-            m->rep.until[i] == m->grants[i].until)
+        if (!g->used || g->chan != JG_GW_CHAN_RUNNING ||
+            g->rep_until == g->until)
             continue;
-        m->rep.until[i] = m->grants[i].until;
+        g->rep_until = g->until;
         q = report(JG_GW_MM_UNTIL);
-        jg_gw_msg_put_u32(q, (uint32_t)i);
-        jg_gw_msg_put_u64(q, (uint64_t)m->grants[i].until);
+        jg_gw_msg_put_u32(q, g->id);
+        jg_gw_msg_put_u64(q, (uint64_t)g->until);
         done(m, q);
     }
 }
@@ -122,41 +126,53 @@ jg_gw_mon_report_audit_error(struct jg_gw_mon *m)
     done(m, report(JG_GW_MM_AUDIT_ERROR));
 }
 
+void
+jg_gw_mon_report_target_error(struct jg_gw_mon *m, const char *target,
+                              const char *error)
+{
+    struct jg_gw_msg *q = report(JG_GW_MM_TARGET_ERROR);
+
+    jg_gw_msg_put_str(q, target);
+    jg_gw_msg_put_str(q, error);
+    done(m, q);
+}
+
 /* The worker says what became of an allowed channel. Session channels go
  * none -> running or failed; any running channel -> ended. Forwards are
- * running from the moment the monitor connected them. */
+ * running from the moment the monitor connected them. A failed or ended
+ * channel gives its grant back. */
 int
 jg_gw_mon_chan_state(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
+    struct jg_gw_grant *g;
     struct jg_gw_msg *c;
     uint32_t id;
     uint8_t st, was;
 
     if (jg_gw_msg_get_u32(q, &id) != 0 || jg_gw_msg_get_u8(q, &st) != 0 ||
-        id >= m->n_grants)
+        (g = jg_gw_mon_grant(m, id)) == NULL)
         return JG_ERR_INVALID;
-    was = m->rep.chan[id];
+    was = g->chan;
     if (st == JG_GW_CHAN_RUNNING || st == JG_GW_CHAN_FAILED) {
         if (was != JG_GW_CHAN_NONE ||
-            (m->grants[id].action & JG_ACT_NEEDS_LOGIN) == 0)
+            (g->action & JG_ACT_NEEDS_LOGIN) == 0)
             return JG_ERR_INVALID;
         if (st == JG_GW_CHAN_RUNNING) {
             jg_gw_mon_report_open(m, id);
         } else {
-            m->rep.chan[id] = JG_GW_CHAN_FAILED;
-            jg_gw_mon_report_decision(m, m->grants[id].action, "error",
-                                      NULL);
+            g->chan = JG_GW_CHAN_FAILED;
+            jg_gw_mon_report_decision(m, g->action, "error", NULL);
+            jg_gw_mon_grant_release(m, id);
         }
         return 0;
     }
-    if (st != JG_GW_CHAN_ENDED)
+    if (st != JG_GW_CHAN_ENDED || was != JG_GW_CHAN_RUNNING)
         return JG_ERR_INVALID;
-    if (was != JG_GW_CHAN_RUNNING)
-        return was == JG_GW_CHAN_ENDED ? JG_ERR_INVALID : 0;
-    m->rep.chan[id] = JG_GW_CHAN_ENDED;
+    g->chan = JG_GW_CHAN_ENDED;
     c = report(JG_GW_MM_CLOSE);
     jg_gw_msg_put_u32(c, id);
     done(m, c);
+    jg_gw_mon_grant_release(m, id);
     return 0;
 }
 

@@ -135,11 +135,21 @@ on_eof_or_close(ssh_session s, ssh_channel c, void *arg)
 }
 
 static void
+on_close(ssh_session s, ssh_channel c, void *arg)
+{
+    struct jg_gw_chan *ch = arg;
+
+    if (c == ch->c)
+        ch->c_closed = true;
+    ch->w->pending = true;
+}
+
+static void
 watch_channel(struct ssh_channel_callbacks_struct *cb)
 {
     cb->channel_data_function = on_data;
     cb->channel_eof_function = on_eof_or_close;
-    cb->channel_close_function = on_eof_or_close;
+    cb->channel_close_function = on_close;
 }
 
 static void
@@ -472,6 +482,18 @@ open_session(struct jg_gw_wk *w, ssh_message msg)
     ssh_set_channel_callbacks(c, &ch->ccb);
 }
 
+/* Tells the client why a channel was refused. libssh 0.10 refuses a
+ * channel open only with "administratively prohibited" and an empty
+ * description, so the reason goes in a debug message (ssh -v shows it). */
+static void
+refused(struct jg_gw_wk *w, const char *what, const char *why)
+{
+    char *text = jg_xasprintf("jumpgate: %s refused: %s", what, why);
+
+    ssh_send_debug(w->s, text, 1);
+    free(text);
+}
+
 static int
 open_forward(struct jg_gw_wk *w, ssh_message msg)
 {
@@ -485,12 +507,16 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
     ssh_channel c;
     int rc = 1;
 
-    jg_gw_escape(dest, esc, sizeof(esc));
-    if (dest == NULL || strlen(dest) > 255 || port <= 0 || port > 65535) {
-        jg_info("forward refused: %s from %s: bad destination '%s'",
-                w->name.user, w->peer, esc);
-        return 1;
+    jg_gw_escape(dest != NULL ? dest : "", esc, sizeof(esc));
+    /* Every destination goes to the monitor, which refuses what is not a
+     * target (and logs the refusal); one too long to be a name goes as
+     * its escaped start, a port out of range as 0. */
+    if (dest == NULL || strlen(dest) > 255) {
+        esc[255] = '\0';
+        dest = esc;
     }
+    if (port <= 0 || port > 65535)
+        port = 0;
     q = jg_xmalloc(sizeof(*q));
     a = jg_xmalloc(sizeof(*a));
     jg_gw_msg_init(q, JG_GW_REQ_FORWARD);
@@ -502,8 +528,12 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
         w->monitor_gone = true;
         goto out;
     }
-    if (!ok || a->fd < 0)
+    if (!ok || a->fd < 0) {
+        char *what = jg_xasprintf("forward to %s port %d", esc, port);
+        refused(w, what, err[0] ? err : "no reason given");
+        free(what);
         goto out;
+    }
     if ((c = ssh_message_channel_request_open_reply_accept(msg)) == NULL) {
         jg_gw_wk_grant_state(w, id, JG_GW_CHAN_ENDED);
         goto out;
@@ -566,7 +596,7 @@ jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg)
             return jg_gw_wk_auth_kbdint(w, msg);
         return 1; /* "none" and the rest: the list of methods */
     }
-    if (type == SSH_REQUEST_CHANNEL_OPEN && w->authed && w->lapse == NULL) {
+    if (type == SSH_REQUEST_CHANNEL_OPEN && w->authed) {
         const struct jg_gw_chan *ch;
         size_t open = 0;
         for (ch = w->chans; ch != NULL; ch = ch->next)
@@ -574,7 +604,14 @@ jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg)
         if (open >= JG_GW_MAX_CHANNELS) {
             jg_warn("%s from %s: channel refused: %d channels are open "
                     "already", w->name.user, w->peer, JG_GW_MAX_CHANNELS);
+            refused(w, "channel", "too many channels are open at once");
             return 1;   /* refused: administratively prohibited */
+        }
+        /* When the session is ending a session channel still opens, to
+         * hear why (start()); anything else is refused with the reason. */
+        if (w->lapse != NULL && sub != SSH_CHANNEL_SESSION) {
+            refused(w, "channel", w->lapse);
+            return 1;
         }
         if (sub == SSH_CHANNEL_SESSION) {
             open_session(w, msg);

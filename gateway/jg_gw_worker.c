@@ -98,6 +98,34 @@ worker_exit(struct jg_gw_wk *w, const char *why)
     _exit(0);
 }
 
+/* A session channel is open whose request (shell, exec, subsystem) has
+ * not come yet, or none is open yet (the client's may be on its way). */
+static bool
+awaiting_request(const struct jg_gw_wk *w)
+{
+    const struct jg_gw_chan *ch;
+
+    if (w->authed && w->chans == NULL)
+        return true;
+    for (ch = w->chans; ch != NULL; ch = ch->next)
+        if (ch->kind == JG_GW_CH_SESSION && !ch->started && ch->c != NULL &&
+            ssh_channel_is_open(ch->c))
+            return true;
+    return false;
+}
+
+/* A session channel the client has not closed yet. */
+static bool
+client_closing(const struct jg_gw_wk *w)
+{
+    const struct jg_gw_chan *ch;
+
+    for (ch = w->chans; ch != NULL; ch = ch->next)
+        if (ch->kind == JG_GW_CH_SESSION && ch->c != NULL && !ch->c_closed)
+            return true;
+    return false;
+}
+
 /* The monitor said the permission ended: tell the user, close, leave. */
 static void __attribute__((noreturn))
 end_session(struct jg_gw_wk *w)
@@ -105,11 +133,17 @@ end_session(struct jg_gw_wk *w)
     struct jg_gw_chan *ch;
     struct jg_gw_upstream *u;
     char *text = jg_xasprintf("\r\njumpgate: %s\r\n", w->lapse);
+    int64_t until = jg_gw_now_ms() + JG_GW_END_WAIT_MS;
     bool moved = true;
     int i;
 
-    /* What the target already sent still reaches the user (bounded). */
-    for (i = 0; i < 50 && moved; i++) {
+    /* What the target already sent still reaches the user (bounded), and a
+     * session channel opened just now gets its request answered with the
+     * reason (the client shows that, and an exit status, where it would
+     * show only a refused or vanished channel). */
+    for (i = 0; (i < 50 && moved) ||
+                (awaiting_request(w) && jg_gw_now_ms() < until);
+         i++) {
         moved = false;
         for (u = w->ups; u != NULL; u = u->next)
             ssh_event_dopoll(u->ev, 0);
@@ -127,6 +161,14 @@ end_session(struct jg_gw_wk *w)
         if (ch->c != NULL && ssh_channel_is_open(ch->c))
             ssh_channel_close(ch->c);
     }
+    /* The disconnect waits for the client's close of its session channels
+     * (bounded): a client that reads the disconnect first ends at once,
+     * with status 255, before the exit status and the message it got. */
+    until = jg_gw_now_ms() + JG_GW_END_WAIT_MS;
+    while (client_closing(w) && jg_gw_now_ms() < until &&
+           ssh_is_connected(w->s))
+        if (ssh_event_dopoll(w->ev, 10) == SSH_ERROR)
+            break;
     free(text);
     jg_info("session of %s from %s closed: %s", w->name.user, w->peer,
             w->lapse);
@@ -286,6 +328,21 @@ run(struct jg_gw_wk *w)
                 ;
         if (!ssh_is_connected(w->s))
             worker_exit(w, NULL);
+        /* libssh stops reading a connection after a fatal error (a packet
+         * over its 256 KiB limit, one that does not decrypt) but keeps it
+         * open: end it, saying why, instead of waiting on it for ever. */
+        if ((ssh_get_status(w->s) & SSH_CLOSED_ERROR) != 0 ||
+            ssh_get_error_code(w->s) == SSH_FATAL) {
+            char esc[300];
+            jg_gw_escape(ssh_get_error(w->s), esc, sizeof(esc));
+            jg_warn("connection from %s (%s): protocol error%s%s; "
+                    "disconnecting", w->peer,
+                    w->authed ? w->name.user : "not authenticated",
+                    esc[0] ? ": " : "", esc);
+            w->end_reason = "protocol error";
+            worker_exit(w, "protocol error: the client sent a packet the "
+                           "gateway cannot read");
+        }
         moved = false;
         w->pending = false;
         for (ch = w->chans; ch != NULL; ch = ch->next)

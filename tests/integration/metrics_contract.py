@@ -17,6 +17,7 @@ GATEWAY_METRICS = {
     "jumpgate_bytes_total",
     "jumpgate_forward_channels_active",
     "jumpgate_forward_channels_total",
+    "jumpgate_target_errors_total",
     "jumpgate_audit_write_errors_total",
     "jumpgate_policy_reloads_total",
     "jumpgate_policy_info",

@@ -391,3 +391,31 @@ def test_events_cut_off_while_running_show_as_missing_time(make_gateway):
     assert "WARNING: missing time" in v.stdout
     assert f"missing time: no timed seal from {first['time']} to" in v.stdout
     assert jg(g, "audit", "verify", "--strict").returncode == 1
+
+
+def test_world_writable_audit_folder(make_gateway):
+    """-t applies the audit writers' rules to audit.dir and its events/ and
+    sessions/, with the message the daemon logs when a session meets such a
+    folder; the session then ends (audit.on_failure: refuse), told why."""
+    g = make_gateway()
+    events = g.audit_dir / "events"
+    events.mkdir(exist_ok=True)
+    for d in (g.audit_dir, events):
+        mode = d.stat().st_mode & 0o7777
+        d.chmod(0o1777)
+        try:
+            r = subprocess.run([str(JUMPGATED), "-t", "-c", str(g.config)],
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 1, r.stdout + r.stderr
+            why = f"audit.dir: '{d}' can be written by every user (mode 1777)"
+            assert why in r.stdout + r.stderr, r.stdout + r.stderr
+        finally:
+            d.chmod(mode)
+    events.chmod(0o1777)
+    try:
+        r = g.ssh("alice:web-1", "echo should-not-run")
+        assert b"should-not-run" not in r.stdout
+        assert b"the audit event log could not be written" in r.stderr, r.stderr
+        assert g.wait_log(why), g.logtext()[-2000:]
+    finally:
+        events.chmod(0o750)

@@ -128,3 +128,35 @@ def test_full_disk_under_the_event_log_leaves_it_whole(make_gateway, gw_env,
         if g is not None:
             g.stop()
         subprocess.run(["umount", "-l", str(evdir)])
+
+
+def test_failed_event_write_tells_the_user(make_gateway, gw_env):
+    """An event log that stops taking writes (here: remounted read-only)
+    ends the session with the reason on the channel's stderr and an exit
+    status, or in the disconnect message when there is no channel."""
+    g = make_gateway(policy_text(gw_env, extra_rules=REC_RULE))
+    evdir = g.audit_dir / "events"
+    evdir.mkdir(exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0750", "tmpfs",
+                       str(evdir)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        r = g.ssh("alice:web-1", "echo recorded")
+        assert r.returncode == 0 and r.stdout == b"recorded\n", r.stderr
+        wait_for(lambda: any(e["type"] == "session.end" for e in events(g)),  # noqa: F405
+                 what="the first session's end in the log")
+        subprocess.run(["mount", "-o", "remount,ro", str(evdir)], check=True)
+        r = g.ssh("alice:web-1", "echo should-not-run")
+        assert b"should-not-run" not in r.stdout
+        assert b"jumpgate: the audit event log could not be written" in r.stderr, r.stderr
+        assert r.returncode == 1, (r.returncode, repr(r.stderr))
+        # Writes work again, then fail again for a connection without
+        # a channel (ssh -N): the disconnect message says why.
+        subprocess.run(["mount", "-o", "remount,rw", str(evdir)], check=True)
+        assert g.wait_log("writes work again", timeout=20), g.logtext()[-2000:]
+        subprocess.run(["mount", "-o", "remount,ro", str(evdir)], check=True)
+        r = g.ssh("alice", extra=("-N",))
+        assert r.returncode == 255
+        assert b"the audit event log could not be written" in r.stderr, r.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(evdir)])

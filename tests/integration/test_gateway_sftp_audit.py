@@ -172,7 +172,8 @@ def test_failed_operation_and_listing(g, tmp_path):
 
 def test_sftp_refused_when_it_cannot_be_logged(make_gateway, tmp_path):
     # audit.on_failure: refuse (the default): without an event log there is
-    # no sftp session, and the user is told why.
+    # no session at all (its first event cannot be written), and the user
+    # is told why.
     gw = make_gateway()
     events_dir = gw.audit_dir / "events"
     if events_dir.is_dir():
@@ -187,8 +188,8 @@ def test_sftp_refused_when_it_cannot_be_logged(make_gateway, tmp_path):
                        ["127.0.0.1"], capture_output=True, timeout=60)
     assert r.returncode != 0
     assert not target.exists()
-    assert b"cannot be logged" in r.stderr, r.stderr
-    assert gw.wait_log("the event log is not available"), gw.logtext()
+    assert b"the audit event log could not be written" in r.stderr, r.stderr
+    assert gw.wait_log("cannot open the event log"), gw.logtext()
 
 
 def test_links_and_copies_logged(g, tmp_path):
