@@ -321,26 +321,25 @@ jg_gw_chan_connect(struct jg_gw_chan *ch, const char *command,
         free(text);
         goto out;
     }
-    if (jg_gw_upstream_get(w, id, ch->target, login, &ch->up, err,
-                           sizeof(err)) != 0 ||
-        open_upstream(ch, command, err, sizeof(err)) != 0) {
+    /* The recording (or the SFTP log) first: with audit.on_failure
+     * refuse, nothing reaches the target unless it is recorded. */
+    if ((action == JG_ACT_SHELL || action == JG_ACT_EXEC
+             ? rec_open(ch, id, command, err, sizeof(err))
+             : jg_gw_wk_sftp_open(ch, id, err, sizeof(err))) != 0) {
         jg_gw_wk_grant_state(w, id, JG_GW_CHAN_FAILED);
-        text = jg_xasprintf("jumpgate: %s\r\n", err);
+        text = jg_xasprintf("jumpgate: %s; the session is refused\r\n", err);
         local_end(ch, false, text, 1);
         free(text);
         jg_warn("%s from %s: %s", w->name.user, w->peer, err);
         goto out;
     }
-    if ((action == JG_ACT_SHELL || action == JG_ACT_EXEC
-             ? rec_open(ch, id, command, err, sizeof(err))
-             : jg_gw_wk_sftp_open(ch, id, err, sizeof(err))) != 0) {
-        /* audit.on_failure refuse: no session without its recording. */
-        ssh_remove_channel_callbacks(ch->u, &ch->ucb);
-        ssh_channel_close(ch->u);
-        ssh_channel_free(ch->u);
-        ch->u = NULL;
+    /* A target that cannot be reached ends the channel; its recording
+     * (header and seals only) ends with it. */
+    if (jg_gw_upstream_get(w, id, ch->target, login, &ch->up, err,
+                           sizeof(err)) != 0 ||
+        open_upstream(ch, command, err, sizeof(err)) != 0) {
         jg_gw_wk_grant_state(w, id, JG_GW_CHAN_FAILED);
-        text = jg_xasprintf("jumpgate: %s; the session is refused\r\n", err);
+        text = jg_xasprintf("jumpgate: %s\r\n", err);
         local_end(ch, false, text, 1);
         free(text);
         jg_warn("%s from %s: %s", w->name.user, w->peer, err);

@@ -262,6 +262,16 @@ def test_a_killed_session_keeps_its_sealed_prefix(agw, tmp_path, victim):
     assert out[:n] == raw[:n]
 
 
+def test_a_command_that_cannot_be_recorded_never_runs(agw, tmp_path):
+    """The recording is opened before anything reaches the target: a
+    command refused as too long to record does not run there."""
+    mark = tmp_path / "ran"
+    r = agw.ssh("alice:web-1", f"touch {mark}; : " + "x" * 40000)
+    assert r.returncode != 0
+    assert b"too long to record" in r.stderr, r.stderr
+    assert not mark.exists()
+
+
 def test_denial_and_failure_logged(agw):
     r = agw.ssh("bob:web-1", key="bob", extra=("-tt",))   # dev: exec only
     assert r.returncode != 0
