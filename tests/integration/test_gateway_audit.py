@@ -264,12 +264,23 @@ def test_a_killed_session_keeps_its_sealed_prefix(agw, tmp_path, victim):
 
 def test_a_command_that_cannot_be_recorded_never_runs(agw, tmp_path):
     """The recording is opened before anything reaches the target: a
-    command refused as too long to record does not run there."""
+    session whose recording cannot be created (today's sessions folder is
+    a file here) does not run its command there."""
+    import datetime
     mark = tmp_path / "ran"
-    r = agw.ssh("alice:web-1", f"touch {mark}; : " + "x" * 40000)
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    (agw.audit_dir / "sessions").mkdir(exist_ok=True)
+    (agw.audit_dir / "sessions" / day).write_text("not a folder\n")
+    r = agw.ssh("alice:web-1", f"touch {mark}")
     assert r.returncode != 0
-    assert b"too long to record" in r.stderr, r.stderr
-    assert not mark.exists()
+    assert b"the session cannot be recorded" in r.stderr, r.stderr
+    # A second session, recorded, looks on the target after the first one
+    # was refused (a whole SSH login later than its command would have
+    # run).
+    (agw.audit_dir / "sessions" / day).unlink()
+    r = agw.ssh("alice:web-1", f"test -e {mark} && echo ran || echo clean")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"clean\n"
 
 
 def test_denial_and_failure_logged(agw):
