@@ -199,10 +199,11 @@ int jg_audit_append_event(const char *config_path,
  * of jumpgate-recording(5). Every byte is kept as it crossed the gateway
  * (pty output, exec stdout and stderr apart, input when the rule says so),
  * with window changes, markers and the exit status, timed to the µs.
- * Records are encoded into blocks of up to JG_AUDIT_REC_BLOCK bytes; the
- * recording's writer thread compresses each block with zstd (level 1; a
- * block that does not shrink is stored as it is, and after one that did
- * not, the next few are stored without trying), keeps a running SHA-256
+ * Records are encoded into blocks of up to JG_AUDIT_REC_BLOCK bytes, which
+ * go to the writer when full, before a seal, or JG_AUDIT_REC_FLUSH_US after
+ * their first record; the recording's writer thread compresses each block
+ * with zstd (level 1; a block that does not shrink is stored as it is, and
+ * after a large one that did not, the next few are stored without trying), keeps a running SHA-256
  * over every byte of the file, and writes a seal: an Ed25519-signed
  * checkpoint of that hash, the offset and the session id. Seals follow
  * whenever JG_AUDIT_SEAL_INTERVAL_US has passed with data unsealed and
@@ -259,10 +260,15 @@ int jg_audit_rec_marker(struct jg_audit_rec *r, int64_t now_us,
                         const char *label);
 /* The exit status ('x' record, decimal). */
 int jg_audit_rec_exit_status(struct jg_audit_rec *r, int64_t now_us, int status);
-/* Queues the records encoded so far for writing, and a checkpoint when
- * records are unsealed and the last one is JG_AUDIT_SEAL_INTERVAL_US old;
- * call it after each burst of records and at least once a second. */
+/* Queues the block of records encoded so far for writing once it has
+ * waited JG_AUDIT_REC_FLUSH_US (or is full), and a checkpoint when records
+ * are unsealed and the last one is JG_AUDIT_SEAL_INTERVAL_US old; call it
+ * after each burst of records, at least once a second, and at least every
+ * JG_AUDIT_REC_FLUSH_US while jg_audit_rec_waiting(). */
+#define JG_AUDIT_REC_FLUSH_US 250000
 int jg_audit_rec_tick(struct jg_audit_rec *r, int64_t now_us);
+/* True while records wait in a block that has not gone to the writer. */
+bool jg_audit_rec_waiting(const struct jg_audit_rec *r);
 /* Writes the final checkpoint, syncs and frees r (also on error). */
 int jg_audit_rec_close(struct jg_audit_rec *r, int64_t now_us);
 /* Frees r without a final checkpoint: what a crash right after the last

@@ -28,6 +28,7 @@ struct jg_audit_rec {
     uint8_t *blk;               /* records encoded but not yet queued */
     size_t blk_len;
     int64_t blk_t;              /* time of the block's last record */
+    int64_t blk_us;             /* when the block got its first record */
     uint64_t size;              /* record bytes encoded */
     uint64_t unsealed;          /* record bytes queued since the last seal */
     int64_t cp_us, sync_us;     /* last seal asked for / last sync */
@@ -137,6 +138,7 @@ record(struct jg_audit_rec *r, int64_t now_us, uint8_t kind, const void *data,
                 return set_failed(r, JG_ERR_NOMEM);
             r->blk_len = jg_rec_varint_put(r->blk, (uint64_t)rel);
             r->blk_t = rel;
+            r->blk_us = now_us;
         }
         take = JG_AUDIT_REC_BLOCK - r->blk_len - JG_REC_RECORD_HEAD;
         if (take > len)
@@ -218,18 +220,33 @@ jg_audit_rec_exit_status(struct jg_audit_rec *r, int64_t now_us, int status)
     return record(r, now_us, 'x', buf, (size_t)n);
 }
 
+bool
+jg_audit_rec_waiting(const struct jg_audit_rec *r)
+{
+    return r->blk != NULL && r->blk_len > 0;
+}
+
 int
 jg_audit_rec_tick(struct jg_audit_rec *r, int64_t now_us)
 {
-    /* What the last burst encoded reaches the file now, not at the next
-     * seal: `audit watch` follows the file. */
-    if (flush(r, now_us) != 0)
+    bool due = (r->unsealed > 0 || jg_audit_rec_waiting(r)) &&
+               now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US;
+
+    if (failed(r) != 0)
         return r->failed;
-    if (r->unsealed > 0 && now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US)
+    /* A block waits a little for more records (a terminal's output comes
+     * in many small writes, which compress and frame better together),
+     * and goes to the file when due: `audit watch` follows the file. */
+    if (jg_audit_rec_waiting(r) &&
+        (due || now_us - r->blk_us >= JG_AUDIT_REC_FLUSH_US) &&
+        flush(r, now_us) != 0)
+        return r->failed;
+    if (due)
         return seal(r, now_us, false);
     /* A quiet recording gives its spare blocks and its compression
      * context back. */
-    if (r->unsealed == 0 && now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US &&
+    if (r->unsealed == 0 && !jg_audit_rec_waiting(r) &&
+        now_us - r->cp_us >= JG_AUDIT_SEAL_INTERVAL_US &&
         r->trim_us <= r->cp_us) {
         jg_audit_wq_trim(r->wq);
         r->trim_us = now_us; /* once per quiet spell, not per tick */

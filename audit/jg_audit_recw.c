@@ -20,9 +20,14 @@
  * negative levels in jumpgate-recording(5). */
 #define REC_ZSTD_LEVEL 1
 /* After a block that did not shrink, this many (doubling up to the most)
- * are stored without trying: random bytes cost no compression. */
+ * are stored without trying: random bytes cost no compression. Only
+ * blocks of SKIP_JUDGE bytes or more count (a keystroke's echo never
+ * shrinks, and says nothing of what follows); blocks below TINY are
+ * stored as they are. */
 #define SKIP_FIRST 1u
 #define SKIP_MOST 64u
+#define SKIP_JUDGE (16u * 1024)
+#define TINY 64u
 /* Write-back starts every this many bytes, so a sync finds little to do. */
 #define KICK_BYTES (8u * 1024 * 1024)
 
@@ -100,7 +105,10 @@ jg_rec_w_block(void *ctx, char *block, size_t len)
     if (len > JG_AUDIT_REC_BLOCK)
         return JG_ERR_INTERNAL;
     w->raw += len;
-    if (w->skip > 0) {
+    if (len < TINY)
+        return put_frame(w, JG_REC_DATA, 0, block, (uint32_t)len,
+                         (uint32_t)len);
+    if (w->skip > 0 && len >= SKIP_JUDGE) {
         w->skip--;
         return put_frame(w, JG_REC_DATA, 0, block, (uint32_t)len,
                          (uint32_t)len);
@@ -126,11 +134,14 @@ jg_rec_w_block(void *ctx, char *block, size_t len)
         return put_frame(w, JG_REC_DATA, JG_REC_F_ZSTD, w->zbuf, (uint32_t)zn,
                          (uint32_t)len);
     }
-    /* Did not shrink (by 1/32 at least): raw, and skip the next few. */
-    w->skip_next = w->skip_next == 0 ? SKIP_FIRST
-                   : w->skip_next >= SKIP_MOST ? SKIP_MOST
-                                               : 2 * w->skip_next;
-    w->skip = w->skip_next;
+    /* Did not shrink (by 1/32 at least): raw, and, for a large block, skip
+     * the next few large ones. */
+    if (len >= SKIP_JUDGE) {
+        w->skip_next = w->skip_next == 0 ? SKIP_FIRST
+                       : w->skip_next >= SKIP_MOST ? SKIP_MOST
+                                                   : 2 * w->skip_next;
+        w->skip = w->skip_next;
+    }
     return put_frame(w, JG_REC_DATA, 0, block, (uint32_t)len, (uint32_t)len);
 }
 

@@ -577,8 +577,12 @@ void jg_gw_mon_event(struct jg_gw_mon *m, const char *type,
                      const char *session, const char *user, const char *target,
                      const char *login, const char *action, const char *rule,
                      const char *reason, json_t *extra);
-/* About once a second: checkpoints of open recordings. */
+/* About once a second, and after each burst: blocks and checkpoints of
+ * open recordings. */
 void jg_gw_mon_audit_tick(struct jg_gw_mon *m);
+/* True while a recording holds records not yet handed to its writer (the
+ * monitor then ticks within JG_AUDIT_REC_FLUSH_US). */
+bool jg_gw_mon_audit_waiting(const struct jg_gw_mon *m);
 /* Final seals of every open recording and of the event log. */
 void jg_gw_mon_audit_finish(struct jg_gw_mon *m);
 /* Checks audit.dir and audit.signing_key at start-up and -t. */

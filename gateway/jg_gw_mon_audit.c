@@ -445,6 +445,18 @@ jg_gw_mon_audit_tick(struct jg_gw_mon *m)
     }
 }
 
+bool
+jg_gw_mon_audit_waiting(const struct jg_gw_mon *m)
+{
+    size_t i;
+
+    for (i = 0; m->n_recs > 0 && i < JG_GW_MAX_RECS; i++)
+        if (m->recs[i].used && m->recs[i].r != NULL &&
+            jg_audit_rec_waiting(m->recs[i].r))
+            return true;
+    return false;
+}
+
 void
 jg_gw_mon_audit_finish(struct jg_gw_mon *m)
 {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "gateway/gateway.h"
 
 struct mon_req {
@@ -356,9 +357,12 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
         if (dl != JG_TIME_NEVER)
             tmo = dl <= now ? 0 : (dl - now > 3600 ? 3600000
                                                    : (int)(dl - now) * 1000);
-        /* Recordings are checkpointed about once a second. */
+        /* Recordings are checkpointed about once a second, and a block
+         * of records waits at most JG_AUDIT_REC_FLUSH_US for the file. */
         if (m->n_recs > 0 && (tmo < 0 || tmo > 1000))
             tmo = 1000;
+        if (tmo > JG_AUDIT_REC_FLUSH_US / 1000 && jg_gw_mon_audit_waiting(m))
+            tmo = JG_AUDIT_REC_FLUSH_US / 1000;
         pr = poll(pfd, 4, tmo);
         if (pr < 0 && errno != EINTR) {
             jg_error("monitor poll: %s", strerror(errno));

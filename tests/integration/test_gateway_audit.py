@@ -341,17 +341,19 @@ def test_missing_audit_dir_reported(make_gateway, tmp_path):
 
 def test_write_failure_ends_session(agw):
     # A recording that cannot be written (disk full) ends the session with
-    # a message, with audit.on_failure: refuse (the default).
+    # a message, with audit.on_failure: refuse (the default); what was
+    # sealed before still verifies.
     sessions = agw.audit_dir / "sessions"
     sessions.mkdir(exist_ok=True)
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k,mode=0750", "tmpfs",
                        str(sessions)], capture_output=True).returncode != 0:
         pytest.skip("cannot mount a small tmpfs here")
     try:
+        # Random bytes: the recording cannot compress them below what
+        # the small file system holds.
         r = agw.ssh("alice:web-1",
-                    "for i in $(seq 1 60); do head -c 20000 /dev/zero | "
-                    "tr '\\0' x; echo; sleep 0.05; done; echo finished-all",
-                    timeout=60)
+                    "for i in $(seq 1 60); do head -c 20000 /dev/urandom; "
+                    "sleep 0.05; done; echo finished-all", timeout=60)
         assert b"finished-all" not in r.stdout
         assert r.returncode != 0
         assert b"recording could not be written" in r.stderr, r.stderr

@@ -49,11 +49,11 @@ def test_full_disk_refuses_until_writes_work_again(make_gateway, gw_env):
         pytest.skip("cannot mount a small tmpfs here")
     try:
         assert greeting(g.port).startswith("SSH-2.0-")
-        # Fill the file system so the next recording write fails.
+        # Fill the file system so the next recording write fails (random
+        # bytes: the recording cannot compress them).
         r = g.ssh("alice:web-1",
-                  "for i in $(seq 1 80); do head -c 20000 /dev/zero | "
-                  "tr '\\0' x; echo; sleep 0.05; done; echo finished-all",
-                  timeout=60)
+                  "for i in $(seq 1 80); do head -c 20000 /dev/urandom; "
+                  "sleep 0.05; done; echo finished-all", timeout=60)
         assert b"finished-all" not in r.stdout and r.returncode != 0
         assert b"could not be written" in r.stderr, r.stderr
         assert g.wait_log("new connections are refused")

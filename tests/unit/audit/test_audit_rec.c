@@ -489,6 +489,53 @@ test_records_around_and_beyond_blocks(void **state)
     free(got);
 }
 
+/* Keystrokes' echoes, a byte each and ticked after each, share a block
+ * until it has waited JG_AUDIT_REC_FLUSH_US; and they do not stop the text
+ * that follows from being compressed. */
+static void
+test_small_writes_share_blocks(void **state)
+{
+    struct fx *f = *state;
+    struct jg_audit_rec_info in = {.user = "a", .target = "t", .login = "l",
+        .action = "shell"};
+    struct jg_audit_rec *r = NULL;
+    struct jg_audit_cast_status st;
+    struct frames fr;
+    char id[JG_AUDIT_ID_STRLEN], *path, *msgs, *d, line[64];
+    size_t len, i, blocks = 0;
+    int64_t t = T0;
+
+    jg_audit_uuid7(id);
+    in.session = id;
+    assert_int_equal(jg_audit_rec_open(f->dir, &in, f->key, T0, &r), 0);
+    for (i = 0; i < 400; i++, t += 1000) {
+        assert_int_equal(jg_audit_rec_output(r, t, "k", 1), 0);
+        assert_int_equal(jg_audit_rec_tick(r, t), 0);
+    }
+    /* 0.4 s of keystrokes: two blocks at most, and one still waiting. */
+    assert_true(jg_audit_rec_waiting(r));
+    for (i = 0; i < 20000; i++) {
+        int n = snprintf(line, sizeof(line), "-rw-r--r-- 1 root root %6zu "
+                         "file%zu\r\n", i * 37, i);
+
+        assert_int_equal(jg_audit_rec_output(r, t, line, (size_t)n), 0);
+    }
+    path = jg_xstrdup(jg_audit_rec_path(r));
+    assert_int_equal(jg_audit_rec_close(r, t + 1000), 0);
+    assert_int_equal(verify(f, id, path, &st, &msgs), 0);
+    d = fx_read(path, &len);
+    split(d, len, &fr);
+    for (i = 0; i < fr.n; i++)
+        blocks += fr.type[i] == 'D';
+    /* ~400 bytes of echoes and ~800 KiB of text: a handful of blocks, and
+     * the text compressed. */
+    assert_true(blocks <= 2 + 4 + 1);
+    assert_true(len < 200 * 1024);
+    free(d);
+    free(msgs);
+    free(path);
+}
+
 /* The asciicast view: one "o" stream of valid UTF-8, stderr in it, the
  * exit status as a marker. */
 static void
@@ -650,6 +697,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_seals_bounded_by_size_and_time,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_records_around_and_beyond_blocks,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_small_writes_share_blocks,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_asciicast_view, fx_setup,
                                         fx_teardown),
