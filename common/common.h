@@ -282,6 +282,14 @@ int jg_metrics_clear(struct jg_metrics *m, const char *name);
  * series in declaration order. Caller frees; NULL on out-of-memory. */
 char *jg_metrics_render(struct jg_metrics *m, size_t *len);
 
+/* The HTTP server's bounds: connections at once, from one address,
+ * seconds without a byte, and seconds in all (enforced when polled through
+ * jg_metrics_server_run()). */
+#define JG_METRICS_CONNS 16
+#define JG_METRICS_CONNS_PER_IP 4
+#define JG_METRICS_IDLE 5
+#define JG_METRICS_DEADLINE 15
+
 /* Called before each scrape to bring gauges up to date (may be NULL). */
 typedef void (*jg_metrics_refresh_fn)(struct jg_metrics *m, void *arg);
 /* Serves GET /metrics of m on a numeric "host:port". threaded: on a
