@@ -223,6 +223,14 @@ struct jg_config {
      * refused with startups_rate percent, rising linearly to 100 at
      * startups_full */
     int startups_begin, startups_rate, startups_full;
+    /* limits.per_source_startups: unauthenticated connections from one
+     * source address at once */
+    int per_source_startups;
+    /* limits.penalties (seconds): what a connection that ends without
+     * authenticating adds to its source's penalty (grace_exceeded: it
+     * held on until login_grace; noauth: it closed before), and the
+     * penalty from which the source is refused (min) and its cap (max) */
+    int64_t pen_grace, pen_noauth, pen_min, pen_max;
     char *control_socket;   /* the daemon's root-only unix socket */
     int64_t login_grace, idle_timeout;
     int auth_fail_max;

@@ -200,6 +200,38 @@ void jg_gw_bans_expire(struct jg_gw_bans *b, int64_t now,
                        int64_t *next);
 size_t jg_gw_bans_active(const struct jg_gw_bans *b, int64_t now);
 
+/* Per-source penalties (jg_gw_penalty.c): a connection that ends without
+ * authenticating adds seconds to its source's penalty, which runs out
+ * that much later (never more than max seconds from now); once at least
+ * min seconds are left, the source is refused until it runs out. At most
+ * JG_GW_PENALTIES_MAX sources are tracked; when full, the one that is not
+ * refused and runs out first is forgotten, and when all are refused a new
+ * penalty is not recorded. */
+#define JG_GW_PENALTIES_MAX 4096
+struct jg_gw_penalties;
+struct jg_gw_penalties *jg_gw_penalties_new(int64_t min, int64_t max);
+void jg_gw_penalties_set(struct jg_gw_penalties *p, int64_t min,
+                         int64_t max);
+void jg_gw_penalties_free(struct jg_gw_penalties *p);
+/* Adds secs (<= 0: nothing) to src's penalty at now; true when this makes
+ * the source refused (until in *until). */
+bool jg_gw_penalties_add(struct jg_gw_penalties *p, const char *src,
+                         int64_t secs, int64_t now, int64_t *until);
+/* Is src refused at now? (until in *until, may be NULL) */
+bool jg_gw_penalties_refused(const struct jg_gw_penalties *p,
+                             const char *src, int64_t now, int64_t *until);
+/* Forgets penalties that ran out: ended(src, arg) for each refused
+ * source among them. *next: when the next refusal ends (JG_TIME_NEVER:
+ * none). */
+void jg_gw_penalties_expire(struct jg_gw_penalties *p, int64_t now,
+                            void (*ended)(const char *src, void *arg),
+                            void *arg, int64_t *next);
+size_t jg_gw_penalties_active(const struct jg_gw_penalties *p, int64_t now);
+
+/* A monitor's exit status when its connection did not authenticate within
+ * limits.login_grace. */
+#define JG_GW_EXIT_GRACE 3
+
 /* The master (jg_gw_master.c and the files below). */
 #define JG_GW_CHILD_CHANS 32   /* live channels listed per connection */
 #define JG_GW_CTL_CLIENTS 8    /* control socket clients at once */
@@ -246,6 +278,7 @@ struct jg_gw_master {
     struct jg_metrics *metrics;
     struct jg_metrics_server *msrv;   /* NULL: no metrics.listen */
     struct jg_gw_bans *bans;
+    struct jg_gw_penalties *pen;      /* limits.penalties */
     struct jg_audit_log *log;         /* NULL: no audit.dir */
     int64_t seal_at_ms;               /* next timed seal */
     pid_t sealer;                     /* writing a timed seal; 0 none */

@@ -178,7 +178,7 @@ on_timer(struct jg_gw_mon *m)
     if (m->state != JG_GW_MS_AUTHED && now >= m->grace_deadline) {
         jg_info("connection from %s: login grace time exceeded",
                 m->conn->peer);
-        mon_exit(m, 0);
+        mon_exit(m, JG_GW_EXIT_GRACE);
     }
     if (m->kill_deadline != 0 && now >= m->kill_deadline) {
         jg_info("session of %s from %s: worker did not end; killed",

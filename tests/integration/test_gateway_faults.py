@@ -51,7 +51,7 @@ def test_load_with_kills_and_a_sighup_storm(make_gateway, gw_env, tmp_path):
         resource.setrlimit(resource.RLIMIT_NOFILE,
                            (max(soft, 4096), max(hard, 4096)))
     g = make_gateway(limits="{login_grace: 30s, auth_failures: {max: 1000}, "
-                            "max_startups: 200}")
+                            "max_startups: 200, per_source_startups: 200}")
     # The master gets no more descriptors than the systemd unit gives it.
     _, master_hard = resource.prlimit(g.proc.pid, resource.RLIMIT_NOFILE)
     resource.prlimit(g.proc.pid, resource.RLIMIT_NOFILE,

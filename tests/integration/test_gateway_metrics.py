@@ -26,6 +26,8 @@ FAMILIES = {
     "jumpgate_auth_attempts_total": "counter",
     "jumpgate_auth_bans_active": "gauge",
     "jumpgate_auth_bans_total": "counter",
+    "jumpgate_source_penalties_active": "gauge",
+    "jumpgate_source_penalties_total": "counter",
     "jumpgate_policy_denials_total": "counter",
     "jumpgate_bytes_total": "counter",
     "jumpgate_forward_channels_active": "gauge",
