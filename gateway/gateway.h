@@ -89,18 +89,22 @@ enum jg_gw_report_type {
     /* worker -> monitor (no answer) */
     JG_GW_REQ_CHAN_STATE = 0x30, /* u32 grant id, u8 JG_GW_CHAN_* */
     JG_GW_REQ_BYTES,             /* u64 to target, u64 to client (since the
-                                    last report) */
+                                    last report), [u32 channel: all of it
+                                    that channel's] */
     /* monitor -> master */
     JG_GW_MM_HELLO = 0x40,       /* s connection id (UUIDv7) */
     JG_GW_MM_AUTH,               /* s method, s result */
     JG_GW_MM_AUTHED,             /* s user */
     JG_GW_MM_DECISION,           /* u32 action, s result, s rule ("" none) */
     JG_GW_MM_OPEN,               /* u32 chan, u32 action, s target, s login,
-                                    u64 started, u64 until */
+                                    u64 started, u64 until, s session id
+                                    ("" none) */
     JG_GW_MM_UNTIL,              /* u32 chan, u64 until */
     JG_GW_MM_CLOSE,              /* u32 chan */
     JG_GW_MM_BYTES,              /* u64 to target, u64 to client */
     JG_GW_MM_AUDIT_ERROR,        /* (empty) */
+    JG_GW_MM_CHAN_BYTES,         /* u32 chan, u64 to target, u64 to client
+                                    (all so far) */
     /* master -> monitor */
     JG_GW_MM_KILL = 0x60,        /* s reason */
 };
@@ -141,6 +145,11 @@ void jg_gw_mon_report_audit_error(struct jg_gw_mon *m);
 /* Worker requests JG_GW_REQ_CHAN_STATE and JG_GW_REQ_BYTES. */
 int jg_gw_mon_chan_state(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_bytes(struct jg_gw_mon *m, struct jg_gw_msg *q);
+struct jg_gw_mon_rec;
+/* The bytes of a recorded channel as far as its monitor knows them: what
+ * it recorded or the worker reported, whichever is more. */
+void jg_gw_mon_rec_bytes(const struct jg_gw_mon_rec *x, uint64_t *in,
+                         uint64_t *out);
 /* Reads what the master sent (a kill). Returns JG_ERR_IO when the master
  * is gone or broke the protocol; the monitor then stops listening to it. */
 int jg_gw_mon_from_master(struct jg_gw_mon *m);
@@ -240,7 +249,9 @@ struct jg_gw_mchan {
     uint32_t id;               /* the monitor's grant id */
     unsigned action;
     char target[128], login[128];
+    char session[37];          /* its recording or sftp id; "" none */
     int64_t started, until;
+    uint64_t bytes_in, bytes_out;  /* as last reported */
 };
 
 struct jg_gw_child {
@@ -489,6 +500,9 @@ struct jg_gw_mon_rec {
     struct jg_audit_rec *r;      /* NULL after a write failure (continue) */
     char id[37];                 /* the recording's UUIDv7 */
     int exit_status;             /* -1 none */
+    /* bytes to the target and to the client: recorded, reported by the
+     * worker, and last reported to the master */
+    uint64_t rec_in, rec_out, wk_in, wk_out, sent_in, sent_out;
 };
 
 struct jg_gw_mon {
