@@ -223,6 +223,14 @@ struct jg_config {
      * refused with startups_rate percent, rising linearly to 100 at
      * startups_full */
     int startups_begin, startups_rate, startups_full;
+    /* limits.per_source_startups: unauthenticated connections from one
+     * source address at once */
+    int per_source_startups;
+    /* limits.penalties (seconds): what a connection that ends without
+     * authenticating adds to its source's penalty (grace_exceeded: it
+     * held on until login_grace; noauth: it closed before), and the
+     * penalty from which the source is refused (min) and its cap (max) */
+    int64_t pen_grace, pen_noauth, pen_min, pen_max;
     char *control_socket;   /* the daemon's root-only unix socket */
     int64_t login_grace, idle_timeout;
     int auth_fail_max;
@@ -281,6 +289,14 @@ int jg_metrics_clear(struct jg_metrics *m, const char *name);
 /* The text exposition format (0.0.4), HELP and TYPE lines, families and
  * series in declaration order. Caller frees; NULL on out-of-memory. */
 char *jg_metrics_render(struct jg_metrics *m, size_t *len);
+
+/* The HTTP server's bounds: connections at once, from one address,
+ * seconds without a byte, and seconds in all (enforced when polled through
+ * jg_metrics_server_run()). */
+#define JG_METRICS_CONNS 16
+#define JG_METRICS_CONNS_PER_IP 4
+#define JG_METRICS_IDLE 5
+#define JG_METRICS_DEADLINE 15
 
 /* Called before each scrape to bring gauges up to date (may be NULL). */
 typedef void (*jg_metrics_refresh_fn)(struct jg_metrics *m, void *arg);

@@ -159,6 +159,43 @@ get_startups(struct cctx *x, const struct jg_ynode *map)
     c->max_startups = c->startups_full;
 }
 
+/* A duration that may be zero ("0s" or "0"). */
+static void
+get_duration0(struct cctx *x, const struct jg_ynode *map, const char *key,
+              const char *what, int64_t *out)
+{
+    const struct jg_ynode *n = jg_y_get(map, key);
+
+    if (n != NULL && n->type == JG_Y_SCALAR && !n->quoted &&
+        (strcmp(n->str, "0s") == 0 || strcmp(n->str, "0") == 0)) {
+        *out = 0;
+        return;
+    }
+    get_duration(x, map, key, what, out);
+}
+
+/* limits.penalties: durations (the first three may be 0s); max more than
+ * zero and not below min. */
+static void
+get_penalties(struct cctx *x, const struct jg_ynode *map)
+{
+    struct jg_config *c = x->c;
+    const struct jg_ynode *n;
+
+    get_duration0(x, map, "grace_exceeded", "limits.penalties.grace_exceeded",
+                  &c->pen_grace);
+    get_duration0(x, map, "noauth", "limits.penalties.noauth",
+                  &c->pen_noauth);
+    get_duration0(x, map, "min", "limits.penalties.min", &c->pen_min);
+    get_duration(x, map, "max", "limits.penalties.max", &c->pen_max);
+    if (c->pen_max <= 0 || c->pen_max < c->pen_min) {
+        n = jg_y_get(map, "max") != NULL ? jg_y_get(map, "max") : map;
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "limits.penalties.max must be more than zero and not "
+                     "less than limits.penalties.min");
+    }
+}
+
 /* control_socket: an absolute path short enough for a unix socket. */
 static void
 get_control(struct cctx *x, const struct jg_ynode *root)
@@ -206,8 +243,11 @@ load_root(struct cctx *x, const struct jg_ynode *root)
     static const char *const s3_keys[] = {"bucket", "prefix", "region", "part_size", NULL};
     static const char *const metrics_keys[] = {"listen", NULL};
     static const char *const limit_keys[] = {"max_startups", "login_grace",
-        "idle_timeout", "auth_failures", NULL};
+        "idle_timeout", "auth_failures", "per_source_startups", "penalties",
+        NULL};
     static const char *const af_keys[] = {"max", "window", "ban", NULL};
+    static const char *const pen_keys[] = {"grace_exceeded", "noauth", "min",
+        "max", NULL};
     static const char *const sync_keys[] = {"interval", "aws", "cloudflare",
         "max_removals", "metrics", NULL};
     static const char *const aws_keys[] = {"region", NULL};
@@ -296,6 +336,10 @@ load_root(struct cctx *x, const struct jg_ynode *root)
             get_duration(x, n, "window", "limits.auth_failures.window", &c->auth_fail_window);
             get_duration(x, n, "ban", "limits.auth_failures.ban", &c->auth_fail_ban);
         }
+        get_int(x, s, "per_source_startups", "limits.per_source_startups", 1,
+                100000, &c->per_source_startups);
+        if ((n = section(x, s, "penalties", pen_keys)) != NULL)
+            get_penalties(x, n);
     }
     if ((s = section(x, root, "sync", sync_keys)) != NULL) {
         get_duration(x, s, "interval", "sync.interval", &c->sync_interval);
@@ -345,6 +389,11 @@ jg_config_load(const char *path, struct jg_config **out, struct jg_diags *d)
     c->auth_fail_max = 5;
     c->auth_fail_window = 10 * 60;
     c->auth_fail_ban = 15 * 60;
+    c->per_source_startups = 10;
+    c->pen_grace = 10;
+    c->pen_noauth = 1;
+    c->pen_min = 15;
+    c->pen_max = 10 * 60;
     c->sync_interval = 60;
     c->audit_seal_interval = 60;
     c->max_removals = 10;

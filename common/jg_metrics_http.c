@@ -2,12 +2,17 @@
 /* common/jg_metrics_http.c - serves a metrics registry at GET /metrics with
  * libmicrohttpd, either on MHD's own thread or driven from the owner's poll
  * loop through one epoll descriptor (so a forking daemon stays
- * single-threaded). Anything but GET/HEAD /metrics gets 404 or 405. */
+ * single-threaded). Anything but GET/HEAD /metrics gets 404 or 405.
+ * Connections are bounded so that slow or half-sent requests cannot keep
+ * a scraper out: JG_METRICS_CONNS at once, JG_METRICS_CONNS_PER_IP from one
+ * address, JG_METRICS_IDLE seconds without a byte, and (when polled)
+ * JG_METRICS_DEADLINE seconds in all. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -20,7 +25,73 @@ struct jg_metrics_server {
     jg_metrics_refresh_fn refresh;
     void *arg;
     int listen_fd;
+    struct conn *conns;          /* open connections, newest first */
 };
+
+/* One open connection and when it was accepted (CLOCK_MONOTONIC, s). */
+struct conn {
+    struct MHD_Connection *c;
+    int64_t start;
+    struct conn *prev, *next;
+};
+
+static int64_t
+mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* Keeps the list of open connections (MHD's own thread or the owner's
+ * loop: always the thread that runs MHD). */
+static void
+on_conn(void *cls, struct MHD_Connection *c, void **ctx,
+        enum MHD_ConnectionNotificationCode what)
+{
+    struct jg_metrics_server *s = cls;
+    struct conn *k = *ctx;
+
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+        k = jg_xcalloc(1, sizeof(*k));
+        k->c = c;
+        k->start = mono_now();
+        k->next = s->conns;
+        if (s->conns != NULL)
+            s->conns->prev = k;
+        s->conns = k;
+        *ctx = k;
+    } else if (what == MHD_CONNECTION_NOTIFY_CLOSED && k != NULL) {
+        if (k->prev != NULL)
+            k->prev->next = k->next;
+        else
+            s->conns = k->next;
+        if (k->next != NULL)
+            k->next->prev = k->prev;
+        free(k);
+        *ctx = NULL;
+    }
+}
+
+/* Ends connections older than JG_METRICS_DEADLINE: shutting the socket
+ * down makes MHD see the end and close it on its next run (the descriptor
+ * is still MHD's: it is closed only after the CLOSED notice). */
+static void
+expire(struct jg_metrics_server *s)
+{
+    int64_t now = mono_now();
+    const union MHD_ConnectionInfo *i;
+    struct conn *k;
+
+    for (k = s->conns; k != NULL; k = k->next) {
+        if (now - k->start < JG_METRICS_DEADLINE)
+            continue;
+        i = MHD_get_connection_info(k->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (i != NULL)
+            shutdown(i->connect_fd, SHUT_RDWR);
+    }
+}
 
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, const char *text)
@@ -138,8 +209,13 @@ jg_metrics_serve(const char *hostport, struct jg_metrics *m, bool threaded,
                      : MHD_USE_EPOLL;
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                               MHD_OPTION_LISTEN_SOCKET, fd,
-                              MHD_OPTION_CONNECTION_LIMIT, 16u,
-                              MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                              MHD_OPTION_CONNECTION_LIMIT,
+                              (unsigned)JG_METRICS_CONNS,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                              (unsigned)JG_METRICS_CONNS_PER_IP,
+                              MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned)JG_METRICS_IDLE,
+                              MHD_OPTION_NOTIFY_CONNECTION, on_conn, s,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                               (size_t)32768,
                               MHD_OPTION_END);
@@ -167,6 +243,7 @@ void
 jg_metrics_server_run(struct jg_metrics_server *s)
 {
     MHD_run(s->mhd);
+    expire(s);
 }
 
 void

@@ -92,19 +92,23 @@ enum jg_gw_report_type {
     /* worker -> monitor (no answer) */
     JG_GW_REQ_CHAN_STATE = 0x30, /* u32 grant id, u8 JG_GW_CHAN_* */
     JG_GW_REQ_BYTES,             /* u64 to target, u64 to client (since the
-                                    last report) */
+                                    last report), [u32 channel: all of it
+                                    that channel's] */
     /* monitor -> master */
     JG_GW_MM_HELLO = 0x40,       /* s connection id (UUIDv7) */
     JG_GW_MM_AUTH,               /* s method, s result */
     JG_GW_MM_AUTHED,             /* s user */
     JG_GW_MM_DECISION,           /* u32 action, s result, s rule ("" none) */
     JG_GW_MM_OPEN,               /* u32 chan, u32 action, s target, s login,
-                                    u64 started, u64 until */
+                                    u64 started, u64 until, s session id
+                                    ("" none) */
     JG_GW_MM_UNTIL,              /* u32 chan, u64 until */
     JG_GW_MM_CLOSE,              /* u32 chan */
     JG_GW_MM_BYTES,              /* u64 to target, u64 to client */
     JG_GW_MM_AUDIT_ERROR,        /* (empty) */
     JG_GW_MM_TARGET_ERROR,       /* s target, s error (JG_GW_TARGET_ERRORS) */
+    JG_GW_MM_CHAN_BYTES,         /* u32 chan, u64 to target, u64 to client
+                                    (all so far) */
     /* master -> monitor */
     JG_GW_MM_KILL = 0x60,        /* s reason */
 };
@@ -151,6 +155,11 @@ void jg_gw_mon_report_target_error(struct jg_gw_mon *m, const char *target,
 /* Worker requests JG_GW_REQ_CHAN_STATE and JG_GW_REQ_BYTES. */
 int jg_gw_mon_chan_state(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_bytes(struct jg_gw_mon *m, struct jg_gw_msg *q);
+struct jg_gw_mon_rec;
+/* The bytes of a recorded channel as far as its monitor knows them: what
+ * it recorded or the worker reported, whichever is more. */
+void jg_gw_mon_rec_bytes(const struct jg_gw_mon_rec *x, uint64_t *in,
+                         uint64_t *out);
 /* Reads what the master sent (a kill). Returns JG_ERR_IO when the master
  * is gone or broke the protocol; the monitor then stops listening to it. */
 int jg_gw_mon_from_master(struct jg_gw_mon *m);
@@ -210,6 +219,38 @@ void jg_gw_bans_expire(struct jg_gw_bans *b, int64_t now,
                        int64_t *next);
 size_t jg_gw_bans_active(const struct jg_gw_bans *b, int64_t now);
 
+/* Per-source penalties (jg_gw_penalty.c): a connection that ends without
+ * authenticating adds seconds to its source's penalty, which runs out
+ * that much later (never more than max seconds from now); once at least
+ * min seconds are left, the source is refused until it runs out. At most
+ * JG_GW_PENALTIES_MAX sources are tracked; when full, the one that is not
+ * refused and runs out first is forgotten, and when all are refused a new
+ * penalty is not recorded. */
+#define JG_GW_PENALTIES_MAX 4096
+struct jg_gw_penalties;
+struct jg_gw_penalties *jg_gw_penalties_new(int64_t min, int64_t max);
+void jg_gw_penalties_set(struct jg_gw_penalties *p, int64_t min,
+                         int64_t max);
+void jg_gw_penalties_free(struct jg_gw_penalties *p);
+/* Adds secs (<= 0: nothing) to src's penalty at now; true when this makes
+ * the source refused (until in *until). */
+bool jg_gw_penalties_add(struct jg_gw_penalties *p, const char *src,
+                         int64_t secs, int64_t now, int64_t *until);
+/* Is src refused at now? (until in *until, may be NULL) */
+bool jg_gw_penalties_refused(const struct jg_gw_penalties *p,
+                             const char *src, int64_t now, int64_t *until);
+/* Forgets penalties that ran out: ended(src, arg) for each refused
+ * source among them. *next: when the next refusal ends (JG_TIME_NEVER:
+ * none). */
+void jg_gw_penalties_expire(struct jg_gw_penalties *p, int64_t now,
+                            void (*ended)(const char *src, void *arg),
+                            void *arg, int64_t *next);
+size_t jg_gw_penalties_active(const struct jg_gw_penalties *p, int64_t now);
+
+/* A monitor's exit status when its connection did not authenticate within
+ * limits.login_grace. */
+#define JG_GW_EXIT_GRACE 3
+
 /* The master (jg_gw_master.c and the files below). */
 #define JG_GW_CHILD_CHANS 32   /* live channels listed per connection */
 #define JG_GW_CTL_CLIENTS 8    /* control socket clients at once */
@@ -218,7 +259,9 @@ struct jg_gw_mchan {
     uint32_t id;               /* the monitor's grant id */
     unsigned action;
     char target[128], login[128];
+    char session[37];          /* its recording or sftp id; "" none */
     int64_t started, until;
+    uint64_t bytes_in, bytes_out;  /* as last reported */
 };
 
 struct jg_gw_child {
@@ -256,6 +299,7 @@ struct jg_gw_master {
     struct jg_metrics *metrics;
     struct jg_metrics_server *msrv;   /* NULL: no metrics.listen */
     struct jg_gw_bans *bans;
+    struct jg_gw_penalties *pen;      /* limits.penalties */
     struct jg_audit_log *log;         /* NULL: no audit.dir */
     int64_t seal_at_ms;               /* next timed seal */
     pid_t sealer;                     /* writing a timed seal; 0 none */
@@ -473,6 +517,9 @@ struct jg_gw_mon_rec {
     struct jg_audit_rec *r;      /* NULL after a write failure (continue) */
     char id[37];                 /* the recording's UUIDv7 */
     int exit_status;             /* -1 none */
+    /* bytes to the target and to the client: recorded, reported by the
+     * worker, and last reported to the master */
+    uint64_t rec_in, rec_out, wk_in, wk_out, sent_in, sent_out;
 };
 
 struct jg_gw_mon {

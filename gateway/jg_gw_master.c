@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* gateway/jg_gw_master.c - the master: listens, refuses banned sources and
- * drops unauthenticated connections early (limits.max_startups), forks one
+/* gateway/jg_gw_master.c - the master: listens, refuses banned and
+ * penalised sources and sources with too many unauthenticated connections
+ * (limits.per_source_startups), drops unauthenticated connections early
+ * (limits.max_startups), forks one
  * monitor per connection with a report channel to it, reaps them, reloads
  * on SIGHUP and on policy file changes, drains on SIGTERM, and polls the
  * metrics server, the control socket and the file watch. It never parses
@@ -52,13 +54,15 @@ peer_text(const struct sockaddr_storage *ss, char *buf, size_t n,
         jg_strlcpy(buf, tmp, n);
 }
 
+/* Unauthenticated connections: all of them (peer NULL) or from peer. */
 static size_t
-unauthenticated(const struct jg_gw_master *m)
+unauthenticated(const struct jg_gw_master *m, const char *peer)
 {
     size_t i, n = 0;
 
     for (i = 0; i < m->n_kids; i++)
-        if (!m->kids[i].authed)
+        if (!m->kids[i].authed &&
+            (peer == NULL || strcmp(m->kids[i].peer, peer) == 0))
             n++;
     return n;
 }
@@ -96,14 +100,47 @@ ban_ended(const char *src, void *arg)
     jg_info("ban of %s ended", src);
 }
 
-/* Ends bans that are over; returns the next moment one ends. */
+static void
+penalty_ended(const char *src, void *arg)
+{
+    (void)arg;
+    jg_info("penalty of %s ended", src);
+}
+
+/* Ends bans and penalties that are over; returns the next moment one
+ * ends. */
 static int64_t
 expire_bans(struct jg_gw_master *m)
 {
-    int64_t next;
+    int64_t next, pnext, now = jg_now();
 
-    jg_gw_bans_expire(m->bans, jg_now(), ban_ended, m, &next);
-    return next;
+    jg_gw_bans_expire(m->bans, now, ban_ended, m, &next);
+    jg_gw_penalties_expire(m->pen, now, penalty_ended, m, &pnext);
+    return pnext < next ? pnext : next;
+}
+
+/* A connection ended without authenticating: its source's penalty grows
+ * (limits.penalties). */
+static void
+penalise(struct jg_gw_master *m, const struct jg_gw_child *k, int st)
+{
+    const struct jg_config *cfg = m->d->cfg;
+    bool grace = WIFEXITED(st) && WEXITSTATUS(st) == JG_GW_EXIT_GRACE;
+    char tbuf[JG_TIME_STRLEN];
+    int64_t until;
+
+    if (k->authed || m->draining)
+        return;
+    if (!jg_gw_penalties_add(m->pen, k->peer,
+                             grace ? cfg->pen_grace : cfg->pen_noauth,
+                             jg_now(), &until))
+        return;
+    jg_time_format(until, tbuf, sizeof(tbuf));
+    jg_warn("penalty of %s started: its connections %s without logging "
+            "in; connections refused until %s (limits.penalties)", k->peer,
+            grace ? "held on" : "ended", tbuf);
+    jg_metrics_add(m->metrics, "jumpgate_source_penalties_total", 1,
+                   "reason", grace ? "grace_exceeded" : "noauth", NULL);
 }
 
 static void
@@ -133,7 +170,9 @@ accept_one(struct jg_gw_master *m, int lfd)
     socklen_t sl = sizeof(ss);
     struct jg_gw_conn conn;
     struct jg_gw_child *k;
+    char tbuf[JG_TIME_STRLEN];
     uint32_t rnd = 0;
+    int64_t until;
     size_t unauth;
     int fd, sv[2];
     pid_t pid;
@@ -160,6 +199,16 @@ accept_one(struct jg_gw_master *m, int lfd)
                    "address; try again later\r\n");
         return;
     }
+    if (jg_gw_penalties_refused(m->pen, conn.peer, jg_now(), &until)) {
+        jg_time_format(until, tbuf, sizeof(tbuf));
+        jg_info("connection from %s refused: penalised until %s after "
+                "connections that did not log in (limits.penalties)",
+                conn.peer, tbuf);
+        count_connection(m, "penalised");
+        refuse(fd, "jumpgate: too many connections from your address did "
+                   "not log in; try again later\r\n");
+        return;
+    }
     if (jg_gw_audit_refusing(m)) {
         jg_warn("connection from %s refused: the audit record cannot be "
                 "written (audit.on_failure: refuse)", conn.peer);
@@ -168,7 +217,17 @@ accept_one(struct jg_gw_master *m, int lfd)
                    "sessions are refused until it can\r\n");
         return;
     }
-    unauth = unauthenticated(m);
+    unauth = unauthenticated(m, conn.peer);
+    if (unauth >= (size_t)cfg->per_source_startups) {
+        jg_warn("connection from %s refused: %zu unauthenticated "
+                "connections from it (limits.per_source_startups %d)",
+                conn.peer, unauth, cfg->per_source_startups);
+        count_connection(m, "source_startups");
+        refuse(fd, "jumpgate: too many unauthenticated connections from "
+                   "your address; try again later\r\n");
+        return;
+    }
+    unauth = unauthenticated(m, NULL);
     jg_random(&rnd, sizeof(rnd));
     if (jg_gw_startups_drop(cfg->startups_begin, cfg->startups_rate,
                             cfg->startups_full, unauth, rnd)) {
@@ -241,6 +300,7 @@ reap(struct jg_gw_master *m)
                 jg_gw_master_child_input(m, k);
             if (WIFSIGNALED(st))
                 jg_gw_master_child_lost(m, k, WTERMSIG(st));
+            penalise(m, k, st);
             jg_gw_master_child_gone(m, k);
             m->kids[i] = m->kids[--m->n_kids];
             break;
@@ -290,6 +350,7 @@ jg_gw_master_reload(struct jg_gw_master *m, const char *trigger,
     cfg = m->d->cfg;
     jg_gw_bans_set(m->bans, cfg->auth_fail_max, cfg->auth_fail_window,
                    cfg->auth_fail_ban);
+    jg_gw_penalties_set(m->pen, cfg->pen_min, cfg->pen_max);
     jg_info("configuration and policy reloaded (%s%s%s); policy sha256:%s; "
             "re-deciding %zu session(s)", trigger, by != NULL ? " by " : "",
             by != NULL ? by : "", jg_policy_digest(m->d->pol), m->n_kids);
@@ -432,6 +493,7 @@ setup(struct jg_gw_master *m, struct jg_gw_daemon *d)
     m->bans = jg_gw_bans_new(cfg->auth_fail_max, cfg->auth_fail_window,
                              cfg->auth_fail_ban);
     jg_gw_seal_open(m);   /* its first seal before anyone can connect */
+    m->pen = jg_gw_penalties_new(cfg->pen_min, cfg->pen_max);
     for (i = 0; i < cfg->n_listen && i < MAX_LISTEN; i++) {
         if (jg_gw_listen(cfg->listen[i], &m->lfd[m->n_lfd]) != 0)
             return JG_ERR_IO;
@@ -485,6 +547,7 @@ teardown(struct jg_gw_master *m)
     jg_gw_metrics_stop(m);
     jg_gw_bans_free(m->bans);
     jg_gw_seal_close(m);
+    jg_gw_penalties_free(m->pen);
     jg_audit_log_free(m->log);
 }
 

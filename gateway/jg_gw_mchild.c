@@ -156,7 +156,10 @@ on_open(struct jg_gw_master *m, struct jg_gw_child *k, struct jg_gw_msg *q)
         jg_gw_msg_get_str(q, c.target, sizeof(c.target)) != 0 ||
         jg_gw_msg_get_str(q, c.login, sizeof(c.login)) != 0 ||
         jg_gw_msg_get_u64(q, &started) != 0 ||
-        jg_gw_msg_get_u64(q, &until) != 0 || !one_action(c.action) ||
+        jg_gw_msg_get_u64(q, &until) != 0 ||
+        jg_gw_msg_get_str(q, c.session, sizeof(c.session)) != 0 ||
+        (c.session[0] != '\0' && !valid_id(c.session)) ||
+        !one_action(c.action) ||
         !plain(c.target) || !plain(c.login) ||
         c.target[0] == '\0' || started > INT64_MAX || until > INT64_MAX ||
         !k->authed || find_chan(k, c.id) != NULL)
@@ -216,6 +219,29 @@ on_target_error(struct jg_gw_master *m, struct jg_gw_child *k,
         return JG_ERR_INVALID;
     jg_metrics_add(m->metrics, "jumpgate_target_errors_total", 1, "target",
                    target, "error", error, NULL);
+    return 0;
+}
+
+/* A channel's bytes so far: kept for its end event should its monitor
+ * die (totals only grow). */
+static int
+on_chan_bytes(struct jg_gw_child *k, struct jg_gw_msg *q)
+{
+    struct jg_gw_mchan *c;
+    uint64_t to_target, to_client;
+    uint32_t id;
+
+    if (jg_gw_msg_get_u32(q, &id) != 0 ||
+        jg_gw_msg_get_u64(q, &to_target) != 0 ||
+        jg_gw_msg_get_u64(q, &to_client) != 0 ||
+        to_target > (UINT64_C(1) << 60) || to_client > (UINT64_C(1) << 60))
+        return JG_ERR_INVALID;
+    if ((c = find_chan(k, id)) != NULL) {
+        if (to_target > c->bytes_in)
+            c->bytes_in = to_target;
+        if (to_client > c->bytes_out)
+            c->bytes_out = to_client;
+    }
     return 0;
 }
 
@@ -281,6 +307,9 @@ handle(struct jg_gw_master *m, struct jg_gw_child *k, struct jg_gw_msg *q)
         break;
     case JG_GW_MM_BYTES:
         r = on_bytes(m, q);
+        break;
+    case JG_GW_MM_CHAN_BYTES:
+        r = on_chan_bytes(k, q);
         break;
     case JG_GW_MM_AUDIT_ERROR:
         jg_metrics_add(m->metrics, "jumpgate_audit_write_errors_total", 1,
@@ -355,12 +384,22 @@ jg_gw_master_child_lost(struct jg_gw_master *m, struct jg_gw_child *k,
     for (i = 0; i < k->n_chans; i++) {
         const struct jg_gw_mchan *c = &k->chans[i];
         bool fwd = c->action == JG_ACT_FORWARD || c->action == JG_ACT_JUMP;
-        int r = jg_gw_event_append(m->log, fwd ? "forward.close"
-                                              : "session.end",
-                                   NULL, k->conn_id, k->user, k->peer,
-                                   c->target, c->login[0] ? c->login : NULL,
-                                   jg_action_name(c->action), NULL, reason,
-                                   NULL);
+        json_t *extra = NULL;
+        int r;
+
+        /* A recorded channel's bytes, as far as they were reported. */
+        if ((c->action == JG_ACT_SHELL || c->action == JG_ACT_EXEC) &&
+            c->session[0] != '\0')
+            extra = json_pack("{s:I,s:I}", "bytes_in",
+                              (json_int_t)c->bytes_in, "bytes_out",
+                              (json_int_t)c->bytes_out);
+        r = jg_gw_event_append(m->log, fwd ? "forward.close" : "session.end",
+                               c->session[0] ? c->session : NULL,
+                               k->conn_id, k->user, k->peer, c->target,
+                               c->login[0] ? c->login : NULL,
+                               jg_action_name(c->action), NULL, reason,
+                               extra);
+        json_decref(extra);
         if (r != 0) {
             jg_error("audit: cannot append the end of a lost session: %s",
                      jg_strerror(r));

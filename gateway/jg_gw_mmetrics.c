@@ -29,6 +29,10 @@ static const struct {
      "Sources banned now after authentication failures"},
     {"jumpgate_auth_bans_total", JG_METRIC_COUNTER,
      "Sources banned after authentication failures"},
+    {"jumpgate_source_penalties_active", JG_METRIC_GAUGE,
+     "Sources refused now after connections that did not log in"},
+    {"jumpgate_source_penalties_total", JG_METRIC_COUNTER,
+     "Sources penalised, by what their connections did"},
     {"jumpgate_policy_denials_total", JG_METRIC_COUNTER,
      "Requests denied by policy, by deciding rule (default: no rule allowed)"},
     {"jumpgate_bytes_total", JG_METRIC_COUNTER,
@@ -79,6 +83,8 @@ refresh(struct jg_metrics *mx, void *arg)
     jg_metrics_set(mx, "jumpgate_forward_channels_active", fwd, NULL);
     jg_metrics_set(mx, "jumpgate_auth_bans_active",
                    (double)jg_gw_bans_active(m->bans, jg_now()), NULL);
+    jg_metrics_set(mx, "jumpgate_source_penalties_active",
+                   (double)jg_gw_penalties_active(m->pen, jg_now()), NULL);
     jg_gw_metrics_policy(m);
 }
 
@@ -99,7 +105,9 @@ int
 jg_gw_metrics_start(struct jg_gw_master *m)
 {
     static const char *const conn[] = {"accepted", "startups_dropped",
-                                       "banned"};
+                                       "banned", "source_startups",
+                                       "penalised"};
+    static const char *const pens[] = {"grace_exceeded", "noauth"};
     static const char *const sres[] = {"allowed", "denied", "error"};
     static const char *const methods[] = {"publickey",
                                           "keyboard-interactive", "none"};
@@ -116,9 +124,12 @@ jg_gw_metrics_start(struct jg_gw_master *m)
                            families[i].help);
     jg_metrics_set(mx, "jumpgate_build_info", 1, "version", JG_VERSION, NULL);
     jg_metrics_set(mx, "process_start_time_seconds", (double)jg_now(), NULL);
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < 5; i++)
         jg_metrics_add(mx, "jumpgate_connections_total", 0, "result", conn[i],
                        NULL);
+    for (i = 0; i < 2; i++)
+        jg_metrics_add(mx, "jumpgate_source_penalties_total", 0, "reason",
+                       pens[i], NULL);
     for (i = 0; i < 5; i++)
         for (j = 0; j < 3; j++)
             jg_metrics_add(mx, "jumpgate_sessions_total", 0, "action",

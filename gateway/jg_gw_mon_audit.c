@@ -252,6 +252,8 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
     x->chan = chan;
     x->grant = grant;
     x->exit_status = -1;
+    x->rec_in = x->rec_out = x->wk_in = x->wk_out = 0;
+    x->sent_in = x->sent_out = 0;
     m->n_recs++;
     extra = json_object();
     if (g->action == JG_ACT_EXEC)
@@ -295,6 +297,10 @@ jg_gw_mon_rec_data(struct jg_gw_mon *m, struct jg_gw_msg *q)
         return JG_ERR_INVALID;
     if ((x = find_rec(m, chan)) == NULL)
         return JG_ERR_INVALID;
+    if (kind == 'i')
+        x->rec_in += n;
+    else
+        x->rec_out += n;
     if (x->r == NULL)
         return 0;
     now = jg_audit_now_us();
@@ -463,9 +469,15 @@ jg_gw_mon_audit_finish(struct jg_gw_mon *m)
     size_t i;
 
     jg_gw_mon_sftp_finish(m);
-    for (i = 0; i < JG_GW_MAX_RECS; i++)
-        if (m->recs[i].used)
-            rec_end(m, &m->recs[i], 0, 0, NULL);
+    /* Channels the worker did not end: what is known of them. */
+    for (i = 0; i < JG_GW_MAX_RECS; i++) {
+        uint64_t in, out;
+
+        if (!m->recs[i].used)
+            continue;
+        jg_gw_mon_rec_bytes(&m->recs[i], &in, &out);
+        rec_end(m, &m->recs[i], in, out, NULL);
+    }
     if (m->audit_log != NULL) {
         jg_audit_log_seal(m->audit_log, jg_audit_now_us());
         jg_audit_log_free(m->audit_log);

@@ -185,7 +185,7 @@ end(struct jg_gw_mon *m, struct jg_gw_mon_sftp *x, json_t *extra)
     json_object_set_new(extra, "duration_ms", json_integer(ms < 0 ? 0 : ms));
     jg_gw_mon_event(m, "session.end", x->id, m->user, g->target, g->login,
                     jg_action_name(g->action), g->rule[0] ? g->rule : NULL,
-                    NULL, extra);
+                    m->rep.end_reason[0] ? m->rep.end_reason : NULL, extra);
     x->used = false;
     jg_gw_mon_grant_release(m, x->grant);
 }

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -47,17 +48,26 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_SFTP_END, JG_GW_MS_AUTHED, jg_gw_mon_sftp_end},
 };
 
-/* Logs a worker that did not end by itself. */
+/* Logs a worker that did not end by itself (ours: the signal was the
+ * monitor's own SIGKILL), and makes it the reason the sessions end. */
 static void
-worker_status(struct jg_gw_mon *m, int st)
+worker_status(struct jg_gw_mon *m, int st, bool ours)
 {
-    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
-        jg_error("worker of %s (%s) killed by the seccomp filter: it made a "
-                 "forbidden system call", m->conn->peer,
-                 m->user[0] ? m->user : "-");
-    else if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
-        jg_error("worker of %s (%s) killed by signal %d", m->conn->peer,
-                 m->user[0] ? m->user : "-", WTERMSIG(st));
+    char why[128];
+
+    if (!WIFSIGNALED(st) || (ours && WTERMSIG(st) == SIGKILL))
+        return;
+    if (WTERMSIG(st) == SIGSYS)
+        snprintf(why, sizeof(why), "the worker was killed by the seccomp "
+                 "filter (signal %d): it made a forbidden system call",
+                 SIGSYS);
+    else
+        snprintf(why, sizeof(why), "the worker was killed by signal %d",
+                 WTERMSIG(st));
+    jg_error("connection of %s from %s: %s", m->user[0] ? m->user : "-",
+             m->conn->peer, why);
+    if (m->rep.end_reason[0] == '\0')
+        jg_strlcpy(m->rep.end_reason, why, sizeof(m->rep.end_reason));
 }
 
 /* Requests without an answer, served after the worker is gone. */
@@ -69,16 +79,27 @@ no_answer(uint8_t type)
 }
 
 static void __attribute__((noreturn))
-mon_exit(struct jg_gw_mon *m, int status)
+mon_exit(struct jg_gw_mon *m, int status, bool worker_eof)
 {
-    int st;
+    pid_t r;
+    int st, i;
 
     if (m->worker > 0) {
-        /* It may have died already (its socket closes first): then its
-         * own end is what is logged, not our SIGKILL. */
-        kill(m->worker, SIGKILL);
-        if (waitpid(m->worker, &st, 0) == m->worker)
-            worker_status(m, st);
+        /* It may be dying already (its socket closes first): give it a
+         * moment, so that its own end is what is logged, not our
+         * SIGKILL. */
+        r = waitpid(m->worker, &st, WNOHANG);
+        for (i = 0; r == 0 && worker_eof && i < 100; i++) {
+            nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+            r = waitpid(m->worker, &st, WNOHANG);
+        }
+        if (r == m->worker) {
+            worker_status(m, st, false);
+        } else {
+            kill(m->worker, SIGKILL);
+            if (waitpid(m->worker, &st, 0) == m->worker)
+                worker_status(m, st, true);
+        }
     }
     jg_gw_mon_audit_finish(m);
     jg_gw_mon_agent_clear(m);
@@ -180,12 +201,12 @@ on_timer(struct jg_gw_mon *m)
     if (m->state != JG_GW_MS_AUTHED && now >= m->grace_deadline) {
         jg_info("connection from %s: login grace time exceeded",
                 m->conn->peer);
-        mon_exit(m, 0);
+        mon_exit(m, JG_GW_EXIT_GRACE, false);
     }
     if (m->kill_deadline != 0 && now >= m->kill_deadline) {
         jg_info("session of %s from %s: worker did not end; killed",
                 m->user, m->conn->peer);
-        mon_exit(m, 0);
+        mon_exit(m, 0, false);
     }
     jg_gw_mon_redecide(m);
 }
@@ -230,7 +251,7 @@ on_signal(struct jg_gw_mon *m, int sfd)
 
     while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-            mon_exit(m, 0);
+            mon_exit(m, 0, false);
         } else if (si.ssi_signo == SIGHUP) {
             /* The master checked the files (the upstream key among them,
              * which takes a child process to check): load our own copy. */
@@ -243,9 +264,9 @@ on_signal(struct jg_gw_mon *m, int sfd)
             int st;
             if (waitpid(m->worker, &st, WNOHANG) == m->worker) {
                 m->worker = 0;
-                worker_status(m, st);
+                worker_status(m, st, false);
                 drain(m);
-                mon_exit(m, 0);
+                mon_exit(m, 0, false);
             }
         }
     }
@@ -263,11 +284,11 @@ serve_one(struct jg_gw_mon *m, struct jg_gw_msg *q)
     if (r == JG_ERR_NOTFOUND)
         return false;
     if (r == JG_ERR_IO)
-        mon_exit(m, 0); /* the worker is gone */
+        mon_exit(m, 0, true); /* the worker is gone */
     if (r != 0 || q->fd >= 0) {
         jg_error("monitor: malformed request from the worker of %s",
                  m->conn->peer);
-        mon_exit(m, 1);
+        mon_exit(m, 1, false);
     }
     for (i = 0; i < sizeof(mon_reqs) / sizeof(mon_reqs[0]); i++)
         if (mon_reqs[i].type == q->type)
@@ -276,13 +297,13 @@ serve_one(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_error("monitor: unpermitted request %u in state %u from the "
                  "worker of %s; ending the connection",
                  q->type, m->state, m->conn->peer);
-        mon_exit(m, 1);
+        mon_exit(m, 1, false);
     }
     if ((r = e->handler(m, q)) != 0) {
         jg_error("monitor: request %u from the worker of %s failed (%s); "
                  "ending the connection", q->type, m->conn->peer,
                  jg_strerror(r));
-        mon_exit(m, 1);
+        mon_exit(m, 1, false);
     }
     return true;
 }
@@ -366,7 +387,7 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c)
         pr = poll(pfd, 4, tmo);
         if (pr < 0 && errno != EINTR) {
             jg_error("monitor poll: %s", strerror(errno));
-            mon_exit(m, 1);
+            mon_exit(m, 1, false);
         }
         if (pr > 0 && (pfd[1].revents & POLLIN))
             on_signal(m, sfd);

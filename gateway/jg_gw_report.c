@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/jg_gw_report.c - the monitor's reports to the master (who is in,
- * which channels are up and until when, auth attempts, decisions, bytes,
- * audit write errors), the worker's channel-state and byte requests they
- * come from, and the master's kill order. Reports never block the
- * monitor: the socket is non-blocking and a report that does not fit is
- * dropped. */
+ * which channels are up with which session id and until when, auth
+ * attempts, decisions, bytes in all and per recorded channel, audit write
+ * errors), the worker's channel-state and byte requests they come from,
+ * and the master's kill order. Reports never block the monitor: the
+ * socket is non-blocking and a report that does not fit is dropped. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +79,30 @@ jg_gw_mon_report_decision(struct jg_gw_mon *m, unsigned action,
     done(m, q);
 }
 
+/* The session id of grant id's channel: its recording's or its sftp
+ * session's ("" none). Both are made before the channel runs. */
+static const char *
+session_of(const struct jg_gw_mon *m, uint32_t id)
+{
+    size_t i;
+
+    for (i = 0; i < JG_GW_MAX_RECS; i++)
+        if (m->recs[i].used && m->recs[i].grant == id)
+            return m->recs[i].id;
+    for (i = 0; m->sftp != NULL && i < JG_GW_MAX_SFTP; i++)
+        if (m->sftp[i].used && m->sftp[i].grant == id)
+            return m->sftp[i].id;
+    return "";
+}
+
+void
+jg_gw_mon_rec_bytes(const struct jg_gw_mon_rec *x, uint64_t *in,
+                    uint64_t *out)
+{
+    *in = x->rec_in > x->wk_in ? x->rec_in : x->wk_in;
+    *out = x->rec_out > x->wk_out ? x->rec_out : x->wk_out;
+}
+
 void
 jg_gw_mon_report_open(struct jg_gw_mon *m, uint32_t id)
 {
@@ -96,6 +120,7 @@ jg_gw_mon_report_open(struct jg_gw_mon *m, uint32_t id)
     jg_gw_msg_put_str(q, g->login);
     jg_gw_msg_put_u64(q, (uint64_t)g->started);
     jg_gw_msg_put_u64(q, (uint64_t)g->until);
+    jg_gw_msg_put_str(q, session_of(m, id));
     done(m, q);
     jg_gw_mon_report_decision(m, g->action, "allowed", NULL);
 }
@@ -176,16 +201,63 @@ jg_gw_mon_chan_state(struct jg_gw_mon *m, struct jg_gw_msg *q)
     return 0;
 }
 
+/* What the master knows of each recorded channel's bytes, brought up to
+ * date: what its monitor recorded or its worker reported, whichever is
+ * more. */
+static void
+report_chan_bytes(struct jg_gw_mon *m)
+{
+    size_t i;
+
+    for (i = 0; i < JG_GW_MAX_RECS; i++) {
+        struct jg_gw_mon_rec *x = &m->recs[i];
+        struct jg_gw_msg *c;
+        uint64_t in, out;
+
+        if (!x->used)
+            continue;
+        jg_gw_mon_rec_bytes(x, &in, &out);
+        if (in == x->sent_in && out == x->sent_out)
+            continue;
+        x->sent_in = in;
+        x->sent_out = out;
+        c = report(JG_GW_MM_CHAN_BYTES);
+        jg_gw_msg_put_u32(c, x->grant);
+        jg_gw_msg_put_u64(c, in);
+        jg_gw_msg_put_u64(c, out);
+        done(m, c);
+    }
+}
+
 int
 jg_gw_mon_bytes(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
     struct jg_gw_msg *c;
     uint64_t to_target, to_client;
+    uint32_t chan;
+    size_t i;
 
     if (jg_gw_msg_get_u64(q, &to_target) != 0 ||
         jg_gw_msg_get_u64(q, &to_client) != 0 ||
         to_target > (UINT64_C(1) << 50) || to_client > (UINT64_C(1) << 50))
         return JG_ERR_INVALID;
+    /* A recorded channel's own (an unknown one: it has ended). */
+    if (q->pos < q->len) {
+        if (jg_gw_msg_get_u32(q, &chan) != 0)
+            return JG_ERR_INVALID;
+        for (i = 0; i < JG_GW_MAX_RECS; i++) {
+            struct jg_gw_mon_rec *x = &m->recs[i];
+            if (x->used && x->chan == chan &&
+                x->wk_in + to_target <= (UINT64_C(1) << 60) &&
+                x->wk_out + to_client <= (UINT64_C(1) << 60)) {
+                x->wk_in += to_target;
+                x->wk_out += to_client;
+            }
+        }
+    }
+    /* Per channel first: once the master counts these bytes, it also
+     * has them for the channel's end event. */
+    report_chan_bytes(m);
     c = report(JG_GW_MM_BYTES);
     jg_gw_msg_put_u64(c, to_target);
     jg_gw_msg_put_u64(c, to_client);

@@ -2,7 +2,8 @@
 /* gateway/jg_gw_wk_report.c - what the worker tells the monitor for the
  * master's session list and metrics: the state of each allowed channel
  * and the bytes moved (at least once a second while data flows, and when
- * a channel ends). */
+ * a channel ends), a recorded channel's on their own, so that its end
+ * event has them even if the worker dies. */
 #include <stdlib.h>
 #include <time.h>
 
@@ -39,8 +40,10 @@ jg_gw_wk_chan_granted(struct jg_gw_chan *ch, uint32_t id)
     ch->grant = id;
 }
 
+/* ch: the recorded channel they all belong to, or NULL. */
 static void
-send_bytes(struct jg_gw_wk *w, uint64_t in, uint64_t out)
+send_bytes(struct jg_gw_wk *w, uint64_t in, uint64_t out,
+           const struct jg_gw_chan *ch)
 {
     struct jg_gw_msg *q;
 
@@ -50,6 +53,8 @@ send_bytes(struct jg_gw_wk *w, uint64_t in, uint64_t out)
     jg_gw_msg_init(q, JG_GW_REQ_BYTES);
     jg_gw_msg_put_u64(q, in);
     jg_gw_msg_put_u64(q, out);
+    if (ch != NULL)
+        jg_gw_msg_put_u32(q, ch->id);
     jg_gw_wk_send(w, q);
     free(q);
 }
@@ -65,18 +70,24 @@ jg_gw_wk_report_bytes(struct jg_gw_wk *w, bool force)
         return;
     w->rep_at_ms = now;
     for (ch = w->chans; ch != NULL; ch = ch->next) {
-        in += ch->bytes_in - ch->rep_in;
-        out += ch->bytes_out - ch->rep_out;
+        if (ch->rec)
+            send_bytes(w, ch->bytes_in - ch->rep_in,
+                       ch->bytes_out - ch->rep_out, ch);
+        else {
+            in += ch->bytes_in - ch->rep_in;
+            out += ch->bytes_out - ch->rep_out;
+        }
         ch->rep_in = ch->bytes_in;
         ch->rep_out = ch->bytes_out;
     }
-    send_bytes(w, in, out);
+    send_bytes(w, in, out, NULL);
 }
 
 void
 jg_gw_wk_report_chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
 {
-    send_bytes(w, ch->bytes_in - ch->rep_in, ch->bytes_out - ch->rep_out);
+    send_bytes(w, ch->bytes_in - ch->rep_in, ch->bytes_out - ch->rep_out,
+               ch->rec ? ch : NULL);
     ch->rep_in = ch->bytes_in;
     ch->rep_out = ch->bytes_out;
     if (ch->granted && ch->rep_state == JG_GW_CHAN_RUNNING) {

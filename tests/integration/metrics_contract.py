@@ -13,6 +13,8 @@ GATEWAY_METRICS = {
     "jumpgate_auth_attempts_total",
     "jumpgate_auth_bans_active",
     "jumpgate_auth_bans_total",
+    "jumpgate_source_penalties_active",
+    "jumpgate_source_penalties_total",
     "jumpgate_policy_denials_total",
     "jumpgate_bytes_total",
     "jumpgate_forward_channels_active",

@@ -3,8 +3,10 @@
 # time and on loopback only: 200 recorded sessions open at once, streaming
 # while workers and monitors are SIGKILLed and SIGHUPs arrive in a storm; a
 # thousand connections that never speak; garbage and truncated SSH
-# packets; a target dying mid-transfer. After each: the master is alive,
-# the sessions not hit are intact, every session has its end event, and
+# packets; a target dying mid-transfer; one worker or one monitor killed
+# under a session that has sent output. After each: the master is alive,
+# the sessions not hit are intact, every session has its end event (with
+# its session id, the bytes it moved and the signal that ended it), and
 # the event log and the recordings of the sessions not hit verify.
 import os
 import random
@@ -51,7 +53,7 @@ def test_load_with_kills_and_a_sighup_storm(make_gateway, gw_env, tmp_path):
         resource.setrlimit(resource.RLIMIT_NOFILE,
                            (max(soft, 4096), max(hard, 4096)))
     g = make_gateway(limits="{login_grace: 30s, auth_failures: {max: 1000}, "
-                            "max_startups: 200}")
+                            "max_startups: 200, per_source_startups: 200}")
     # The master gets no more descriptors than the systemd unit gives it.
     _, master_hard = resource.prlimit(g.proc.pid, resource.RLIMIT_NOFILE)
     resource.prlimit(g.proc.pid, resource.RLIMIT_NOFILE,
@@ -134,13 +136,19 @@ def test_load_with_kills_and_a_sighup_storm(make_gateway, gw_env, tmp_path):
     evs = events(g)
     starts = [e for e in evs if e["type"] == "session.start"]
     ends = [e for e in evs if e["type"] == "session.end"]
-    lost = [e for e in ends if "killed by signal" in (e.get("reason") or "")]
+    lost = [e for e in ends
+            if "monitor was killed by signal 9" in (e.get("reason") or "")]
     assert len(lost) == len(victims_m), lost
+    cut_w = [e for e in ends
+             if "worker was killed by signal 9" in (e.get("reason") or "")]
+    assert len(cut_w) == len(victims_w), cut_w
     assert len(ends) >= len(starts), (len(starts), len(ends))
     ended_ids = {e.get("session") for e in ends}
     lost_conns = {e.get("connection") for e in lost}
     for s in starts:
         assert s["session"] in ended_ids or s.get("connection") in lost_conns, s
+    # (the master knows the session ids of the sessions it ends)
+    assert all(e.get("session") for e in lost), lost
     # The recordings of the sessions nobody killed verify; killed ones are
     # intact up to their last seal (the rest reported as not sealed).
     rc, out = verify(g, "--all")
@@ -245,3 +253,63 @@ def test_target_dies_mid_transfer(make_gateway, gw_env):
         time.sleep(0.2)
     assert len([e for e in events(g) if e["type"] == "session.start"]) == \
         len([e for e in events(g) if e["type"] == "session.end"])
+
+
+def _session_with_output(g, tmp_path):
+    """A live exec session that has printed 5000 bytes and waits at a FIFO
+    on the target; (client process, its session.start event, its monitor
+    pid, its worker pid)."""
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    p = subprocess.Popen(g.ssh_args("alice:web-1") +
+                         [f"head -c 5000 /dev/zero | tr '\\0' x; "
+                          f"dd if={gate} bs=1 count=1 status=none"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    got = b""
+    while len(got) < 5000:
+        chunk = p.stdout.read1(5000)
+        assert chunk, p.stderr.read()
+        got += chunk
+    start = wait_for(lambda: [e for e in events(g) if e["type"] == "session.start"],
+                     what="session.start")[0]
+    monitors = [k for k in descendants(g.proc.pid) if ppid(k) == g.proc.pid]
+    workers = [k for k in descendants(g.proc.pid) if proc_uid(k) not in (0, -1)]
+    assert len(monitors) == 1 and len(workers) == 1, (monitors, workers)
+    return p, start, monitors[0], workers[0]
+
+
+def _end(g, p):
+    threading.Thread(target=p.communicate, daemon=True).start()
+    return wait_for(lambda: [e for e in events(g) if e["type"] == "session.end"],
+                    what="session.end")[0]
+
+
+def test_killed_worker_leaves_its_bytes_and_signal(make_gateway, tmp_path):
+    g = make_gateway()
+    p, start, _, worker = _session_with_output(g, tmp_path)
+    os.kill(worker, signal.SIGKILL)
+    end = _end(g, p)
+    assert end["session"] == start["session"], end
+    assert end["bytes_out"] >= 5000, end
+    assert "worker was killed by signal 9" in (end.get("reason") or ""), end
+    assert g.wait_log("killed by signal 9")
+    assert greeting_ok(g)
+
+
+def test_killed_monitor_leaves_its_session_and_bytes(make_gateway, tmp_path):
+    port = free_port()
+    g = make_gateway(config_extra=f'metrics: {{listen: "127.0.0.1:{port}"}}\n')
+    wait_port(port, proc=g.proc)
+    p, start, monitor, _ = _session_with_output(g, tmp_path)
+    # The master learns a channel's bytes as they are relayed (at least
+    # once a second while data flows), before it counts them in /metrics.
+    wait_for(lambda: metric(scrape(port)[0], "jumpgate_bytes_total",
+                            direction="to_client") >= 5000,
+             what="the bytes reported to the master")
+    os.kill(monitor, signal.SIGKILL)
+    end = _end(g, p)
+    assert end["session"] == start["session"], end
+    assert end["connection"] == start["connection"], end
+    assert "monitor was killed by signal 9" in end["reason"], end
+    assert end["bytes_out"] >= 5000, end
+    assert greeting_ok(g)

@@ -2,7 +2,10 @@
 # tests/integration/test_gateway_limits.py - the master's limits: a source
 # with too many authentication failures is banned (its connections get one
 # line and are closed) while others are not, and the ban decays; connections
-# beyond limits.max_startups are dropped, and both show in /metrics.
+# beyond limits.max_startups are dropped; one source cannot hold more than
+# limits.per_source_startups unauthenticated connections, and a source whose
+# connections end or time out without logging in is refused for a while
+# (limits.penalties); all of it shows in /metrics.
 import socket
 
 import pytest
@@ -96,3 +99,79 @@ def test_max_startups_drops_unauthenticated(limited):
     # Once they are gone, connections are accepted again.
     wait_for(lambda: g.ssh("alice:web-1", "echo again").stdout == b"again\n",
              what="a login after the unauthenticated ones left")
+
+
+PER_SOURCE = ("jumpgate: too many unauthenticated connections from your "
+              "address; try again later\r\n")
+PENALISED = ("jumpgate: too many connections from your address did not log "
+             "in; try again later\r\n")
+
+
+def test_one_source_cannot_lock_others_out(limited):
+    g = limited("{max_startups: 8, per_source_startups: 4, login_grace: 30s, "
+                "auth_failures: {max: 1000}}")
+    held = []
+
+    def hold():
+        # (the start-up probe may still count for a moment: then retry)
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+        line = s.recv(256)
+        if line.startswith(b"SSH-2.0-"):
+            held.append(s)
+            return True
+        s.close()
+        return False
+    try:
+        for _ in range(4):
+            wait_for(hold, what="an accepted connection")
+        # The source has its four: more of its connections, held open as
+        # well, are refused with a line saying why and do not count towards
+        # max_startups (8).
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+            held.append(s)
+            assert s.recv(256) == PER_SOURCE.encode()
+        assert g.wait_log("connection from 127.0.0.1 refused: 4 "
+                          "unauthenticated connections from it "
+                          "(limits.per_source_startups 4)")
+        # A user from another address logs in meanwhile.
+        r = g.ssh("alice:web-1", "echo in", bind="127.0.0.2")
+        assert r.returncode == 0 and r.stdout == b"in\n", r.stderr
+        m, _ = scrape(g.metrics_port)
+        # (a retry of hold() may have been refused too)
+        assert metric(m, "jumpgate_connections_total",
+                      result="source_startups") >= 8
+        assert metric(m, "jumpgate_connections_total",
+                      result="startups_dropped") == 0
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_sources_that_do_not_log_in_are_penalised(limited):
+    g = limited("{login_grace: 2s, auth_failures: {max: 1000}, penalties: "
+                "{grace_exceeded: 10m, noauth: 10m, min: 15s, max: 10m}}")
+    # Held silent until the login grace time is over.
+    with socket.create_connection(("127.0.0.1", g.port), timeout=60,
+                                  source_address=("127.0.0.3", 0)) as s:
+        assert s.recv(256).startswith(b"SSH-2.0-")
+        while s.recv(256):
+            pass
+    assert g.wait_log("penalty of 127.0.0.3 started: its connections held on "
+                      "without logging in")
+    assert greeting(g.port, "127.0.0.3") == PENALISED
+    # Closed before logging in.
+    assert greeting(g.port, "127.0.0.4").startswith("SSH-2.0-")
+    assert g.wait_log("penalty of 127.0.0.4 started: its connections ended "
+                      "without logging in")
+    assert greeting(g.port, "127.0.0.4") == PENALISED
+    assert g.wait_log("connection from 127.0.0.4 refused: penalised until")
+    # Nobody else is.
+    assert greeting(g.port, "127.0.0.5").startswith("SSH-2.0-")
+    m, _ = scrape(g.metrics_port)
+    assert metric(m, "jumpgate_source_penalties_total",
+                  reason="grace_exceeded") == 1
+    # (127.0.0.1's start-up probe is penalised too)
+    assert metric(m, "jumpgate_source_penalties_total", reason="noauth") >= 1
+    assert metric(m, "jumpgate_source_penalties_active") >= 2
+    assert metric(m, "jumpgate_connections_total", result="penalised") == 2

@@ -2,10 +2,13 @@
 # tests/integration/test_gateway_metrics.py - jumpgated's /metrics after
 # real ssh logins, failures, denials, sessions and forwards: every family of
 # the contract with HELP and TYPE, and counters that move by what happened
-# (deltas between two scrapes).
+# (deltas between two scrapes); half-sent requests do not keep a scraper
+# out.
+import http.client
 import os
 import socket
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 
@@ -23,6 +26,8 @@ FAMILIES = {
     "jumpgate_auth_attempts_total": "counter",
     "jumpgate_auth_bans_active": "gauge",
     "jumpgate_auth_bans_total": "counter",
+    "jumpgate_source_penalties_active": "gauge",
+    "jumpgate_source_penalties_total": "counter",
     "jumpgate_policy_denials_total": "counter",
     "jumpgate_bytes_total": "counter",
     "jumpgate_forward_channels_active": "gauge",
@@ -163,3 +168,57 @@ def test_reload_counted(mgw):
                             result="success")
              > metric(before, "jumpgate_policy_reloads_total", result="success"),
              what="a counted reload")
+
+
+def test_half_sent_requests_do_not_blind_metrics(make_gateway):
+    port = free_port()
+    g = make_gateway(config_extra=f'metrics: {{listen: "127.0.0.1:{port}"}}\n')
+    wait_port(port, proc=g.proc)
+    held, done = [], threading.Event()
+    for _ in range(40):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        held.append(s)
+
+    def trickle():
+        # A header line every half second: never idle, never complete.
+        first = True
+        while first or not done.wait(0.5):
+            for s in held:
+                try:
+                    s.send(b"GET /metrics HTTP/1.1\r\n" if first else b"X-A: b\r\n")
+                except OSError:
+                    pass
+            first = False
+    t = threading.Thread(target=trickle, daemon=True)
+    t.start()
+    try:
+        # A scrape from another address is answered while they hang.
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                       source_address=("127.0.0.2", 0))
+        c.request("GET", "/metrics")
+        r = c.getresponse()
+        assert r.status == 200
+        assert b"jumpgate_connections_total" in r.read()
+        c.close()
+
+        # The server ends every one of them: beyond the per-address limit at
+        # once, the rest when their time is up, though they never go idle.
+        def ended(s):
+            try:
+                return s.recv(4096) == b""
+            except BlockingIOError:
+                return False
+            except OSError:
+                return True
+        wait_for(lambda: all(ended(s) for s in held), timeout=60,
+                 what="the server to end the half-sent requests")
+    finally:
+        done.set()
+        t.join()
+        for s in held:
+            s.close()

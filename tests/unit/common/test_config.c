@@ -50,7 +50,9 @@ test_full_example(void **state)
         "  on_failure: refuse\n  s3: {bucket: shop-audit, prefix: jump-1/, region: eu-west-1}\n"
         "metrics: {listen: \"127.0.0.1:9469\"}\n"
         "limits: {max_startups: 64, login_grace: 30s, idle_timeout: 30m,\n"
-        "         auth_failures: {max: 5, window: 10m, ban: 15m}}\n"
+        "         auth_failures: {max: 5, window: 10m, ban: 15m},\n"
+        "         per_source_startups: 6,\n"
+        "         penalties: {grace_exceeded: 20s, noauth: 0s, min: 1m, max: 1h}}\n"
         "sync:\n  interval: 60s\n  aws: {region: eu-west-1}\n"
         "  cloudflare: {account_id: \"abc\", api_token_file: /etc/jumpgate/cloudflare.token}\n"
         "  max_removals: 10\n  metrics: {listen: \"127.0.0.1:9470\"}\n");
@@ -65,6 +67,11 @@ test_full_example(void **state)
     assert_int_equal(c->login_grace, 30);
     assert_int_equal(c->idle_timeout, 1800);
     assert_int_equal(c->auth_fail_ban, 900);
+    assert_int_equal(c->per_source_startups, 6);
+    assert_int_equal(c->pen_grace, 20);
+    assert_int_equal(c->pen_noauth, 0);
+    assert_int_equal(c->pen_min, 60);
+    assert_int_equal(c->pen_max, 3600);
     assert_string_equal(c->s3_bucket, "shop-audit");
     assert_string_equal(c->metrics_listen, "127.0.0.1:9469");
     assert_string_equal(c->cf_api_base, "https://api.cloudflare.com/client/v4");
@@ -189,6 +196,64 @@ test_seal_interval(void **state)
 }
 
 static void
+test_source_limits(void **state)
+{
+    static const struct {
+        const char *text, *want;
+        int per_source;
+        int64_t grace, noauth, min, max;
+    } cases[] = {
+        {"limits: {login_grace: 5s}\n", NULL, 10, 10, 1, 15, 600},
+        {"limits: {per_source_startups: 3, penalties: {noauth: 0s}}\n", NULL,
+         3, 10, 0, 15, 600},
+        {"limits: {penalties: {grace_exceeded: 0, min: 0s, max: 1m}}\n", NULL,
+         10, 0, 1, 0, 60},
+        {"limits: {per_source_startups: 0}\n",
+         "3:31: limits.per_source_startups must be a whole number from 1", 0,
+         0, 0, 0, 0},
+        {"limits: {penalties: {noauth: often}}\n",
+         "3:30: limits.penalties.noauth: bad duration 'often'", 0, 0, 0, 0, 0},
+        {"limits: {penalties: {min: 1h, max: 10m}}\n",
+         "3:36: limits.penalties.max must be more than zero and not less",
+         0, 0, 0, 0, 0},
+        {"limits: {penalties: {max: 0s}}\n",
+         "3:27: limits.penalties.max: bad duration '0s'", 0, 0, 0, 0, 0},
+        {"limits: {penalties: {crash: 90s}}\n",
+         "unknown key 'crash'", 0, 0, 0, 0, 0},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct jg_config *c = NULL;
+        struct jg_diags d = {0};
+        char *text = jg_xasprintf("listen: [\"127.0.0.1:22\"]\npolicy: p.yaml\n%s",
+                                  cases[i].text), *t;
+        int r;
+
+        put(text);
+        r = jg_config_load(path, &c, &d);
+        t = diags_text(&d);
+        if (cases[i].want == NULL) {
+            if (r != 0 || c == NULL ||
+                c->per_source_startups != cases[i].per_source ||
+                c->pen_grace != cases[i].grace ||
+                c->pen_noauth != cases[i].noauth ||
+                c->pen_min != cases[i].min || c->pen_max != cases[i].max)
+                fail_msg("case %zu: r=%d diags=%s", i, r, t);
+        } else if (r != JG_ERR_INVALID || c != NULL ||
+                   strstr(t, cases[i].want) == NULL) {
+            fail_msg("case %zu: r=%d diags=%s, want %s", i, r, t,
+                     cases[i].want);
+        }
+        free(t);
+        free(text);
+        jg_config_free(c);
+        jg_diags_clear(&d);
+    }
+}
+
+static void
 test_startups_and_control(void **state)
 {
     static const struct {
@@ -290,6 +355,7 @@ main(void)
         cmocka_unit_test(test_seal_interval),
         cmocka_unit_test(test_yaml_limits),
         cmocka_unit_test(test_startups_and_control),
+        cmocka_unit_test(test_source_limits),
     };
 
     return cmocka_run_group_tests_name("common/config", tests, setup, teardown);
