@@ -226,6 +226,8 @@ class Gateway:
         audit = (f"audit: {{dir: {self.audit}, signing_key: {self.dir}/audit.pem}}\n"
                  if record else
                  f"audit: {{dir: {self.audit}, on_failure: continue}}\n")
+        # Every bench connection comes from 127.0.0.1: no per-source cap or
+        # penalty, as for a gateway behind a load balancer.
         self.config.write_text(f"""\
 listen: ["127.0.0.1:{self.port}"]
 host_keys: [{env.keys}/gw_host]
@@ -233,7 +235,8 @@ policy: {env.policy}
 upstream:
   identity: {env.keys}/upstream
   known_hosts: {env.dir}/upstream_known_hosts
-{audit}limits: {{max_startups: 1000, login_grace: 60s}}
+{audit}limits: {{max_startups: 1000, login_grace: 60s, per_source_startups: 1000,
+         penalties: {{grace_exceeded: 0s, noauth: 0s}}}}
 control_socket: {self.dir}/control.sock
 """)
         if record:
