@@ -48,6 +48,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     daemon_.cfg = &config_;
     master_.d = &daemon_;
     master_.bans = jg_gw_bans_new(3, 60, 60);
+    master_.pen = jg_gw_penalties_new(15, 600);
     if (jg_gw_metrics_start(&master_) != 0)
         abort();
     return 0;
