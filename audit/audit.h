@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* audit/audit.h - the audit library (DESIGN.md section 8): the hash-chained
- * event log, asciicast v2 session recordings, Ed25519 seals over both, and
- * the readers and verifiers the auditor's `jumpgate audit` uses.
+ * event log, session recordings (.jgr, and the asciicast v2 recordings of
+ * earlier versions), Ed25519 seals over both, and the readers, views and
+ * verifiers the auditor's `jumpgate audit` uses.
  *
  * Conventions (common/common.h): functions return 0 or a negative JG_ERR_*
  * code; results go out through pointers; every *_free(NULL) is a no-op.
@@ -10,8 +11,9 @@
  *
  * Files (all below audit.dir):
  *   events/YYYY-MM-DD.jsonl          event log, one file per UTC day
- *   sessions/YYYY-MM-DD/ID.cast      one recording per session channel
- *   sessions/YYYY-MM-DD/ID.cast.seal its signed checkpoints
+ *   sessions/YYYY-MM-DD/ID.jgr       one recording per session channel,
+ *                                    its seals inside (jumpgate-recording(5))
+ *   sessions/YYYY-MM-DD/ID.cast(.seal) recordings of earlier versions (read)
  * Folders are created 0750, files 0640; every file is opened with openat()
  * on a folder fd that was opened O_DIRECTORY|O_NOFOLLOW and checked (a
  * folder, ours or root's, not world-writable), with O_NOFOLLOW|O_CLOEXEC.
@@ -19,35 +21,14 @@
  * reason).
  *
  * fsync policy: every event line is handed to the kernel with one write(2)
- * when it happens (no user-space buffering); recording events are encoded
- * into blocks that are queued, whole, for the recording's writer thread
- * before every checkpoint and on every jg_audit_rec_tick() (the gateway
- * ticks after each burst); the thread writes and syncs in queue order (at
- * most 2 MiB wait; a write error reaches the recorder's next call) and
- * starts write-back every 8 MiB (sync_file_range), so that a sync does not
- * find a second's worth of a bulk transfer still to write. At a
- * recording checkpoint the .cast is fdatasync()ed before the seal line is
- * written, and the seal file after it, at most once a second (checkpoints
- * forced by 64 KiB in between are written but not synced) and always at
- * open and close. The event log is fdatasync()ed after every seal line. A
- * crash thus loses at most an unsealed tail, which verify reports as
- * unsealed; a power loss between syncs can also lose sealed-but-unsynced
- * bytes, which verify reports as truncation (never as intact).
- *
- * Seals: Ed25519 (OpenSSL EVP). A seal line is a compact JSON object whose
- * last member is "sig"; the signature covers a domain string followed by
- * the line's bytes before "sig" (see jg_audit_sealed_prefix()). Those bytes
- * always hold the session id (recordings) or the chain head (event log), so
- * a seal cannot be moved to another file.
- *
- * Invalid UTF-8: the .cast must be valid UTF-8 JSON for asciinema. Output
- * and input are decoded incrementally: a multi-byte sequence split across
- * two writes is completed by the next write of the same stream (at most 3
- * bytes wait); bytes that can never form a character become U+FFFD, as
- * asciinema's own recorder does. The seal covers the .cast as written; the
- * raw byte count and the number of replaced bytes are in every checkpoint
- * ("raw", "replaced") and hence signed, so an auditor knows a replacement
- * happened and how much. */
+ * when it happens (no user-space buffering), and the event log is
+ * fdatasync()ed after every seal line. A recording's blocks and seals are
+ * written by its writer thread in order; the file is fdatasync()ed before
+ * a seal at most once a second and always before the final one, and
+ * write-back is started every 8 MiB (see the recorder section). A crash
+ * thus loses at most an unsealed tail, which verify reports as unsealed; a
+ * power loss can also lose what was written in the last second, which
+ * verify reports as a missing tail (never as intact). */
 #ifndef JG_AUDIT_H
 #define JG_AUDIT_H
 

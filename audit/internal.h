@@ -29,35 +29,28 @@ void jg_audit_b64(const uint8_t *b, size_t n, char *out);
 /* Decodes strict padded base64; returns the byte count or -1. */
 ssize_t jg_audit_unb64(const char *s, size_t len, uint8_t *out, size_t outn);
 
-/* A writer thread for one recording (jg_audit_wq.c): writes and syncs run
- * in queue order beside the caller; at most max_bytes wait (the caller
- * blocks beyond that). The first failure is kept: every later call returns
- * it, and nothing queued after it is written. */
+/* A writer thread for one recording (jg_audit_wq.c): jobs run in queue
+ * order beside the caller; at most max_bytes wait (the caller blocks
+ * beyond that). The first failure is kept: every later call returns it,
+ * and no job queued after it runs. */
 struct jg_audit_wq;
 int jg_audit_wq_start(size_t max_bytes, struct jg_audit_wq **out);
-/* Queues a write of len bytes of buf to fd; buf (malloc'ed) is taken. */
-int jg_audit_wq_write(struct jg_audit_wq *q, int fd, char *buf, size_t len);
-/* Blocks: buffers of JG_AUDIT_WQ_BLOCK bytes that go back to a pool of
- * the queue once written. jg_audit_wq_block() hands one out (NULL when out
- * of memory); jg_audit_wq_write_block() queues len bytes of it and takes
- * it, counting the whole block against max_bytes; jg_audit_wq_trim() frees
- * the pool (an idle recording). */
-#define JG_AUDIT_WQ_BLOCK JG_AUDIT_REC_BLOCK
-char *jg_audit_wq_block(struct jg_audit_wq *q);
-int jg_audit_wq_write_block(struct jg_audit_wq *q, int fd, char *block,
-                            size_t len);
-void jg_audit_wq_trim(struct jg_audit_wq *q);
-/* Queues an fdatasync(fd). */
-int jg_audit_wq_sync(struct jg_audit_wq *q, int fd);
-/* Queues a job: fn(ctx, buf, len) runs in the thread, in order, unless an
- * earlier request failed; its non-zero result is the queue's failure. buf
- * (NULL, malloc'ed, or a block when pooled) is taken and freed, or given
- * back to the pool, after the call. */
+/* Queues a job: fn(ctx, buf, len) runs in the thread; its non-zero result
+ * is the queue's failure. buf (NULL, malloc'ed, or a block when pooled) is
+ * taken and freed, or given back to the pool, after the call; it counts
+ * len bytes against max_bytes (1 when 0), a block its whole size. */
 typedef int (*jg_audit_wq_fn)(void *ctx, char *buf, size_t len);
 int jg_audit_wq_run(struct jg_audit_wq *q, jg_audit_wq_fn fn, void *ctx,
                     char *buf, size_t len, bool pooled);
+/* Blocks: buffers of JG_AUDIT_WQ_BLOCK bytes that go back to a pool of
+ * the queue once their job ran. jg_audit_wq_block() hands one out (NULL
+ * when out of memory); jg_audit_wq_trim() frees the pool (an idle
+ * recording). */
+#define JG_AUDIT_WQ_BLOCK JG_AUDIT_REC_BLOCK
+char *jg_audit_wq_block(struct jg_audit_wq *q);
+void jg_audit_wq_trim(struct jg_audit_wq *q);
 int jg_audit_wq_error(struct jg_audit_wq *q);
-/* Writes what waits, stops the thread, frees q; the first failure or 0. */
+/* Runs what waits, stops the thread, frees q; the first failure or 0. */
 int jg_audit_wq_finish(struct jg_audit_wq *q);
 
 /* Writes the JSON string literal (quotes included) of the n bytes of valid

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* audit/jg_audit_wq.c - a recording's writer thread: the recorder encodes,
- * hashes and seals; this thread copies the lines into the files and syncs
- * them, in the order they were queued, so that the kernel's copy into the
- * page cache runs beside the encoding instead of after it. The queue is
- * bounded in bytes (the producer waits when it is full); the first failed
- * write or sync is kept and every later request fails with it. Blocks of
- * JG_AUDIT_WQ_BLOCK bytes come back to a small pool once written, so a
- * busy recording reuses the same few buffers instead of asking malloc (and
- * the kernel, for fresh pages) for new ones. Besides writes and syncs the
- * queue runs jobs (jg_audit_wq_run): the recorder's compression, hashing
- * and sealing happen here, off the thread that relays. */
+/* audit/jg_audit_wq.c - a recording's writer thread: it runs the jobs the
+ * recorder queues (jg_audit_wq_run: compressing, hashing, sealing and
+ * writing a block, jg_audit_recw.c) in the order they were queued, off
+ * the thread that relays. The queue is bounded in bytes (the producer
+ * waits when it is full); the first failed job is kept and every later
+ * request fails with it. Blocks of JG_AUDIT_WQ_BLOCK bytes come back to a
+ * small pool once done, so a busy recording reuses the same few buffers
+ * instead of asking malloc (and the kernel, for fresh pages) for new
+ * ones. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,9 +20,8 @@
 
 struct wq_item {
     struct wq_item *next;
-    int fd;
-    char *buf;           /* NULL: fdatasync(fd) (without fn) */
-    jg_audit_wq_fn fn;   /* a job: fn(ctx, buf, len) instead */
+    char *buf;           /* taken; NULL allowed */
+    jg_audit_wq_fn fn;   /* the job: fn(ctx, buf, len) */
     void *ctx;
     size_t len;
     size_t cost;         /* what it counts against the bound */
@@ -33,10 +30,6 @@ struct wq_item {
 
 /* Written blocks kept for reuse, per recording. */
 #define POOL_MAX 4
-
-/* Write-back of what was written is started every this many bytes, so the
- * once-a-second fdatasync finds little left to wait for. */
-#define KICK_BYTES (8u * 1024 * 1024)
 
 struct jg_audit_wq {
     pthread_t thread;
@@ -63,7 +56,6 @@ writer(void *arg)
 {
     struct jg_audit_wq *q = arg;
     struct wq_item *it;
-    size_t unkicked = 0;
     int e;
 
     for (;;) {
@@ -78,25 +70,11 @@ writer(void *arg)
         if (q->head == NULL)
             q->tail = NULL;
         pthread_mutex_unlock(&q->mu);
-        /* After a failure nothing more is written: a seal must never land
-         * after data that did not. */
-        if (atomic_load(&q->err) == 0) {
-            if (it->fn != NULL) {
-                e = it->fn(it->ctx, it->buf, it->len);
-            } else if (it->buf != NULL) {
-                e = jg_audit_write_all(it->fd, it->buf, it->len);
-                /* Only a start (no waiting), and only a hint: an error
-                 * here shows in the fdatasync that follows. */
-                if (e == 0 && (unkicked += it->len) >= KICK_BYTES) {
-                    sync_file_range(it->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-                    unkicked = 0;
-                }
-            } else {
-                e = fdatasync(it->fd) == 0 ? 0 : JG_ERR_IO;
-            }
-            if (e != 0)
-                fail(q, e);
-        }
+        /* After a failure nothing more runs: a seal must never land after
+         * data that did not. */
+        if (atomic_load(&q->err) == 0 &&
+            (e = it->fn(it->ctx, it->buf, it->len)) != 0)
+            fail(q, e);
         pthread_mutex_lock(&q->mu);
         q->queued -= it->cost;
         if (it->pooled && q->n_pool < POOL_MAX) {
@@ -125,8 +103,8 @@ jg_audit_wq_start(size_t max_bytes, struct jg_audit_wq **out)
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->more, NULL);
     pthread_cond_init(&q->room, NULL);
-    /* The thread writes, syncs, and runs the recorder's jobs (zstd,
-     * SHA-256, Ed25519): a modest stack is plenty. */
+    /* The thread runs the recorder's jobs (zstd, SHA-256, Ed25519, write,
+     * fdatasync): a modest stack is plenty. */
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     e = pthread_create(&q->thread, &attr, writer, q);
@@ -148,9 +126,9 @@ jg_audit_wq_error(struct jg_audit_wq *q)
     return atomic_load(&q->err);
 }
 
-static int
-enqueue_item(struct jg_audit_wq *q, int fd, jg_audit_wq_fn fn, void *ctx,
-             char *buf, size_t len, bool pooled)
+int
+jg_audit_wq_run(struct jg_audit_wq *q, jg_audit_wq_fn fn, void *ctx,
+                char *buf, size_t len, bool pooled)
 {
     struct wq_item *it = malloc(sizeof(*it));
     int e;
@@ -161,7 +139,6 @@ enqueue_item(struct jg_audit_wq *q, int fd, jg_audit_wq_fn fn, void *ctx,
         return JG_ERR_NOMEM;
     }
     it->next = NULL;
-    it->fd = fd;
     it->fn = fn;
     it->ctx = ctx;
     it->buf = buf;
@@ -192,25 +169,6 @@ enqueue_item(struct jg_audit_wq *q, int fd, jg_audit_wq_fn fn, void *ctx,
     return 0;
 }
 
-static int
-enqueue(struct jg_audit_wq *q, int fd, char *buf, size_t len, bool pooled)
-{
-    return enqueue_item(q, fd, NULL, NULL, buf, len, pooled);
-}
-
-int
-jg_audit_wq_run(struct jg_audit_wq *q, jg_audit_wq_fn fn, void *ctx,
-                char *buf, size_t len, bool pooled)
-{
-    return enqueue_item(q, -1, fn, ctx, buf, len, pooled);
-}
-
-int
-jg_audit_wq_write(struct jg_audit_wq *q, int fd, char *buf, size_t len)
-{
-    return enqueue(q, fd, buf, len, false);
-}
-
 char *
 jg_audit_wq_block(struct jg_audit_wq *q)
 {
@@ -221,13 +179,6 @@ jg_audit_wq_block(struct jg_audit_wq *q)
         b = q->pool[--q->n_pool];
     pthread_mutex_unlock(&q->mu);
     return b != NULL ? b : malloc(JG_AUDIT_WQ_BLOCK);
-}
-
-int
-jg_audit_wq_write_block(struct jg_audit_wq *q, int fd, char *block,
-                        size_t len)
-{
-    return enqueue(q, fd, block, len, true);
 }
 
 void
@@ -243,12 +194,6 @@ jg_audit_wq_trim(struct jg_audit_wq *q)
     pthread_mutex_unlock(&q->mu);
     for (i = 0; i < n; i++)
         free(spare[i]);
-}
-
-int
-jg_audit_wq_sync(struct jg_audit_wq *q, int fd)
-{
-    return enqueue(q, fd, NULL, 0, false);
 }
 
 int

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tests/unit/audit/test_audit_wq.c - a recording's writer thread writes
- * what it is given in order, a queue far smaller than the data still
+/* tests/unit/audit/test_audit_wq.c - a recording's writer thread runs the
+ * jobs it is given in order (here: writes and syncs of a file), a queue far smaller than the data still
  * passes everything, the first failure sticks: it is returned by every
  * later call and nothing queued after it is written, and blocks count whole
  * against the bound. */
@@ -23,6 +23,33 @@ dup_text(const char *s, size_t n)
     assert_non_null(p);
     memcpy(p, s, n);
     return p;
+}
+
+/* Jobs: ctx points at the fd. */
+static int
+write_job(void *ctx, char *buf, size_t len)
+{
+    return jg_audit_write_all(*(int *)ctx, buf, len);
+}
+
+static int
+sync_job(void *ctx, char *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    return fdatasync(*(int *)ctx) == 0 ? 0 : JG_ERR_IO;
+}
+
+static int
+wq_write(struct jg_audit_wq *q, int *fd, char *buf, size_t len)
+{
+    return jg_audit_wq_run(q, write_job, fd, buf, len, false);
+}
+
+static int
+wq_sync(struct jg_audit_wq *q, int *fd)
+{
+    return jg_audit_wq_run(q, sync_job, fd, NULL, 0, false);
 }
 
 static int
@@ -50,10 +77,10 @@ test_order_through_a_small_queue(void **state)
     for (i = 0; i < 5000; i++) {
         len = (size_t)snprintf(line, sizeof(line), "line %zu\n", i);
         want_len += len;
-        assert_int_equal(jg_audit_wq_write(q, fd, dup_text(line, len), len),
+        assert_int_equal(wq_write(q, &fd, dup_text(line, len), len),
                          0);
         if (i % 1000 == 0)
-            assert_int_equal(jg_audit_wq_sync(q, fd), 0);
+            assert_int_equal(wq_sync(q, &fd), 0);
     }
     assert_int_equal(jg_audit_wq_finish(q), 0);
     dfd = open("/tmp", O_DIRECTORY | O_RDONLY);
@@ -86,17 +113,17 @@ test_first_failure_sticks(void **state)
     ro = open(path, O_RDONLY); /* writing to it fails with EBADF */
     assert_true(ro >= 0);
     assert_int_equal(jg_audit_wq_start(1 << 20, &q), 0);
-    assert_int_equal(jg_audit_wq_write(q, fd, dup_text("ok\n", 3), 3), 0);
-    assert_int_equal(jg_audit_wq_write(q, ro, dup_text("no\n", 3), 3), 0);
+    assert_int_equal(wq_write(q, &fd, dup_text("ok\n", 3), 3), 0);
+    assert_int_equal(wq_write(q, &ro, dup_text("no\n", 3), 3), 0);
     /* The failure surfaces on a later call once the thread met it. */
     for (i = 0, e = 0; i < 2000 && e == 0; i++) {
-        e = jg_audit_wq_write(q, fd, dup_text("after\n", 6), 6);
+        e = wq_write(q, &fd, dup_text("after\n", 6), 6);
         if (e == 0)
             usleep(1000);
     }
     assert_int_not_equal(e, 0);
     assert_int_equal(jg_audit_wq_error(q), e);
-    assert_int_equal(jg_audit_wq_sync(q, fd), e);
+    assert_int_equal(wq_sync(q, &fd), e);
     assert_int_equal(jg_audit_wq_finish(q), e);
     /* Only the line before the failure reached the file. */
     assert_int_equal(fstat(fd, &st), 0);
@@ -120,7 +147,8 @@ queue_one_more(void *arg)
 
     assert_non_null(b);
     memcpy(b, "C", 1);
-    assert_int_equal(jg_audit_wq_write_block(s->q, s->fd, b, 1), 0);
+    assert_int_equal(jg_audit_wq_run(s->q, write_job, &s->fd, b, 1, true),
+                     0);
     atomic_store(&s->done, true);
     return NULL;
 }
@@ -153,7 +181,8 @@ test_blocks_count_whole_against_the_bound(void **state)
 
         assert_non_null(b);
         b[0] = (char)('A' + i);
-        assert_int_equal(jg_audit_wq_write_block(s.q, pp[1], b, 1), 0);
+        assert_int_equal(jg_audit_wq_run(s.q, write_job, &s.fd, b, 1, true),
+                         0);
     }
     atomic_init(&s.done, false);
     assert_int_equal(pthread_create(&t, NULL, queue_one_more, &s), 0);
