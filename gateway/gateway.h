@@ -269,6 +269,8 @@ struct jg_gw_child {
     int sock;                  /* to its monitor; -1 once dropped */
     bool authed;               /* unauthenticated ones count for startups */
     bool listed;               /* said hello: listed and counted */
+    bool ending;               /* told to end: no longer one of the user's
+                                * sessions for max_sessions */
     char conn_id[37];
     char user[64];
     char peer[64];

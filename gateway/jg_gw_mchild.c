@@ -95,6 +95,7 @@ session_cap(struct jg_gw_master *m, struct jg_gw_child *k)
         return;
     for (i = 0; i < m->n_kids; i++)
         n += m->kids[i].authed && m->kids[i].sock >= 0 &&
+             !m->kids[i].ending &&
              strcmp(m->kids[i].user, k->user) == 0;
     if (n <= u->max_sessions)
         return;
@@ -429,6 +430,7 @@ jg_gw_master_child_kill(struct jg_gw_master *m, struct jg_gw_child *k,
     (void)m;
     if (k->sock < 0)
         return JG_ERR_NOTFOUND;
+    k->ending = true;
     q = jg_xmalloc(sizeof(*q));
     jg_gw_msg_init(q, JG_GW_MM_KILL);
     jg_gw_msg_put_str(q, reason);
