@@ -682,10 +682,26 @@ void jg_gw_escape(const char *s, char *buf, size_t n);
 
 /* ---- the worker (jg_gw_worker.c and friends) -------------------------- */
 
+/* A relay buffer (jg_gw_buf.c): data[off, off+len) of cap bytes; NULL
+ * until first used. */
+#define JG_GW_BUF_INIT (64u * 1024)
+#define JG_GW_BUF_MAX (4u * 1024 * 1024)
 struct jg_gw_buf {
-    size_t off, len;
-    uint8_t data[65536];
+    size_t off, len, cap;
+    uint8_t *data;
 };
+
+/* Free space after the data (allocating or compacting it first). */
+size_t jg_gw_buf_room(struct jg_gw_buf *b);
+/* Makes room for n more bytes, growing up to JG_GW_BUF_MAX; false when
+ * they cannot fit before some data is consumed. */
+bool jg_gw_buf_reserve(struct jg_gw_buf *b, size_t n);
+uint8_t *jg_gw_buf_tail(struct jg_gw_buf *b);
+/* Appends what fits of p; returns how much. */
+size_t jg_gw_buf_put(struct jg_gw_buf *b, const void *p, size_t n);
+void jg_gw_buf_consumed(struct jg_gw_buf *b, size_t n);
+void jg_gw_buf_clear(struct jg_gw_buf *b);
+void jg_gw_buf_free(struct jg_gw_buf *b);
 
 enum jg_gw_chan_kind { JG_GW_CH_SESSION, JG_GW_CH_FORWARD };
 
@@ -822,6 +838,10 @@ void jg_gw_upstream_free(struct jg_gw_upstream *u);
  * ch, respecting buffers and windows, and handles EOF and close. Returns
  * true when it moved anything or changed state. */
 bool jg_gw_relay_pump(struct jg_gw_chan *ch);
+/* What libssh holds unread on one stream of c (0 at EOF, -1 on error). */
+int jg_gw_relay_held(ssh_channel c, int is_stderr);
+/* Reads and drops everything held on that stream; true if there was any. */
+bool jg_gw_relay_discard(ssh_channel c, int is_stderr);
 /* Every byte that crosses the gateway passes here; dir is "i" (client to
  * target), "o" (target to client) or "e" (target stderr). The audit
  * recorder attaches here. False when the bytes must not pass: the SFTP

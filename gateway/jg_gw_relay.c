@@ -45,43 +45,94 @@ jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
     return true;
 }
 
-static size_t
-room(struct jg_gw_buf *b)
+int
+jg_gw_relay_held(ssh_channel c, int is_stderr)
 {
-    if (b->off > 0 && b->len > 0 && b->off + b->len == sizeof(b->data)) {
-        memmove(b->data, b->data + b->off, b->len);
-        b->off = 0;
-    } else if (b->len == 0) {
-        b->off = 0;
+    int n;
+
+    if (c == NULL || !ssh_channel_is_open(c))
+        return 0;
+    n = ssh_channel_poll(c, is_stderr);
+    if (n == SSH_EOF)
+        return 0;
+    return n < 0 ? -1 : n;
+}
+
+bool
+jg_gw_relay_discard(ssh_channel c, int is_stderr)
+{
+    uint8_t sink[4096];
+    int left = jg_gw_relay_held(c, is_stderr), got;
+    bool moved = false;
+
+    while (left > 0) {
+        got = ssh_channel_read_nonblocking(
+            c, sink, left < (int)sizeof(sink) ? (uint32_t)left : sizeof(sink),
+            is_stderr);
+        if (got <= 0)
+            break;
+        left -= got;
+        moved = true;
     }
-    return sizeof(b->data) - b->off - b->len;
+    return moved;
 }
 
+/* One stream of src into b (or nowhere): exactly n bytes, held already. */
 static void
-consumed(struct jg_gw_buf *b, size_t n)
+take(struct jg_gw_chan *ch, ssh_channel src, struct jg_gw_buf *b, int n,
+     int is_stderr, const char *dir)
 {
-    b->off += n;
-    b->len -= n;
-    if (b->len == 0)
-        b->off = 0;
-}
-
-/* libssh channel -> buffer. */
-static bool
-fill_chan(struct jg_gw_chan *ch, ssh_channel src, struct jg_gw_buf *b,
-          int is_stderr, const char *dir)
-{
-    size_t n = room(b);
-    uint8_t *p = b->data + b->off + b->len;
+    uint8_t *p;
     int got;
 
-    if (n == 0 || src == NULL || !ssh_channel_is_open(src))
-        return false;
+    if (n <= 0)
+        return;
+    if (b == NULL) {
+        jg_gw_relay_discard(src, is_stderr);
+        return;
+    }
+    p = jg_gw_buf_tail(b);
     got = ssh_channel_read_nonblocking(src, p, (uint32_t)n, is_stderr);
-    if (got <= 0)
-        return false;
-    if (jg_gw_relay_tap(ch, dir, p, (size_t)got))
+    if (got > 0 && jg_gw_relay_tap(ch, dir, p, (size_t)got))
         b->len += (size_t)got;
+}
+
+/* libssh channel -> buffers. libssh 0.10 tops a channel's receive window up
+ * to 1.28 MB at every read of it, whatever it still holds unread: a reader
+ * that takes less than is held lets the peer grow that store without bound
+ * (at 256 MiB libssh drops the data and then crashes on the next read). So
+ * everything src holds on both streams is taken at once or not at all: it
+ * then never holds more than about two windows, and the buffers grow to
+ * take that (JG_GW_BUF_MAX). A peer that sends beyond its window anyway
+ * ends the channel. err NULL: src's extended data is read and dropped (a
+ * client's; it goes nowhere). */
+static bool
+fill_chan(struct jg_gw_chan *ch, ssh_channel src, struct jg_gw_buf *out,
+          const char *dir_out, struct jg_gw_buf *err, const char *dir_err)
+{
+    int n_out, n_err;
+
+    if (src == NULL || !ssh_channel_is_open(src))
+        return false;
+    n_out = jg_gw_relay_held(src, 0);
+    n_err = jg_gw_relay_held(src, 1);
+    if (n_out <= 0 && n_err <= 0)
+        return false;
+    if ((unsigned)n_out > JG_GW_BUF_MAX || (unsigned)n_err > JG_GW_BUF_MAX) {
+        jg_warn("%s of %s from %s: the %s sent beyond the channel's window "
+                "(%d bytes held); channel ended",
+                ch->kind == JG_GW_CH_FORWARD ? "forward" : "channel",
+                ch->w->name.user, ch->w->peer,
+                src == ch->c ? "client" : "target",
+                n_out > n_err ? n_out : n_err);
+        ch->dead = true;
+        return true;
+    }
+    if ((n_out > 0 && !jg_gw_buf_reserve(out, (size_t)n_out)) ||
+        (n_err > 0 && err != NULL && !jg_gw_buf_reserve(err, (size_t)n_err)))
+        return false;
+    take(ch, src, out, n_out, 0, dir_out);
+    take(ch, src, err, n_err, 1, dir_err);
     return true;
 }
 
@@ -105,7 +156,7 @@ drain_chan(struct jg_gw_chan *ch, ssh_channel dst, struct jg_gw_buf *b,
         ch->dead = true;
         return true;
     }
-    consumed(b, (size_t)put);
+    jg_gw_buf_consumed(b, (size_t)put);
     return put > 0;
 }
 
@@ -139,7 +190,7 @@ pump_session(struct jg_gw_chan *ch)
         return false;
     /* client -> target */
     if (ch->u != NULL && !ch->u_eof_sent) {
-        moved |= fill_chan(ch, ch->c, &ch->c2u, 0, "i");
+        moved |= fill_chan(ch, ch->c, &ch->c2u, "i", NULL, NULL);
         moved |= drain_chan(ch, ch->u, &ch->c2u, 0);
         if (ch->c2u.len == 0 && ssh_channel_is_eof(ch->c) &&
             ssh_channel_is_open(ch->u)) {
@@ -148,16 +199,12 @@ pump_session(struct jg_gw_chan *ch)
             moved = true;
         }
     } else if (ch->u == NULL) {
-        uint8_t sink[4096];
-        if (ssh_channel_is_open(ch->c) &&
-            ssh_channel_read_nonblocking(ch->c, sink, sizeof(sink), 0) > 0)
-            moved = true;
+        moved |= jg_gw_relay_discard(ch->c, 0);
+        moved |= jg_gw_relay_discard(ch->c, 1);
     }
     /* target -> client */
-    if (ch->u != NULL) {
-        moved |= fill_chan(ch, ch->u, &ch->u2c, 0, "o");
-        moved |= fill_chan(ch, ch->u, &ch->u2c_err, 1, "e");
-    }
+    if (ch->u != NULL)
+        moved |= fill_chan(ch, ch->u, &ch->u2c, "o", &ch->u2c_err, "e");
     if (ch->w->monitor_gone)
         return true;
     if (!ch->c_eof_sent) {
@@ -190,9 +237,9 @@ pump_forward(struct jg_gw_chan *ch)
     ssize_t n;
 
     /* target -> client */
-    if (!ch->fd_eof && room(&ch->u2c) > 0) {
-        uint8_t *p = ch->u2c.data + ch->u2c.off + ch->u2c.len;
-        n = read(ch->fd, p, room(&ch->u2c));
+    if (!ch->fd_eof && jg_gw_buf_room(&ch->u2c) > 0) {
+        uint8_t *p = jg_gw_buf_tail(&ch->u2c);
+        n = read(ch->fd, p, jg_gw_buf_room(&ch->u2c));
         if (n > 0) {
             if (jg_gw_relay_tap(ch, "o", p, (size_t)n))
                 ch->u2c.len += (size_t)n;
@@ -213,11 +260,11 @@ pump_forward(struct jg_gw_chan *ch)
     }
     /* client -> target */
     if (!ch->fd_wr_shut) {
-        moved |= fill_chan(ch, ch->c, &ch->c2u, 0, "i");
+        moved |= fill_chan(ch, ch->c, &ch->c2u, "i", NULL, NULL);
         if (ch->c2u.len > 0) {
             n = write(ch->fd, ch->c2u.data + ch->c2u.off, ch->c2u.len);
             if (n > 0) {
-                consumed(&ch->c2u, (size_t)n);
+                jg_gw_buf_consumed(&ch->c2u, (size_t)n);
                 moved = true;
             } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 ch->fd_wr_shut = true;

@@ -17,12 +17,7 @@
 static void
 buf_put(struct jg_gw_buf *b, const char *text)
 {
-    size_t n = strlen(text), room = sizeof(b->data) - b->off - b->len;
-
-    if (n > room)
-        n = room;
-    memcpy(b->data + b->off + b->len, text, n);
-    b->len += n;
+    jg_gw_buf_put(b, text, strlen(text));
 }
 
 void
@@ -642,6 +637,9 @@ jg_gw_chan_free(struct jg_gw_chan *ch)
     }
     if (ch->fd >= 0)
         close(ch->fd);
+    jg_gw_buf_free(&ch->c2u);
+    jg_gw_buf_free(&ch->u2c);
+    jg_gw_buf_free(&ch->u2c_err);
     for (i = 0; i < ch->n_env; i++)
         free(ch->env[i]);
     jg_gw_menu_free(ch->menu);

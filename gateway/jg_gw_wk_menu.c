@@ -34,16 +34,9 @@ queue(struct jg_gw_chan *ch, const char *p, size_t n)
 {
     struct jg_gw_buf *b = &ch->u2c;
 
-    if (b->len == 0)
-        b->off = 0;
-    if (b->off > 0 && b->off + b->len + n > sizeof(b->data)) {
-        memmove(b->data, b->data + b->off, b->len);
-        b->off = 0;
-    }
-    if (b->off + b->len + n > sizeof(b->data))
+    if (b->len + n > JG_GW_BUF_INIT || !jg_gw_buf_reserve(b, n))
         return false;
-    memcpy(b->data + b->off + b->len, p, n);
-    b->len += n;
+    jg_gw_buf_put(b, p, n);
     ch->w->io_menu += n;
     return true;
 }
@@ -75,10 +68,7 @@ drain(struct jg_gw_chan *ch)
         ch->dead = true;
         return true;
     }
-    b->off += (size_t)put;
-    b->len -= (size_t)put;
-    if (b->len == 0)
-        b->off = 0;
+    jg_gw_buf_consumed(b, (size_t)put);
     return put > 0;
 }
 
@@ -189,11 +179,9 @@ pick(struct jg_gw_chan *ch, const uint8_t *rest, size_t nrest)
     jg_info("menu: %s from %s: picked %s as %s", ch->w->name.user,
             ch->w->peer, target, login);
     jg_gw_chan_connect(ch, NULL, target, login);
-    if (ch->u != NULL && nrest > 0 && nrest <= sizeof(ch->c2u.data) &&
-        jg_gw_relay_tap(ch, "i", rest, nrest)) {
-        memcpy(ch->c2u.data, rest, nrest);
-        ch->c2u.off = 0;
-        ch->c2u.len = nrest;
+    if (ch->u != NULL && nrest > 0 && jg_gw_relay_tap(ch, "i", rest, nrest)) {
+        jg_gw_buf_clear(&ch->c2u);
+        jg_gw_buf_put(&ch->c2u, rest, nrest);
     }
 }
 
@@ -204,7 +192,7 @@ jg_gw_wk_menu_pump(struct jg_gw_chan *ch)
     enum jg_gw_menu_res r = JG_GW_MENU_MORE;
     uint8_t in[512];
     bool moved = false;
-    int got, i = 0;
+    int got, left, i = 0;
 
     if (ch->dead || !ssh_channel_is_open(ch->c)) {
         ch->dead = true;
@@ -214,8 +202,18 @@ jg_gw_wk_menu_pump(struct jg_gw_chan *ch)
         jg_gw_menu_resize(m, ch->cols, ch->rows);
         m->dirty = true;
     }
-    got = ssh_channel_read_nonblocking(ch->c, in, sizeof(in), 0);
-    if (got > 0) {
+    /* Everything the client sent is taken now, a piece of in[] at a time,
+     * up to a pick or a quit (jg_gw_relay.c says why); what follows a
+     * pick is the relay's. */
+    moved |= jg_gw_relay_discard(ch->c, 1);
+    left = jg_gw_relay_held(ch->c, 0);
+    got = 0;
+    while (left > 0 && r == JG_GW_MENU_MORE) {
+        got = ssh_channel_read_nonblocking(
+            ch->c, in, left < (int)sizeof(in) ? (uint32_t)left : sizeof(in), 0);
+        if (got <= 0)
+            break;
+        left -= got;
         ch->w->io_menu += (uint64_t)got;
         moved = true;
         for (i = 0; i < got && r == JG_GW_MENU_MORE; i++) {
@@ -226,9 +224,9 @@ jg_gw_wk_menu_pump(struct jg_gw_chan *ch)
             r = jg_gw_menu_key(m, k, digit);
             m->dirty = true;
         }
-    } else if (got == SSH_ERROR || ssh_channel_is_eof(ch->c)) {
-        r = JG_GW_MENU_QUIT;
     }
+    if (!moved && (got == SSH_ERROR || left < 0 || ssh_channel_is_eof(ch->c)))
+        r = JG_GW_MENU_QUIT;
     if (r == JG_GW_MENU_PICK) {
         /* The LF of a CR LF Enter is not for the target. */
         if (m->dec.after_cr && i < got && in[i] == '\n')

@@ -103,12 +103,10 @@ cut(struct jg_gw_chan *ch)
 
     jg_error("sftp of %s from %s on %s: %s; channel closed",
              ch->w->name.user, ch->w->peer, ch->target, why);
-    ch->c2u.off = ch->c2u.len = 0;
-    ch->u2c.off = ch->u2c.len = 0;
-    ch->u2c_err.off = 0;
-    ch->u2c_err.len = n < sizeof(ch->u2c_err.data) ? n
-                                                   : sizeof(ch->u2c_err.data);
-    memcpy(ch->u2c_err.data, text, ch->u2c_err.len);
+    jg_gw_buf_clear(&ch->c2u);
+    jg_gw_buf_clear(&ch->u2c);
+    jg_gw_buf_clear(&ch->u2c_err);
+    jg_gw_buf_put(&ch->u2c_err, text, n);
     free(text);
     if (ch->u != NULL) {
         /* no exit status of the target's any more: ours is the end */

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 
 import pexpect
@@ -209,6 +210,99 @@ def test_every_byte_of_stdout_and_stderr_is_kept(agw, tmp_path):
     assert header(cast)["version"] == 2
     rc, _ = asciinema_cat(cast)
     assert rc == 0
+
+
+def test_a_slow_reader_holds_the_target_back(agw, tmp_path):
+    """The gateway buffers a bounded amount between a fast target and a
+    slow client: the target's writes wait for the client instead of
+    piling up in the worker (which once let libssh's store grow until it
+    dropped data and crashed). Then every byte arrives and is recorded."""
+    total = 128 << 20
+    mark = tmp_path / "target-done"
+    p = subprocess.Popen(
+        agw.ssh_args("alice:web-1") + [f"head -c {total} /dev/zero; touch {mark}"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        got = 0
+        slow_until = time.monotonic() + 3
+        while time.monotonic() < slow_until:    # about 6 MB/s
+            b = p.stdout.read1(64 << 10)
+            assert b, p.stderr.read()[-300:]
+            got += len(b)
+            time.sleep(0.01)
+        # At most a few windows and socket buffers lie between the two.
+        assert not mark.exists(), f"the target sent all {total} bytes " \
+            f"while the client had read {got}"
+        assert got < 64 << 20
+        while True:
+            b = p.stdout.read1(1 << 20)
+            if not b:
+                break
+            got += len(b)
+        assert p.wait(timeout=120) == 0, p.stderr.read()[-300:]
+    finally:
+        p.kill()
+        p.wait()
+    assert got == total
+    assert mark.exists()
+    [rec] = wait_casts(agw, 1, timeout=60)
+    v = jg(agw, "audit", "verify", rec.stem)
+    assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_a_slow_target_holds_the_client_back(agw, tmp_path):
+    """The same bound the other way: a client uploading into a target that
+    reads slowly waits for it."""
+    total = 128 << 20
+    mark = tmp_path / "slow-phase-over"
+    reader = tmp_path / "reader.py"
+    reader.write_text(
+        "import sys, time\n"
+        "n = 0\n"
+        "end = time.monotonic() + 3\n"
+        "while time.monotonic() < end:\n"
+        "    n += len(sys.stdin.buffer.read1(65536))\n"
+        "    time.sleep(0.01)\n"
+        f"open('{mark}', 'w').close()\n"
+        "while True:\n"
+        "    b = sys.stdin.buffer.read1(1 << 20)\n"
+        "    if not b:\n"
+        "        break\n"
+        "    n += len(b)\n"
+        "print(n)\n")
+    p = subprocess.Popen(
+        agw.ssh_args("alice:web-1") + [f"/usr/bin/python3 {reader}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sent = [0]
+    at_mark = []
+
+    def feed():
+        chunk = bytes(1 << 16)
+        try:
+            while sent[0] < total:
+                p.stdin.write(chunk)
+                sent[0] += len(chunk)
+                if not at_mark and mark.exists():
+                    at_mark.append(sent[0])
+            p.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    try:
+        out = p.stdout.read()
+        err = p.stderr.read()
+        p.wait(timeout=120)
+    finally:
+        p.kill()
+        p.wait()
+    t.join(timeout=10)
+    assert p.returncode == 0, err[-300:]
+    assert int(out) == total
+    # What the client got rid of while the target read slowly: the target's
+    # share plus a few windows and socket buffers, not the whole upload.
+    assert at_mark and at_mark[0] < 64 << 20, at_mark
 
 
 @pytest.mark.parametrize("victim", ["monitor", "worker"])
