@@ -114,7 +114,7 @@ gateway-asan:
 
 integration: all gateway-asan
 	cd tests/integration && JG_BUILD=$(abspath $(BUILD)) JG_JUMPGATED=$(JG_JUMPGATED) \
-	    $(PYTHON) -m pytest -q -p no:cacheprovider .
+	    $(PYTHON) -m pytest -q -p no:cacheprovider --durations=20 .
 
 # Short libFuzzer runs of every target; part of make test.
 fuzz-short:

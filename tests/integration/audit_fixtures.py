@@ -299,7 +299,7 @@ def asciinema_cat(path):
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(exe, [exe, "cat", str(path)])
-    out = b""
+    out = bytearray()
     while True:
         r, _, _ = select.select([fd], [], [], 30)
         if not r:
@@ -313,4 +313,4 @@ def asciinema_cat(path):
         out += chunk
     _, status = os.waitpid(pid, 0)
     os.close(fd)
-    return os.waitstatus_to_exitcode(status), out
+    return os.waitstatus_to_exitcode(status), bytes(out)
