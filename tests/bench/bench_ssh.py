@@ -1012,7 +1012,7 @@ def main():
            "run with /bin/sh as its shell and removed after it; `PermitUserRC no`, no rc "
            "files, no PAM); jumpgated with the user `bench` allowed shell/exec/sftp on "
            f"`target` as `{ACCOUNT}` and forwarding to `sink` (a TCP sink on the target "
-           "side), recording every shell and exec channel (asciicast + seals). "
+           "side), recording every shell and exec channel (.jgr: zstd blocks + seals). "
            "`$D/ssh_config` names the hosts `jump`, `target` and `gw` (jumpgated) for the "
            "client; the jump account's second hop uses `$D/jump_ssh_config`.", "",
            f"Sizes: BENCH_SCALE={SCALE:g} (1 = the sizes of the issue); each throughput "
