@@ -60,12 +60,8 @@ jg_gw_buf_tail(struct jg_gw_buf *b)
 size_t
 jg_gw_buf_put(struct jg_gw_buf *b, const void *p, size_t n)
 {
-    size_t room = jg_gw_buf_room(b);
-
-    if (n > room && jg_gw_buf_reserve(b, n))
-        room = n;
-    if (n > room)
-        n = room;
+    if (!jg_gw_buf_reserve(b, n))
+        n = jg_gw_buf_room(b);
     memcpy(jg_gw_buf_tail(b), p, n);
     b->len += n;
     return n;

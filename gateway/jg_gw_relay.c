@@ -116,7 +116,8 @@ fill_chan(struct jg_gw_chan *ch, ssh_channel src, struct jg_gw_buf *out,
         return false;
     n_out = jg_gw_relay_held(src, 0);
     n_err = jg_gw_relay_held(src, 1);
-    if (n_out <= 0 && n_err <= 0)
+    /* A session in error is seen, and ended, by the worker's loop. */
+    if (n_out < 0 || n_err < 0 || (n_out == 0 && n_err == 0))
         return false;
     if ((unsigned)n_out > JG_GW_BUF_MAX || (unsigned)n_err > JG_GW_BUF_MAX) {
         jg_warn("%s of %s from %s: the %s sent beyond the channel's window "
