@@ -57,7 +57,8 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 .DEFAULT_GOAL := all
 
 .PHONY: all deps test unit unit-asan integration fuzz fuzz-build fuzz-short \
-        bench demo install uninstall deb clean check-banned gateway-asan
+        bench demo install uninstall deb clean check-banned check-rooms \
+        gateway-asan
 .DELETE_ON_ERROR:
 
 all: $(LIBS) $(PROGS)
@@ -90,6 +91,7 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) check-banned
+	$(MAKE) check-rooms
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) integration
@@ -137,7 +139,7 @@ $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIBS)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(LINKLIBS) $(PKG_LIBS) -lm $(LDFLAGS)
 
 # Targets for the gateway's own parsers link its objects (not its main).
-GW_FUZZ_OBJS = $(filter-out $(BUILD)/gateway/jg_gw_main.o,$(GW_OBJS))
+GW_FUZZ_OBJS = $(filter-out $(BUILD)/gateway/master/main.o,$(GW_OBJS))
 $(BUILD)/tests/fuzz/fuzz_gw_%: tests/fuzz/fuzz_gw_%.c $(GW_FUZZ_OBJS) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(GW_FUZZ_OBJS) $(LINKLIBS) $(PKG_LIBS) -lpam -lm $(LDFLAGS)
@@ -159,6 +161,11 @@ check-banned:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|strncpy|strncat) *\(' \
 	    --include='*.c' --include='*.h' -r $(wildcard common policy audit sync gateway pam cli tests/unit tests/fuzz) \
 	    || { echo "banned function used (see above)"; exit 1; }
+
+# The gateway's rooms: header guards, includes, and calls between files
+# pointing one way without circles (tests/tools/check-rooms.sh).
+check-rooms: $(BUILD)/jumpgated
+	@tests/tools/check-rooms.sh $(CC) $(BUILD) $(CFLAGS)
 
 # --- install ---------------------------------------------------------------
 # Everything install puts is listed once here, so uninstall removes exactly

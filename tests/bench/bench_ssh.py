@@ -926,7 +926,7 @@ def shortfalls(res):
              "zstd, SHA-256 of what is stored and the page-cache copy. "
              + (cpu_note(f["cpu"]) if "cpu" in f else ""),
         "2": "sftp is not recorded (only sftp.* events), so a miss is the relay "
-             "itself (libssh channel to libssh channel in gateway/jg_gw_relay.c; "
+             "itself (libssh channel to libssh channel in gateway/worker/relay.c; "
              "libssh 0.10 reads 4 KiB per poll of a session); see the profile.",
         "3": "Forwarded bytes are not recorded, so a miss is the relay itself "
              "(one process, both legs' crypto); see the profile.",

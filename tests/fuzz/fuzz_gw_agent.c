@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/fuzz/fuzz_gw_agent.c - libFuzzer target for the monitor's SSH
- * agent (gateway/jg_gw_mon_agent.c): the bytes a compromised worker writes
+ * agent (gateway/monitor/agent.c): the bytes a compromised worker writes
  * on its agent socket. The input is that byte stream, as the worker would
  * write it (u32 length, then {u8 type, payload}); it reaches the monitor
  * in pieces of varying size over a real non-blocking socketpair and is
@@ -21,7 +21,8 @@
 
 #include <openssl/evp.h>
 
-#include "gateway/gateway.h"
+#define JG_GW_ROOM_MONITOR
+#include "gateway/monitor/internal.h"
 
 /* A throw-away key made for this test only; it opens nothing. */
 static const char test_key[] =

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/fuzz/fuzz_gw_reports.c - libFuzzer target for the master's side of
- * the monitor channel (gateway/jg_gw_mchild.c): what a monitor - treated
+ * the monitor channel (gateway/master/child.c): what a monitor - treated
  * as untrusted-ish - reports is parsed, bounded and applied to the live
  * session table, the bans and the metrics. The input is a list of
  * messages, each a length byte and that many bytes ({u8 type, payload});
@@ -12,7 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "gateway/gateway.h"
+#define JG_GW_ROOM_MASTER
+#include "gateway/master/master.h"
 
 static const char policy[] =
     "version: 1\n"

@@ -13,7 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "gateway/gateway.h"
+#define JG_GW_ROOM_MONITOR
+#include "gateway/monitor/internal.h"
 
 static const char policy[] =
     "version: 1\n"

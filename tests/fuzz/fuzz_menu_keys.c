@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/gateway.h"
-#include "gateway/jg_gw_login.c"
-#include "gateway/jg_gw_menu.c"
+#define JG_GW_ROOM_WORKER
+#include "gateway/worker/internal.h"
+#include "gateway/daemon/login.c"
+#include "gateway/worker/screen.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

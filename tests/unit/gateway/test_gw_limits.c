@@ -5,7 +5,8 @@
  * The source is compiled in here (jumpgated is not a library). */
 #include "jgtest.h"
 
-#include "gateway/jg_gw_limits.c"
+#define JG_GW_ROOM_MASTER
+#include "gateway/master/limits.c"
 
 static void
 test_drop_pct_table(void **state)

@@ -9,7 +9,7 @@
 
 #include "jgtest.h"
 
-#include "gateway/jg_gw_msg.c"
+#include "gateway/proto/msg.c"
 
 static void
 pair(int sv[2])

@@ -5,7 +5,8 @@
  * The source is compiled in here (jumpgated is not a library). */
 #include "jgtest.h"
 
-#include "gateway/jg_gw_penalty.c"
+#define JG_GW_ROOM_MASTER
+#include "gateway/master/penalty.c"
 
 static void
 ended(const char *src, void *arg)

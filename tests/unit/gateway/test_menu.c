@@ -6,9 +6,10 @@
  * in here). */
 #include "jgtest.h"
 
-#include "gateway/gateway.h"
-#include "gateway/jg_gw_login.c"
-#include "gateway/jg_gw_menu.c"
+#define JG_GW_ROOM_WORKER
+#include "gateway/worker/internal.h"
+#include "gateway/daemon/login.c"
+#include "gateway/worker/screen.c"
 
 /* Feeds text in chunks of size step (0: all at once); writes the keys as
  * letters: u d p n h e E (enter) 0-9 b q C (Ctrl-C) D (Ctrl-D). */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/master/check.c - checks, at start, at -t and before a reload is
+ * applied, the files the configuration names: listen addresses, host keys,
+ * the upstream identity (loaded as the monitors will, in a child), the
+ * known hosts, and the audit folder and signing key. */
+#include <unistd.h>
+
+#include "gateway/master/master.h"
+
+int
+jg_gw_master_check(const struct jg_config *cfg, struct jg_diags *diags)
+{
+    int r = 0;
+
+    if (cfg->n_listen == 0) {
+        jg_diags_add(diags, cfg->path, 0, 0, "'listen' names no address");
+        r = JG_ERR_INVALID;
+    }
+    if (cfg->n_host_keys == 0) {
+        jg_diags_add(diags, cfg->path, 0, 0, "'host_keys' names no key");
+        r = JG_ERR_INVALID;
+    }
+    if (cfg->upstream_identity == NULL ||
+        access(cfg->upstream_identity, R_OK) != 0) {
+        jg_diags_add(diags, cfg->path, 0, 0,
+                     "upstream.identity: cannot read '%s'",
+                     cfg->upstream_identity ? cfg->upstream_identity : "(unset)");
+        r = JG_ERR_INVALID;
+    } else {
+        /* The monitors sign with it: check now that they can. */
+        char err[512];
+        if (jg_gw_agent_key_check(cfg->upstream_identity, err,
+                                  sizeof(err)) != 0) {
+            jg_diags_add(diags, cfg->path, 0, 0, "%s", err);
+            r = JG_ERR_INVALID;
+        }
+    }
+    if (cfg->upstream_known_hosts == NULL ||
+        access(cfg->upstream_known_hosts, R_OK) != 0) {
+        jg_diags_add(diags, cfg->path, 0, 0,
+                     "upstream.known_hosts: cannot read '%s'",
+                     cfg->upstream_known_hosts ? cfg->upstream_known_hosts
+                                               : "(unset)");
+        r = JG_ERR_INVALID;
+    }
+    if (r == 0)
+        r = jg_gw_audit_check(cfg, diags);
+    return r;
+}
+

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/monitor/internal.h - the monitor's own declarations, shared by
+ * the files of gateway/monitor/ only: the per-connection state (grants,
+ * recordings, SFTP logs, the upstream agent), the request handlers that
+ * proto/proto.h lists, and the reports to the master.
+ *
+ * Files, bottom up (a file calls only files before it in this list):
+ * report.c, grant.c, lapse.c, knownhosts.c, connect.c, pam.c, menu.c;
+ * event.c; refuse.c; record.c, sftp.c, agent.c, auth.c; route.c;
+ * monitor.c (the loop and the request table). */
+#ifndef JG_GW_MONITOR_INTERNAL_H
+#define JG_GW_MONITOR_INTERNAL_H
+
+#ifndef JG_GW_ROOM_MONITOR
+#error "gateway/monitor/internal.h is the monitor's own"
+#endif
+
+#include "gateway/monitor/monitor.h"
+
+#define JG_GW_MAX_RECS 64          /* open recordings per connection */
+#define JG_GW_MAX_SFTP 64          /* logged SFTP channels per connection */
+
+struct jg_gw_mon;
+struct jg_gw_mon_rec;
+
+/* ---- reports to the master (report.c); best effort, never blocking ---- */
+
+struct jg_gw_mon_rep {
+    char end_reason[128];            /* why the session ends ("" none) */
+};
+
+void jg_gw_mon_report_hello(struct jg_gw_mon *m);
+/* method: publickey | keyboard-interactive | none; result: success |
+ * partial | failure. */
+void jg_gw_mon_report_auth(struct jg_gw_mon *m, const char *method,
+                           const char *result);
+void jg_gw_mon_report_authed(struct jg_gw_mon *m);
+/* result: allowed | denied | error; rule: the deciding deny rule, "" for
+ * the default deny (or for no rule at all). */
+void jg_gw_mon_report_decision(struct jg_gw_mon *m, unsigned action,
+                               const char *result, const char *rule);
+/* The channel of grant id is up (forwards: the monitor connected it). */
+void jg_gw_mon_report_open(struct jg_gw_mon *m, uint32_t id);
+/* After a re-decision: tells the master of grants whose lapse moved. */
+void jg_gw_mon_report_untils(struct jg_gw_mon *m);
+void jg_gw_mon_report_audit_error(struct jg_gw_mon *m);
+/* A connection to target failed; error is one of JG_GW_TARGET_ERRORS. */
+void jg_gw_mon_report_target_error(struct jg_gw_mon *m, const char *target,
+                                   const char *error);
+/* Worker requests JG_GW_REQ_CHAN_STATE and JG_GW_REQ_BYTES. */
+int jg_gw_mon_chan_state(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_bytes(struct jg_gw_mon *m, struct jg_gw_msg *q);
+struct jg_gw_mon_rec;
+/* The bytes of a recorded channel as far as its monitor knows them: what
+ * it recorded or the worker reported, whichever is more. */
+void jg_gw_mon_rec_bytes(const struct jg_gw_mon_rec *x, uint64_t *in,
+                         uint64_t *out);
+
+/* ---- the connection's state ------------------------------------------- */
+
+/* One allowed channel's permission, from the decision until the channel
+ * is over: its state was ended or failed and no recording or SFTP log
+ * refers to it any more. Ids are never reused within a connection. */
+struct jg_gw_grant {
+    bool used;           /* the slot holds a grant */
+    uint32_t id;         /* what the worker and the master call it */
+    uint8_t chan;        /* JG_GW_CHAN_* the master was told */
+    int64_t rep_until;   /* the lapse time last reported */
+    char target[128];
+    unsigned action;
+    char login[128];
+    int64_t started;     /* first decision */
+    int64_t max_session; /* seconds or 0 */
+    int64_t until;
+    bool active;
+    char rule[128];      /* the deciding rule or grant, for the audit */
+    bool record_input;
+};
+
+struct jg_audit_key;
+struct jg_audit_log;
+struct jg_audit_rec;
+
+/* One open recording of a session channel (record.c). */
+struct jg_gw_mon_rec {
+    bool used;
+    uint32_t chan;               /* the worker's channel id */
+    uint32_t grant;
+    struct jg_audit_rec *r;      /* NULL after a write failure (continue) */
+    char id[37];                 /* the recording's UUIDv7 */
+    int exit_status;             /* -1 none */
+    /* bytes to the target and to the client: recorded, reported by the
+     * worker, and last reported to the master */
+    uint64_t rec_in, rec_out, wk_in, wk_out, sent_in, sent_out;
+};
+
+struct jg_gw_mon {
+    struct jg_gw_daemon *d;
+    struct jg_gw_conn *conn;
+    int sock;                    /* to the worker */
+    pid_t worker;
+    unsigned state;
+    char user[64];               /* proven user ("" before) */
+    int failures;
+    int64_t grace_deadline;      /* until authenticated */
+    int64_t kill_deadline;       /* after a lapse notice; 0 none */
+    struct jg_gw_grant grants[JG_GW_MAX_GRANTS];
+    uint32_t next_grant;         /* the id of the next grant */
+    /* the upstream identity, used only here (agent.c) */
+    struct jg_gw_agent_key *agent_key;
+    int agent_fd;                /* the agent socket of the worker, or -1 */
+    char agent_login[128];       /* the login its one signature is for */
+    uint8_t agent_buf[16384];
+    size_t agent_len;
+    bool pam_open;               /* a PAM transaction is in progress */
+    bool lapsed;                 /* the session was told to end */
+    char lapse_text[160];        /* why, for later decisions */
+    /* audit (event.c, record.c); loaded after the worker is forked, so the
+     * signing key never exists in the worker's memory */
+    struct jg_audit_key *audit_key;
+    struct jg_audit_log *audit_log;
+    char conn_id[37];            /* this connection's UUIDv7 */
+    struct jg_gw_mon_rec recs[JG_GW_MAX_RECS];
+    size_t n_recs;               /* open ones */
+    struct jg_gw_mon_rep rep;    /* what the master was told */
+    struct jg_gw_mon_sftp *sftp; /* logged SFTP channels (sftp.c) */
+};
+
+/* Lapses (lapse.c). Sends the lapse notice to the worker and arms the kill
+ * timer. */
+void jg_gw_mon_lapse(struct jg_gw_mon *m, const char *msg);
+/* Re-decides every live grant (after a policy reload or at a lapse). */
+void jg_gw_mon_redecide(struct jg_gw_mon *m);
+
+/* Request handlers: each parses q, acts, and sends its answer. A negative
+ * return ends the connection (the worker broke the protocol). */
+int jg_gw_mon_auth_pubkey(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_kbdint_start(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_decide(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_connect(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* The upstream identity as an SSH agent (agent.c). */
+int jg_gw_mon_agent(struct jg_gw_mon *m, struct jg_gw_msg *q);
+void jg_gw_mon_agent_serve(struct jg_gw_mon *m);
+void jg_gw_mon_agent_clear(struct jg_gw_mon *m);
+struct jg_gw_agent_key;
+/* Loads the upstream identity for signing; a message in err on failure. */
+int jg_gw_agent_key_load(const char *path, struct jg_gw_agent_key **out,
+                         char *err, size_t errn);
+void jg_gw_agent_key_free(struct jg_gw_agent_key *k);
+/* The target of an active grant that may log in to an ssh target, or
+ * NULL. */
+const struct jg_target *jg_gw_mon_grant_target(struct jg_gw_mon *m,
+                                               uint32_t id,
+                                               struct jg_gw_grant **gout);
+/* Refusals and target failures (refuse.c). */
+/* The error class of a failed jg_gw_connect() that returned r with errno
+ * err (one of JG_GW_TARGET_ERRORS). */
+const char *jg_gw_connect_error(int r, int err);
+/* A forward refused before any decision (host is not a target, or port is
+ * not its port): a policy.deny event, a log line, a denial counted. host is
+ * escaped for logs. */
+void jg_gw_mon_forward_refused(struct jg_gw_mon *m, unsigned action,
+                               const char *host, uint32_t port,
+                               const char *reason);
+/* A connection to target t for action failed: a target.error event with
+ * error (one of JG_GW_TARGET_ERRORS) and reason, a log line, a count. */
+void jg_gw_mon_target_error(struct jg_gw_mon *m, const struct jg_target *t,
+                            unsigned action, const char *error,
+                            const char *reason);
+/* Grants (grant.c). The grant called id, or NULL when there is none. */
+struct jg_gw_grant *jg_gw_mon_grant(struct jg_gw_mon *m, uint32_t id);
+/* Frees grant id when its channel is over (ended or failed) and no
+ * recording or SFTP log of the connection refers to it. */
+void jg_gw_mon_grant_release(struct jg_gw_mon *m, uint32_t id);
+int jg_gw_mon_targets(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_rec_data(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_rec_resize(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_rec_exit(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* Opens the event log and loads the signing key (in the monitor, after the
+ * worker is forked). Failures are logged; recording then follows
+ * audit.on_failure. */
+void jg_gw_mon_audit_init(struct jg_gw_mon *m);
+/* Appends one event of this connection (NULL fields are omitted). extra is
+ * borrowed. */
+void jg_gw_mon_event(struct jg_gw_mon *m, const char *type,
+                     const char *session, const char *user, const char *target,
+                     const char *login, const char *action, const char *rule,
+                     const char *reason, json_t *extra);
+/* About once a second, and after each burst: blocks and checkpoints of
+ * open recordings. */
+void jg_gw_mon_audit_tick(struct jg_gw_mon *m);
+/* True while a recording holds records not yet handed to its writer (the
+ * monitor then ticks within JG_AUDIT_REC_FLUSH_US). */
+bool jg_gw_mon_audit_waiting(const struct jg_gw_mon *m);
+/* At the monitor's exit: the recordings still open end with what is known
+ * of them (record.c); then the event log's last seal (event.c). */
+void jg_gw_mon_rec_finish(struct jg_gw_mon *m);
+void jg_gw_mon_event_close(struct jg_gw_mon *m);
+
+/* PAM keyboard-interactive (pam.c): runs the whole PAM
+ * conversation with the worker for m->user. *ok is true on success. */
+int jg_gw_mon_pam(struct jg_gw_mon *m, bool *ok);
+
+/* Known hosts (knownhosts.c). Checks the key of host:port against
+ * the file. Returns 0 when it matches, JG_ERR_NOTFOUND when the host is
+ * not in the file, JG_ERR_DENIED when it is with other keys; then known
+ * (caller frees) names the fingerprints found. */
+int jg_gw_knownhosts_check(const char *file, const char *host, uint16_t port,
+                           const ssh_key key, char **known);
+/* "SHA256:..." of key into buf. */
+void jg_gw_fingerprint(const ssh_key key, char *buf, size_t n);
+
+/* Target connections (connect.c). */
+/* Connects to host:port within timeout_s seconds; *fd on success, else a
+ * message in err and JG_ERR_NOTFOUND (the name does not resolve) or
+ * JG_ERR_IO with errno saying why (ETIMEDOUT at the time-out). */
+int jg_gw_connect(const char *host, uint16_t port, int timeout_s, int *fd,
+                  char *err, size_t errn);
+
+/* ---- the SFTP audit (sftp.c) ----------------------------------------- */
+
+/* One logged SFTP channel, in the monitor. */
+struct jg_gw_mon_sftp {
+    bool used;
+    uint32_t chan;
+    uint32_t grant;
+    char id[37];                 /* the session's UUIDv7 */
+    int64_t start_us;
+};
+
+
+int jg_gw_mon_sftp_start(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_sftp_event(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_sftp_end(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* Monitor exit: session.end for the channels still open. */
+void jg_gw_mon_sftp_finish(struct jg_gw_mon *m);
+/* Requests without an answer that the monitor still serves after the
+ * worker is gone. */
+bool jg_gw_mon_sftp_drainable(uint8_t type);
+
+/* ---- the target menu's entries (menu.c) ------------------------------- */
+
+/* Appends to a, the answer to JG_GW_REQ_TARGETS, u32 n and n x (s target,
+ * s login): the targets and logins m->user may open a shell on now. */
+void jg_gw_mon_menu_entries(struct jg_gw_mon *m, struct jg_gw_msg *a);
+
+#endif

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gateway/worker/upstream.c - the upstream leg: a libssh client session to
+ * the target over the socket the monitor connected, host key checked by
+ * the monitor against upstream.known_hosts, logged in with the gateway's
+ * upstream identity through the monitor's one-shot SSH agent. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/worker/internal.h"
+
+/* AES-GCM first: faster than chacha20 where the CPU has AES-NI. */
+static const char up_ciphers[] =
+    "aes256-gcm@openssh.com,aes128-gcm@openssh.com,"
+    "chacha20-poly1305@openssh.com,aes256-ctr,aes128-ctr";
+static const char up_kex[] =
+    "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+    "diffie-hellman-group16-sha512,diffie-hellman-group14-sha256";
+static const char up_hostkeys[] =
+    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256";
+
+/* Logs in to the target through the monitor's agent: the worker never
+ * holds the upstream key, and the monitor signs only this login. */
+static int
+agent_login(struct jg_gw_wk *w, ssh_session s, uint32_t grant,
+            const char *target, const char *login, char *err, size_t errn)
+{
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q)), *a = jg_xmalloc(sizeof(*a));
+    uint8_t ok = 0;
+    int r = JG_ERR_IO, rc;
+
+    jg_gw_msg_init(q, JG_GW_REQ_AGENT);
+    jg_gw_msg_put_u32(q, grant);
+    if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_AGENT) != 0 ||
+        jg_gw_msg_get_u8(a, &ok) != 0 ||
+        jg_gw_msg_get_str(a, err, errn) != 0) {
+        w->monitor_gone = true;
+        snprintf(err, errn, "internal error");
+        goto out;
+    }
+    if (!ok || a->fd < 0)
+        goto out;
+    /* The session owns the agent socket from here on. */
+    if (ssh_set_agent_socket(s, a->fd) != SSH_OK) {
+        close(a->fd);
+        a->fd = -1;
+        snprintf(err, errn, "internal error");
+        goto out;
+    }
+    a->fd = -1;
+    rc = ssh_userauth_agent(s, NULL);
+    if (rc != SSH_AUTH_SUCCESS) {
+        snprintf(err, errn, "target %s refused the gateway's login as %s",
+                 target, login);
+        r = JG_ERR_DENIED;
+        goto out;
+    }
+    r = 0;
+out:
+    if (a->fd >= 0)
+        close(a->fd);
+    free(q);
+    free(a);
+    return r;
+}
+
+static int
+connect_fd(struct jg_gw_wk *w, uint32_t grant, int *fd, char *err,
+           size_t errn)
+{
+    struct jg_gw_msg *q = jg_xmalloc(sizeof(*q)), *a = jg_xmalloc(sizeof(*a));
+    uint8_t ok = 0;
+    int r = JG_ERR_IO;
+
+    *fd = -1;
+    jg_gw_msg_init(q, JG_GW_REQ_CONNECT);
+    jg_gw_msg_put_u32(q, grant);
+    if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_CONNECT) != 0 ||
+        jg_gw_msg_get_u8(a, &ok) != 0 ||
+        jg_gw_msg_get_str(a, err, errn) != 0) {
+        w->monitor_gone = true;
+        snprintf(err, errn, "internal error");
+    } else if (ok && a->fd >= 0) {
+        *fd = a->fd;
+        a->fd = -1;
+        r = 0;
+    }
+    if (a->fd >= 0)
+        close(a->fd);
+    free(q);
+    free(a);
+    return r;
+}
+
+static int
+check_hostkey(struct jg_gw_wk *w, ssh_session s, uint32_t grant, char *err,
+              size_t errn)
+{
+    struct jg_gw_msg *q = NULL, *a = NULL;
+    ssh_key key = NULL;
+    char *b64 = NULL;
+    uint8_t ok = 0;
+    int r = JG_ERR_DENIED;
+
+    if (ssh_get_server_publickey(s, &key) != SSH_OK ||
+        ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
+        snprintf(err, errn, "no host key from the target");
+        goto out;
+    }
+    q = jg_xmalloc(sizeof(*q));
+    a = jg_xmalloc(sizeof(*a));
+    jg_gw_msg_init(q, JG_GW_REQ_HOSTKEY);
+    jg_gw_msg_put_u32(q, grant);
+    jg_gw_msg_put_str(q, ssh_key_type_to_char(ssh_key_type(key)));
+    jg_gw_msg_put_str(q, b64);
+    if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_HOSTKEY) != 0 ||
+        jg_gw_msg_get_u8(a, &ok) != 0 ||
+        jg_gw_msg_get_str(a, err, errn) != 0) {
+        w->monitor_gone = true;
+        snprintf(err, errn, "internal error");
+        goto out;
+    }
+    if (ok)
+        r = 0;
+out:
+    ssh_string_free_char(b64);
+    ssh_key_free(key);
+    free(q);
+    free(a);
+    return r;
+}
+
+int
+jg_gw_upstream_get(struct jg_gw_wk *w, uint32_t grant, const char *target,
+                   const char *login, struct jg_gw_upstream **out, char *err,
+                   size_t errn)
+{
+    struct jg_gw_upstream *u;
+    ssh_session s = NULL;
+    long timeout = JG_GW_CONNECT_TIMEOUT;
+    int fd = -1, r = JG_ERR_IO;
+    bool no = false;
+    char host[128], *slash;
+
+    *out = NULL;
+    for (u = w->ups; u != NULL; u = u->next) {
+        if (!u->dead && strcmp(u->target, target) == 0 &&
+            strcmp(u->login, login) == 0 && ssh_is_connected(u->s)) {
+            *out = u;
+            return 0;
+        }
+    }
+    if ((r = connect_fd(w, grant, &fd, err, errn)) != 0)
+        goto out;
+    r = JG_ERR_IO;
+    if ((s = ssh_new()) == NULL)
+        goto out;
+    /* Only a name for libssh (the socket is already connected), which
+     * refuses a '/' in it: "ecs-prod/i-0abc" becomes "ecs-prod.i-0abc". */
+    jg_strlcpy(host, target, sizeof(host));
+    while ((slash = strchr(host, '/')) != NULL)
+        *slash = '.';
+    if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_HOST, host) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_USER, login) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_SSH_DIR, "/") < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/nonexistent") < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/nonexistent") < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_CIPHERS_C_S, up_ciphers) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_CIPHERS_S_C, up_ciphers) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_KEY_EXCHANGE, up_kex) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, up_hostkeys) < 0) {
+        snprintf(err, errn, "cannot set up the session to %s: %s", target,
+                 ssh_get_error(s));
+        goto out;
+    }
+    fd = -1; /* the session owns it now */
+    if (ssh_connect(s) != SSH_OK) {
+        snprintf(err, errn, "cannot set up SSH with target %s: %s", target,
+                 ssh_get_error(s));
+        goto out;
+    }
+    if ((r = check_hostkey(w, s, grant, err, errn)) != 0)
+        goto out;
+    if ((r = agent_login(w, s, grant, target, login, err, errn)) != 0)
+        goto out;
+    u = jg_xcalloc(1, sizeof(*u));
+    u->s = s;
+    s = NULL;
+    jg_strlcpy(u->target, target, sizeof(u->target));
+    jg_strlcpy(u->login, login, sizeof(u->login));
+    u->ev = ssh_event_new();
+    if (u->ev == NULL || ssh_event_add_session(u->ev, u->s) != SSH_OK) {
+        jg_gw_upstream_free(u);
+        snprintf(err, errn, "internal error");
+        r = JG_ERR_NOMEM;
+        goto out;
+    }
+    ssh_set_blocking(u->s, 0);
+    u->next = w->ups;
+    w->ups = u;
+    *out = u;
+    r = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (s != NULL) {
+        int sfd = ssh_get_fd(s);
+        ssh_disconnect(s);
+        ssh_free(s);
+        if (sfd >= 0)
+            close(sfd);
+    }
+    return r;
+}
+
+void
+jg_gw_upstream_free(struct jg_gw_upstream *u)
+{
+    if (u == NULL)
+        return;
+    if (u->ev != NULL) {
+        ssh_event_remove_session(u->ev, u->s);
+        ssh_event_free(u->ev);
+    }
+    if (u->s != NULL) {
+        /* libssh 0.10 leaves a socket given by SSH_OPTIONS_FD open. */
+        int fd = ssh_get_fd(u->s);
+        ssh_disconnect(u->s);
+        ssh_free(u->s);
+        if (fd >= 0)
+            close(fd);
+    }
+    free(u);
+}
