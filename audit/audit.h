@@ -40,7 +40,7 @@
 
 #include "common/common.h"
 
-/* ---- time and ids (jg_audit_time.c, jg_audit_uuid.c) -------------------- */
+/* ---- time and ids (time.c, uuid.c) -------------------------------------- */
 
 /* Now, in microseconds since the epoch (CLOCK_REALTIME). */
 int64_t jg_audit_now_us(void);
@@ -70,7 +70,7 @@ bool jg_audit_id_valid(const char *s);
 /* Unix milliseconds in a UUIDv7 (no validation beyond hex digits). */
 int64_t jg_audit_uuid7_ms(const char *id);
 
-/* ---- keys (jg_audit_key.c) ---------------------------------------------- */
+/* ---- keys (key.c) ------------------------------------------------------- */
 
 /* An Ed25519 key: private (can sign and verify) or public (verify only). */
 struct jg_audit_key;
@@ -95,7 +95,7 @@ char *jg_audit_key_pub_path(const char *priv_path);
 const char *jg_audit_key_id(const struct jg_audit_key *k);
 bool jg_audit_key_is_private(const struct jg_audit_key *k);
 
-/* ---- event log writer (jg_audit_log.c, jg_audit_append.c) --------------- */
+/* ---- event log writer (log.c, append.c) --------------------------------- */
 
 /* The writer also runs inside pam_jumpgate.so, in other programs: what it
  * calls (jg_audit_log_open/append/seal, jg_audit_key_load_private,
@@ -175,7 +175,7 @@ void jg_audit_log_free(struct jg_audit_log *log);
 int jg_audit_append_event(const char *config_path,
                           const struct jg_audit_event *ev, int64_t now_us);
 
-/* ---- session recorder (jg_audit_rec.c, jg_audit_recw.c) -----------------
+/* ---- session recorder (rec.c, recw.c) -----------------------------------
  * One recording per session channel: sessions/DAY/ID.jgr, in the format
  * of jumpgate-recording(5). Every byte is kept as it crossed the gateway
  * (pty output, exec stdout and stderr apart, input when the rule says so),
@@ -259,7 +259,7 @@ void jg_audit_rec_free(struct jg_audit_rec *r);
 uint64_t jg_audit_rec_size(const struct jg_audit_rec *r);
 const char *jg_audit_rec_path(const struct jg_audit_rec *r);
 
-/* ---- UTF-8 (jg_audit_utf8.c) -------------------------------------------- */
+/* ---- UTF-8 (utf8.c) ----------------------------------------------------- */
 
 /* Incremental decoder state of one stream. */
 struct jg_audit_utf8 {
@@ -283,7 +283,7 @@ size_t jg_audit_utf8_feed_into(struct jg_audit_utf8 *st, const uint8_t *data,
  * space). Caller frees. NULL when out of memory (never aborts). */
 char *jg_audit_utf8_clean(const char *s, size_t len);
 
-/* ---- seals (jg_audit_seal.c) -------------------------------------------- */
+/* ---- seals (seal.c) ----------------------------------------------------- */
 
 /* One checkpoint of a recording: a seal frame of a .jgr, or a line of an
  * asciicast recording's ID.cast.seal:
@@ -334,7 +334,7 @@ bool jg_audit_sig_ok(const struct jg_audit_key *k, const char *domain,
 /* Lower-case hex SHA-256 of data into hex (65 bytes). */
 void jg_audit_sha256_hex(const void *data, size_t len, char hex[65]);
 
-/* ---- readers (jg_audit_cast.c, jg_audit_evread.c) ----------------------- */
+/* ---- readers (cast.c, evread.c) ----------------------------------------- */
 
 /* Longest line the readers accept (a recording event, an event). */
 #define JG_AUDIT_MAX_LINE (16u << 20)
@@ -408,7 +408,7 @@ typedef bool (*jg_audit_event_cb)(json_t *ev, const char *file, size_t line,
 int jg_audit_events_each(const char *audit_dir, jg_audit_event_cb cb,
                          void *arg, size_t *bad);
 
-/* ---- reading a recording (jg_audit_recr.c) ------------------------------
+/* ---- reading a recording (recr.c) ---------------------------------------
  * One reader for both formats: ID.jgr, and ID.cast (asciicast v2, what
  * jumpgate wrote before the .jgr) so that older archives stay readable. It
  * checks structure, not seals (that is verify's work); it never holds more
@@ -462,7 +462,7 @@ const char *jg_audit_recr_error(const struct jg_audit_recr *r);
 bool jg_audit_recr_is_cast(const struct jg_audit_recr *r);
 void jg_audit_recr_free(struct jg_audit_recr *r);
 
-/* ---- views (jg_audit_view.c) --------------------------------------------- */
+/* ---- views (view.c) ------------------------------------------------------ */
 
 /* Writes the asciicast v2 view of the .jgr r, from its start, to fd: its
  * header line, then an event per record ('o' and 'e' as "o", 'i', 'r',
@@ -473,7 +473,7 @@ void jg_audit_recr_free(struct jg_audit_recr *r);
 int jg_audit_view_cast(struct jg_audit_recr *r, int fd, char *err,
                        size_t errn);
 
-/* ---- verifiers (jg_audit_verify_cast.c, jg_audit_verify_log.c) ---------- */
+/* ---- verifiers (verify_cast.c, verify_log.c) ---------------------------- */
 
 /* What was established about a recording. */
 struct jg_audit_cast_status {
@@ -550,7 +550,7 @@ int jg_audit_verify_log_mem(const char *name, const char *data, size_t len,
                             uint64_t *last_seq, struct jg_audit_log_status *st,
                             struct jg_diags *d, struct jg_diags *notes);
 
-/* Cross-checks recordings named by the event log (jg_audit_verify_named.c):
+/* Cross-checks recordings named by the event log (verify_named.c):
  * every event whose "recording" member is a string (session.start of a
  * recorded channel) must have its recording, found by its session id with
  * jg_audit_find_rec(); an event whose "recording" is null or absent (no
@@ -561,7 +561,7 @@ int jg_audit_verify_log_mem(const char *name, const char *data, size_t len,
 int jg_audit_verify_named(const char *audit_dir, size_t *named,
                           size_t *missing, struct jg_diags *d);
 
-/* ---- finding things (jg_audit_find.c) ----------------------------------- */
+/* ---- finding things (find.c) -------------------------------------------- */
 
 /* The recording id below audit_dir: sessions/DAY/ID.jgr, or an older
  * ID.cast (DAY taken from the id's time, then searched). Caller frees
@@ -574,7 +574,7 @@ int jg_audit_list_ids(const char *audit_dir, char ***ids, size_t *n);
 /* Every day file name of audit_dir/events ("YYYY-MM-DD.jsonl"), sorted. */
 int jg_audit_list_days(const char *audit_dir, char ***days, size_t *n);
 
-/* ---- terminal text (jg_audit_text.c, jg_audit_filter.c) ----------------- */
+/* ---- terminal text (text.c, filter.c) ----------------------------------- */
 
 /* Rebuilds the lines a person saw from output: escape sequences dropped,
  * CR, BS, cursor left/right and erase-in-line applied, lines kept across
@@ -602,7 +602,7 @@ struct jg_audit_filter {
 size_t jg_audit_filter_feed(struct jg_audit_filter *f, const char *data,
                             size_t len, char *out);
 
-/* ---- SFTP v3 (jg_audit_sftp.c, jg_audit_sftp_text.c) --------------------
+/* ---- SFTP v3 (sftp.c, sftp_text.c) --------------------------------------
  * A streaming parser of the SFTP protocol version 3
  * (draft-ietf-secsh-filexfer-02) as it crosses the gateway: it is fed the
  * bytes of both directions in arbitrary chunks (a packet may be split

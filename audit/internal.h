@@ -29,7 +29,7 @@ void jg_audit_b64(const uint8_t *b, size_t n, char *out);
 /* Decodes strict padded base64; returns the byte count or -1. */
 ssize_t jg_audit_unb64(const char *s, size_t len, uint8_t *out, size_t outn);
 
-/* A writer thread for one recording (jg_audit_wq.c): jobs run in queue
+/* A writer thread for one recording (wq.c): jobs run in queue
  * order beside the caller; at most max_bytes wait (the caller blocks
  * beyond that). The first failure is kept: every later call returns it,
  * and no job queued after it runs. */
@@ -68,7 +68,7 @@ json_t *jg_audit_jstr(const char *s);
  * when out of memory. */
 char *jg_audit_dump_line(const json_t *j, size_t *len);
 
-/* ---- the recording format (jg_audit_recfmt.c) ----------------------------
+/* ---- the recording format (recfmt.c) -------------------------------------
  * ID.jgr, described for readers in jumpgate-recording(5):
  *   file   = magic frame*
  *   magic  = "JGREC1\n\0"
@@ -96,34 +96,34 @@ struct jg_rec_frame {
     uint8_t type, flags;
     uint32_t stored, raw;
 };
-void jg_rec_frame_pack(const struct jg_rec_frame *f,
-                       uint8_t out[JG_REC_FRAME_LEN]);
+void jg_audit_frame_pack(const struct jg_rec_frame *f,
+                         uint8_t out[JG_REC_FRAME_LEN]);
 /* Unpacks and checks a frame head: a known type, no unknown flags, the
  * size limits (a block expands to at most JG_AUDIT_REC_BLOCK bytes and is
  * stored in no more; header and seal at most JG_REC_META_MAX, stored as
  * they are). JG_ERR_INVALID with the reason in err. */
-int jg_rec_frame_unpack(const uint8_t in[JG_REC_FRAME_LEN],
-                        struct jg_rec_frame *f, char *err, size_t errn);
+int jg_audit_frame_unpack(const uint8_t in[JG_REC_FRAME_LEN],
+                          struct jg_rec_frame *f, char *err, size_t errn);
 /* LEB128: writes v (at most 10 bytes) and returns the count; reads one at
  * p[*pos..n) into *v, advancing *pos: 0, or -1 when cut short or longer
  * than 64 bits. */
-size_t jg_rec_varint_put(uint8_t *p, uint64_t v);
-int jg_rec_varint_get(const uint8_t *p, size_t n, size_t *pos, uint64_t *v);
+size_t jg_audit_varint_put(uint8_t *p, uint64_t v);
+int jg_audit_varint_get(const uint8_t *p, size_t n, size_t *pos, uint64_t *v);
 /* True for a record kind of the format ('o','e','i','r','x','m'). */
-bool jg_rec_kind_ok(uint8_t kind);
+bool jg_audit_record_kind_ok(uint8_t kind);
 /* Reads exactly len bytes at offset off of fd: 1, 0 when the file ends
  * first (a frame still being written, or cut short), JG_ERR_IO. */
-int jg_rec_pread(int fd, void *buf, size_t len, uint64_t off);
+int jg_audit_pread(int fd, void *buf, size_t len, uint64_t off);
 
-/* The writing side of one recording (jg_audit_recw.c): frames, zstd, the
- * running SHA-256 and the seals. After jg_rec_w_start() (magic, header,
+/* The writing side of one recording (recw.c): frames, zstd, the
+ * running SHA-256 and the seals. After jg_audit_recw_start() (magic, header,
  * first seal, synced; called before the writer thread starts) only the
  * writer thread touches it, through the jobs below. */
 struct jg_rec_w;
-int jg_rec_w_start(int fd, const char *id, const struct jg_audit_key *key,
-                   const char *header, size_t header_len, int64_t now_us,
-                   struct jg_rec_w **out);
-void jg_rec_w_free(struct jg_rec_w *w);
+int jg_audit_recw_start(int fd, const char *id, const struct jg_audit_key *key,
+                        const char *header, size_t header_len, int64_t now_us,
+                        struct jg_rec_w **out);
+void jg_audit_recw_free(struct jg_rec_w *w);
 /* Jobs (jg_audit_wq_fn, ctx the struct jg_rec_w): a block of len bytes of
  * records becomes a data frame; a seal request (struct jg_rec_seal_req,
  * malloc'ed) a seal frame; trim frees the compression context of an idle
@@ -132,9 +132,9 @@ struct jg_rec_seal_req {
     int64_t time_us;
     bool final, sync;   /* sync: fdatasync before the seal is written */
 };
-int jg_rec_w_block(void *w, char *block, size_t len);
-int jg_rec_w_seal(void *w, char *req, size_t len);
-int jg_rec_w_trim(void *w, char *unused, size_t len);
+int jg_audit_recw_block(void *w, char *block, size_t len);
+int jg_audit_recw_seal(void *w, char *req, size_t len);
+int jg_audit_recw_trim(void *w, char *unused, size_t len);
 
 
 #endif

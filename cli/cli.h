@@ -116,7 +116,7 @@ int jg_cli_audit_rec(const char *dir, const char *id, char **path);
 struct jg_audit_event;
 int jg_cli_audit_event(const struct jg_cli *c, const struct jg_audit_event *ev);
 
-/* ---- the running daemon (cli_control.c) ------------------------------- */
+/* ---- the running daemon (control.c) ----------------------------------- */
 
 /* Sends req (one line) to jumpgated's control socket and reads its JSON
  * answer (an object; caller frees *out). Returns 0 or JG_EXIT_ERROR with
@@ -137,7 +137,7 @@ int jg_cli_control_reload(const struct jg_cli *c, const char *cmd,
 #define JG_CLI_BY_MAX 64
 int jg_cli_operator(const char *cmd, const char *by, char *buf, size_t n);
 
-/* ---- options (cli_opts.c) --------------------------------------------- */
+/* ---- options (opts.c) ------------------------------------------------- */
 
 /* A subcommand of a command group ("policy", "audit"). */
 struct jg_cli_cmd {
@@ -169,7 +169,7 @@ void jg_cli_strv_free(char **v, size_t n);
  * JG_ERR_INVALID. */
 int jg_cli_parse_time(const char *s, int64_t *t);
 
-/* ---- config and policy (cli_load.c) ----------------------------------- */
+/* ---- config and policy (load.c) --------------------------------------- */
 
 /* The policy path named by the configuration (-c, $JUMPGATE_CONFIG, or the
  * default). Caller frees *path. On failure reports the problem on stderr
@@ -192,7 +192,7 @@ void jg_cli_report_invalid(struct jg_diags *d, const char *what);
 /* Active grants (until > now) of p. */
 size_t jg_cli_active_grants(const struct jg_policy *p, int64_t now);
 
-/* ---- output (cli_json.c) ---------------------------------------------- */
+/* ---- output (json.c) -------------------------------------------------- */
 
 /* Writes j to stdout, indented, with a newline, and drops the reference.
  * Returns JG_EXIT_OK, or JG_EXIT_ERROR when it cannot be written. */

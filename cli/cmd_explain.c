@@ -155,7 +155,7 @@ jg_cli_policy_explain(struct jg_cli *c, int argc, char **argv)
                                   : req.from == NULL   ? "from"
                                   : req.target == NULL ? "target"
                                                        : "action");
-    if ((req.action = jg_action_parse(action)) == 0)
+    if ((req.action = jg_policy_action_parse(action)) == 0)
         return jg_cli_usage_error(cmd, NULL,
                                   "unknown action '%s' (use shell, exec, "
                                   "sftp, forward or jump)",

@@ -47,7 +47,7 @@ validate(const struct grant_args *a, int64_t now, unsigned *mask,
     if (a->n_allow == 0)
         return jg_cli_usage_error(cmd, usage, "--allow is required");
     for (i = 0; i < a->n_allow; i++) {
-        unsigned bit = jg_action_parse(a->allow[i]);
+        unsigned bit = jg_policy_action_parse(a->allow[i]);
 
         if (bit == 0)
             return jg_cli_usage_error(cmd, NULL,
@@ -100,7 +100,7 @@ print_granted(const char *id, const struct jg_grant_spec *s)
     char acts[64], when[JG_TIME_STRLEN];
     size_t i;
 
-    jg_actions_format(s->allow, acts, sizeof(acts));
+    jg_policy_actions_format(s->allow, acts, sizeof(acts));
     jg_time_format(s->until, when, sizeof(when));
     printf("granted %s: %s \u2192 ", id, s->user);
     for (i = 0; i < s->n_targets; i++)
@@ -189,7 +189,7 @@ jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv)
 
     if ((rc = jg_cli_policy_path(c, &path)) != 0)
         goto out;
-    r = jg_grant_write(path, &spec, now, id, sizeof(id), &d);
+    r = jg_policy_grant_write(path, &spec, now, id, sizeof(id), &d);
     err = errno;
     switch (r) {
     case 0:

@@ -91,7 +91,7 @@ fill_row(struct row *r, const struct jg_grant *g, int64_t now)
     r->cell[COL_ID] = clean(jg_xstrdup(g->id));
     r->cell[COL_USER] = clean(jg_xstrdup(g->user));
     r->cell[COL_TARGETS] = clean(join_strv(g->targets, g->n_targets));
-    jg_actions_format(g->allow, buf, sizeof(buf));
+    jg_policy_actions_format(g->allow, buf, sizeof(buf));
     r->cell[COL_ALLOW] = jg_xstrdup(buf);
     r->cell[COL_FROM] = join_cidrs(g->from, g->n_from);
     jg_time_format(g->until, buf, sizeof(buf));
@@ -243,7 +243,7 @@ jg_cli_policy_grants(struct jg_cli *c, int argc, char **argv)
         return rc;
     if (prune) {
         struct prune_arg pa = {.out = json ? stderr : stdout, .c = c};
-        r = jg_grant_prune(path, now, pruned_cb, &pa, &d);
+        r = jg_policy_grant_prune(path, now, pruned_cb, &pa, &d);
         if (pa.failed)
             rc = JG_EXIT_ERROR;
         err = errno;

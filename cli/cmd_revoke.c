@@ -51,7 +51,7 @@ jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv)
 
     if ((rc = jg_cli_policy_path(c, &path)) != 0)
         return rc;
-    r = jg_grant_revoke(path, id, &d);
+    r = jg_policy_grant_revoke(path, id, &d);
     err = errno;
     switch (r) {
     case 0:

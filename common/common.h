@@ -21,7 +21,7 @@
 #define JG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define JG_EXPORT __attribute__((visibility("default")))
 
-/* ---- errors (jg_err.c) ------------------------------------------------ */
+/* ---- errors (err.c) --------------------------------------------------- */
 
 #define JG_OK 0
 #define JG_ERR_INTERNAL -1 /* a bug or an impossible state */
@@ -36,7 +36,7 @@
 /* Text for a JG_ERR_* code. Never NULL. */
 const char *jg_strerror(int r);
 
-/* ---- logging (jg_log.c) ------------------------------------------------ */
+/* ---- logging (log.c) --------------------------------------------------- */
 
 enum jg_log_level { JG_LOG_ERROR, JG_LOG_WARN, JG_LOG_INFO, JG_LOG_DEBUG };
 
@@ -52,7 +52,7 @@ const char *jg_log_progname(void);
 #define jg_info(...) jg_log(JG_LOG_INFO, __FILE__, __func__, __LINE__, __VA_ARGS__)
 #define jg_debug(...) jg_log(JG_LOG_DEBUG, __FILE__, __func__, __LINE__, __VA_ARGS__)
 
-/* ---- diagnostics (jg_diag.c) -------------------------------------------
+/* ---- diagnostics (diag.c) ----------------------------------------------
  * Errors found in input files, each with its place. Collected so that one
  * run reports all of them. */
 
@@ -76,7 +76,7 @@ void jg_diags_vadd(struct jg_diags *d, const char *file, int line, int col,
 void jg_diags_print(struct jg_diags *d, FILE *out);
 void jg_diags_clear(struct jg_diags *d);
 
-/* ---- time (jg_time.c) ------------------------------------------------- */
+/* ---- time (time.c) ---------------------------------------------------- */
 
 #define JG_TIME_NEVER INT64_MAX
 
@@ -93,7 +93,7 @@ void jg_time_format(int64_t t, char *buf, size_t n);
 #define JG_TIME_STRLEN 32
 int64_t jg_now(void);
 
-/* ---- addresses (jg_addr.c) -------------------------------------------- */
+/* ---- addresses (addr.c) ----------------------------------------------- */
 
 struct jg_addr {
     uint8_t family; /* 4 or 6 */
@@ -123,7 +123,7 @@ size_t jg_cidr_canonicalize(struct jg_cidr *v, size_t n);
 /* "host:port", "[2001:db8::1]:22". *host is allocated; caller frees. */
 int jg_hostport_parse(const char *s, char **host, uint16_t *port);
 
-/* ---- YAML tree (jg_yaml.c) ---------------------------------------------
+/* ---- YAML tree (yaml.c) ------------------------------------------------
  * A whole YAML document as a tree whose nodes keep their line and column.
  * Anchors and aliases, tags, and more than one document are refused;
  * duplicate keys in a mapping are errors. */
@@ -192,7 +192,7 @@ void jg_strv_free(char **v);
  * Caller frees. */
 char *jg_path_relative_to(const char *base, const char *rel);
 
-/* ---- configuration (jg_config.c): /etc/jumpgate/jumpgate.yaml ---------- */
+/* ---- configuration (config.c): /etc/jumpgate/jumpgate.yaml ------------- */
 
 #define JG_CONFIG_DEFAULT "/etc/jumpgate/jumpgate.yaml"
 #define JG_CONTROL_SOCKET_DEFAULT "/run/jumpgated/control.sock"
@@ -251,7 +251,7 @@ int jg_config_load(const char *path, struct jg_config **out,
                    struct jg_diags *d);
 void jg_config_free(struct jg_config *c);
 
-/* ---- small helpers (jg_util.c) ---------------------------------------- */
+/* ---- small helpers (util.c) ------------------------------------------- */
 
 /* Never return NULL: abort with a message on out-of-memory. */
 void *jg_xmalloc(size_t n);
@@ -264,7 +264,7 @@ void jg_strlcpy(char *dst, const char *src, size_t n);
 /* Random bytes from the kernel. */
 int jg_random(void *buf, size_t n);
 
-/* ---- Prometheus metrics (jg_metrics.c, jg_metrics_http.c) ------------- */
+/* ---- Prometheus metrics (metrics.c, metrics_http.c) ------------------- */
 
 enum jg_metric_type { JG_METRIC_COUNTER, JG_METRIC_GAUGE };
 struct jg_metrics;

@@ -7,7 +7,7 @@
 static const char *const action_names[] = {"shell", "exec", "sftp", "forward", "jump"};
 
 unsigned
-jg_action_parse(const char *s)
+jg_policy_action_parse(const char *s)
 {
     unsigned i;
 
@@ -19,7 +19,7 @@ jg_action_parse(const char *s)
 }
 
 const char *
-jg_action_name(unsigned action)
+jg_policy_action_name(unsigned action)
 {
     unsigned i;
 
@@ -31,7 +31,7 @@ jg_action_name(unsigned action)
 }
 
 void
-jg_actions_format(unsigned mask, char *buf, size_t n)
+jg_policy_actions_format(unsigned mask, char *buf, size_t n)
 {
     size_t used = 0;
     unsigned i;

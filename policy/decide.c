@@ -94,7 +94,7 @@ deny_matches(const struct dctx *x, const struct pol_rule *r, const char *login)
 {
     size_t i;
 
-    if (!r->deny || !pol_tset_has(x->p, &r->tset, x->target))
+    if (!r->deny || !jg_policy_tset_has(x->p, &r->tset, x->target))
         return false;
     if (r->allow != 0 && !(r->allow & x->req->action))
         return false;
@@ -132,7 +132,7 @@ deny_now(const struct dctx *x, const char *login)
 
     FOR_EACH_RULE(x, r, {
         if (hit == NULL && deny_matches(x, r, login) &&
-            pol_when_contains(&r->when, x->req->at))
+            jg_policy_when_contains(&r->when, x->req->at))
             hit = r;
     });
     return hit;
@@ -145,7 +145,7 @@ next_deny(const struct dctx *x, const char *login)
 
     FOR_EACH_RULE(x, r, {
         if (deny_matches(x, r, login) && r->when.n > 0)
-            t = min64(t, pol_when_next_start(&r->when, x->req->at));
+            t = min64(t, jg_policy_when_next_start(&r->when, x->req->at));
     });
     return t;
 }
@@ -200,12 +200,12 @@ jg_policy_decide(const struct jg_policy *p, const struct jg_request *req,
         set_reason(out, "incomplete request");
         return JG_ERR_INVALID;
     }
-    act = jg_action_name(req->action);
+    act = jg_policy_action_name(req->action);
     if (*act == '?') {
         set_reason(out, "the request must name exactly one action");
         return JG_ERR_INVALID;
     }
-    if ((ui = pol_user_index(p, req->user)) < 0)
+    if ((ui = jg_policy_user_index(p, req->user)) < 0)
         return deny_user(out, "unknown user '%s'", req->user);
     x.u = &POL_USER(p, (unsigned)ui)->pub;
     if (req->at >= x.u->expires) {
@@ -215,7 +215,7 @@ jg_policy_decide(const struct jg_policy *p, const struct jg_request *req,
     if (jg_addr_parse(req->from, &x.from) != 0)
         return deny_user(out, "bad source address '%s'", req->from);
     out->by = JG_BY_DEFAULT;
-    if ((ti = pol_target_index(p, req->target)) < 0) {
+    if ((ti = jg_policy_target_index(p, req->target)) < 0) {
         set_reason(out, "unknown target '%s'", req->target);
         return 0;
     }
@@ -241,7 +241,7 @@ jg_policy_decide(const struct jg_policy *p, const struct jg_request *req,
         const char *login;
         int64_t until;
 
-        if (r->deny || !pol_tset_has(p, &r->tset, x.target))
+        if (r->deny || !jg_policy_tset_has(p, &r->tset, x.target))
             continue;
         if (!(r->allow & req->action)) {
             note_miss(&x, MISS_ACTION, "rule '%s' covers %s but does not allow %s",
@@ -253,7 +253,7 @@ jg_policy_decide(const struct jg_policy *p, const struct jg_request *req,
                       r->name, req->login, req->target);
             continue;
         }
-        if (!pol_when_contains(&r->when, req->at)) {
+        if (!jg_policy_when_contains(&r->when, req->at)) {
             note_miss(&x, MISS_TIME, "outside the time window of rule '%s'", r->name);
             continue;
         }
@@ -262,7 +262,7 @@ jg_policy_decide(const struct jg_policy *p, const struct jg_request *req,
                       req->from, x.u->name);
             continue;
         }
-        until = min64(pol_when_end(&r->when, req->at), x.u->expires);
+        until = min64(jg_policy_when_end(&r->when, req->at), x.u->expires);
         if (r->max_session > 0)
             until = min64(until, req->at + r->max_session);
         if (best_rule == NULL && best_grant == NULL ? true : until > best_until) {
@@ -279,7 +279,7 @@ jg_policy_decide(const struct jg_policy *p, const struct jg_request *req,
         const char *login;
         int64_t until;
 
-        if (!pol_tset_has(p, &g->tset, x.target))
+        if (!jg_policy_tset_has(p, &g->tset, x.target))
             continue;
         if (!(g->pub.allow & req->action)) {
             note_miss(&x, MISS_ACTION, "grant %s covers %s but does not allow %s",
@@ -356,7 +356,7 @@ jg_policy_logins(const struct jg_policy *p, const struct jg_request *req,
     const struct pol_user *u;
     GPtrArray *cands;
     size_t n = 0, i, k;
-    int ui = pol_user_index(p, req->user);
+    int ui = jg_policy_user_index(p, req->user);
 
     if (ui < 0 || !(req->action & JG_ACT_NEEDS_LOGIN))
         return 0;

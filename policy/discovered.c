@@ -88,12 +88,12 @@ load_member(struct pol_ctx *x, unsigned ti, const char *file, size_t i,
     if (name != NULL) {
         nl = strlen(name);
         if (nl <= pl + 1 || strncmp(name, parent->name, pl) != 0 ||
-            name[pl] != '/' || !pol_name_ok(name + pl + 1, false))
+            name[pl] != '/' || !jg_policy_name_ok(name + pl + 1, false))
             jg_diags_add(x->d, file, 0, 0,
                          "%sbad member name '%s' (%s/ and a name of letters, "
                          "digits, _ . -)", where, name, parent->name);
     }
-    if (alias != NULL && !pol_name_ok(alias, false))
+    if (alias != NULL && !jg_policy_name_ok(alias, false))
         jg_diags_add(x->d, file, 0, 0,
                      "%sbad alias '%s' (letters, digits, _ . -)", where, alias);
     if (addr != NULL && jg_hostport_parse(addr, &host, &mb.pub.port) != 0)
@@ -121,17 +121,17 @@ load_member(struct pol_ctx *x, unsigned ti, const char *file, size_t i,
                      "member", where, alias);
         goto out;
     }
-    mb.pub.name = pol_str(p, name);
-    mb.pub.alias = pol_str(p, alias);
+    mb.pub.name = jg_policy_str(p, name);
+    mb.pub.alias = jg_policy_str(p, alias);
     mb.pub.kind = parent->kind;
-    mb.pub.host = pol_str(p, host);
-    mb.pub.address = pol_str(p, addr);
+    mb.pub.host = jg_policy_str(p, host);
+    mb.pub.address = jg_policy_str(p, addr);
     mb.pub.parent = parent->name;
     if (json_is_object(labels)) {
-        l = pol_alloc(p, (json_object_size(labels) + 1) * sizeof(*l));
+        l = jg_policy_alloc(p, (json_object_size(labels) + 1) * sizeof(*l));
         json_object_foreach(labels, k, v) {
-            l[mb.pub.n_labels].key = pol_str(p, k);
-            l[mb.pub.n_labels].value = pol_str(p, json_string_value(v));
+            l[mb.pub.n_labels].key = jg_policy_str(p, k);
+            l[mb.pub.n_labels].value = jg_policy_str(p, json_string_value(v));
             mb.pub.n_labels++;
         }
         mb.pub.labels = l;
@@ -141,7 +141,7 @@ load_member(struct pol_ctx *x, unsigned ti, const char *file, size_t i,
     g_hash_table_insert(p->member_idx, (gpointer)mb.pub.name,
                         GUINT_TO_POINTER(p->members->len));
     if (strcmp(alias_full, name) != 0) {
-        const char *af = pol_str(p, alias_full);
+        const char *af = jg_policy_str(p, alias_full);
 
         g_hash_table_add(seen, (gpointer)af);
         g_hash_table_insert(p->member_idx, (gpointer)af,
@@ -153,8 +153,8 @@ out:
 }
 
 void
-pol_parse_discovered(struct pol_ctx *x, unsigned ti, const char *file,
-                     const char *data, size_t len)
+jg_policy_parse_discovered(struct pol_ctx *x, unsigned ti, const char *file,
+                           const char *data, size_t len)
 {
     static const char *const keys[] = {"target", "cluster", "refreshed",
                                        "members", NULL};
@@ -215,7 +215,7 @@ out:
 }
 
 void
-pol_load_discovered(struct pol_ctx *x, const char *policy_path)
+jg_policy_load_discovered(struct pol_ctx *x, const char *policy_path)
 {
     struct jg_policy *p = x->p;
     size_t i;
@@ -231,7 +231,7 @@ pol_load_discovered(struct pol_ctx *x, const char *policy_path)
         path = jg_policy_discovered_path(policy_path, t->name);
         r = jg_read_file(path, JG_POLICY_DISCOVERED_MAX, &data, &len);
         if (r == 0)
-            pol_parse_discovered(x, (unsigned)i, path, data, len);
+            jg_policy_parse_discovered(x, (unsigned)i, path, data, len);
         else if (r == JG_ERR_TOOBIG)
             jg_diags_add(x->d, path, 0, 0, "larger than %u bytes",
                          JG_POLICY_DISCOVERED_MAX);

@@ -17,7 +17,7 @@ names_user(const struct pol_exposure *e, const struct jg_user *u)
             return true;
     }
     for (i = 0; i < e->n_src_groups; i++) {
-        if (pol_user_in_group(u, e->src_groups[i]))
+        if (jg_policy_user_in_group(u, e->src_groups[i]))
             return true;
     }
     return false;

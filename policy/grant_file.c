@@ -62,7 +62,7 @@ render(const struct jg_grant_spec *s, const char *id, int64_t now)
     g_string_append(g, "\n    allow: ");
     for (b = 1; b <= JG_ACT_JUMP; b <<= 1) {
         if (s->allow & b)
-            av[na++] = jg_action_name(b);
+            av[na++] = jg_policy_action_name(b);
     }
     yq_list(g, av, na);
     if (s->n_logins > 0) {
@@ -109,7 +109,7 @@ check_spec(const struct jg_policy *p, const struct jg_grant_spec *s, int64_t now
             jg_diags_add(d, CMDLINE, 0, 0, "bad address or CIDR '%s'", s->from[i]);
     }
     for (i = 0; i < s->n_logins; i++) {
-        if (!pol_name_ok(s->logins[i], true))
+        if (!jg_policy_name_ok(s->logins[i], true))
             jg_diags_add(d, CMDLINE, 0, 0, "bad login '%s'", s->logins[i]);
     }
     if (s->until <= now)
@@ -161,8 +161,9 @@ write_all(int fd, const char *s, size_t n)
 }
 
 int
-jg_grant_write(const char *policy_path, const struct jg_grant_spec *spec,
-               int64_t now, char *id_out, size_t id_size, struct jg_diags *d)
+jg_policy_grant_write(const char *policy_path,
+                      const struct jg_grant_spec *spec, int64_t now,
+                      char *id_out, size_t id_size, struct jg_diags *d)
 {
     struct jg_policy *p = NULL;
     char *dir = NULL, *text = NULL;
@@ -259,7 +260,8 @@ gstr(const struct jg_ynode *g, const char *key)
 }
 
 int
-jg_grant_revoke(const char *policy_path, const char *id, struct jg_diags *d)
+jg_policy_grant_revoke(const char *policy_path, const char *id,
+                       struct jg_diags *d)
 {
     char *dir = NULL, name[128], *path = NULL;
     struct jg_ynode *root = NULL;
@@ -314,9 +316,10 @@ out:
 }
 
 int
-jg_grant_prune(const char *policy_path, int64_t now,
-               void (*cb)(const char *id, const char *user, int64_t until, void *arg),
-               void *arg, struct jg_diags *d)
+jg_policy_grant_prune(const char *policy_path, int64_t now,
+                      void (*cb)(const char *id, const char *user,
+                                 int64_t until, void *arg),
+                      void *arg, struct jg_diags *d)
 {
     char *dir = NULL;
     DIR *dh;

@@ -8,7 +8,7 @@
 #include "policy/internal.h"
 
 int
-pol_user_index(const struct jg_policy *p, const char *name)
+jg_policy_user_index(const struct jg_policy *p, const char *name)
 {
     gpointer v = name ? g_hash_table_lookup(p->user_idx, name) : NULL;
 
@@ -16,7 +16,7 @@ pol_user_index(const struct jg_policy *p, const char *name)
 }
 
 int
-pol_target_index(const struct jg_policy *p, const char *name)
+jg_policy_target_index(const struct jg_policy *p, const char *name)
 {
     gpointer v;
 
@@ -32,7 +32,7 @@ pol_target_index(const struct jg_policy *p, const char *name)
 }
 
 bool
-pol_user_in_group(const struct jg_user *u, const char *group)
+jg_policy_user_in_group(const struct jg_user *u, const char *group)
 {
     size_t i;
 
@@ -44,8 +44,8 @@ pol_user_in_group(const struct jg_user *u, const char *group)
 }
 
 bool
-pol_tset_has(const struct jg_policy *p, const struct pol_targets *s,
-             unsigned target)
+jg_policy_tset_has(const struct jg_policy *p, const struct pol_targets *s,
+                   unsigned target)
 {
     (void)p;
     return s->bits == NULL || (s->bits[target / 64] >> (target % 64)) & 1u;
@@ -86,13 +86,13 @@ compile_targets(struct pol_ctx *x, const char *file, const struct jg_ynode *list
     struct jg_policy *p = x->p;
     size_t i, t;
 
-    out->bits = pol_alloc(p, p->tset_words * sizeof(uint64_t));
+    out->bits = jg_policy_alloc(p, p->tset_words * sizeof(uint64_t));
     for (i = 0; i < n; i++) {
         const struct jg_ynode *at = list && list->type == JG_Y_SEQ && i < list->n
                                         ? list->kids[i] : list;
         const char *eq = strchr(pats[i], '=');
         if (!is_pattern(pats[i])) {
-            int ti = pol_target_index(p, pats[i]);
+            int ti = jg_policy_target_index(p, pats[i]);
             if (ti < 0 || strchr(pats[i], '/') != NULL) {
                 jg_diags_add(x->d, file, at ? at->line : 0, at ? at->col : 0,
                              "%s names target '%s', which does not exist", owner,
@@ -154,7 +154,7 @@ take(struct jg_policy *p, GArray *a, size_t *n)
     *n = a ? a->len : 0;
     if (a == NULL)
         return NULL;
-    v = pol_alloc(p, a->len * sizeof(unsigned));
+    v = jg_policy_alloc(p, a->len * sizeof(unsigned));
     if (a->len > 0)
         memcpy(v, a->data, a->len * sizeof(unsigned));
     g_array_free(a, TRUE);
@@ -168,7 +168,7 @@ free_members(gpointer a)
 }
 
 void
-pol_index(struct pol_ctx *x)
+jg_policy_index(struct pol_ctx *x)
 {
     struct jg_policy *p = x->p;
     size_t nu = p->users->len, i, j;
@@ -210,7 +210,8 @@ pol_index(struct pol_ctx *x)
             else {
                 char pos[512];
                 snprintf(pos, sizeof(pos), "%s:%d", r->file, rn->line);
-                g_hash_table_insert(seen, (gpointer)r->name, (gpointer)pol_str(p, pos));
+                g_hash_table_insert(seen, (gpointer)r->name,
+                                    (gpointer)jg_policy_str(p, pos));
             }
         }
         check_names(x, r->file, jg_y_get(rn, "users"), r->users, r->n_users, true, owner);
@@ -224,7 +225,7 @@ pol_index(struct pol_ctx *x)
             continue;
         }
         for (j = 0; j < r->n_users; j++) {
-            int u = pol_user_index(p, r->users[j]);
+            int u = jg_policy_user_index(p, r->users[j]);
             if (u >= 0 && stamp[u] != i + 1) {
                 stamp[u] = (unsigned)i + 1;
                 add_index(rl, (unsigned)u, (unsigned)i);
@@ -261,7 +262,7 @@ pol_index(struct pol_ctx *x)
                             g->pub.n_targets, &g->tset, owner);
         if (g->pub.user == NULL)
             continue;
-        if ((u = pol_user_index(p, g->pub.user)) < 0) {
+        if ((u = jg_policy_user_index(p, g->pub.user)) < 0) {
             const struct jg_ynode *un = jg_y_get(gn, "user");
             jg_diags_add(x->d, g->pub.file, un->line, un->col,
                          "%s names user '%s', which does not exist", owner, g->pub.user);

@@ -113,51 +113,53 @@ struct pol_ctx {
 };
 
 /* policy.c: allocation inside a policy */
-const char *pol_str(struct jg_policy *p, const char *s);
-void *pol_alloc(struct jg_policy *p, size_t n);
-const char *const *pol_strv(struct jg_policy *p, char **v, size_t n);
-struct jg_policy *pol_new(void);
+const char *jg_policy_str(struct jg_policy *p, const char *s);
+void *jg_policy_alloc(struct jg_policy *p, size_t n);
+const char *const *jg_policy_strv(struct jg_policy *p, char **v, size_t n);
+struct jg_policy *jg_policy_new(void);
 
 /* load_users.c, load_rules.c: sections of a file */
-void pol_load_users(struct pol_ctx *x, const struct jg_ynode *n);
-void pol_load_targets(struct pol_ctx *x, const struct jg_ynode *n);
-void pol_load_rules(struct pol_ctx *x, const struct jg_ynode *n);
-void pol_load_grants(struct pol_ctx *x, const struct jg_ynode *n);
-void pol_load_exposure(struct pol_ctx *x, const struct jg_ynode *n);
+void jg_policy_load_users(struct pol_ctx *x, const struct jg_ynode *n);
+void jg_policy_load_targets(struct pol_ctx *x, const struct jg_ynode *n);
+void jg_policy_load_rules(struct pol_ctx *x, const struct jg_ynode *n);
+void jg_policy_load_grants(struct pol_ctx *x, const struct jg_ynode *n);
+void jg_policy_load_exposure(struct pol_ctx *x, const struct jg_ynode *n);
 /* helpers shared by the loaders */
-bool pol_name_ok(const char *s, bool user);
-unsigned pol_actions(struct pol_ctx *x, const struct jg_ynode *n, bool *ok);
-bool pol_cidrs(struct pol_ctx *x, const struct jg_ynode *n, const char *what,
-               struct jg_cidr **out, size_t *count);
+bool jg_policy_name_ok(const char *s, bool user);
+unsigned jg_policy_actions(struct pol_ctx *x, const struct jg_ynode *n,
+                           bool *ok);
+bool jg_policy_cidrs(struct pol_ctx *x, const struct jg_ynode *n,
+                     const char *what, struct jg_cidr **out, size_t *count);
 
 /* discovered.c: the members of discovering targets, from
- * policy.d/T.discovered.json beside policy_path (after pol_index). */
-void pol_load_discovered(struct pol_ctx *x, const char *policy_path);
+ * policy.d/T.discovered.json beside policy_path (after jg_policy_index). */
+void jg_policy_load_discovered(struct pol_ctx *x, const char *policy_path);
 /* One such file's text, for target index ti; errors name file. */
-void pol_parse_discovered(struct pol_ctx *x, unsigned ti, const char *file,
-                          const char *data, size_t len);
+void jg_policy_parse_discovered(struct pol_ctx *x, unsigned ti,
+                                const char *file, const char *data,
+                                size_t len);
 
 /* keys.c: OpenSSH public key lines */
-bool pol_key_ok(const char *line, char *why, size_t why_size);
+bool jg_policy_key_ok(const char *line, char *why, size_t why_size);
 
 /* when.c: time windows */
-bool pol_when_parse(struct pol_ctx *x, const struct jg_ynode *n,
-                    struct pol_when *out);
-void pol_when_free(struct pol_when *w);
-bool pol_when_contains(const struct pol_when *w, int64_t t);
+bool jg_policy_when_parse(struct pol_ctx *x, const struct jg_ynode *n,
+                          struct pol_when *out);
+void jg_policy_when_free(struct pol_when *w);
+bool jg_policy_when_contains(const struct pol_when *w, int64_t t);
 /* End of the allowed period that contains t (joined across adjacent
  * windows); JG_TIME_NEVER when it does not end within a week. */
-int64_t pol_when_end(const struct pol_when *w, int64_t t);
+int64_t jg_policy_when_end(const struct pol_when *w, int64_t t);
 /* First instant after t at which a window starts; JG_TIME_NEVER if none. */
-int64_t pol_when_next_start(const struct pol_when *w, int64_t t);
+int64_t jg_policy_when_next_start(const struct pol_when *w, int64_t t);
 
 /* index.c: cross-references and indexes, after every file is read */
-void pol_index(struct pol_ctx *x);
-bool pol_tset_has(const struct jg_policy *p, const struct pol_targets *s,
-                  unsigned target);
-int pol_target_index(const struct jg_policy *p, const char *name);
-int pol_user_index(const struct jg_policy *p, const char *name);
-bool pol_user_in_group(const struct jg_user *u, const char *group);
+void jg_policy_index(struct pol_ctx *x);
+bool jg_policy_tset_has(const struct jg_policy *p, const struct pol_targets *s,
+                        unsigned target);
+int jg_policy_target_index(const struct jg_policy *p, const char *name);
+int jg_policy_user_index(const struct jg_policy *p, const char *name);
+bool jg_policy_user_in_group(const struct jg_user *u, const char *group);
 
 #define POL_RULE(p, i) (&g_array_index((p)->rules, struct pol_rule, (i)))
 #define POL_USER(p, i) (&g_array_index((p)->users, struct pol_user, (i)))

@@ -6,7 +6,7 @@
 #include "policy/internal.h"
 
 bool
-pol_key_ok(const char *line, char *why, size_t why_size)
+jg_policy_key_ok(const char *line, char *why, size_t why_size)
 {
     char type[64], *b64 = NULL;
     const char *sp, *end;

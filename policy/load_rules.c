@@ -7,7 +7,7 @@
 #include "policy/internal.h"
 
 unsigned
-pol_actions(struct pol_ctx *x, const struct jg_ynode *n, bool *ok)
+jg_policy_actions(struct pol_ctx *x, const struct jg_ynode *n, bool *ok)
 {
     char **sv = NULL;
     size_t cnt = 0, i;
@@ -19,7 +19,7 @@ pol_actions(struct pol_ctx *x, const struct jg_ynode *n, bool *ok)
     *ok = true;
     for (i = 0; i < cnt; i++) {
         const struct jg_ynode *at = n->type == JG_Y_SEQ ? n->kids[i] : n;
-        unsigned a = jg_action_parse(sv[i]);
+        unsigned a = jg_policy_action_parse(sv[i]);
         if (a == 0) {
             jg_diags_add(x->d, x->file, at->line, at->col,
                          "unknown action '%s' (shell, exec, sftp, forward, jump)",
@@ -46,8 +46,8 @@ names(struct pol_ctx *x, const struct jg_ynode *n, const char *what, size_t *cnt
 
     *cnt = 0;
     if (n == NULL || !jg_y_strv(n, x->file, what, &sv, cnt, x->d))
-        return pol_strv(x->p, NULL, 0);
-    out = pol_strv(x->p, sv, *cnt);
+        return jg_policy_strv(x->p, NULL, 0);
+    out = jg_policy_strv(x->p, sv, *cnt);
     jg_strv_free(sv);
     return out;
 }
@@ -61,7 +61,7 @@ check_logins(struct pol_ctx *x, const struct jg_ynode *n, const char *const *v,
 
     for (i = 0; i < cnt; i++) {
         const struct jg_ynode *at = n->type == JG_Y_SEQ ? n->kids[i] : n;
-        if (!pol_name_ok(v[i], true))
+        if (!jg_policy_name_ok(v[i], true))
             jg_diags_add(x->d, x->file, at->line, at->col,
                          "bad login '%s' (lower-case letters, digits, _ . -; at "
                          "most 32)", v[i]);
@@ -90,9 +90,9 @@ load_rule(struct pol_ctx *x, const struct jg_ynode *v)
     if (n == NULL)
         jg_diags_add(x->d, x->file, v->line, v->col, "a rule needs a name");
     else if (jg_y_expect(n, JG_Y_SCALAR, x->file, "name", x->d)) {
-        if (!pol_name_ok(n->str, false))
+        if (!jg_policy_name_ok(n->str, false))
             jg_diags_add(x->d, x->file, n->line, n->col, "bad rule name '%s'", n->str);
-        r.name = pol_str(x->p, n->str);
+        r.name = jg_policy_str(x->p, n->str);
     }
     if ((n = jg_y_get(v, "effect")) != NULL &&
         jg_y_expect(n, JG_Y_SCALAR, x->file, "effect", x->d)) {
@@ -110,9 +110,9 @@ load_rule(struct pol_ctx *x, const struct jg_ynode *v)
                  r.deny ? "leave it out to mean every login"
                         : "leave it out to mean the user's own name");
     if ((n = jg_y_get(v, "allow")) != NULL)
-        r.allow = pol_actions(x, n, &ok);
+        r.allow = jg_policy_actions(x, n, &ok);
     if ((n = jg_y_get(v, "when")) != NULL)
-        pol_when_parse(x, n, &r.when);
+        jg_policy_when_parse(x, n, &r.when);
     if ((n = jg_y_get(v, "max_session")) != NULL &&
         jg_y_expect(n, JG_Y_SCALAR, x->file, "max_session", x->d) &&
         jg_duration_parse(n->str, &r.max_session) != 0)
@@ -144,7 +144,7 @@ load_rule(struct pol_ctx *x, const struct jg_ynode *v)
 }
 
 void
-pol_load_rules(struct pol_ctx *x, const struct jg_ynode *n)
+jg_policy_load_rules(struct pol_ctx *x, const struct jg_ynode *n)
 {
     size_t i;
 
@@ -189,25 +189,26 @@ load_grant(struct pol_ctx *x, const struct jg_ynode *v)
     else if (jg_y_expect(n, JG_Y_SCALAR, x->file, "id", x->d)) {
         if (!grant_id_ok(n->str))
             jg_diags_add(x->d, x->file, n->line, n->col, "bad grant id '%s'", n->str);
-        g.pub.id = pol_str(x->p, n->str);
+        g.pub.id = jg_policy_str(x->p, n->str);
     }
     if ((n = jg_y_get(v, "user")) == NULL)
         jg_diags_add(x->d, x->file, v->line, v->col, "a grant needs a user");
     else if (jg_y_expect(n, JG_Y_SCALAR, x->file, "user", x->d))
-        g.pub.user = pol_str(x->p, n->str);
+        g.pub.user = jg_policy_str(x->p, n->str);
     g.pub.targets = names(x, jg_y_get(v, "targets"), "targets", &g.pub.n_targets);
     if (g.pub.n_targets == 0)
         jg_diags_add(x->d, x->file, v->line, v->col, "a grant needs targets");
     if ((n = jg_y_get(v, "allow")) == NULL)
         jg_diags_add(x->d, x->file, v->line, v->col, "a grant needs allow");
     else
-        g.pub.allow = pol_actions(x, n, &ok);
+        g.pub.allow = jg_policy_actions(x, n, &ok);
     g.pub.logins = names(x, jg_y_get(v, "logins"), "logins", &g.pub.n_logins);
     check_logins(x, jg_y_get(v, "logins"), g.pub.logins, g.pub.n_logins,
                  "leave it out to mean the user's own name");
     if ((n = jg_y_get(v, "from")) != NULL) {
         struct jg_cidr *c = NULL;
-        if (pol_cidrs(x, n, "from", &c, &g.pub.n_from) && g.pub.n_from == 0)
+        if (jg_policy_cidrs(x, n, "from", &c, &g.pub.n_from) &&
+            g.pub.n_from == 0)
             jg_diags_add(x->d, x->file, n->line, n->col,
                          "from is empty: leave it out to use the user's own");
         g.pub.from = c;
@@ -226,21 +227,21 @@ load_grant(struct pol_ctx *x, const struct jg_ynode *v)
     else if (jg_y_expect(n, JG_Y_SCALAR, x->file, "reason", x->d)) {
         if (n->len == 0)
             jg_diags_add(x->d, x->file, n->line, n->col, "the reason is empty");
-        g.pub.reason = pol_str(x->p, n->str);
+        g.pub.reason = jg_policy_str(x->p, n->str);
     }
     if ((n = jg_y_get(v, "author")) != NULL &&
         jg_y_expect(n, JG_Y_SCALAR, x->file, "author", x->d)) {
         if (n->len == 0)
             jg_diags_add(x->d, x->file, n->line, n->col,
                          "the author is empty: leave it out when unknown");
-        g.pub.author = pol_str(x->p, n->str);
+        g.pub.author = jg_policy_str(x->p, n->str);
     }
     g_array_append_val(x->p->grants, g);
     g_array_append_val(x->grant_nodes, v);
 }
 
 void
-pol_load_grants(struct pol_ctx *x, const struct jg_ynode *n)
+jg_policy_load_grants(struct pol_ctx *x, const struct jg_ynode *n)
 {
     size_t i;
 
@@ -273,11 +274,12 @@ load_sources(struct pol_ctx *x, struct pol_exposure *e, const struct jg_ynode *n
             jg_diags_add(x->d, x->file, at->line, at->col,
                          "bad source '%s' (users, group:NAME or user:NAME)", sv[i]);
     }
-    e->src_users = pol_strv(x->p, (char **)us->pdata, us->len);
+    e->src_users = jg_policy_strv(x->p, (char **)us->pdata, us->len);
     e->n_src_users = us->len;
-    e->src_groups = pol_strv(x->p, (char **)gs->pdata, gs->len);
+    e->src_groups = jg_policy_strv(x->p, (char **)gs->pdata, gs->len);
     e->n_src_groups = gs->len;
-    e->pub.sources = pol_str(x->p, n->type == JG_Y_SCALAR ? n->str : "(list)");
+    e->pub.sources = jg_policy_str(x->p, n->type == JG_Y_SCALAR ? n->str
+                                                                : "(list)");
 out:
     g_ptr_array_free(us, TRUE);
     g_ptr_array_free(gs, TRUE);
@@ -301,9 +303,9 @@ load_exposure_entry(struct pol_ctx *x, const struct jg_ynode *v)
     if ((n = jg_y_get(v, "name")) == NULL)
         jg_diags_add(x->d, x->file, v->line, v->col, "an exposure entry needs a name");
     else if (jg_y_expect(n, JG_Y_SCALAR, x->file, "name", x->d)) {
-        if (!pol_name_ok(n->str, false))
+        if (!jg_policy_name_ok(n->str, false))
             jg_diags_add(x->d, x->file, n->line, n->col, "bad name '%s'", n->str);
-        e.pub.name = pol_str(x->p, n->str);
+        e.pub.name = jg_policy_str(x->p, n->str);
     }
     if ((n = jg_y_get(v, "port")) != NULL &&
         jg_y_expect(n, JG_Y_SCALAR, x->file, "port", x->d)) {
@@ -327,7 +329,7 @@ load_exposure_entry(struct pol_ctx *x, const struct jg_ynode *v)
         if (!ok)
             jg_diags_add(x->d, x->file, n->line, n->col,
                          "bad security group id '%s' (sg- and hex digits)", n->str);
-        e.pub.aws_security_group = pol_str(x->p, n->str);
+        e.pub.aws_security_group = jg_policy_str(x->p, n->str);
         if (e.pub.port == 0)
             jg_diags_add(x->d, x->file, v->line, v->col,
                          "an exposure entry with aws_security_group needs a port");
@@ -342,7 +344,7 @@ load_exposure_entry(struct pol_ctx *x, const struct jg_ynode *v)
                 jg_diags_add(x->d, x->file, cf->line, cf->col,
                              "cloudflare needs %s", cf_keys[i]);
             else if (jg_y_expect(n, JG_Y_SCALAR, x->file, cf_keys[i], x->d))
-                *fields[i] = pol_str(x->p, n->str);
+                *fields[i] = jg_policy_str(x->p, n->str);
         }
         if (e.cf.list != NULL) {
             bool ok = *e.cf.list != '\0' && strlen(e.cf.list) <= 50;
@@ -366,7 +368,7 @@ load_exposure_entry(struct pol_ctx *x, const struct jg_ynode *v)
 }
 
 void
-pol_load_exposure(struct pol_ctx *x, const struct jg_ynode *n)
+jg_policy_load_exposure(struct pol_ctx *x, const struct jg_ynode *n)
 {
     size_t i;
 

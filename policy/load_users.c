@@ -8,7 +8,7 @@
 #include "policy/internal.h"
 
 bool
-pol_name_ok(const char *s, bool user)
+jg_policy_name_ok(const char *s, bool user)
 {
     size_t i, l = strlen(s);
 
@@ -27,8 +27,8 @@ pol_name_ok(const char *s, bool user)
 }
 
 bool
-pol_cidrs(struct pol_ctx *x, const struct jg_ynode *n, const char *what,
-          struct jg_cidr **out, size_t *count)
+jg_policy_cidrs(struct pol_ctx *x, const struct jg_ynode *n, const char *what,
+                struct jg_cidr **out, size_t *count)
 {
     const struct jg_ynode *const *items;
     const struct jg_ynode *one[1];
@@ -49,7 +49,7 @@ pol_cidrs(struct pol_ctx *x, const struct jg_ynode *n, const char *what,
         items = (const struct jg_ynode *const *)n->kids;
         cnt = n->n;
     }
-    v = pol_alloc(x->p, (cnt ? cnt : 1) * sizeof(*v));
+    v = jg_policy_alloc(x->p, (cnt ? cnt : 1) * sizeof(*v));
     for (i = 0; i < cnt; i++) {
         const struct jg_ynode *c = items[i];
         if (c->type != JG_Y_SCALAR || jg_cidr_parse(c->str, &v[k], NULL) != 0) {
@@ -112,7 +112,7 @@ read_keys_file(struct pol_ctx *x, const struct jg_ynode *n, GPtrArray *keys)
             line[--l] = '\0';
         if (*line == '\0' || *line == '#')
             continue;
-        if (!pol_key_ok(line, why, sizeof(why))) {
+        if (!jg_policy_key_ok(line, why, sizeof(why))) {
             /* the line number inside keys_file, counting every newline */
             int real = 1;
             for (const char *c = data; c < line; c++)
@@ -120,7 +120,7 @@ read_keys_file(struct pol_ctx *x, const struct jg_ynode *n, GPtrArray *keys)
             jg_diags_add(x->d, path, real, 1, "malformed public key: %s", why);
             continue;
         }
-        g_ptr_array_add(keys, (gpointer)pol_str(x->p, line));
+        g_ptr_array_add(keys, (gpointer)jg_policy_str(x->p, line));
     }
     free(data);
     free(path);
@@ -137,7 +137,7 @@ load_user(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
     GPtrArray *kv = g_ptr_array_new();
     size_t i;
 
-    if (!pol_name_ok(k->str, true))
+    if (!jg_policy_name_ok(k->str, true))
         jg_diags_add(x->d, x->file, k->line, k->col,
                      "bad user name '%s' (lower-case letters, digits, _ . -; "
                      "at most 32)", k->str);
@@ -147,7 +147,7 @@ load_user(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
     if (!jg_y_expect(v, JG_Y_MAP, x->file, "a user", x->d))
         goto out;
     jg_y_check_keys(v, keys, x->file, "a user", x->d);
-    u.pub.name = pol_str(x->p, k->str);
+    u.pub.name = jg_policy_str(x->p, k->str);
     u.pub.expires = JG_TIME_NEVER;
 
     if ((n = jg_y_get(v, "keys")) != NULL) {
@@ -157,11 +157,11 @@ load_user(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
             for (i = 0; i < cnt; i++) {
                 char why[128];
                 const struct jg_ynode *at = n->type == JG_Y_SEQ ? n->kids[i] : n;
-                if (!pol_key_ok(sv[i], why, sizeof(why)))
+                if (!jg_policy_key_ok(sv[i], why, sizeof(why)))
                     jg_diags_add(x->d, x->file, at->line, at->col,
                                  "malformed public key: %s", why);
                 else
-                    g_ptr_array_add(kv, (gpointer)pol_str(x->p, sv[i]));
+                    g_ptr_array_add(kv, (gpointer)jg_policy_str(x->p, sv[i]));
             }
             jg_strv_free(sv);
         }
@@ -171,7 +171,7 @@ load_user(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
     if (jg_y_get(v, "keys") == NULL && jg_y_get(v, "keys_file") == NULL)
         jg_diags_add(x->d, x->file, k->line, k->col,
                      "user '%s' has no keys (give keys or keys_file)", k->str);
-    u.pub.keys = pol_strv(x->p, (char **)kv->pdata, kv->len);
+    u.pub.keys = jg_policy_strv(x->p, (char **)kv->pdata, kv->len);
     u.pub.n_keys = kv->len;
 
     if ((n = jg_y_get(v, "groups")) != NULL) {
@@ -180,20 +180,22 @@ load_user(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
         if (jg_y_strv(n, x->file, "groups", &sv, &cnt, x->d)) {
             for (i = 0; i < cnt; i++) {
                 const struct jg_ynode *at = n->type == JG_Y_SEQ ? n->kids[i] : n;
-                if (!pol_name_ok(sv[i], false))
+                if (!jg_policy_name_ok(sv[i], false))
                     jg_diags_add(x->d, x->file, at->line, at->col,
                                  "bad group name '%s'", sv[i]);
-                g_hash_table_replace(x->p->groups, (gpointer)pol_str(x->p, sv[i]),
+                g_hash_table_replace(x->p->groups,
+                                     (gpointer)jg_policy_str(x->p, sv[i]),
                                      GINT_TO_POINTER(1));
             }
-            u.pub.groups = pol_strv(x->p, sv, cnt);
+            u.pub.groups = jg_policy_strv(x->p, sv, cnt);
             u.pub.n_groups = cnt;
             jg_strv_free(sv);
         }
     }
     if ((n = jg_y_get(v, "from")) != NULL) {
         struct jg_cidr *c = NULL;
-        if (pol_cidrs(x, n, "from", &c, &u.pub.n_from) && u.pub.n_from == 0)
+        if (jg_policy_cidrs(x, n, "from", &c, &u.pub.n_from) &&
+            u.pub.n_from == 0)
             jg_diags_add(x->d, x->file, n->line, n->col,
                          "from is empty: user '%s' could never log in", k->str);
         u.pub.from = c;
@@ -228,7 +230,7 @@ out:
 }
 
 void
-pol_load_users(struct pol_ctx *x, const struct jg_ynode *n)
+jg_policy_load_users(struct pol_ctx *x, const struct jg_ynode *n)
 {
     size_t i;
 
@@ -263,7 +265,7 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
     bool ok = true;
     size_t i;
 
-    if (!pol_name_ok(k->str, false)) {
+    if (!jg_policy_name_ok(k->str, false)) {
         jg_diags_add(x->d, x->file, k->line, k->col,
                      "bad target name '%s' (letters, digits, _ . -)", k->str);
         ok = false;
@@ -276,7 +278,7 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
     if (!jg_y_expect(v, JG_Y_MAP, x->file, "a target", x->d))
         return;
     jg_y_check_keys(v, keys, x->file, "a target", x->d);
-    t.pub.name = pol_str(x->p, k->str);
+    t.pub.name = jg_policy_str(x->p, k->str);
 
     kind = jg_y_get(v, "kind");
     if (kind == NULL) {
@@ -306,8 +308,8 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
             jg_diags_add(x->d, x->file, addr->line, addr->col,
                          "bad address '%s' (HOST:PORT, or [IPv6]:PORT)", addr->str);
         } else {
-            t.pub.host = pol_str(x->p, host);
-            t.pub.address = pol_str(x->p, addr->str);
+            t.pub.host = jg_policy_str(x->p, host);
+            t.pub.address = jg_policy_str(x->p, addr->str);
         }
         free(host);
     }
@@ -318,7 +320,7 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
             jg_diags_add(x->d, x->file, disc->line, disc->col,
                          "discover needs ecs_cluster");
         else if (jg_y_expect(n, JG_Y_SCALAR, x->file, "ecs_cluster", x->d))
-            t.pub.ecs_cluster = pol_str(x->p, n->str);
+            t.pub.ecs_cluster = jg_policy_str(x->p, n->str);
         t.pub.port = 22;
         if ((n = jg_y_get(disc, "port")) != NULL &&
             jg_y_expect(n, JG_Y_SCALAR, x->file, "port", x->d)) {
@@ -341,11 +343,11 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
         else if (t.pub.kind != JG_TARGET_TCP)
             jg_diags_add(x->d, x->file, n->line, n->col,
                          "protocol is only for kind tcp");
-        t.pub.protocol = pol_str(x->p, n->str);
+        t.pub.protocol = jg_policy_str(x->p, n->str);
     }
     if ((n = jg_y_get(v, "labels")) != NULL &&
         jg_y_expect(n, JG_Y_MAP, x->file, "labels", x->d)) {
-        struct jg_label *l = pol_alloc(x->p, (n->n / 2 + 1) * sizeof(*l));
+        struct jg_label *l = jg_policy_alloc(x->p, (n->n / 2 + 1) * sizeof(*l));
         for (i = 0; i + 1 < n->n; i += 2) {
             const struct jg_ynode *lv = n->kids[i + 1];
             if (!jg_y_expect(lv, JG_Y_SCALAR, x->file, "a label value", x->d))
@@ -353,8 +355,8 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
             if (strchr(n->kids[i]->str, '=') || n->kids[i]->len == 0)
                 jg_diags_add(x->d, x->file, n->kids[i]->line, n->kids[i]->col,
                              "bad label name '%s'", n->kids[i]->str);
-            l[t.pub.n_labels].key = pol_str(x->p, n->kids[i]->str);
-            l[t.pub.n_labels].value = pol_str(x->p, lv->str);
+            l[t.pub.n_labels].key = jg_policy_str(x->p, n->kids[i]->str);
+            l[t.pub.n_labels].value = jg_policy_str(x->p, lv->str);
             t.pub.n_labels++;
         }
         t.pub.labels = l;
@@ -367,7 +369,7 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
 }
 
 void
-pol_load_targets(struct pol_ctx *x, const struct jg_ynode *n)
+jg_policy_load_targets(struct pol_ctx *x, const struct jg_ynode *n)
 {
     size_t i;
 

@@ -9,7 +9,7 @@
 #include "policy/internal.h"
 
 struct jg_policy *
-pol_new(void)
+jg_policy_new(void)
 {
     struct jg_policy *p = g_new0(struct jg_policy, 1);
 
@@ -30,13 +30,13 @@ pol_new(void)
 }
 
 const char *
-pol_str(struct jg_policy *p, const char *s)
+jg_policy_str(struct jg_policy *p, const char *s)
 {
     return s == NULL ? NULL : g_string_chunk_insert(p->strs, s);
 }
 
 void *
-pol_alloc(struct jg_policy *p, size_t n)
+jg_policy_alloc(struct jg_policy *p, size_t n)
 {
     void *b = g_malloc0(n ? n : 1);
 
@@ -45,13 +45,13 @@ pol_alloc(struct jg_policy *p, size_t n)
 }
 
 const char *const *
-pol_strv(struct jg_policy *p, char **v, size_t n)
+jg_policy_strv(struct jg_policy *p, char **v, size_t n)
 {
-    const char **out = pol_alloc(p, (n + 1) * sizeof(*out));
+    const char **out = jg_policy_alloc(p, (n + 1) * sizeof(*out));
     size_t i;
 
     for (i = 0; i < n; i++)
-        out[i] = pol_str(p, v[i]);
+        out[i] = jg_policy_str(p, v[i]);
     return out;
 }
 
@@ -63,7 +63,7 @@ jg_policy_free(struct jg_policy *p)
     if (p == NULL)
         return;
     for (i = 0; i < p->rules->len; i++)
-        pol_when_free(&POL_RULE(p, i)->when);
+        jg_policy_when_free(&POL_RULE(p, i)->when);
     g_array_free(p->users, TRUE);
     g_array_free(p->targets, TRUE);
     g_array_free(p->rules, TRUE);
@@ -116,16 +116,16 @@ load_sections(struct pol_ctx *x, const struct jg_ynode *root, int pass)
         return;
     if (pass == 0) {
         if ((n = jg_y_get(root, "users")) != NULL)
-            pol_load_users(x, n);
+            jg_policy_load_users(x, n);
         if ((n = jg_y_get(root, "targets")) != NULL)
-            pol_load_targets(x, n);
+            jg_policy_load_targets(x, n);
     } else {
         if ((n = jg_y_get(root, "rules")) != NULL)
-            pol_load_rules(x, n);
+            jg_policy_load_rules(x, n);
         if ((n = jg_y_get(root, "grants")) != NULL)
-            pol_load_grants(x, n);
+            jg_policy_load_grants(x, n);
         if ((n = jg_y_get(root, "exposure")) != NULL)
-            pol_load_exposure(x, n);
+            jg_policy_load_exposure(x, n);
     }
 }
 
@@ -189,9 +189,9 @@ load_trees(struct jg_policy *p, struct jg_diags *d, const char *policy_path,
             load_sections(&x, trees[i], pass);
         }
     }
-    pol_index(&x);
+    jg_policy_index(&x);
     if (policy_path != NULL && d->n == before)
-        pol_load_discovered(&x, policy_path);
+        jg_policy_load_discovered(&x, policy_path);
     g_array_free(x.rule_nodes, TRUE);
     g_array_free(x.grant_nodes, TRUE);
     g_array_free(x.exposure_nodes, TRUE);
@@ -226,7 +226,7 @@ jg_policy_load(const char *path, struct jg_policy **out, struct jg_diags *d)
     g_ptr_array_add(names, jg_xstrdup(path));
     if ((r = list_dropins(path, names, d)) != 0)
         goto out;
-    p = pol_new();
+    p = jg_policy_new();
     trees = g_new0(struct jg_ynode *, names->len);
     sum = g_checksum_new(G_CHECKSUM_SHA256);
     for (i = 0; i < names->len; i++) {
@@ -234,7 +234,7 @@ jg_policy_load(const char *path, struct jg_policy **out, struct jg_diags *d)
         char *data = NULL;
         size_t len = 0;
 
-        g_ptr_array_add(p->files, (char *)pol_str(p, f));
+        g_ptr_array_add(p->files, (char *)jg_policy_str(p, f));
         r = jg_yaml_read_file(f, &data, &len, d);
         if (r == JG_ERR_IO) {
             jg_diags_add(d, f, 0, 0, "cannot read the policy: %s", strerror(errno));
@@ -277,8 +277,8 @@ jg_policy_load_mem(const char *name, const char *data, size_t len,
     *out = NULL;
     if ((r = jg_yaml_parse(name, data, len, &tree, d)) != 0)
         return r;
-    p = pol_new();
-    g_ptr_array_add(p->files, (char *)pol_str(p, name));
+    p = jg_policy_new();
+    g_ptr_array_add(p->files, (char *)jg_policy_str(p, name));
     {
         gchar *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
                                                  (const guchar *)data, len);
@@ -312,7 +312,7 @@ jg_policy_file_at(const struct jg_policy *p, size_t i)
 const struct jg_user *
 jg_policy_user(const struct jg_policy *p, const char *name)
 {
-    int i = pol_user_index(p, name);
+    int i = jg_policy_user_index(p, name);
 
     return i < 0 ? NULL : &POL_USER(p, (unsigned)i)->pub;
 }

@@ -28,11 +28,11 @@ enum jg_action {
 #define JG_ACT_ALL 0x1fu
 
 /* "shell" -> JG_ACT_SHELL; 0 when unknown. */
-unsigned jg_action_parse(const char *s);
+unsigned jg_policy_action_parse(const char *s);
 /* Name of one action bit; "?" when not exactly one known bit. */
-const char *jg_action_name(unsigned action);
+const char *jg_policy_action_name(unsigned action);
 /* "shell,exec,sftp" for a mask, into buf. */
-void jg_actions_format(unsigned mask, char *buf, size_t n);
+void jg_policy_actions_format(unsigned mask, char *buf, size_t n);
 /* Actions that need a login on the target (shell, exec, sftp). */
 #define JG_ACT_NEEDS_LOGIN (JG_ACT_SHELL | JG_ACT_EXEC | JG_ACT_SFTP)
 
@@ -234,19 +234,20 @@ struct jg_grant_spec {
  * to a temporary name, fsynced, linked into place without replacing
  * anything, and the folder fsynced; concurrent calls never lose a grant.
  * id_out receives "g-" and 8 hex digits. */
-int jg_grant_write(const char *policy_path, const struct jg_grant_spec *spec,
-                   int64_t now, char *id_out, size_t id_size,
-                   struct jg_diags *d);
+int jg_policy_grant_write(const char *policy_path,
+                          const struct jg_grant_spec *spec, int64_t now,
+                          char *id_out, size_t id_size, struct jg_diags *d);
 /* Removes the grant file of id. JG_ERR_NOTFOUND when no grant file in
  * policy.d holds it; JG_ERR_INVALID when it is defined elsewhere (a
  * diagnostic says where: such grants are edited by hand). */
-int jg_grant_revoke(const char *policy_path, const char *id, struct jg_diags *d);
+int jg_policy_grant_revoke(const char *policy_path, const char *id,
+                           struct jg_diags *d);
 /* Removes the grant files in policy.d whose grants have all ended at now.
  * Calls cb (may be NULL) for each grant removed. Returns the count or a
  * negative JG_ERR_*. */
-int jg_grant_prune(const char *policy_path, int64_t now,
-                   void (*cb)(const char *id, const char *user, int64_t until,
-                              void *arg),
-                   void *arg, struct jg_diags *d);
+int jg_policy_grant_prune(const char *policy_path, int64_t now,
+                          void (*cb)(const char *id, const char *user,
+                                     int64_t until, void *arg),
+                          void *arg, struct jg_diags *d);
 
 #endif

@@ -174,7 +174,8 @@ out:
 }
 
 bool
-pol_when_parse(struct pol_ctx *x, const struct jg_ynode *n, struct pol_when *out)
+jg_policy_when_parse(struct pol_ctx *x, const struct jg_ynode *n,
+                     struct pol_when *out)
 {
     char **sv = NULL;
     size_t cnt = 0, i, k = 0;
@@ -206,7 +207,7 @@ pol_when_parse(struct pol_ctx *x, const struct jg_ynode *n, struct pol_when *out
 }
 
 void
-pol_when_free(struct pol_when *w)
+jg_policy_when_free(struct pol_when *w)
 {
     size_t i;
 
@@ -305,7 +306,7 @@ window_at(const struct pol_window *w, int64_t t, int64_t *end_local)
 }
 
 bool
-pol_when_contains(const struct pol_when *w, int64_t t)
+jg_policy_when_contains(const struct pol_when *w, int64_t t)
 {
     size_t i;
     int64_t e;
@@ -320,7 +321,7 @@ pol_when_contains(const struct pol_when *w, int64_t t)
 }
 
 int64_t
-pol_when_end(const struct pol_when *w, int64_t t)
+jg_policy_when_end(const struct pol_when *w, int64_t t)
 {
     int64_t cur = t;
     int guard;
@@ -350,7 +351,7 @@ pol_when_end(const struct pol_when *w, int64_t t)
 }
 
 int64_t
-pol_when_next_start(const struct pol_when *w, int64_t t)
+jg_policy_when_next_start(const struct pol_when *w, int64_t t)
 {
     int64_t best = JG_TIME_NEVER;
     size_t i;

@@ -16,22 +16,22 @@ apply_sg(struct jg_sync *s, const struct jg_sync_change *c)
     if (c->cidr.a.family != 0)
         jg_cidr_format(&c->cidr, cs, sizeof(cs));
     if (c->op == '+') {
-        r = sync_sg_authorize(s, c->target, c->exposure, c->port, &c->cidr,
-                              c->description != NULL ? c->description
-                                                     : "jumpgate",
-                              &already);
+        r = jg_sync_sg_authorize(s, c->target, c->exposure, c->port, &c->cidr,
+                                 c->description != NULL ? c->description
+                                                        : "jumpgate",
+                                 &already);
         if (r == 0)
             jg_info("%s: %s tcp/%u from %s%s", c->exposure, c->target,
                     (unsigned)c->port, cs,
                     already ? " was already allowed" : " allowed");
     } else {
-        r = sync_sg_revoke(s, c->target, c->rule_id, &already);
+        r = jg_sync_sg_revoke(s, c->target, c->rule_id, &already);
         if (r == 0)
             jg_info("%s: %s rule %s (%s) %s", c->exposure, c->target,
                     c->rule_id, cs, already ? "was already gone" : "removed");
     }
     if (r == 0)
-        sync_report(s, c, "aws", c->target, already);
+        jg_sync_report(s, c, "aws", c->target, already);
     return r;
 }
 
@@ -47,10 +47,10 @@ jg_sync_plan_apply(struct jg_sync *s, const struct jg_sync_plan *plan,
         *done = 0;
     if (max_removals >= 0 && plan->n_removals > (size_t)max_removals &&
         !force) {
-        sync_seterr(s, "the plan removes %zu managed rules or list entries, "
-                    "more than sync.max_removals (%d); nothing was changed "
-                    "(use --force to apply it anyway)",
-                    plan->n_removals, max_removals);
+        jg_sync_seterr(s, "the plan removes %zu managed rules or list entries, "
+                       "more than sync.max_removals (%d); nothing was changed "
+                       "(use --force to apply it anyway)",
+                       plan->n_removals, max_removals);
         r = JG_ERR_DENIED;
         goto out;
     }
@@ -68,7 +68,7 @@ jg_sync_plan_apply(struct jg_sync *s, const struct jg_sync_plan *plan,
     {
         size_t cf = 0;
 
-        r = sync_cf_apply(s, plan, &cf);
+        r = jg_sync_cf_apply(s, plan, &cf);
         n += cf;
         if (r != 0)
             goto out;

@@ -21,7 +21,7 @@
 #define CREDS_REFRESH_SECS 300 /* refresh this long before Expiration */
 
 int
-sync_aws_creds(struct jg_sync *s)
+jg_sync_aws_creds(struct jg_sync *s)
 {
     int r;
 
@@ -115,9 +115,9 @@ aws_do(struct jg_sync *s, const struct aws_call *a, char **out, size_t *outlen)
         bool retry = false;
 
         if (attempt > 0)
-            sync_sleep_ms(jg_sync_backoff_ms(attempt - 1, s->backoff_base_ms,
-                                             s->backoff_cap_ms));
-        if ((r = sync_aws_creds(s)) != 0)
+            jg_sync_sleep_ms(jg_sync_backoff_ms(attempt - 1, s->backoff_base_ms,
+                                                s->backoff_cap_ms));
+        if ((r = jg_sync_aws_creds(s)) != 0)
             goto out;
         curl_slist_free_all(h);
         h = NULL;
@@ -144,14 +144,14 @@ aws_do(struct jg_sync *s, const struct aws_call *a, char **out, size_t *outlen)
         req.sigv4 = sigv4;
         req.key_id = s->creds.key_id;
         req.secret = s->creds.secret;
-        sync_http_resp_clear(&resp);
-        r = sync_http_do(s, &req, &resp);
+        jg_sync_http_resp_clear(&resp);
+        r = jg_sync_http_do(s, &req, &resp);
         if (r == JG_ERR_IO) {
             char tmp[SYNC_ERR_MAX + 64];
 
             snprintf(tmp, sizeof(tmp), "%s %s: %s", a->label, a->action,
                      s->err);
-            sync_seterr(s, "%s", tmp);
+            jg_sync_seterr(s, "%s", tmp);
             jg_debug("%s (attempt %d)", s->err, attempt + 1);
             continue; /* timeouts and connection failures are retried */
         }
@@ -174,8 +174,8 @@ aws_do(struct jg_sync *s, const struct aws_call *a, char **out, size_t *outlen)
                      "an %s error document", resp.status, a->label);
         }
         snprintf(s->aws_code, sizeof(s->aws_code), "%s", code);
-        sync_seterr(s, "%s %s: %s: %s (HTTP %ld)", a->label, a->action, code,
-                    msg, resp.status);
+        jg_sync_seterr(s, "%s %s: %s: %s (HTTP %ld)", a->label, a->action, code,
+                       msg, resp.status);
         retry = resp.status >= 500 || retryable_code(code);
         if (!retry) {
             r = JG_ERR_DENIED;
@@ -189,12 +189,12 @@ aws_do(struct jg_sync *s, const struct aws_call *a, char **out, size_t *outlen)
 
         snprintf(tmp, sizeof(tmp), "%s (gave up after %d attempts)", s->err,
                  s->max_attempts);
-        sync_seterr(s, "%s", tmp);
+        jg_sync_seterr(s, "%s", tmp);
     }
     if (r == 0)
         r = JG_ERR_IO;
 out:
-    sync_http_resp_clear(&resp);
+    jg_sync_http_resp_clear(&resp);
     curl_slist_free_all(h);
     if (tok != NULL)
         explicit_bzero(tok, strlen(tok));
@@ -206,8 +206,8 @@ out:
 }
 
 int
-sync_ec2_call(struct jg_sync *s, const char *action, const GString *params,
-              char **body, size_t *len)
+jg_sync_ec2_call(struct jg_sync *s, const char *action, const GString *params,
+                 char **body, size_t *len)
 {
     GString *f = g_string_new(NULL);
     struct aws_call a = {.label = "EC2", .service = "ec2",
@@ -216,8 +216,8 @@ sync_ec2_call(struct jg_sync *s, const char *action, const GString *params,
                              "application/x-www-form-urlencoded; charset=utf-8"};
     int r;
 
-    sync_form_add(f, "Action", action);
-    sync_form_add(f, "Version", EC2_VERSION);
+    jg_sync_form_add(f, "Action", action);
+    jg_sync_form_add(f, "Version", EC2_VERSION);
     if (params != NULL && params->len > 0) {
         g_string_append_c(f, '&');
         g_string_append_len(f, params->str, (gssize)params->len);
@@ -230,8 +230,8 @@ sync_ec2_call(struct jg_sync *s, const char *action, const GString *params,
 }
 
 int
-sync_ecs_call(struct jg_sync *s, const char *action, json_t *req, char **out,
-              size_t *outlen)
+jg_sync_ecs_call(struct jg_sync *s, const char *action, json_t *req, char **out,
+                 size_t *outlen)
 {
     struct aws_call a = {.label = "ECS", .service = "ecs",
                          .url = s->ecs_endpoint, .action = action,

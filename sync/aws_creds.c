@@ -8,7 +8,7 @@
 #include "sync/internal.h"
 
 /* Defined in aws_imds.c. */
-int sync_imds_fetch(struct jg_sync *s, struct jg_sync_creds *c);
+int jg_sync_imds_fetch(struct jg_sync *s, struct jg_sync_creds *c);
 
 static void
 free_secret(char *p)
@@ -167,18 +167,18 @@ from_file(struct jg_sync *s, struct jg_sync_creds *c)
         goto out;
     }
     if (r != 0) {
-        sync_seterr(s, "AWS credentials file %s: %s", path,
-                    jg_read_strerror(r));
+        jg_sync_seterr(s, "AWS credentials file %s: %s", path,
+                       jg_read_strerror(r));
         goto out;
     }
     r = jg_sync_creds_parse_file(text, len, profile, c, err, sizeof(err));
     if (r == JG_ERR_INVALID)
-        sync_seterr(s, "AWS credentials file %s: %s", path, err);
+        jg_sync_seterr(s, "AWS credentials file %s: %s", path, err);
     else if (r == JG_ERR_NOTFOUND && getenv("AWS_PROFILE") != NULL &&
              *getenv("AWS_PROFILE") != '\0') {
         /* A profile asked for by name must exist. */
-        sync_seterr(s, "AWS credentials file %s: profile %s: %s", path,
-                    profile, err);
+        jg_sync_seterr(s, "AWS credentials file %s: profile %s: %s", path,
+                       profile, err);
         r = JG_ERR_INVALID;
     }
 out:
@@ -202,9 +202,9 @@ jg_sync_creds_resolve(struct jg_sync *s, struct jg_sync_creds *c)
     if ((r = from_file(s, c)) != JG_ERR_NOTFOUND)
         return r;
     if (off != NULL && g_ascii_strcasecmp(off, "true") == 0) {
-        sync_seterr(s, "no AWS credentials: not in the environment, not in "
-                       "the shared credentials file, and IMDS is disabled");
+        jg_sync_seterr(s, "no AWS credentials: not in the environment, not in "
+                          "the shared credentials file, and IMDS is disabled");
         return JG_ERR_NOTFOUND;
     }
-    return sync_imds_fetch(s, c);
+    return jg_sync_imds_fetch(s, c);
 }

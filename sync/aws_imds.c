@@ -6,7 +6,7 @@
 
 #include "sync/internal.h"
 
-int sync_imds_fetch(struct jg_sync *s, struct jg_sync_creds *c);
+int jg_sync_imds_fetch(struct jg_sync *s, struct jg_sync_creds *c);
 
 static const char *
 str_field(json_t *o, const char *name)
@@ -73,26 +73,28 @@ imds_req(struct jg_sync *s, const char *method, const char *url,
     int attempt, r = JG_ERR_INTERNAL;
 
     for (attempt = 0; attempt < 2; attempt++) {
-        sync_http_resp_clear(resp);
+        jg_sync_http_resp_clear(resp);
         if (strcmp(method, "PUT") == 0) {
             req.body = "";
             req.body_len = 0;
         }
-        r = sync_http_do(s, &req, resp);
+        r = jg_sync_http_do(s, &req, resp);
         if (r == 0 && resp->status == 200)
             return 0;
         if (r == 0 && resp->status < 500) {
-            sync_seterr(s, "IMDS %s %s: HTTP %ld", method, url, resp->status);
+            jg_sync_seterr(s, "IMDS %s %s: HTTP %ld", method, url,
+                           resp->status);
             return JG_ERR_DENIED;
         }
         if (r == 0)
-            sync_seterr(s, "IMDS %s %s: HTTP %ld", method, url, resp->status);
+            jg_sync_seterr(s, "IMDS %s %s: HTTP %ld", method, url,
+                           resp->status);
     }
     return r != 0 ? r : JG_ERR_IO;
 }
 
 int
-sync_imds_fetch(struct jg_sync *s, struct jg_sync_creds *c)
+jg_sync_imds_fetch(struct jg_sync *s, struct jg_sync_creds *c)
 {
     const char *base = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     struct sync_http_resp resp = {.retry_after = -1};
@@ -124,7 +126,7 @@ sync_imds_fetch(struct jg_sync *s, struct jg_sync_creds *c)
         goto fail;
     role = g_strndup(resp.body, strcspn(resp.body, "\r\n"));
     if (role[0] == '\0' || strchr(role, '/') != NULL) {
-        sync_seterr(s, "IMDS: no instance role (or a malformed role name)");
+        jg_sync_seterr(s, "IMDS: no instance role (or a malformed role name)");
         r = JG_ERR_NOTFOUND;
         goto out;
     }
@@ -135,23 +137,23 @@ sync_imds_fetch(struct jg_sync *s, struct jg_sync_creds *c)
         goto fail;
     if ((r = jg_sync_creds_parse_imds(resp.body, resp.len, c, err,
                                       sizeof(err))) != 0) {
-        sync_seterr(s, "IMDS role credentials for %s: %s", role, err);
+        jg_sync_seterr(s, "IMDS role credentials for %s: %s", role, err);
         goto out;
     }
     r = 0;
     goto out;
 fail:
     if (r == JG_ERR_IO)
-        sync_seterr(s, "no AWS credentials: not in the environment, not in "
-                       "the shared credentials file, and IMDS at %s did not "
-                       "answer",
-                    root);
+        jg_sync_seterr(s, "no AWS credentials: not in the environment, not in "
+                          "the shared credentials file, and IMDS at %s did not "
+                          "answer",
+                       root);
 out:
     s->timeout_ms = saved_to;
     s->connect_timeout_ms = saved_cto;
     if (resp.body != NULL)
         explicit_bzero(resp.body, resp.len);
-    sync_http_resp_clear(&resp);
+    jg_sync_http_resp_clear(&resp);
     if (hdr != NULL)
         explicit_bzero(hdr, strlen(hdr));
     free(hdr);

@@ -24,7 +24,7 @@ jg_sync_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms)
 }
 
 void
-sync_sleep_ms(int64_t ms)
+jg_sync_sleep_ms(int64_t ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
 

@@ -20,13 +20,13 @@ load_token(struct jg_sync *s)
     if (s->cf_token != NULL)
         return 0;
     if (s->cf_token_file == NULL) {
-        sync_seterr(s, "Cloudflare: sync.cloudflare.api_token_file is not "
-                       "set in the configuration");
+        jg_sync_seterr(s, "Cloudflare: sync.cloudflare.api_token_file is not "
+                          "set in the configuration");
         return JG_ERR_INVALID;
     }
     if ((r = jg_read_file(s->cf_token_file, 4096, &data, &len)) != 0) {
-        sync_seterr(s, "Cloudflare token file %s: %s", s->cf_token_file,
-                    jg_read_strerror(r));
+        jg_sync_seterr(s, "Cloudflare token file %s: %s", s->cf_token_file,
+                       jg_read_strerror(r));
         return r;
     }
     while (len > 0 && g_ascii_isspace(data[len - 1]))
@@ -34,8 +34,8 @@ load_token(struct jg_sync *s)
     while (a < len && g_ascii_isspace(data[a]))
         a++;
     if (a == len || memchr(data + a, '\n', len - a) != NULL) {
-        sync_seterr(s, "Cloudflare token file %s: expected one line",
-                    s->cf_token_file);
+        jg_sync_seterr(s, "Cloudflare token file %s: expected one line",
+                       s->cf_token_file);
         explicit_bzero(data, len);
         free(data);
         return JG_ERR_INVALID;
@@ -47,8 +47,8 @@ load_token(struct jg_sync *s)
 }
 
 int
-sync_cf_call(struct jg_sync *s, const char *method, const char *path,
-             json_t *body, json_t **result, char **cursor)
+jg_sync_cf_call(struct jg_sync *s, const char *method, const char *path,
+                json_t *body, json_t **result, char **cursor)
 {
     struct sync_http_resp resp = {.retry_after = -1};
     struct curl_slist *h = NULL;
@@ -78,23 +78,23 @@ sync_cf_call(struct jg_sync *s, const char *method, const char *path,
                                                              : 0};
         int64_t wait;
 
-        sync_http_resp_clear(&resp);
-        r = sync_http_do(s, &req, &resp);
+        jg_sync_http_resp_clear(&resp);
+        r = jg_sync_http_do(s, &req, &resp);
         if (r == JG_ERR_IO) {
             char tmp[SYNC_ERR_MAX + 64];
 
             snprintf(tmp, sizeof(tmp), "Cloudflare %s", s->err);
-            sync_seterr(s, "%s", tmp);
-            sync_sleep_ms(jg_sync_backoff_ms(attempt, s->backoff_base_ms,
-                                             s->backoff_cap_ms));
+            jg_sync_seterr(s, "%s", tmp);
+            jg_sync_sleep_ms(jg_sync_backoff_ms(attempt, s->backoff_base_ms,
+                                                s->backoff_cap_ms));
             continue;
         }
         if (r != 0)
             goto out;
         s->cf_status = resp.status;
         if (resp.status == 429 || resp.status >= 500) {
-            sync_seterr(s, "Cloudflare %s %s: HTTP %ld", method, path,
-                        resp.status);
+            jg_sync_seterr(s, "Cloudflare %s %s: HTTP %ld", method, path,
+                           resp.status);
             wait = jg_sync_backoff_ms(attempt, s->backoff_base_ms,
                                       s->backoff_cap_ms);
             if (resp.status == 429 && resp.retry_after >= 0)
@@ -102,7 +102,7 @@ sync_cf_call(struct jg_sync *s, const char *method, const char *path,
                                                            : resp.retry_after) *
                        1000;
             jg_debug("%s; retrying in %lld ms", s->err, (long long)wait);
-            sync_sleep_ms(wait);
+            jg_sync_sleep_ms(wait);
             r = JG_ERR_IO;
             continue;
         }
@@ -115,11 +115,11 @@ sync_cf_call(struct jg_sync *s, const char *method, const char *path,
             r = JG_ERR_INVALID;
         }
         if (r == JG_ERR_DENIED)
-            sync_seterr(s, "Cloudflare %s %s: HTTP %ld: %s", method, path,
-                        resp.status, err);
+            jg_sync_seterr(s, "Cloudflare %s %s: HTTP %ld: %s", method, path,
+                           resp.status, err);
         else if (r != 0)
-            sync_seterr(s, "Cloudflare %s %s: HTTP %ld: malformed answer: %s",
-                        method, path, resp.status, err);
+            jg_sync_seterr(s, "Cloudflare %s %s: HTTP %ld: malformed "
+                           "answer: %s", method, path, resp.status, err);
         goto out;
     }
     {
@@ -127,11 +127,11 @@ sync_cf_call(struct jg_sync *s, const char *method, const char *path,
 
         snprintf(tmp, sizeof(tmp), "%s (gave up after %d attempts)", s->err,
                  s->max_attempts);
-        sync_seterr(s, "%s", tmp);
+        jg_sync_seterr(s, "%s", tmp);
     }
     r = JG_ERR_IO;
 out:
-    sync_http_resp_clear(&resp);
+    jg_sync_http_resp_clear(&resp);
     curl_slist_free_all(h);
     explicit_bzero(auth, strlen(auth));
     free(auth);

@@ -33,7 +33,7 @@ struct jg_sync_cf_state {
 };
 
 void
-sync_cf_state_free(struct jg_sync_cf_state *v, size_t n)
+jg_sync_cf_state_free(struct jg_sync_cf_state *v, size_t n)
 {
     size_t i, k;
 
@@ -99,11 +99,11 @@ find_list(struct jg_sync *s, const char *name, char **id)
     int r;
 
     *id = NULL;
-    if ((r = sync_cf_call(s, "GET", path, NULL, &res, NULL)) != 0)
+    if ((r = jg_sync_cf_call(s, "GET", path, NULL, &res, NULL)) != 0)
         goto out;
     if (!json_is_array(res)) {
-        sync_seterr(s, "Cloudflare GET %s: malformed answer: result is not "
-                    "an array", path);
+        jg_sync_seterr(s, "Cloudflare GET %s: malformed answer: result is not "
+                       "an array", path);
         r = JG_ERR_INVALID;
         goto out;
     }
@@ -111,8 +111,8 @@ find_list(struct jg_sync *s, const char *name, char **id)
         const char *n = jstr(x, "name"), *lid = jstr(x, "id");
 
         if (n == NULL || lid == NULL) {
-            sync_seterr(s, "Cloudflare GET %s: malformed answer: list %zu "
-                        "without %s", path, i, n == NULL ? "name" : "id");
+            jg_sync_seterr(s, "Cloudflare GET %s: malformed answer: list %zu "
+                           "without %s", path, i, n == NULL ? "name" : "id");
             r = JG_ERR_INVALID;
             goto out;
         }
@@ -151,11 +151,11 @@ list_items(struct jg_sync *s, const char *id, struct jg_cidr **out,
         cursor = NULL;
         json_decref(res);
         res = NULL;
-        if ((r = sync_cf_call(s, "GET", path, NULL, &res, &cursor)) != 0)
+        if ((r = jg_sync_cf_call(s, "GET", path, NULL, &res, &cursor)) != 0)
             goto out;
         if (!json_is_array(res)) {
-            sync_seterr(s, "Cloudflare GET %s: malformed answer: result is "
-                        "not an array", path);
+            jg_sync_seterr(s, "Cloudflare GET %s: malformed answer: result is "
+                           "not an array", path);
             r = JG_ERR_INVALID;
             goto out;
         }
@@ -164,9 +164,9 @@ list_items(struct jg_sync *s, const char *id, struct jg_cidr **out,
             struct jg_cidr c;
 
             if (ip == NULL || jg_cidr_parse(ip, &c, NULL) != 0) {
-                sync_seterr(s, "Cloudflare GET %s: malformed answer: item "
-                            "%zu: field ip missing or not an address", path,
-                            i);
+                jg_sync_seterr(s, "Cloudflare GET %s: malformed answer: item "
+                               "%zu: field ip missing or not an address", path,
+                               i);
                 r = JG_ERR_INVALID;
                 goto out;
             }
@@ -193,7 +193,7 @@ find_rule(struct jg_sync *s, struct jg_sync_cf_state *st)
     size_t i;
     int r;
 
-    r = sync_cf_call(s, "GET", path, NULL, &res, NULL);
+    r = jg_sync_cf_call(s, "GET", path, NULL, &res, NULL);
     if (r == JG_ERR_DENIED && s->cf_status == 404) {
         r = 0; /* no entrypoint yet: created with our rule in it */
         goto out;
@@ -202,9 +202,9 @@ find_rule(struct jg_sync *s, struct jg_sync_cf_state *st)
         goto out;
     rules = json_object_get(res, "rules");
     if (jstr(res, "id") == NULL || (rules != NULL && !json_is_array(rules))) {
-        sync_seterr(s, "Cloudflare GET %s: malformed answer: %s", path,
-                    jstr(res, "id") == NULL ? "ruleset without id"
-                                            : "rules is not an array");
+        jg_sync_seterr(s, "Cloudflare GET %s: malformed answer: %s", path,
+                       jstr(res, "id") == NULL ? "ruleset without id"
+                                               : "rules is not an array");
         r = JG_ERR_INVALID;
         goto out;
     }
@@ -217,8 +217,8 @@ find_rule(struct jg_sync *s, struct jg_sync_cf_state *st)
         if (d == NULL || strcmp(d, st->description) != 0)
             continue;
         if (rid == NULL) {
-            sync_seterr(s, "Cloudflare GET %s: malformed answer: rule %zu "
-                        "without id", path, i);
+            jg_sync_seterr(s, "Cloudflare GET %s: malformed answer: rule %zu "
+                           "without id", path, i);
             r = JG_ERR_INVALID;
             goto out;
         }
@@ -263,12 +263,12 @@ plan_one(struct jg_sync *s, const struct jg_policy *p, size_t ei, int64_t at,
     st->description = jg_xasprintf("jumpgate: %s", e->name);
     if ((r = jg_policy_exposure_sources(p, ei, at, &st->want, &st->n_want)) !=
         0) {
-        sync_seterr(s, "exposure %s: %s", e->name, jg_strerror(r));
+        jg_sync_seterr(s, "exposure %s: %s", e->name, jg_strerror(r));
         goto out;
     }
     st->comments = jg_xcalloc(st->n_want + 1, sizeof(*st->comments));
     for (i = 0; i < st->n_want; i++)
-        st->comments[i] = sync_describe_cidr(p, ei, at, &st->want[i]);
+        st->comments[i] = jg_sync_describe_cidr(p, ei, at, &st->want[i]);
     if ((r = find_list(s, st->list, &st->list_id)) != 0)
         goto out;
     if (st->list_id != NULL &&
@@ -277,15 +277,15 @@ plan_one(struct jg_sync *s, const struct jg_policy *p, size_t ei, int64_t at,
     for (i = 0; i < nh; i++) {
         if (!has(st->want, st->n_want, &have[i]) ||
             has(have, i, &have[i])) {
-            sync_plan_add(plan, JG_SYNC_CF_LIST, '-', e->name, st->list, 0,
-                          &have[i], NULL, NULL);
+            jg_sync_plan_add(plan, JG_SYNC_CF_LIST, '-', e->name, st->list, 0,
+                             &have[i], NULL, NULL);
             st->list_differs = true;
         }
     }
     for (i = 0; i < st->n_want; i++) {
         if (!has(have, nh, &st->want[i])) {
-            sync_plan_add(plan, JG_SYNC_CF_LIST, '+', e->name, st->list, 0,
-                          &st->want[i], NULL, st->comments[i]);
+            jg_sync_plan_add(plan, JG_SYNC_CF_LIST, '+', e->name, st->list, 0,
+                             &st->want[i], NULL, st->comments[i]);
             st->list_differs = true;
         }
     }
@@ -298,8 +298,8 @@ plan_one(struct jg_sync *s, const struct jg_policy *p, size_t ei, int64_t at,
                                st->rule_id == NULL ? "create" : "update",
                                st->expression);
 
-        sync_plan_add(plan, JG_SYNC_CF_RULE, '+', e->name, st->list, 0, NULL,
-                      st->rule_id, d);
+        jg_sync_plan_add(plan, JG_SYNC_CF_RULE, '+', e->name, st->list, 0, NULL,
+                         st->rule_id, d);
         free(d);
     }
     r = 0;
@@ -320,7 +320,7 @@ note_orphan_lists(struct jg_sync *s, const struct jg_policy *p,
     size_t i, k;
     int r;
 
-    if ((r = sync_cf_call(s, "GET", path, NULL, &res, NULL)) != 0)
+    if ((r = jg_sync_cf_call(s, "GET", path, NULL, &res, NULL)) != 0)
         goto out;
     json_array_foreach(res, i, x) {
         const char *n = jstr(x, "name"), *d = jstr(x, "description");
@@ -335,10 +335,10 @@ note_orphan_lists(struct jg_sync *s, const struct jg_policy *p,
                     strcmp(e->cloudflare->list, n) == 0;
         }
         if (!named)
-            sync_plan_note(plan, "cloudflare list %s (%s) is no longer "
-                           "named by any exposure; left in place (delete it "
-                           "by hand once no WAF rule uses it)", n,
-                           jstr(x, "id") != NULL ? jstr(x, "id") : "?");
+            jg_sync_plan_note(plan, "cloudflare list %s (%s) is no longer "
+                              "named by any exposure; left in place (delete it "
+                              "by hand once no WAF rule uses it)", n,
+                              jstr(x, "id") != NULL ? jstr(x, "id") : "?");
     }
     r = 0;
 out:
@@ -348,8 +348,8 @@ out:
 }
 
 int
-sync_cf_plan(struct jg_sync *s, const struct jg_policy *p, int64_t at,
-             struct jg_sync_plan *plan)
+jg_sync_cf_plan(struct jg_sync *s, const struct jg_policy *p, int64_t at,
+                struct jg_sync_plan *plan)
 {
     size_t i;
     int r;
@@ -359,9 +359,9 @@ sync_cf_plan(struct jg_sync *s, const struct jg_policy *p, int64_t at,
             continue;
         if (s->cf_account_id == NULL) {
             s->provider = "cloudflare";
-            sync_seterr(s, "exposure %s: sync.cloudflare.account_id is not "
-                        "set in the configuration",
-                        jg_policy_exposure_at(p, i)->name);
+            jg_sync_seterr(s, "exposure %s: sync.cloudflare.account_id is not "
+                           "set in the configuration",
+                           jg_policy_exposure_at(p, i)->name);
             return JG_ERR_INVALID;
         }
         plan->cf = jg_xrealloc(plan->cf, plan->n_cf + 1, sizeof(*plan->cf));
@@ -386,11 +386,11 @@ create_list(struct jg_sync *s, struct jg_sync_cf_state *st)
     json_t *res = NULL;
     int r;
 
-    if ((r = sync_cf_call(s, "POST", path, body, &res, NULL)) != 0)
+    if ((r = jg_sync_cf_call(s, "POST", path, body, &res, NULL)) != 0)
         goto out;
     if (jstr(res, "id") == NULL) {
-        sync_seterr(s, "Cloudflare POST %s: malformed answer: no result.id",
-                    path);
+        jg_sync_seterr(s, "Cloudflare POST %s: malformed answer: no result.id",
+                       path);
         r = JG_ERR_INVALID;
         goto out;
     }
@@ -416,11 +416,11 @@ wait_bulk(struct jg_sync *s, const char *op)
 
         json_decref(res);
         res = NULL;
-        if ((r = sync_cf_call(s, "GET", path, NULL, &res, NULL)) != 0)
+        if ((r = jg_sync_cf_call(s, "GET", path, NULL, &res, NULL)) != 0)
             goto out;
         if ((status = jstr(res, "status")) == NULL) {
-            sync_seterr(s, "Cloudflare GET %s: malformed answer: no "
-                        "result.status", path);
+            jg_sync_seterr(s, "Cloudflare GET %s: malformed answer: no "
+                           "result.status", path);
             r = JG_ERR_INVALID;
             goto out;
         }
@@ -429,15 +429,16 @@ wait_bulk(struct jg_sync *s, const char *op)
             goto out;
         }
         if (strcmp(status, "failed") == 0) {
-            sync_seterr(s, "Cloudflare bulk operation %s failed: %s", op,
-                        jstr(res, "error") != NULL ? jstr(res, "error") : "?");
+            jg_sync_seterr(s, "Cloudflare bulk operation %s failed: %s", op,
+                           jstr(res, "error") != NULL ? jstr(res, "error")
+                                                      : "?");
             r = JG_ERR_DENIED;
             goto out;
         }
-        sync_sleep_ms(250);
+        jg_sync_sleep_ms(250);
     }
-    sync_seterr(s, "Cloudflare bulk operation %s still not completed after "
-                "%d s", op, BULK_POLLS / 4);
+    jg_sync_seterr(s, "Cloudflare bulk operation %s still not completed after "
+                   "%d s", op, BULK_POLLS / 4);
     r = JG_ERR_IO;
 out:
     json_decref(res);
@@ -466,11 +467,11 @@ replace_items(struct jg_sync *s, struct jg_sync_cf_state *st)
         json_array_append_new(items, json_pack("{s:s, s:s}", "ip", cs,
                                                "comment", st->comments[i]));
     }
-    if ((r = sync_cf_call(s, "PUT", path, items, &res, NULL)) != 0)
+    if ((r = jg_sync_cf_call(s, "PUT", path, items, &res, NULL)) != 0)
         goto out;
     if (jstr(res, "operation_id") == NULL) {
-        sync_seterr(s, "Cloudflare PUT %s: malformed answer: no "
-                    "result.operation_id", path);
+        jg_sync_seterr(s, "Cloudflare PUT %s: malformed answer: no "
+                       "result.operation_id", path);
         r = JG_ERR_INVALID;
         goto out;
     }
@@ -511,7 +512,7 @@ put_rule(struct jg_sync *s, struct jg_sync_cf_state *st)
                             st->ruleset_id, st->rule_id);
         body = json_incref(rule);
     }
-    if ((r = sync_cf_call(s, method, path, body, &res, NULL)) != 0)
+    if ((r = jg_sync_cf_call(s, method, path, body, &res, NULL)) != 0)
         goto out;
     jg_info("%s: Cloudflare WAF rule %s in zone %s", st->name,
             st->rule_id == NULL ? "added" : "updated", st->zone);
@@ -552,13 +553,14 @@ report(struct jg_sync *s, const struct jg_sync_plan *plan,
 
         if (c->where == where && strcmp(c->exposure, st->name) == 0 &&
             strcmp(c->target, st->list) == 0)
-            sync_report(s, c, "cloudflare",
-                        resource != NULL ? resource : "", false);
+            jg_sync_report(s, c, "cloudflare",
+                           resource != NULL ? resource : "", false);
     }
 }
 
 int
-sync_cf_apply(struct jg_sync *s, const struct jg_sync_plan *plan, size_t *done)
+jg_sync_cf_apply(struct jg_sync *s, const struct jg_sync_plan *plan,
+                 size_t *done)
 {
     size_t i;
     int r = 0;

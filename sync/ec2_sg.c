@@ -10,8 +10,8 @@
 #define MAX_PAGES 1000
 
 int
-sync_sg_describe(struct jg_sync *s, const char *group,
-                 struct jg_sync_sg_rule **out, size_t *n_out)
+jg_sync_sg_describe(struct jg_sync *s, const char *group,
+                    struct jg_sync_sg_rule **out, size_t *n_out)
 {
     struct jg_sync_sg_rule *v = NULL, *keep = NULL;
     size_t n = 0, i, kept = 0;
@@ -26,18 +26,18 @@ sync_sg_describe(struct jg_sync *s, const char *group,
         GString *f = g_string_new(NULL);
 
         if (group != NULL) {
-            sync_form_add(f, "Filter.1.Name", "group-id");
-            sync_form_add(f, "Filter.1.Value.1", group);
+            jg_sync_form_add(f, "Filter.1.Name", "group-id");
+            jg_sync_form_add(f, "Filter.1.Value.1", group);
         }
-        sync_form_add(f, group != NULL ? "Filter.2.Name" : "Filter.1.Name",
-                      "tag:managed-by");
-        sync_form_add(f, group != NULL ? "Filter.2.Value.1"
-                                       : "Filter.1.Value.1",
-                      "jumpgate");
-        sync_form_add(f, "MaxResults", "1000");
+        jg_sync_form_add(f, group != NULL ? "Filter.2.Name" : "Filter.1.Name",
+                         "tag:managed-by");
+        jg_sync_form_add(f, group != NULL ? "Filter.2.Value.1"
+                                          : "Filter.1.Value.1",
+                         "jumpgate");
+        jg_sync_form_add(f, "MaxResults", "1000");
         if (token != NULL)
-            sync_form_add(f, "NextToken", token);
-        r = sync_ec2_call(s, "DescribeSecurityGroupRules", f, &body, &len);
+            jg_sync_form_add(f, "NextToken", token);
+        r = jg_sync_ec2_call(s, "DescribeSecurityGroupRules", f, &body, &len);
         g_string_free(f, TRUE);
         if (r != 0)
             goto out;
@@ -45,9 +45,9 @@ sync_sg_describe(struct jg_sync *s, const char *group,
         token = NULL;
         if ((r = jg_sync_ec2_parse_sg_rules(body, len, &v, &n, &token, err,
                                             sizeof(err))) != 0) {
-            sync_seterr(s, "EC2 DescribeSecurityGroupRules (%s): malformed "
-                        "answer: %s", group != NULL ? group : "all groups",
-                        err);
+            jg_sync_seterr(s, "EC2 DescribeSecurityGroupRules (%s): malformed "
+                           "answer: %s", group != NULL ? group : "all groups",
+                           err);
             goto out;
         }
         free(body);
@@ -56,8 +56,9 @@ sync_sg_describe(struct jg_sync *s, const char *group,
             break;
     }
     if (token != NULL) {
-        sync_seterr(s, "EC2 DescribeSecurityGroupRules (%s): more than %d "
-                    "pages", group != NULL ? group : "all groups", MAX_PAGES);
+        jg_sync_seterr(s, "EC2 DescribeSecurityGroupRules (%s): more than %d "
+                       "pages", group != NULL ? group : "all groups",
+                       MAX_PAGES);
         r = JG_ERR_TOOBIG;
         goto out;
     }
@@ -82,9 +83,9 @@ out:
 }
 
 int
-sync_sg_authorize(struct jg_sync *s, const char *group, const char *exposure,
-                  uint16_t port, const struct jg_cidr *cidr,
-                  const char *description, bool *already)
+jg_sync_sg_authorize(struct jg_sync *s, const char *group, const char *exposure,
+                     uint16_t port, const struct jg_cidr *cidr,
+                     const char *description, bool *already)
 {
     GString *f = g_string_new(NULL);
     char cs[JG_CIDR_STRLEN], err[512];
@@ -95,22 +96,23 @@ sync_sg_authorize(struct jg_sync *s, const char *group, const char *exposure,
 
     *already = false;
     jg_cidr_format(cidr, cs, sizeof(cs));
-    sync_form_add(f, "GroupId", group);
-    sync_form_add(f, "IpPermissions.1.IpProtocol", "tcp");
-    sync_form_addf(f, "IpPermissions.1.FromPort", "%u", (unsigned)port);
-    sync_form_addf(f, "IpPermissions.1.ToPort", "%u", (unsigned)port);
-    sync_form_add(f, v6 ? "IpPermissions.1.Ipv6Ranges.1.CidrIpv6"
-                        : "IpPermissions.1.IpRanges.1.CidrIp",
-                  cs);
-    sync_form_add(f, v6 ? "IpPermissions.1.Ipv6Ranges.1.Description"
-                        : "IpPermissions.1.IpRanges.1.Description",
-                  description);
-    sync_form_add(f, "TagSpecification.1.ResourceType", "security-group-rule");
-    sync_form_add(f, "TagSpecification.1.Tag.1.Key", "managed-by");
-    sync_form_add(f, "TagSpecification.1.Tag.1.Value", "jumpgate");
-    sync_form_add(f, "TagSpecification.1.Tag.2.Key", "jumpgate-exposure");
-    sync_form_add(f, "TagSpecification.1.Tag.2.Value", exposure);
-    r = sync_ec2_call(s, "AuthorizeSecurityGroupIngress", f, &body, &len);
+    jg_sync_form_add(f, "GroupId", group);
+    jg_sync_form_add(f, "IpPermissions.1.IpProtocol", "tcp");
+    jg_sync_form_addf(f, "IpPermissions.1.FromPort", "%u", (unsigned)port);
+    jg_sync_form_addf(f, "IpPermissions.1.ToPort", "%u", (unsigned)port);
+    jg_sync_form_add(f, v6 ? "IpPermissions.1.Ipv6Ranges.1.CidrIpv6"
+                           : "IpPermissions.1.IpRanges.1.CidrIp",
+                     cs);
+    jg_sync_form_add(f, v6 ? "IpPermissions.1.Ipv6Ranges.1.Description"
+                           : "IpPermissions.1.IpRanges.1.Description",
+                     description);
+    jg_sync_form_add(f, "TagSpecification.1.ResourceType",
+                     "security-group-rule");
+    jg_sync_form_add(f, "TagSpecification.1.Tag.1.Key", "managed-by");
+    jg_sync_form_add(f, "TagSpecification.1.Tag.1.Value", "jumpgate");
+    jg_sync_form_add(f, "TagSpecification.1.Tag.2.Key", "jumpgate-exposure");
+    jg_sync_form_add(f, "TagSpecification.1.Tag.2.Value", exposure);
+    r = jg_sync_ec2_call(s, "AuthorizeSecurityGroupIngress", f, &body, &len);
     if (r == JG_ERR_DENIED &&
         strcmp(s->aws_code, "InvalidPermission.Duplicate") == 0) {
         *already = true;
@@ -122,8 +124,8 @@ sync_sg_authorize(struct jg_sync *s, const char *group, const char *exposure,
     if ((r = jg_sync_ec2_parse_return(body, len,
                                       "AuthorizeSecurityGroupIngressResponse",
                                       err, sizeof(err))) != 0)
-        sync_seterr(s, "EC2 AuthorizeSecurityGroupIngress (%s %s): malformed "
-                    "answer: %s", group, cs, err);
+        jg_sync_seterr(s, "EC2 AuthorizeSecurityGroupIngress (%s %s): "
+                       "malformed answer: %s", group, cs, err);
 out:
     free(body);
     g_string_free(f, TRUE);
@@ -131,8 +133,8 @@ out:
 }
 
 int
-sync_sg_revoke(struct jg_sync *s, const char *group, const char *rule_id,
-               bool *already)
+jg_sync_sg_revoke(struct jg_sync *s, const char *group, const char *rule_id,
+                  bool *already)
 {
     GString *f = g_string_new(NULL);
     char err[512];
@@ -141,9 +143,9 @@ sync_sg_revoke(struct jg_sync *s, const char *group, const char *rule_id,
     int r;
 
     *already = false;
-    sync_form_add(f, "GroupId", group);
-    sync_form_add(f, "SecurityGroupRuleId.1", rule_id);
-    r = sync_ec2_call(s, "RevokeSecurityGroupIngress", f, &body, &len);
+    jg_sync_form_add(f, "GroupId", group);
+    jg_sync_form_add(f, "SecurityGroupRuleId.1", rule_id);
+    r = jg_sync_ec2_call(s, "RevokeSecurityGroupIngress", f, &body, &len);
     if (r == JG_ERR_DENIED &&
         (strcmp(s->aws_code, "InvalidPermission.NotFound") == 0 ||
          strcmp(s->aws_code, "InvalidSecurityGroupRuleId.NotFound") == 0)) {
@@ -156,8 +158,8 @@ sync_sg_revoke(struct jg_sync *s, const char *group, const char *rule_id,
     if ((r = jg_sync_ec2_parse_return(body, len,
                                       "RevokeSecurityGroupIngressResponse",
                                       err, sizeof(err))) != 0)
-        sync_seterr(s, "EC2 RevokeSecurityGroupIngress (%s %s): malformed "
-                    "answer: %s", group, rule_id, err);
+        jg_sync_seterr(s, "EC2 RevokeSecurityGroupIngress (%s %s): malformed "
+                       "answer: %s", group, rule_id, err);
 out:
     free(body);
     g_string_free(f, TRUE);

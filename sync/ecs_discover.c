@@ -53,7 +53,7 @@ list_arns(struct jg_sync *s, const char *cluster, char ***arns, size_t *n)
 
         if (token != NULL)
             json_object_set_new(req, "nextToken", json_string(token));
-        r = sync_ecs_call(s, "ListContainerInstances", req, &body, &len);
+        r = jg_sync_ecs_call(s, "ListContainerInstances", req, &body, &len);
         json_decref(req);
         if (r != 0)
             goto out;
@@ -61,8 +61,8 @@ list_arns(struct jg_sync *s, const char *cluster, char ***arns, size_t *n)
         token = NULL;
         if ((r = jg_sync_ecs_parse_list(body, len, arns, n, &token, err,
                                         sizeof(err))) != 0) {
-            sync_seterr(s, "ECS ListContainerInstances (%s): malformed "
-                        "answer: %s", cluster, err);
+            jg_sync_seterr(s, "ECS ListContainerInstances (%s): malformed "
+                           "answer: %s", cluster, err);
             goto out;
         }
         free(body);
@@ -71,8 +71,8 @@ list_arns(struct jg_sync *s, const char *cluster, char ***arns, size_t *n)
             break;
     }
     if (token != NULL) {
-        sync_seterr(s, "ECS ListContainerInstances (%s): more than %d pages",
-                    cluster, MAX_PAGES);
+        jg_sync_seterr(s, "ECS ListContainerInstances (%s): more than %d pages",
+                       cluster, MAX_PAGES);
         r = JG_ERR_TOOBIG;
         goto out;
     }
@@ -115,14 +115,14 @@ instance_ids(struct jg_sync *s, const char *cluster, char **arns,
             json_array_append_new(list, json_string(arns[k]));
         req = json_pack("{s:s, s:o}", "cluster", cluster,
                         "containerInstances", list);
-        r = sync_ecs_call(s, "DescribeContainerInstances", req, &body, &len);
+        r = jg_sync_ecs_call(s, "DescribeContainerInstances", req, &body, &len);
         json_decref(req);
         if (r != 0)
             goto out;
         if ((r = jg_sync_ecs_parse_describe(body, len, &ci, &nci, &f, err,
                                             sizeof(err))) != 0) {
-            sync_seterr(s, "ECS DescribeContainerInstances (%s): malformed "
-                        "answer: %s", cluster, err);
+            jg_sync_seterr(s, "ECS DescribeContainerInstances (%s): malformed "
+                           "answer: %s", cluster, err);
             goto out;
         }
         failures += f;
@@ -162,11 +162,11 @@ describe_instances(struct jg_sync *s, char **ids, size_t n_ids,
                 char name[32];
 
                 snprintf(name, sizeof(name), "InstanceId.%zu", k - i + 1);
-                sync_form_add(f, name, ids[k]);
+                jg_sync_form_add(f, name, ids[k]);
             }
             if (token != NULL)
-                sync_form_add(f, "NextToken", token);
-            r = sync_ec2_call(s, "DescribeInstances", f, &body, &len);
+                jg_sync_form_add(f, "NextToken", token);
+            r = jg_sync_ec2_call(s, "DescribeInstances", f, &body, &len);
             g_string_free(f, TRUE);
             if (r != 0)
                 goto out;
@@ -175,8 +175,8 @@ describe_instances(struct jg_sync *s, char **ids, size_t n_ids,
             if ((r = jg_sync_ec2_parse_instances(body, len, inst, n_inst,
                                                  &token, err,
                                                  sizeof(err))) != 0) {
-                sync_seterr(s, "EC2 DescribeInstances: malformed answer: %s",
-                            err);
+                jg_sync_seterr(s, "EC2 DescribeInstances: malformed answer: %s",
+                               err);
                 goto out;
             }
             free(body);
@@ -185,8 +185,8 @@ describe_instances(struct jg_sync *s, char **ids, size_t n_ids,
                 break;
         }
         if (token != NULL) {
-            sync_seterr(s, "EC2 DescribeInstances: more than %d pages",
-                        MAX_PAGES);
+            jg_sync_seterr(s, "EC2 DescribeInstances: more than %d pages",
+                           MAX_PAGES);
             r = JG_ERR_TOOBIG;
             goto out;
         }

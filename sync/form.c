@@ -8,7 +8,7 @@
 #include "sync/internal.h"
 
 void
-sync_uri_encode(GString *f, const char *s, bool keep_slash)
+jg_sync_uri_encode(GString *f, const char *s, bool keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p;
@@ -27,17 +27,17 @@ sync_uri_encode(GString *f, const char *s, bool keep_slash)
 }
 
 void
-sync_form_add(GString *f, const char *name, const char *value)
+jg_sync_form_add(GString *f, const char *name, const char *value)
 {
     if (f->len > 0)
         g_string_append_c(f, '&');
-    sync_uri_encode(f, name, false);
+    jg_sync_uri_encode(f, name, false);
     g_string_append_c(f, '=');
-    sync_uri_encode(f, value, false);
+    jg_sync_uri_encode(f, value, false);
 }
 
 void
-sync_form_addf(GString *f, const char *name, const char *fmt, ...)
+jg_sync_form_addf(GString *f, const char *name, const char *fmt, ...)
 {
     va_list ap;
     char *v = NULL;
@@ -48,6 +48,6 @@ sync_form_addf(GString *f, const char *name, const char *fmt, ...)
     va_end(ap);
     if (v == NULL)
         abort();
-    sync_form_add(f, name, v);
+    jg_sync_form_add(f, name, v);
     free(v);
 }

@@ -77,7 +77,7 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 void
-sync_http_resp_clear(struct sync_http_resp *resp)
+jg_sync_http_resp_clear(struct sync_http_resp *resp)
 {
     free(resp->body);
     memset(resp, 0, sizeof(*resp));
@@ -85,8 +85,8 @@ sync_http_resp_clear(struct sync_http_resp *resp)
 }
 
 int
-sync_http_do(struct jg_sync *s, const struct sync_http_req *req,
-             struct sync_http_resp *resp)
+jg_sync_http_do(struct jg_sync *s, const struct sync_http_req *req,
+                struct sync_http_resp *resp)
 {
     struct sink k = {.buf = g_string_new(NULL), .toobig = false};
     CURL *c = s->curl;
@@ -97,7 +97,7 @@ sync_http_do(struct jg_sync *s, const struct sync_http_req *req,
     resp->retry_after = -1;
     curl_easy_reset(c);
     if (curl_easy_setopt(c, CURLOPT_URL, req->url) != CURLE_OK) {
-        sync_seterr(s, "%s %s: bad URL", req->method, req->url);
+        jg_sync_seterr(s, "%s %s: bad URL", req->method, req->url);
         r = JG_ERR_INVALID;
         goto out;
     }
@@ -132,11 +132,11 @@ sync_http_do(struct jg_sync *s, const struct sync_http_req *req,
     if (cr != CURLE_OK) {
         resp->timed_out = cr == CURLE_OPERATION_TIMEDOUT;
         if (k.toobig)
-            sync_seterr(s, "%s %s: answer larger than %u bytes", req->method,
-                        req->url, SYNC_BODY_MAX);
+            jg_sync_seterr(s, "%s %s: answer larger than %u bytes", req->method,
+                           req->url, SYNC_BODY_MAX);
         else
-            sync_seterr(s, "%s %s: %s", req->method, req->url,
-                        curl_easy_strerror(cr));
+            jg_sync_seterr(s, "%s %s: %s", req->method, req->url,
+                           curl_easy_strerror(cr));
         r = JG_ERR_IO;
         goto out;
     }

@@ -40,11 +40,11 @@ struct jg_sync {
 };
 
 /* Tells the observer (if any) that change c was carried out. */
-void sync_report(struct jg_sync *s, const struct jg_sync_change *c,
-                 const char *provider, const char *resource, bool already);
+void jg_sync_report(struct jg_sync *s, const struct jg_sync_change *c,
+                    const char *provider, const char *resource, bool already);
 
 /* Sets the client's error text. */
-void sync_seterr(struct jg_sync *s, const char *fmt, ...) JG_PRINTF(2, 3);
+void jg_sync_seterr(struct jg_sync *s, const char *fmt, ...) JG_PRINTF(2, 3);
 
 /* ---- HTTP (http.c) ----------------------------------------------------- */
 
@@ -72,93 +72,93 @@ struct sync_http_resp {
 /* Performs one request. JG_ERR_IO with s->err set when the transport
  * fails (resp->timed_out tells a timeout). HTTP errors are not failures
  * here: the caller reads resp->status. */
-int sync_http_do(struct jg_sync *s, const struct sync_http_req *req,
-                 struct sync_http_resp *resp);
-void sync_http_resp_clear(struct sync_http_resp *resp);
+int jg_sync_http_do(struct jg_sync *s, const struct sync_http_req *req,
+                    struct sync_http_resp *resp);
+void jg_sync_http_resp_clear(struct sync_http_resp *resp);
 /* Sleeps ms milliseconds. */
-void sync_sleep_ms(int64_t ms);
+void jg_sync_sleep_ms(int64_t ms);
 
 /* ---- forms (form.c) ---------------------------------------------------- */
 
 /* Appends "&name=value" (percent-encoded as SigV4 wants) to f. */
-void sync_form_add(GString *f, const char *name, const char *value);
-void sync_form_addf(GString *f, const char *name, const char *fmt, ...)
+void jg_sync_form_add(GString *f, const char *name, const char *value);
+void jg_sync_form_addf(GString *f, const char *name, const char *fmt, ...)
     JG_PRINTF(3, 4);
 
 /* Appends s percent-encoded as SigV4 canonicalises it (RFC 3986
  * unreserved characters kept; "/" kept too when keep_slash). */
-void sync_uri_encode(GString *f, const char *s, bool keep_slash);
+void jg_sync_uri_encode(GString *f, const char *s, bool keep_slash);
 
 /* ---- AWS calls (aws_call.c) -------------------------------------------- */
 
 /* Makes sure the client holds credentials that are not about to expire
  * (resolved through the chain on first use). */
-int sync_aws_creds(struct jg_sync *s);
+int jg_sync_aws_creds(struct jg_sync *s);
 
 /* An EC2 Query API call: Action, Version 2016-11-15 and params (a form
- * built with sync_form_add, may be empty). Signed, retried with full-jitter
+ * built with jg_sync_form_add, may be empty). Signed, retried with full-jitter
  * backoff on throttling, 5xx and timeouts. On an AWS error returns
  * JG_ERR_DENIED with s->aws_code set and s->err "EC2 ACTION: CODE: message".
  * *body (caller frees) is the answer. */
-int sync_ec2_call(struct jg_sync *s, const char *action, const GString *params,
-                  char **body, size_t *len);
+int jg_sync_ec2_call(struct jg_sync *s, const char *action,
+                     const GString *params, char **body, size_t *len);
 /* An ECS JSON 1.1 call (X-Amz-Target AmazonEC2ContainerServiceV20141113.
  * ACTION) with request body req. Same conventions; *body (caller frees) is
  * the answer. */
-int sync_ecs_call(struct jg_sync *s, const char *action, json_t *req,
-                  char **body, size_t *len);
+int jg_sync_ecs_call(struct jg_sync *s, const char *action, json_t *req,
+                     char **body, size_t *len);
 
 /* ---- security groups (ec2_sg.c) --------------------------------------- */
 
 /* The rules of group (NULL: of every group) tagged managed-by=jumpgate,
  * every page. Caller frees *out with jg_sync_sg_rules_free. */
-int sync_sg_describe(struct jg_sync *s, const char *group,
-                     struct jg_sync_sg_rule **out, size_t *n);
+int jg_sync_sg_describe(struct jg_sync *s, const char *group,
+                        struct jg_sync_sg_rule **out, size_t *n);
 /* Adds one tagged tcp ingress rule; *already when EC2 says it exists. */
-int sync_sg_authorize(struct jg_sync *s, const char *group,
-                      const char *exposure, uint16_t port,
-                      const struct jg_cidr *cidr, const char *description,
-                      bool *already);
+int jg_sync_sg_authorize(struct jg_sync *s, const char *group,
+                         const char *exposure, uint16_t port,
+                         const struct jg_cidr *cidr, const char *description,
+                         bool *already);
 /* Removes one rule by id; *already when EC2 says it is gone. */
-int sync_sg_revoke(struct jg_sync *s, const char *group, const char *rule_id,
-                   bool *already);
+int jg_sync_sg_revoke(struct jg_sync *s, const char *group, const char *rule_id,
+                      bool *already);
 
 /* ---- plans (plan.c, cf_plan.c) ---------------------------------------- */
 
 /* Appends a change (strings copied). */
-void sync_plan_add(struct jg_sync_plan *plan, enum jg_sync_where where,
-                   char op, const char *exposure, const char *target,
-                   uint16_t port, const struct jg_cidr *cidr,
-                   const char *rule_id, const char *description);
+void jg_sync_plan_add(struct jg_sync_plan *plan, enum jg_sync_where where,
+                      char op, const char *exposure, const char *target,
+                      uint16_t port, const struct jg_cidr *cidr,
+                      const char *rule_id, const char *description);
 /* Appends a note (a thing left alone on purpose) to the plan. */
-void sync_plan_note(struct jg_sync_plan *plan, const char *fmt, ...)
+void jg_sync_plan_note(struct jg_sync_plan *plan, const char *fmt, ...)
     JG_PRINTF(2, 3);
 /* "jumpgate: alice, g-7f3a" for CIDR c of exposure ei; caller g_frees. */
-char *sync_describe_cidr(const struct jg_policy *p, size_t ei, int64_t at,
-                         const struct jg_cidr *c);
+char *jg_sync_describe_cidr(const struct jg_policy *p, size_t ei, int64_t at,
+                            const struct jg_cidr *c);
 /* Adds the Cloudflare changes of every exposure with cloudflare, and
  * keeps what apply needs in plan->cf. */
-int sync_cf_plan(struct jg_sync *s, const struct jg_policy *p, int64_t at,
-                 struct jg_sync_plan *plan);
+int jg_sync_cf_plan(struct jg_sync *s, const struct jg_policy *p, int64_t at,
+                    struct jg_sync_plan *plan);
 /* Applies plan->cf: list contents (one bulk replace each) and rules. */
-int sync_cf_apply(struct jg_sync *s, const struct jg_sync_plan *plan,
-                  size_t *done);
-void sync_cf_state_free(struct jg_sync_cf_state *v, size_t n);
+int jg_sync_cf_apply(struct jg_sync *s, const struct jg_sync_plan *plan,
+                     size_t *done);
+void jg_sync_cf_state_free(struct jg_sync_cf_state *v, size_t n);
 
 /* ---- Cloudflare calls (cf_call.c) -------------------------------------- */
 
 /* One v4 API call: method, path below api_base, an optional JSON body.
  * 429 waits for retry-after; 5xx and timeouts are retried. *result is the
  * envelope's result (new reference). */
-int sync_cf_call(struct jg_sync *s, const char *method, const char *path,
-                 json_t *body, json_t **result, char **cursor);
+int jg_sync_cf_call(struct jg_sync *s, const char *method, const char *path,
+                    json_t *body, json_t **result, char **cursor);
 
 /* Uploads the seal lines of the given days ("YYYY-MM-DD.jsonl" names of
  * events/) that changed since their last upload (ship_seals.c); outcomes
  * to cb and t. An error that ends the pass (no credentials, the state file
- * cannot be written) is returned with sync_seterr(). */
-int sync_ship_seals(struct jg_sync *s, const struct jg_config *cfg, int dfd,
-                    char **days, size_t n_days, jg_sync_ship_cb cb, void *arg,
-                    struct jg_sync_ship_totals *t);
+ * cannot be written) is returned with jg_sync_seterr(). */
+int jg_sync_ship_seals(struct jg_sync *s, const struct jg_config *cfg,
+                       int dfd, char **days, size_t n_days, jg_sync_ship_cb cb,
+                       void *arg, struct jg_sync_ship_totals *t);
 
 #endif

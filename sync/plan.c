@@ -12,10 +12,10 @@
 #define DESC_MAX 255 /* EC2's limit for a rule description */
 
 void
-sync_plan_add(struct jg_sync_plan *plan, enum jg_sync_where where, char op,
-              const char *exposure, const char *target, uint16_t port,
-              const struct jg_cidr *cidr, const char *rule_id,
-              const char *description)
+jg_sync_plan_add(struct jg_sync_plan *plan, enum jg_sync_where where, char op,
+                 const char *exposure, const char *target, uint16_t port,
+                 const struct jg_cidr *cidr, const char *rule_id,
+                 const char *description)
 {
     struct jg_sync_change *c;
 
@@ -49,7 +49,7 @@ jg_sync_plan_free(struct jg_sync_plan *plan)
         free(plan->v[i].description);
     }
     free(plan->v);
-    sync_cf_state_free(plan->cf, plan->n_cf);
+    jg_sync_cf_state_free(plan->cf, plan->n_cf);
     for (i = 0; i < plan->n_notes; i++)
         free(plan->notes[i]);
     free(plan->notes);
@@ -57,7 +57,7 @@ jg_sync_plan_free(struct jg_sync_plan *plan)
 }
 
 void
-sync_plan_note(struct jg_sync_plan *plan, const char *fmt, ...)
+jg_sync_plan_note(struct jg_sync_plan *plan, const char *fmt, ...)
 {
     va_list ap;
     char *t = NULL;
@@ -120,8 +120,8 @@ desc_add(GString *d, const char *name)
 
 /* "jumpgate: alice, g-7f3a": the users and grants whose sources fall in c. */
 char *
-sync_describe_cidr(const struct jg_policy *p, size_t ei, int64_t at,
-                   const struct jg_cidr *c)
+jg_sync_describe_cidr(const struct jg_policy *p, size_t ei, int64_t at,
+                      const struct jg_cidr *c)
 {
     const struct jg_exposure *e = jg_policy_exposure_at(p, ei);
     GString *d = g_string_new("jumpgate:");
@@ -191,7 +191,7 @@ plan_group(struct jg_sync *s, const struct jg_policy *p, int64_t at,
             strcmp(e->aws_security_group, sg) != 0)
             continue;
         if ((r = jg_policy_exposure_sources(p, i, at, &v, &nv)) != 0) {
-            sync_seterr(s, "exposure %s: %s", e->name, jg_strerror(r));
+            jg_sync_seterr(s, "exposure %s: %s", e->name, jg_strerror(r));
             goto out;
         }
         for (k = 0; k < nv; k++) {
@@ -210,7 +210,7 @@ plan_group(struct jg_sync *s, const struct jg_policy *p, int64_t at,
         free(v);
         v = NULL;
     }
-    if ((r = sync_sg_describe(s, sg, &rules, &nr)) != 0)
+    if ((r = jg_sync_sg_describe(s, sg, &rules, &nr)) != 0)
         goto out;
     for (i = 0; i < nr; i++) {
         bool keep = false;
@@ -223,21 +223,21 @@ plan_group(struct jg_sync *s, const struct jg_policy *p, int64_t at,
         }
         if (keep || rules[i].egress)
             continue; /* we never create egress rules: not ours to judge */
-        sync_plan_add(plan, JG_SYNC_AWS_SG, '-', rules[i].exposure, sg,
-                      rules[i].from_port >= 0 ? (uint16_t)rules[i].from_port
-                                              : 0,
-                      rules[i].has_cidr ? &rules[i].cidr : NULL,
-                      rules[i].rule_id, rules[i].description);
+        jg_sync_plan_add(plan, JG_SYNC_AWS_SG, '-', rules[i].exposure, sg,
+                         rules[i].from_port >= 0 ? (uint16_t)rules[i].from_port
+                                                 : 0,
+                         rules[i].has_cidr ? &rules[i].cidr : NULL,
+                         rules[i].rule_id, rules[i].description);
     }
     for (k = 0; k < nw; k++) {
         char *d;
 
         if (w[k].present)
             continue;
-        d = sync_describe_cidr(p, w[k].exposure, at, &w[k].cidr);
-        sync_plan_add(plan, JG_SYNC_AWS_SG, '+',
-                      jg_policy_exposure_at(p, w[k].exposure)->name, sg,
-                      w[k].port, &w[k].cidr, NULL, d);
+        d = jg_sync_describe_cidr(p, w[k].exposure, at, &w[k].cidr);
+        jg_sync_plan_add(plan, JG_SYNC_AWS_SG, '+',
+                         jg_policy_exposure_at(p, w[k].exposure)->name, sg,
+                         w[k].port, &w[k].cidr, NULL, d);
         g_free(d);
     }
     r = 0;
@@ -273,19 +273,19 @@ plan_removed_groups(struct jg_sync *s, const struct jg_policy *p,
     size_t nr = 0, i;
     int r;
 
-    if ((r = sync_sg_describe(s, NULL, &rules, &nr)) != 0)
+    if ((r = jg_sync_sg_describe(s, NULL, &rules, &nr)) != 0)
         return r;
     for (i = 0; i < nr; i++) {
         const struct jg_sync_sg_rule *g = &rules[i];
 
         if (g->egress || group_named(p, g->group_id))
             continue;
-        sync_plan_add(plan, JG_SYNC_AWS_SG, '-',
-                      g->exposure != NULL ? g->exposure : "(no exposure)",
-                      g->group_id,
-                      g->from_port >= 0 ? (uint16_t)g->from_port : 0,
-                      g->has_cidr ? &g->cidr : NULL, g->rule_id,
-                      g->description);
+        jg_sync_plan_add(plan, JG_SYNC_AWS_SG, '-',
+                         g->exposure != NULL ? g->exposure : "(no exposure)",
+                         g->group_id,
+                         g->from_port >= 0 ? (uint16_t)g->from_port : 0,
+                         g->has_cidr ? &g->cidr : NULL, g->rule_id,
+                         g->description);
     }
     jg_sync_sg_rules_free(rules, nr);
     return 0;
@@ -323,7 +323,7 @@ jg_sync_plan_build(struct jg_sync *s, const struct jg_policy *p, int64_t at,
     if ((any_sg || s->aws_configured) &&
         (r = plan_removed_groups(s, p, plan)) != 0)
         goto out;
-    if ((r = sync_cf_plan(s, p, at, plan)) != 0)
+    if ((r = jg_sync_cf_plan(s, p, at, plan)) != 0)
         goto out;
     *out = plan;
     plan = NULL;

@@ -43,17 +43,17 @@ jg_sync_s3_url(const struct jg_sync *s, const char *bucket, const char *key)
 
     if (s->s3_endpoint != NULL) {
         g_string_append(u, s->s3_endpoint);
-        sync_uri_encode(u, bucket, false);
+        jg_sync_uri_encode(u, bucket, false);
         g_string_append_c(u, '/');
     } else if (strchr(bucket, '.') != NULL) {
         g_string_append_printf(u, "https://s3.%s.amazonaws.com/", s->s3_region);
-        sync_uri_encode(u, bucket, false);
+        jg_sync_uri_encode(u, bucket, false);
         g_string_append_c(u, '/');
     } else {
         g_string_append_printf(u, "https://%s.s3.%s.amazonaws.com/", bucket,
                                s->s3_region);
     }
-    sync_uri_encode(u, key, true);
+    jg_sync_uri_encode(u, key, true);
     return g_string_free(u, FALSE);
 }
 
@@ -139,8 +139,8 @@ set_error(struct jg_sync *s, const struct s3_req *q,
     }
     rid = e.request_id[0] != '\0' ? e.request_id : resp->request_id;
     snprintf(s->aws_code, sizeof(s->aws_code), "%s", e.code);
-    sync_seterr(s, "S3 %s %s: %s: %s (request %s, HTTP %ld)", q->op, q->key,
-                e.code, e.message, rid[0] != '\0' ? rid : "-", resp->status);
+    jg_sync_seterr(s, "S3 %s %s: %s: %s (request %s, HTTP %ld)", q->op, q->key,
+                   e.code, e.message, rid[0] != '\0' ? rid : "-", resp->status);
 }
 
 /* Performs q until it succeeds (2xx: *resp holds the answer; caller
@@ -154,7 +154,7 @@ s3_do(struct jg_sync *s, const struct s3_req *q, struct sync_http_resp *resp)
     int attempt, r = JG_ERR_INTERNAL;
 
     s->aws_code[0] = '\0';
-    sync_http_resp_clear(resp);
+    jg_sync_http_resp_clear(resp);
     sigv4 = jg_xasprintf("aws:amz:%s:s3", s->s3_region);
     sha = jg_xasprintf("x-amz-content-sha256: %s",
                        q->dig != NULL ? q->dig->sha256 : EMPTY_SHA256);
@@ -167,11 +167,11 @@ s3_do(struct jg_sync *s, const struct s3_req *q, struct sync_http_resp *resp)
         const char *wait = "";
 
         if (attempt > 0)
-            sync_sleep_ms(jg_sync_backoff_ms(attempt - 1, s->backoff_base_ms,
-                                             s->backoff_cap_ms));
-        if ((r = sync_aws_creds(s)) != 0) {
-            sync_seterr(s, "S3 %s %s: no AWS credentials (environment, "
-                        "shared credentials file or IMDS)", q->op, q->key);
+            jg_sync_sleep_ms(jg_sync_backoff_ms(attempt - 1, s->backoff_base_ms,
+                                                s->backoff_cap_ms));
+        if ((r = jg_sync_aws_creds(s)) != 0) {
+            jg_sync_seterr(s, "S3 %s %s: no AWS credentials (environment, "
+                           "shared credentials file or IMDS)", q->op, q->key);
             goto out;
         }
         curl_slist_free_all(h);
@@ -202,13 +202,13 @@ s3_do(struct jg_sync *s, const struct s3_req *q, struct sync_http_resp *resp)
         req.sigv4 = sigv4;
         req.key_id = s->creds.key_id;
         req.secret = s->creds.secret;
-        sync_http_resp_clear(resp);
-        r = sync_http_do(s, &req, resp);
+        jg_sync_http_resp_clear(resp);
+        r = jg_sync_http_do(s, &req, resp);
         if (r == JG_ERR_IO) {
             char tmp[SYNC_ERR_MAX + 64];
 
             snprintf(tmp, sizeof(tmp), "S3 %s %s: %s", q->op, q->key, s->err);
-            sync_seterr(s, "%s", tmp);
+            jg_sync_seterr(s, "%s", tmp);
             jg_debug("%s (attempt %d)", s->err, attempt + 1);
             continue;
         }
@@ -227,7 +227,7 @@ s3_do(struct jg_sync *s, const struct s3_req *q, struct sync_http_resp *resp)
             wait = " (the store asked to wait)";
         jg_debug("%s; retrying (attempt %d)%s", s->err, attempt + 1, wait);
         if (resp->retry_after > 0 && resp->retry_after < 60)
-            sync_sleep_ms(resp->retry_after * 1000);
+            jg_sync_sleep_ms(resp->retry_after * 1000);
         r = JG_ERR_IO;
     }
     {
@@ -235,7 +235,7 @@ s3_do(struct jg_sync *s, const struct s3_req *q, struct sync_http_resp *resp)
 
         snprintf(tmp, sizeof(tmp), "%s (gave up after %d attempts)", s->err,
                  s->max_attempts);
-        sync_seterr(s, "%s", tmp);
+        jg_sync_seterr(s, "%s", tmp);
     }
     r = JG_ERR_IO;
 out:
@@ -295,8 +295,8 @@ put_mem(struct jg_sync *s, const char *url, const char *key, const char *buf,
     if ((r = s3_do(s, &q, &resp)) != 0)
         goto out;
     if (etag_is_md5(&resp) && strcasecmp(resp.etag, d.md5_hex) != 0) {
-        sync_seterr(s, "S3 PutObject %s: the store's ETag \"%s\" is not the "
-                    "MD5 of what was sent (%s)", key, resp.etag, d.md5_hex);
+        jg_sync_seterr(s, "S3 PutObject %s: the store's ETag \"%s\" is not the "
+                       "MD5 of what was sent (%s)", key, resp.etag, d.md5_hex);
         r = JG_ERR_DENIED;
         goto out;
     }
@@ -306,7 +306,7 @@ put_mem(struct jg_sync *s, const char *url, const char *key, const char *buf,
     snprintf(out->etag, sizeof(out->etag), "%s", resp.etag);
     r = 0;
 out:
-    sync_http_resp_clear(&resp);
+    jg_sync_http_resp_clear(&resp);
     return r;
 }
 
@@ -318,8 +318,8 @@ put_single(struct jg_sync *s, const char *url, const char *key, int fd,
     int r;
 
     if ((r = read_at(fd, buf, (size_t)size, 0)) != 0) {
-        sync_seterr(s, "S3 PutObject %s: the file %s while being read", key,
-                    r == JG_ERR_IO ? "could not be read" : "shrank");
+        jg_sync_seterr(s, "S3 PutObject %s: the file %s while being read", key,
+                       r == JG_ERR_IO ? "could not be read" : "shrank");
         goto out;
     }
     r = put_mem(s, url, key, buf, (size_t)size, content_type, out);
@@ -348,7 +348,7 @@ abort_upload(struct jg_sync *s, const char *url, const char *key,
                 s->err);
     s->max_attempts = attempts;
     memcpy(s->err, saved, sizeof(saved));
-    sync_http_resp_clear(&resp);
+    jg_sync_http_resp_clear(&resp);
     free(u);
 }
 
@@ -371,9 +371,9 @@ put_multipart(struct jg_sync *s, const char *url, const char *key, int fd,
     int r = JG_ERR_INTERNAL;
 
     if (nparts > MAX_PARTS) {
-        sync_seterr(s, "S3 %s: %llu bytes need more than %d parts of %llu "
-                    "bytes", key, (unsigned long long)size, MAX_PARTS,
-                    (unsigned long long)psize);
+        jg_sync_seterr(s, "S3 %s: %llu bytes need more than %d parts of %llu "
+                       "bytes", key, (unsigned long long)size, MAX_PARTS,
+                       (unsigned long long)psize);
         return JG_ERR_TOOBIG;
     }
     /* CreateMultipartUpload */
@@ -388,11 +388,11 @@ put_multipart(struct jg_sync *s, const char *url, const char *key, int fd,
     }
     if (jg_sync_s3_parse_initiate(resp.body, resp.len, &upload_id, err,
                                   sizeof(err)) != 0) {
-        sync_seterr(s, "S3 CreateMultipartUpload %s: %s", key, err);
+        jg_sync_seterr(s, "S3 CreateMultipartUpload %s: %s", key, err);
         r = JG_ERR_INVALID;
         goto out;
     }
-    sync_uri_encode(idq, upload_id, false);
+    jg_sync_uri_encode(idq, upload_id, false);
     whole = EVP_MD_CTX_new();
     etags = EVP_MD_CTX_new();
     if (whole == NULL || etags == NULL ||
@@ -419,8 +419,8 @@ put_multipart(struct jg_sync *s, const char *url, const char *key, int fd,
             char *pu;
 
             if ((r = read_at(fd, buf, len, off)) != 0) {
-                sync_seterr(s, "S3 UploadPart %s: the file %s while being "
-                            "read", key, r == JG_ERR_IO ? "could not be read"
+                jg_sync_seterr(s, "S3 UploadPart %s: the file %s while being "
+                               "read", key, r == JG_ERR_IO ? "could not be read"
                                                        : "shrank");
                 EVP_MD_CTX_free(all);
                 goto abort;
@@ -446,9 +446,9 @@ put_multipart(struct jg_sync *s, const char *url, const char *key, int fd,
                 goto abort;
             }
             if (etag_is_md5(&resp) && strcasecmp(resp.etag, d.md5_hex) != 0) {
-                sync_seterr(s, "S3 UploadPart %s: part %u: the store's ETag "
-                            "\"%s\" is not the MD5 of what was sent (%s)", key,
-                            i, resp.etag, d.md5_hex);
+                jg_sync_seterr(s, "S3 UploadPart %s: part %u: the store's ETag "
+                               "\"%s\" is not the MD5 of what was sent (%s)",
+                               key, i, resp.etag, d.md5_hex);
                 EVP_MD_CTX_free(all);
                 r = JG_ERR_DENIED;
                 goto abort;
@@ -489,24 +489,24 @@ put_multipart(struct jg_sync *s, const char *url, const char *key, int fd,
                                           sizeof(err));
             if (r == 0)
                 break;
-            sync_seterr(s, "S3 CompleteMultipartUpload %s: %s (request %s)",
-                        key, err, se.request_id[0] != '\0' ? se.request_id
-                                  : resp.request_id[0] != '\0'
-                                      ? resp.request_id
-                                      : "-");
+            jg_sync_seterr(s, "S3 CompleteMultipartUpload %s: %s (request %s)",
+                           key, err, se.request_id[0] != '\0' ? se.request_id
+                                     : resp.request_id[0] != '\0'
+                                         ? resp.request_id
+                                         : "-");
             if (r != JG_ERR_DENIED || !retryable(200, se.code))
                 goto abort;
-            sync_sleep_ms(jg_sync_backoff_ms(attempt, s->backoff_base_ms,
-                                             s->backoff_cap_ms));
+            jg_sync_sleep_ms(jg_sync_backoff_ms(attempt, s->backoff_base_ms,
+                                                s->backoff_cap_ms));
         }
         if (r != 0)
             goto abort;
     }
     if (etag_is_md5(&resp) && strcasecmp(out->etag, want_etag) != 0 &&
         strcasecmp(out->etag, whole_md5) != 0) {
-        sync_seterr(s, "S3 CompleteMultipartUpload %s: the store's ETag \"%s\" "
-                    "is neither %s nor the MD5 of the file (%s)", key,
-                    out->etag, want_etag, whole_md5);
+        jg_sync_seterr(s, "S3 CompleteMultipartUpload %s: the store's ETag "
+                       "\"%s\" is neither %s nor the MD5 of the file (%s)",
+                       key, out->etag, want_etag, whole_md5);
         r = JG_ERR_DENIED;
         goto out; /* complete: nothing left to abort */
     }
@@ -518,7 +518,7 @@ put_multipart(struct jg_sync *s, const char *url, const char *key, int fd,
 abort:
     abort_upload(s, url, key, idq->str);
 out:
-    sync_http_resp_clear(&resp);
+    jg_sync_http_resp_clear(&resp);
     EVP_MD_CTX_free(whole);
     EVP_MD_CTX_free(etags);
     if (xml != NULL)
@@ -539,7 +539,7 @@ jg_sync_s3_put_file(struct jg_sync *s, const char *bucket, const char *key,
     int r;
 
     memset(out, 0, sizeof(*out));
-    sync_seterr(s, "%s", "");
+    jg_sync_seterr(s, "%s", "");
     if (size > s->s3_part_size)
         r = put_multipart(s, url, key, fd, size, content_type, out);
     else
@@ -557,7 +557,7 @@ jg_sync_s3_put_buf(struct jg_sync *s, const char *bucket, const char *key,
     int r;
 
     memset(out, 0, sizeof(*out));
-    sync_seterr(s, "%s", "");
+    jg_sync_seterr(s, "%s", "");
     r = put_mem(s, url, key, buf, len, content_type, out);
     free(url);
     return r;
@@ -576,7 +576,7 @@ jg_sync_s3_get(struct jg_sync *s, const char *bucket, const char *key,
     *found = false;
     *buf = NULL;
     *len = 0;
-    sync_seterr(s, "%s", "");
+    jg_sync_seterr(s, "%s", "");
     r = s3_do(s, &q, &resp);
     if (r == JG_ERR_DENIED &&
         (resp.status == 404 || strcmp(s->aws_code, "NoSuchKey") == 0)) {
@@ -586,7 +586,7 @@ jg_sync_s3_get(struct jg_sync *s, const char *bucket, const char *key,
     if (r != 0)
         goto out;
     if (resp.len > max) {
-        sync_seterr(s, "S3 GetObject %s: larger than %zu bytes", key, max);
+        jg_sync_seterr(s, "S3 GetObject %s: larger than %zu bytes", key, max);
         r = JG_ERR_TOOBIG;
         goto out;
     }
@@ -596,7 +596,7 @@ jg_sync_s3_get(struct jg_sync *s, const char *bucket, const char *key,
     resp.body = NULL;
     r = 0;
 out:
-    sync_http_resp_clear(&resp);
+    jg_sync_http_resp_clear(&resp);
     free(url);
     return r;
 }

@@ -233,8 +233,8 @@ ship_file(struct pass *p, const char *rel, const char *session)
         memcpy(e.etag, put.etag, sizeof(e.etag));
         e.time_us = jg_audit_now_us();
         if ((r = jg_sync_ship_state_record(p->st, &e)) != 0) {
-            sync_seterr(p->s, "%s/ship/state: %s (recording %s)",
-                        p->cfg->audit_dir, strerror(errno), rel);
+            jg_sync_seterr(p->s, "%s/ship/state: %s (recording %s)",
+                           p->cfg->audit_dir, strerror(errno), rel);
             p->fatal = r;
             goto out;
         }
@@ -435,8 +435,8 @@ ship_recordings(struct pass *p)
     int r;
 
     if ((r = list_dir(p, "sessions", keep_day, &days)) != 0) {
-        sync_seterr(p->s, "%s/sessions: %s", p->cfg->audit_dir,
-                    strerror(errno));
+        jg_sync_seterr(p->s, "%s/sessions: %s", p->cfg->audit_dir,
+                       strerror(errno));
         goto out;
     }
     for (i = 0; i < days->len && !p->unreachable && p->fatal == 0; i++) {
@@ -445,8 +445,8 @@ ship_recordings(struct pass *p)
         if (casts != NULL)
             g_ptr_array_free(casts, TRUE);
         if ((r = list_dir(p, dir, keep_rec, &casts)) != 0) {
-            sync_seterr(p->s, "%s/%s: %s", p->cfg->audit_dir, dir,
-                        strerror(errno));
+            jg_sync_seterr(p->s, "%s/%s: %s", p->cfg->audit_dir, dir,
+                           strerror(errno));
             free(dir);
             goto out;
         }
@@ -521,8 +521,8 @@ ship_events(struct pass *p)
 
     jg_audit_day_format(p->now_us, today, sizeof(today));
     if ((r = list_dir(p, "events", keep_jsonl, &days)) != 0) {
-        sync_seterr(p->s, "%s/events: %s", p->cfg->audit_dir,
-                    strerror(errno));
+        jg_sync_seterr(p->s, "%s/events: %s", p->cfg->audit_dir,
+                       strerror(errno));
         goto out;
     }
     for (i = 0; i < days->len && !p->unreachable && p->fatal == 0; i++) {
@@ -571,23 +571,23 @@ jg_sync_ship_pass(struct jg_sync *s, const struct jg_config *cfg,
     int r;
 
     memset(t, 0, sizeof(*t));
-    sync_seterr(s, "%s", "");
+    jg_sync_seterr(s, "%s", "");
     if (cfg->s3_bucket == NULL) {
-        sync_seterr(s, "audit.s3 is not configured");
+        jg_sync_seterr(s, "audit.s3 is not configured");
         return JG_ERR_INVALID;
     }
     if (cfg->audit_dir == NULL) {
-        sync_seterr(s, "audit.dir is not configured");
+        jg_sync_seterr(s, "audit.dir is not configured");
         return JG_ERR_INVALID;
     }
     if (jg_sync_s3_is_aws(s) && s->s3_part_size < JG_SYNC_S3_MIN_PART) {
-        sync_seterr(s, "audit.s3.part_size: S3 needs parts of at least 5 "
-                    "MiB");
+        jg_sync_seterr(s, "audit.s3.part_size: S3 needs parts of at least 5 "
+                       "MiB");
         return JG_ERR_INVALID;
     }
     if ((p.dfd = open(cfg->audit_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
         0) {
-        sync_seterr(s, "audit.dir %s: %s", cfg->audit_dir, strerror(errno));
+        jg_sync_seterr(s, "audit.dir %s: %s", cfg->audit_dir, strerror(errno));
         return JG_ERR_IO;
     }
     n = cfg->s3_prefix != NULL ? strlen(cfg->s3_prefix) : 0;
@@ -595,7 +595,7 @@ jg_sync_ship_pass(struct jg_sync *s, const struct jg_config *cfg,
                             n > 0 && cfg->s3_prefix[n - 1] != '/' ? "/" : "");
     if ((r = jg_sync_ship_state_open(cfg->audit_dir, &p.st, err,
                                      sizeof(err))) != 0) {
-        sync_seterr(s, "%s", err);
+        jg_sync_seterr(s, "%s", err);
         goto out;
     }
     /* Events are sealed when the key can be read; otherwise they are
@@ -619,10 +619,10 @@ jg_sync_ship_pass(struct jg_sync *s, const struct jg_config *cfg,
     if (!p.unreachable) {
         if ((r = jg_audit_list_days(cfg->audit_dir, &days, &n_days)) != 0 &&
             r != JG_ERR_NOTFOUND) {
-            sync_seterr(s, "%s/events: %s", cfg->audit_dir, strerror(errno));
+            jg_sync_seterr(s, "%s/events: %s", cfg->audit_dir, strerror(errno));
             goto out;
         }
-        if ((r = sync_ship_seals(s, cfg, p.dfd, days, n_days, cb, arg, t)) !=
+        if ((r = jg_sync_ship_seals(s, cfg, p.dfd, days, n_days, cb, arg, t)) !=
             0)
             goto out;
     }

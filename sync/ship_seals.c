@@ -185,17 +185,17 @@ remember(struct jg_sync *s, const struct jg_config *cfg, int sfd,
     n = strlen(entry);
     errno = 0;
     if (write(sfd, entry, n) != (ssize_t)n) {
-        sync_seterr(s, "%s/ship/seals: %s", cfg->audit_dir,
-                    strerror(errno != 0 ? errno : EIO));
+        jg_sync_seterr(s, "%s/ship/seals: %s", cfg->audit_dir,
+                       strerror(errno != 0 ? errno : EIO));
         return JG_ERR_IO;
     }
     return 0;
 }
 
 int
-sync_ship_seals(struct jg_sync *s, const struct jg_config *cfg, int dfd,
-                char **days, size_t n_days, jg_sync_ship_cb cb, void *arg,
-                struct jg_sync_ship_totals *t)
+jg_sync_ship_seals(struct jg_sync *s, const struct jg_config *cfg, int dfd,
+                   char **days, size_t n_days, jg_sync_ship_cb cb, void *arg,
+                   struct jg_sync_ship_totals *t)
 {
     char *state = NULL, *lines = NULL, *key = NULL, sha[65], was[65];
     char rel[40];
@@ -210,7 +210,7 @@ sync_ship_seals(struct jg_sync *s, const struct jg_config *cfg, int dfd,
     sfd = openat(dfd, "ship/seals", O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
                                         O_CLOEXEC, 0640);
     if (sfd < 0 || fstat(sfd, &sb) != 0) {
-        sync_seterr(s, "%s/ship/seals: %s", cfg->audit_dir, strerror(errno));
+        jg_sync_seterr(s, "%s/ship/seals: %s", cfg->audit_dir, strerror(errno));
         r = JG_ERR_IO;
         goto out;
     }
@@ -233,8 +233,8 @@ sync_ship_seals(struct jg_sync *s, const struct jg_config *cfg, int dfd,
         sfd = openat(dfd, "ship/seals", O_RDWR | O_CREAT | O_APPEND |
                                             O_NOFOLLOW | O_CLOEXEC, 0640);
         if (sfd < 0) {
-            sync_seterr(s, "%s/ship/seals: %s", cfg->audit_dir,
-                        strerror(errno));
+            jg_sync_seterr(s, "%s/ship/seals: %s", cfg->audit_dir,
+                           strerror(errno));
             r = JG_ERR_IO;
             goto out;
         }
@@ -399,18 +399,18 @@ jg_sync_seals_check(struct jg_sync *s, const struct jg_config *cfg,
     int dfd = -1, r;
 
     *days_checked = *lines_checked = 0;
-    sync_seterr(s, "%s", "");
+    jg_sync_seterr(s, "%s", "");
     if (cfg->s3_bucket == NULL) {
-        sync_seterr(s, "audit.s3 is not configured");
+        jg_sync_seterr(s, "audit.s3 is not configured");
         return JG_ERR_INVALID;
     }
     if ((dfd = open(cfg->audit_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        sync_seterr(s, "audit.dir %s: %s", cfg->audit_dir, strerror(errno));
+        jg_sync_seterr(s, "audit.dir %s: %s", cfg->audit_dir, strerror(errno));
         return JG_ERR_IO;
     }
     if ((r = jg_audit_list_days(cfg->audit_dir, &days, &n)) != 0 &&
         r != JG_ERR_NOTFOUND) {
-        sync_seterr(s, "%s/events: %s", cfg->audit_dir, strerror(errno));
+        jg_sync_seterr(s, "%s/events: %s", cfg->audit_dir, strerror(errno));
         goto out;
     }
     jg_audit_day_format(now_us, today, sizeof(today));
@@ -451,8 +451,8 @@ jg_sync_seals_check(struct jg_sync *s, const struct jg_config *cfg,
             local = NULL;
             llen = 0;
         } else if (r != 0) {
-            sync_seterr(s, "%s/events/%s.jsonl: %s", cfg->audit_dir, day,
-                        strerror(errno));
+            jg_sync_seterr(s, "%s/events/%s.jsonl: %s", cfg->audit_dir, day,
+                           strerror(errno));
             goto out;
         }
         check_day(cfg, day, key, shipped, slen, local, llen, pub, d,

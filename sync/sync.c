@@ -9,7 +9,7 @@
 #include "sync/internal.h"
 
 void
-sync_seterr(struct jg_sync *s, const char *fmt, ...)
+jg_sync_seterr(struct jg_sync *s, const char *fmt, ...)
 {
     va_list ap;
 
@@ -38,8 +38,8 @@ jg_sync_set_observer(struct jg_sync *s, jg_sync_observer_fn cb, void *arg)
 }
 
 void
-sync_report(struct jg_sync *s, const struct jg_sync_change *c,
-            const char *provider, const char *resource, bool already)
+jg_sync_report(struct jg_sync *s, const struct jg_sync_change *c,
+               const char *provider, const char *resource, bool already)
 {
     struct jg_sync_done d = {.change = c, .provider = provider,
                              .resource = resource, .already = already};

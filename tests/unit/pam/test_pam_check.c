@@ -5,8 +5,8 @@
 
 #include "jgtest.h"
 
-#include "pam/jg_pam_args.c"
-#include "pam/jg_pam_check.c"
+#include "pam/args.c"
+#include "pam/check.c"
 
 static void
 test_args_table(void **state)

@@ -9,7 +9,7 @@
 #include "jgtest.h"
 
 #include "audit/audit.h"
-#include "pam/jg_pam_event.c"
+#include "pam/event.c"
 
 #define NOW 1795780800000000LL /* 2026-11-27T12:00:00Z */
 

@@ -243,7 +243,7 @@ test_table(void **state)
                     "FAIL %s:%d: %s %s %s %s as %s at %s\n"
                     "  expected %s by '%s' login %s until %s reason ~ %s\n"
                     "  got      %s by '%s' login %s until %s reason: %s\n",
-                    __FILE__, w->line, w->user, jg_action_name(w->action), w->target,
+                    __FILE__, w->line, w->user, jg_policy_action_name(w->action), w->target,
                     w->from, w->login ? w->login : "-", w->at,
                     w->effect ? "allow" : "deny", w->by, w->login_out ? w->login_out : "*",
                     w->until ? w->until : "*", w->reason_has ? w->reason_has : "*",

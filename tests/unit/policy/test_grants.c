@@ -93,7 +93,7 @@ test_write_and_decide(void **state)
     char id[32], path[256];
     struct stat st;
 
-    if (jg_grant_write(policy, &s, now, id, sizeof(id), &d) != 0) {
+    if (jg_policy_grant_write(policy, &s, now, id, sizeof(id), &d) != 0) {
         jg_diags_print(&d, stderr);
         fail();
     }
@@ -130,7 +130,7 @@ test_refused(void **state)
     s.user = "mallory";
     s.targets = nope;
     s.until = now - 1;
-    assert_int_equal(jg_grant_write(policy, &s, now, id, sizeof(id), &d), JG_ERR_INVALID);
+    assert_int_equal(jg_policy_grant_write(policy, &s, now, id, sizeof(id), &d), JG_ERR_INVALID);
     t = diags_text(&d);
     assert_non_null(strstr(t, "unknown user 'mallory'"));
     assert_non_null(strstr(t, "unknown target 'no-such'"));
@@ -158,7 +158,7 @@ test_concurrent_writes(void **state)
             struct jg_grant_spec s = spec(now + 3600);
             struct jg_diags cd = {0};
             char id[32];
-            _exit(jg_grant_write(policy, &s, now, id, sizeof(id), &cd) == 0 ? 0 : 1);
+            _exit(jg_policy_grant_write(policy, &s, now, id, sizeof(id), &cd) == 0 ? 0 : 1);
         }
     }
     for (i = 0; i < N; i++) {
@@ -185,14 +185,14 @@ test_revoke(void **state)
     char id[32], *t;
     size_t before;
 
-    assert_int_equal(jg_grant_write(policy, &s, now, id, sizeof(id), &d), 0);
+    assert_int_equal(jg_policy_grant_write(policy, &s, now, id, sizeof(id), &d), 0);
     before = count_files();
-    assert_int_equal(jg_grant_revoke(policy, id, &d), 0);
+    assert_int_equal(jg_policy_grant_revoke(policy, id, &d), 0);
     assert_int_equal(count_files(), before - 1);
-    assert_int_equal(jg_grant_revoke(policy, id, &d), JG_ERR_NOTFOUND);
-    assert_int_equal(jg_grant_revoke(policy, "../policy", &d), JG_ERR_NOTFOUND);
+    assert_int_equal(jg_policy_grant_revoke(policy, id, &d), JG_ERR_NOTFOUND);
+    assert_int_equal(jg_policy_grant_revoke(policy, "../policy", &d), JG_ERR_NOTFOUND);
     /* a grant written by hand in policy.yaml is not removed */
-    assert_int_equal(jg_grant_revoke(policy, "g-hand", &d), JG_ERR_INVALID);
+    assert_int_equal(jg_policy_grant_revoke(policy, "g-hand", &d), JG_ERR_INVALID);
     t = diags_text(&d);
     assert_non_null(strstr(t, "8:1: grant g-hand is defined here"));
     free(t);
@@ -225,14 +225,14 @@ test_prune(void **state)
     struct stat st;
     size_t before;
 
-    assert_int_equal(jg_grant_write(policy, &s, now, short_id, sizeof(short_id), &d), 0);
+    assert_int_equal(jg_policy_grant_write(policy, &s, now, short_id, sizeof(short_id), &d), 0);
     s.until = now + 86400 * 30;
-    assert_int_equal(jg_grant_write(policy, &s, now, long_id, sizeof(long_id), &d), 0);
+    assert_int_equal(jg_policy_grant_write(policy, &s, now, long_id, sizeof(long_id), &d), 0);
     before = count_files();
     /* nothing has ended yet */
-    assert_int_equal(jg_grant_prune(policy, now, on_prune, &pr, &d), 0);
+    assert_int_equal(jg_policy_grant_prune(policy, now, on_prune, &pr, &d), 0);
     /* an hour later the short one has; earlier tests' grants ended too */
-    assert_true(jg_grant_prune(policy, now + 7200, on_prune, &pr, &d) >= 1);
+    assert_true(jg_policy_grant_prune(policy, now + 7200, on_prune, &pr, &d) >= 1);
     snprintf(path, sizeof(path), "%s/grant-%s.yaml", dropins, short_id);
     assert_int_not_equal(stat(path, &st), 0);
     snprintf(path, sizeof(path), "%s/grant-%s.yaml", dropins, long_id);
@@ -253,7 +253,7 @@ test_broken_policy_refuses(void **state)
 
     snprintf(broken, sizeof(broken), "%s/zz-broken.yaml", dropins);
     write_file(broken, "users: [\n");
-    assert_int_equal(jg_grant_write(policy, &s, now, id, sizeof(id), &d), JG_ERR_INVALID);
+    assert_int_equal(jg_policy_grant_write(policy, &s, now, id, sizeof(id), &d), JG_ERR_INVALID);
     assert_true(d.n >= 1);
     assert_int_equal(count_files(), before + 1);
     unlink(broken);

@@ -170,13 +170,13 @@ test_state_compacted_without_uploading(void **state)
     setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9/", 1);
     assert_int_equal(jg_config_load(f->cfgpath, &cfg, &d), 0);
     assert_int_equal(jg_sync_new(cfg, &s), 0);
-    assert_int_equal(sync_ship_seals(s, cfg, dfd, days, 1, NULL, NULL, &t), 0);
+    assert_int_equal(jg_sync_ship_seals(s, cfg, dfd, days, 1, NULL, NULL, &t), 0);
     assert_int_equal(t.seals, 0);
     assert_int_equal(t.failed, 0);
     /* One entry from the compaction, one for the size now. */
     assert_int_equal(count_lines(state_path), 2);
     /* Unchanged since: not even read again. */
-    assert_int_equal(sync_ship_seals(s, cfg, dfd, days, 1, NULL, NULL, &t), 0);
+    assert_int_equal(jg_sync_ship_seals(s, cfg, dfd, days, 1, NULL, NULL, &t), 0);
     assert_int_equal(count_lines(state_path), 2);
     unsetenv("AWS_ENDPOINT_URL_S3");
     close(dfd);
