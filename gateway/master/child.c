@@ -138,7 +138,7 @@ on_decision(struct jg_gw_master *m, struct jg_gw_msg *q)
         !one_action(action) || !one_of(result, results) || !plain(rule))
         return JG_ERR_INVALID;
     jg_metrics_add(m->metrics, "jumpgate_sessions_total", 1, "action",
-                   jg_action_name(action), "result", result, NULL);
+                   jg_policy_action_name(action), "result", result, NULL);
     if (strcmp(result, "denied") == 0)
         jg_metrics_add(m->metrics, "jumpgate_policy_denials_total", 1,
                        "rule", rule[0] ? rule : "default", NULL);
@@ -398,7 +398,7 @@ jg_gw_master_child_lost(struct jg_gw_master *m, struct jg_gw_child *k,
                                c->session[0] ? c->session : NULL,
                                k->conn_id, k->user, k->peer, c->target,
                                c->login[0] ? c->login : NULL,
-                               jg_action_name(c->action), NULL, reason,
+                               jg_policy_action_name(c->action), NULL, reason,
                                extra);
         json_decref(extra);
         if (r != 0) {

@@ -151,7 +151,7 @@ list(const struct jg_gw_master *m)
             json_array_append_new(
                 chans, json_pack("{s:s,s:s,s:s,s:o,s:o}", "target", c->target,
                                  "login", c->login, "action",
-                                 jg_action_name(c->action), "started",
+                                 jg_policy_action_name(c->action), "started",
                                  time_json(c->started), "lapses",
                                  time_json(c->until)));
         }

@@ -57,11 +57,11 @@ jg_gw_mon_redecide(struct jg_gw_mon *m)
                 jg_time_format(until, tbuf, sizeof(tbuf));
                 snprintf(msg, sizeof(msg),
                          "your permission for %s on %s ended at %s",
-                         jg_action_name(g->action), g->target, tbuf);
+                         jg_policy_action_name(g->action), g->target, tbuf);
             } else {
                 snprintf(msg, sizeof(msg),
                          "your permission for %s on %s has ended: %s",
-                         jg_action_name(g->action), g->target, dec.reason);
+                         jg_policy_action_name(g->action), g->target, dec.reason);
             }
             jg_gw_mon_lapse(m, msg);
             return;

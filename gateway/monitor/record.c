@@ -91,7 +91,7 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
         free(command);
         return JG_ERR_INVALID;
     }
-    action = jg_action_name(g->action);
+    action = jg_policy_action_name(g->action);
     for (i = 0; i < JG_GW_MAX_RECS && x == NULL; i++)
         if (!m->recs[i].used)
             x = &m->recs[i];
@@ -265,7 +265,7 @@ rec_end(struct jg_gw_mon *m, struct jg_gw_mon_rec *x, uint64_t in,
         json_object_set_new(extra, "exit_status",
                             json_integer(x->exit_status));
     jg_gw_mon_event(m, "session.end", x->id, m->user, g->target, g->login,
-                    jg_action_name(g->action), g->rule,
+                    jg_policy_action_name(g->action), g->rule,
                     reason != NULL ? reason
                     : m->rep.end_reason[0] ? m->rep.end_reason : NULL, extra);
     json_decref(extra);
@@ -310,7 +310,7 @@ jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
                         json_integer(ms > INT64_MAX ? INT64_MAX
                                                     : (json_int_t)ms));
     jg_gw_mon_event(m, "forward.close", NULL, m->user, target, NULL,
-                    jg_action_name(t != NULL && t->kind == JG_TARGET_SSH
+                    jg_policy_action_name(t != NULL && t->kind == JG_TARGET_SSH
                                        ? JG_ACT_JUMP : JG_ACT_FORWARD),
                     NULL, reason[0] ? reason : NULL, extra);
     json_decref(extra);

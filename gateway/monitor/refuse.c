@@ -29,7 +29,7 @@ jg_gw_mon_forward_refused(struct jg_gw_mon *m, unsigned action,
     jg_info("forward refused: %s from %s: %s", m->user, m->conn->peer,
             reason);
     jg_gw_mon_event(m, "policy.deny", NULL, m->user, host, NULL,
-                    jg_action_name(action), NULL, reason, x);
+                    jg_policy_action_name(action), NULL, reason, x);
     json_decref(x);
     jg_gw_mon_report_decision(m, action, "denied", NULL);
 }
@@ -44,7 +44,7 @@ jg_gw_mon_target_error(struct jg_gw_mon *m, const struct jg_target *t,
     jg_warn("target %s (%s port %u) for %s: %s", t->name, t->host, t->port,
             m->user, reason);
     jg_gw_mon_event(m, "target.error", NULL, m->user, t->name, NULL,
-                    jg_action_name(action), NULL, reason, x);
+                    jg_policy_action_name(action), NULL, reason, x);
     json_decref(x);
     jg_gw_mon_report_target_error(m, t->name, error);
 }

@@ -67,10 +67,10 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
     }
     if (dec->effect != JG_ALLOW) {
         jg_info("policy deny: %s from %s: %s on %s%s%s: %s", m->user,
-                m->conn->peer, jg_action_name(action), esc,
+                m->conn->peer, jg_policy_action_name(action), esc,
                 login ? " as " : "", login ? login : "", dec->reason);
         jg_gw_mon_event(m, "policy.deny", NULL, m->user, target, login,
-                        jg_action_name(action),
+                        jg_policy_action_name(action),
                         dec->by_name[0] ? dec->by_name : NULL, dec->reason,
                         NULL);
         return;
@@ -90,7 +90,7 @@ decide(struct jg_gw_mon *m, const char *target, unsigned action,
     *id = g->id;
     jg_time_format(dec->until, tbuf, sizeof(tbuf));
     jg_info("policy allow: %s from %s: %s on %s%s%s by %s until %s", m->user,
-            m->conn->peer, jg_action_name(action), esc,
+            m->conn->peer, jg_policy_action_name(action), esc,
             dec->login[0] ? " as " : "", dec->login,
             dec->by_name[0] ? dec->by_name : "policy", tbuf);
 }
@@ -251,7 +251,7 @@ list_target(struct jg_gw_mon *m, const struct jg_target *t, char **text)
     }
     if (mask == 0 || t->host == NULL)
         return 0;
-    jg_actions_format(mask, acts, sizeof(acts));
+    jg_policy_actions_format(mask, acts, sizeof(acts));
     if (mask & JG_ACT_NEEDS_LOGIN) {
         req.action = mask & JG_ACT_SHELL   ? JG_ACT_SHELL
                      : mask & JG_ACT_EXEC ? JG_ACT_EXEC
@@ -342,7 +342,7 @@ jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
             jg_info("forward open: %s from %s to %s (%s port %u)", m->user,
                     m->conn->peer, t->name, t->host, t->port);
             jg_gw_mon_event(m, "forward.open", NULL, m->user, t->name, NULL,
-                            jg_action_name(action),
+                            jg_policy_action_name(action),
                             g->rule[0] ? g->rule : NULL, NULL, x);
             json_decref(x);
         }

@@ -88,7 +88,7 @@ jg_gw_mon_sftp_start(struct jg_gw_mon *m, struct jg_gw_msg *q)
     extra = json_object();
     json_object_set_new(extra, "recording", json_null());
     jg_gw_mon_event(m, "session.start", x->id, m->user, g->target, g->login,
-                    jg_action_name(g->action), g->rule[0] ? g->rule : NULL,
+                    jg_policy_action_name(g->action), g->rule[0] ? g->rule : NULL,
                     NULL, extra);
     json_decref(extra);
     return answer(m, true, x->id);
@@ -165,7 +165,7 @@ jg_gw_mon_sftp_event(struct jg_gw_mon *m, struct jg_gw_msg *q)
     g = jg_gw_mon_grant(m, x->grant);
     extra = jg_audit_sftp_event_json(&ev);
     jg_gw_mon_event(m, jg_audit_sftp_type(ev.kind), x->id, m->user, g->target,
-                    g->login, jg_action_name(g->action),
+                    g->login, jg_policy_action_name(g->action),
                     g->rule[0] ? g->rule : NULL, ev.error, extra);
     json_decref(extra);
     r = 0;
@@ -184,7 +184,7 @@ end(struct jg_gw_mon *m, struct jg_gw_mon_sftp *x, json_t *extra)
 
     json_object_set_new(extra, "duration_ms", json_integer(ms < 0 ? 0 : ms));
     jg_gw_mon_event(m, "session.end", x->id, m->user, g->target, g->login,
-                    jg_action_name(g->action), g->rule[0] ? g->rule : NULL,
+                    jg_policy_action_name(g->action), g->rule[0] ? g->rule : NULL,
                     m->rep.end_reason[0] ? m->rep.end_reason : NULL, extra);
     x->used = false;
     jg_gw_mon_grant_release(m, x->grant);

@@ -164,7 +164,7 @@ jg_gw_chan_connect(struct jg_gw_chan *ch, const char *command,
         jg_gw_wk_chan_granted(ch, id);
     if (!allow) {
         text = jg_xasprintf("jumpgate: %s on %s denied: %s\r\n",
-                            jg_action_name(action), ch->target, reason);
+                            jg_policy_action_name(action), ch->target, reason);
         local_end(ch, false, text, 1);
         free(text);
         goto out;
@@ -196,7 +196,7 @@ jg_gw_chan_connect(struct jg_gw_chan *ch, const char *command,
     ch->rep_state = JG_GW_CHAN_RUNNING;
     jg_gw_wk_grant_state(w, id, JG_GW_CHAN_RUNNING);
     jg_info("session start: %s from %s: %s on %s as %s%s%s", w->name.user,
-            w->peer, jg_action_name(action), ch->target, login,
+            w->peer, jg_policy_action_name(action), ch->target, login,
             ch->pty ? " (pty)" : "", "");
 out:
     free(q);

@@ -190,7 +190,7 @@ reap(struct jg_gw_wk *w)
             jg_info("channel end: %s from %s: %s %s, %llu bytes in, %llu "
                     "out%s%s", w->name.user, w->peer,
                     ch->kind == JG_GW_CH_FORWARD ? "forward to"
-                                                 : jg_action_name(ch->action),
+                                                 : jg_policy_action_name(ch->action),
                     ch->target, (unsigned long long)ch->bytes_in,
                     (unsigned long long)ch->bytes_out,
                     ch->exit_signal_set ? ", signal " : "",
