@@ -36,7 +36,7 @@ CFLAGS    := -std=c17 -D_GNU_SOURCE -DJG_VERSION='"$(VERSION)"' $(OPT) \
              -D_FORTIFY_SOURCE=2 -I. $(PKG_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
 LDFLAGS   := $(SAN) -Wl,-z,relro,-z,now $(EXTRA_LDFLAGS)
 
-# Libraries, in dependency order (DESIGN.md section 3): a folder links only
+# Libraries, in dependency order: a folder links only
 # the folders to its left.
 LIBDIRS   := $(foreach d,common policy audit sync,$(if $(wildcard $(d)/*.c),$(d)))
 lib_srcs   = $(sort $(wildcard $(1)/*.c))

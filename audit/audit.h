@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* audit/audit.h - the audit library (DESIGN.md section 8): the hash-chained
+/* audit/audit.h - the audit library: the hash-chained
  * event log, session recordings (.jgr, and the asciicast v2 recordings of
  * earlier versions), Ed25519 seals over both, and the readers, views and
  * verifiers the auditor's `jumpgate audit` uses.

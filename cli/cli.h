@@ -2,7 +2,7 @@
 /* cli/cli.h - internals of the `jumpgate` command (cli/ only): the context
  * the global options build, the subcommand entry points, and the small
  * helpers they share (config and policy loading, option errors, lists,
- * JSON output). See DESIGN.md section 4 and docs/jumpgate.1.
+ * JSON output). See docs/jumpgate.1.
  *
  * Every jg_cli_* command returns the process exit status: JG_EXIT_OK,
  * JG_EXIT_NO (the answer is "no": denied, invalid) or JG_EXIT_ERROR (usage

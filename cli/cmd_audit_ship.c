@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_audit_ship.c - "jumpgate audit ship": copies finished recordings,
  * their seals and past event-log days to audit.s3, once or every
- * sync.interval until stopped (DESIGN.md sections 8 and 13). */
+ * sync.interval until stopped. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_sync.c - "jumpgate sync plan|apply|run|discover": keeps the AWS
  * security groups and Cloudflare in step with the policy, and the members
- * of ECS-discovered targets up to date (DESIGN.md section 10). */
+ * of ECS-discovered targets up to date. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* common/common.h - small shared pieces: errors, logging, diagnostics,
  * time and duration parsing, addresses and CIDRs, a YAML tree with source
- * positions, and the daemon configuration (DESIGN.md section 5).
+ * positions, and the daemon configuration.
  *
  * Conventions: functions return 0 or a negative JG_ERR_* code; results go
  * out through pointers; every *_free(NULL) is a no-op. */

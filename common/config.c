@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/config.c - loads and validates jumpgate.yaml (DESIGN.md 5). */
+/* common/config.c - loads and validates jumpgate.yaml. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

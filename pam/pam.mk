@@ -1,11 +1,10 @@
 # pam/pam.mk - builds pam_jumpgate.so, the PAM module that applies the
 # jumpgate policy to the jump host's own services, and its test driver
-# (included by the top-level Makefile; see DESIGN.md section 9).
+# (included by the top-level Makefile).
 
 PAM_SRCS := $(sort $(wildcard pam/*.c))
 PAM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PAM_SRCS))
-# pam links policy, audit and common (not sync). DESIGN.md section 3 says
-# policy only; the module departs from that because it appends its
+# pam links policy, audit and common (not sync): it appends its
 # decisions to the audit event log, and that log is one hash chain that
 # every writer must extend under the same exclusive flock, with the same
 # seals: only audit/'s writer does that correctly. The module uses only

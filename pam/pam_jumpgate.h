@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* pam/pam_jumpgate.h - the parts of pam_jumpgate.so that do not need libpam:
  * module arguments, the policy check, and the decision's event in the
- * audit event log (DESIGN.md sections 8 and 9; docs/pam_jumpgate.8).
+ * audit event log (docs/pam_jumpgate.8).
  *
  * Everything here is reentrant: no global state, every call loads what it
  * needs and frees it before returning, every fd it opens is close-on-exec

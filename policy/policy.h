@@ -3,7 +3,7 @@
  * policy.d/NAME.yaml files into an immutable policy, answers "may this user do this
  * action on this target, from here, now, and until when?" (decide), computes
  * the source sets of exposure entries, and writes, revokes and prunes grant
- * files. See DESIGN.md section 6 and docs/jumpgate-policy.5.
+ * files. See docs/jumpgate-policy.5.
  *
  * Ownership: a struct jg_policy is immutable once loaded and may be shared
  * between threads for reading. Every pointer handed out by the accessors

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sync/ship.c - one pass of audit shipping (DESIGN.md sections 8 and 13):
+/* sync/ship.c - one pass of audit shipping:
  * finds the finished recordings, seals and event-log days below audit.dir,
  * uploads what has not landed yet to audit.s3, records each landing in
  * the ship state and the event log, and reports files that changed after

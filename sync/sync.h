@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sync/sync.h - keeps the cloud firewalls in step with the policy
- * (DESIGN.md section 10): an AWS client on libcurl (SigV4, credential chain,
+ *: an AWS client on libcurl (SigV4, credential chain,
  * endpoint overrides, retries), the EC2 security-group reconciler, the
  * Cloudflare IP-list and WAF-rule reconciler, and the parsers of what those
  * services answer.

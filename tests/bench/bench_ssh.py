@@ -243,7 +243,7 @@ def ciphers_section(env, c, gwname):
              "from the target sshd's LogLevel DEBUG1 log for jumpgated's upstream leg. "
              "The OpenSSH client offers chacha20-poly1305 first, so every leg an "
              "OpenSSH client opens uses it; jumpgated's upstream client offers "
-             "AES-GCM first (DESIGN.md section 7).")
+             "AES-GCM first.")
     return r
 
 

@@ -12,7 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A policy shaped like DESIGN.md section 6. Key lines are filled in per run.
+# A policy shaped like the example policy. Key lines are filled in per run.
 BASE_POLICY = """\
 version: 1
 users:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/test_audit_s3.py - `jumpgate audit ship` against s3rver
-# (the real S3 store of DESIGN.md section 11) and against the fake S3 that
+# (a real S3 store) and against the fake S3 that
 # checks every signature with botocore: finished recordings (and the seal
 # files of older asciicast ones) and past event-log days land byte for byte; a second pass uploads nothing;
 # large files go multipart; a store that is down leaves everything for the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tests/unit/common/test_config.c - jumpgate.yaml: the example of DESIGN.md
+/* tests/unit/common/test_config.c - jumpgate.yaml: the example configuration
  * loads with its paths resolved; bad values are reported with positions. */
 #include <unistd.h>
 
