@@ -14,8 +14,9 @@
  *   worker/   (unprivileged, chrooted, seccomp) speaks SSH to the client
  *             and to the target and relays the bytes.
  * Beside them: this folder, and proto/, the messages between worker and
- * monitor. Dependencies point one way: master -> monitor, worker;
- * monitor -> proto; worker -> proto; all -> daemon. */
+ * monitor. Dependencies point one way: master -> monitor, worker, proto;
+ * monitor -> proto; worker -> proto; all -> daemon; proto and daemon
+ * reach no room. */
 #ifndef JG_GW_DAEMON_H
 #define JG_GW_DAEMON_H
 

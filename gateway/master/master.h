@@ -7,9 +7,10 @@
  * policy watching and reloads, timed seals and the metrics.
  *
  * Files, bottom up (a file calls only files before it in this list):
- * limits.c, penalty.c, listen.c, chroot.c (leaves); audit.c; check.c,
- * seal.c, child.c, metrics.c, watch.c; reload.c; control.c; master.c
- * (the loop); main.c. */
+ * limits.c, penalty.c, audit.c, check.c, metrics.c, child.c, reload.c,
+ * control.c, listen.c, seal.c, watch.c, chroot.c, master.c (the loop)
+ * and main.c
+ * (make check-rooms fails on any circle between files). */
 #ifndef JG_GW_MASTER_H
 #define JG_GW_MASTER_H
 

@@ -5,9 +5,10 @@
  * parser's side, the target menu and the sandbox.
  *
  * Files, bottom up (a file calls only files before it in this list):
- * ipc.c, buf.c, screen.c, privsep.c, seccomp.c (leaves); report.c,
- * sftp.c, upstream.c, auth.c; relay.c; connect.c; menu.c; chan.c;
- * worker.c (the loop). */
+ * ipc.c, buf.c, report.c, sftp.c, upstream.c, watch.c, connect.c,
+ * relay.c, screen.c, auth.c, menu.c, chan.c, privsep.c, seccomp.c, and
+ * worker.c, the loop
+ * (make check-rooms fails on any circle between files). */
 #ifndef JG_GW_WORKER_INTERNAL_H
 #define JG_GW_WORKER_INTERNAL_H
 
