@@ -18,6 +18,7 @@ struct dctx {
     bool needs_login;
     enum miss miss;
     char miss_text[384];
+    int64_t opens;      /* MISS_TIME: when the first missed window opens */
 };
 
 static int64_t
@@ -40,6 +41,32 @@ note_miss(struct dctx *x, enum miss m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(x->miss_text, sizeof(x->miss_text), fmt, ap);
     va_end(ap);
+}
+
+/* A rule that would allow the request at another time: the reason says
+ * when its window next opens (the earliest of all such rules), or that it
+ * does not open again while the user is valid. */
+static void
+time_miss(struct dctx *x, const char *rule, int64_t opens)
+{
+    char t[JG_TIME_STRLEN];
+
+    if (x->miss > MISS_TIME || (x->miss == MISS_TIME && opens >= x->opens))
+        return;
+    x->miss = MISS_TIME;
+    x->opens = opens;
+    if (opens == JG_TIME_NEVER || opens >= x->u->expires) {
+        snprintf(x->miss_text, sizeof(x->miss_text),
+                 "outside the time window of rule '%s' (it does not open "
+                 "again%s)", rule,
+                 x->u->expires != JG_TIME_NEVER ? " before the user expires"
+                                                : "");
+        return;
+    }
+    jg_time_format(opens, t, sizeof(t));
+    snprintf(x->miss_text, sizeof(x->miss_text),
+             "outside the time window of rule '%s' (it opens next at %s)",
+             rule, t);
 }
 
 static bool
@@ -254,7 +281,7 @@ jg_policy_decide(const struct jg_policy *p, const struct jg_request *req,
             continue;
         }
         if (!jg_policy_when_contains(&r->when, req->at)) {
-            note_miss(&x, MISS_TIME, "outside the time window of rule '%s'", r->name);
+            time_miss(&x, r->name, jg_policy_when_next_start(&r->when, req->at));
             continue;
         }
         if (!from_ok) {

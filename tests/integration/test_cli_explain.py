@@ -69,8 +69,12 @@ def test_outside_the_window_is_denied(env):
     f = fields(out)
     assert f["decided by"] == "default deny"
     assert "until" not in f
-    # semantics.md: the reason names the closest miss, here rule's window.
+    # The reason names the closest miss, here the rule's window, and when
+    # that window opens next: Thursday 07:00 in Madrid.
     assert "ops-prod-shell" in f["reason"]
+    opens = datetime.datetime(2026, 11, 26, 7, 0, tzinfo=MADRID)
+    want = opens.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f["reason"].endswith(f"(it opens next at {want})"), f["reason"]
 
 
 def test_at_with_an_offset_is_the_same_instant(env):

@@ -153,14 +153,14 @@ static const struct row rows[] = {
     R("alice", "203.0.113.5", "monitor", SHELL, NULL, THU10, A, "ops-prod-shell", NULL, NULL, NULL),
     /* window end before max_session: 21:00 Madrid = 20:00Z */
     R("alice", "203.0.113.5", "web-2", SHELL, NULL, "2026-11-26T19:00:00Z", A, "ops-prod-shell", NULL, "2026-11-26T20:00:00Z", NULL),
-    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-11-26T05:30:00Z", D, "", NULL, NULL, "time window"),
-    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-11-26T20:00:00Z", D, "", NULL, NULL, "time window"),
-    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-11-28T10:00:00Z", D, "", NULL, NULL, "time window"),
+    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-11-26T05:30:00Z", D, "", NULL, NULL, "time window of rule 'ops-prod-shell' (it opens next at 2026-11-26T06:00:00Z)"),
+    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-11-26T20:00:00Z", D, "", NULL, NULL, "time window of rule 'ops-prod-shell' (it opens next at 2026-11-27T06:00:00Z)"),
+    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-11-28T10:00:00Z", D, "", NULL, NULL, "time window of rule 'ops-prod-shell' (it opens next at 2026-11-30T06:00:00Z)"),
     /* DST: EU summer time starts Sun 2026-03-29 */
-    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-03-27T05:30:00Z", D, "", NULL, NULL, "time window"),
+    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-03-27T05:30:00Z", D, "", NULL, NULL, "time window of rule 'ops-prod-shell' (it opens next at 2026-03-27T06:00:00Z)"),
     R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-03-27T06:30:00Z", A, "ops-prod-shell", NULL, NULL, NULL),
     R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-03-30T05:30:00Z", A, "ops-prod-shell", NULL, NULL, NULL),
-    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-03-30T04:30:00Z", D, "", NULL, NULL, "time window"),
+    R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-03-30T04:30:00Z", D, "", NULL, NULL, "time window of rule 'ops-prod-shell' (it opens next at 2026-03-30T05:00:00Z)"),
     R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-03-30T18:00:00Z", A, "ops-prod-shell", NULL, "2026-03-30T19:00:00Z", NULL),
     R("alice", "203.0.113.5", "web-1", SHELL, NULL, "2026-03-27T18:00:00Z", A, "ops-prod-shell", NULL, "2026-03-27T20:00:00Z", NULL),
     /* DST ends Sun 2026-10-25 */
