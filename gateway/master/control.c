@@ -57,8 +57,12 @@ jg_gw_control_open(struct jg_gw_master *m)
             return JG_ERR_EXISTS;
         }
         if (in_use(&sa)) {
-            jg_error("control_socket %s: another jumpgated answers there",
-                     path);
+            /* A second jumpgated on this host (staging beside production)
+             * needs a socket of its own. */
+            jg_error("control_socket %s: another jumpgated answers there; "
+                     "to run a second one on this host, set control_socket "
+                     "in %s to a path of its own (and point jumpgate at that "
+                     "configuration with -c)", path, m->d->cfg->path);
             return JG_ERR_EXISTS;
         }
         unlink(path);   /* left by a daemon that is gone */

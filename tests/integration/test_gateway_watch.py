@@ -187,3 +187,22 @@ def test_reload_refused_is_reported_by_revoke(make_gateway, gw_env, tmp_path):
     assert f"revoked {gid}" in r.stdout
     assert "jumpgated did NOT apply it" in r.stderr
     assert "upstream.identity" in r.stderr
+
+
+def test_a_second_gateway_on_the_same_control_socket_says_what_to_set(
+        make_gateway, tmp_path):
+    g = make_gateway()
+    # The same configuration on another port: the control socket is taken.
+    second = tmp_path / "second.yaml"
+    second.write_text(re.sub(r'(?m)^listen: .*$',
+                             f'listen: ["127.0.0.1:{free_port()}"]',
+                             g.config.read_text()))
+    r = subprocess.run([str(JUMPGATED), "-f", "-c", str(second)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert f"control_socket {g.control_socket}: another jumpgated answers there" in out
+    assert f"set control_socket in {second}" in out
+    # The first one is untouched and still answers.
+    assert g.proc.poll() is None
+    assert status(g)[0] == 0
