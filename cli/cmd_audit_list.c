@@ -29,6 +29,7 @@ struct row {
     char *path;                 /* the .cast, or NULL */
     uint64_t size;
     char *exit_status;          /* from session.end, or NULL */
+    bool shown;                 /* matches the filters */
 };
 
 struct rows {
@@ -71,6 +72,36 @@ clean_print(FILE *f, const char *s)
 
     for (; *p != '\0'; p++)
         fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
+
+/* The width of s on a terminal: one column per character (UTF-8
+ * continuation bytes take none). */
+static int
+cell_width(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "-");
+    int w = 0;
+
+    for (; *p != '\0'; p++)
+        w += (*p & 0xc0) != 0x80;
+    return w;
+}
+
+/* s, cleaned, then spaces up to width columns and the column gap. */
+static void
+cell_print(const char *s, int width)
+{
+    int w;
+
+    clean_print(stdout, s);
+    for (w = cell_width(s); w < width + 2; w++)
+        fputc(' ', stdout);
+}
+
+static int
+max_int(int a, int b)
+{
+    return a > b ? a : b;
 }
 
 /* Fills r from the recording at path (its header and end). */
@@ -286,8 +317,8 @@ jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
     char *dir = NULL, *key = NULL, when[JG_AUDIT_TIME_STRLEN], dur[32];
     json_t *arr = NULL;
     bool json = false;
-    size_t i;
-    int ch, rc;
+    size_t i, n_shown = 0;
+    int ch, rc, wu = 4, wt = 6, wl = 5, wa = 6;
 
     optind = 0;
     while ((ch = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
@@ -334,31 +365,44 @@ jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
         goto out;
     if (json)
         arr = json_array();
-    else if (rs.n > 0)
-        printf("%-36s  %-20s  %9s  %-10s  %-14s  %-10s  %-7s  %s\n", "ID",
-               "START", "DURATION", "USER", "TARGET", "LOGIN", "ACTION",
-               "FROM");
+    /* The rows that match, and the widths of their columns. */
+    for (i = 0; i < rs.n; i++) {
+        struct row *r = &rs.v[i];
+
+        r->shown = match(user, r->user) && match(target, r->target) &&
+                   r->start_us >= since && r->start_us < until;
+        if (!r->shown)
+            continue;
+        n_shown++;
+        wu = max_int(wu, cell_width(r->user));
+        wt = max_int(wt, cell_width(r->target));
+        wl = max_int(wl, cell_width(r->login));
+        wa = max_int(wa, cell_width(r->action));
+    }
+    if (!json && n_shown > 0) {
+        printf("%-36s  %-27s  %9s  ", "ID", "START", "DURATION");
+        cell_print("USER", wu);
+        cell_print("TARGET", wt);
+        cell_print("LOGIN", wl);
+        cell_print("ACTION", wa);
+        fputs("FROM\n", stdout);
+    }
     for (i = 0; i < rs.n; i++) {
         const struct row *r = &rs.v[i];
 
-        if (!match(user, r->user) || !match(target, r->target) ||
-            r->start_us < since || r->start_us >= until)
+        if (!r->shown)
             continue;
         if (json) {
             json_array_append_new(arr, row_json(r));
             continue;
         }
-        jg_time_format(r->start_us / 1000000, when, sizeof(when));
+        jg_audit_time_format(r->start_us, when, sizeof(when));
         fmt_dur(r, dur, sizeof(dur));
-        printf("%-36s  %-20s  %9s  ", r->id, when, dur);
-        clean_print(stdout, r->user);
-        fputs("  ", stdout);
-        clean_print(stdout, r->target);
-        fputs("  ", stdout);
-        clean_print(stdout, r->login);
-        fputs("  ", stdout);
-        clean_print(stdout, r->action);
-        fputs("  ", stdout);
+        printf("%-36s  %-27s  %9s  ", r->id, when, dur);
+        cell_print(r->user, wu);
+        cell_print(r->target, wt);
+        cell_print(r->login, wl);
+        cell_print(r->action, wa);
         clean_print(stdout, r->from);
         if (r->path == NULL)
             fputs("  (no recording)", stdout);

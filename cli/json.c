@@ -14,7 +14,9 @@ jg_cli_json_print(json_t *j)
         jg_error("out of memory building JSON output");
         return JG_EXIT_ERROR;
     }
-    r = json_dumpf(j, stdout, JSON_INDENT(2));
+    /* 15 significant digits: a duration of 0.06264 s prints as such, not
+     * as the nearest double's 0.062640000000000001. */
+    r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     json_decref(j);
     if (r != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
         jg_error("cannot write the output");

@@ -241,3 +241,35 @@ def test_the_documented_reader_reads_every_byte(audit, tmp_path):
         assert p.returncode == 0, p.stderr
         assert p.stdout == want
     assert audit.export(sid, "--format", "raw") == blob
+
+
+def test_list_table_lines_up_and_keeps_the_microseconds(audit):
+    a = audit.record([(0.06264, "o", "x")], start=T0 + 123456,
+                     user="alice", target="web-1", login="ec2-user")
+    b = audit.record([(0.2, "o", "y")], start=T0 + 7200 * 1000000,
+                     user="a-much-longer-user", target="ecs-prod/web-a",
+                     login="deploy", action="exec", command="uptime")
+    rc, out, err = audit.run("list")
+    assert rc == 0, err
+    header, *rows = out.splitlines()
+    assert len(rows) == 2
+    # Every column of every row starts under its heading.
+    cols = ["START", "DURATION", "USER", "TARGET", "LOGIN", "ACTION", "FROM"]
+    starts = {c: header.index(c) for c in cols}
+    want = {a: ["2026-11-27T00:00:00.123456Z", "0:00:00", "alice", "web-1",
+                "ec2-user", "shell", "203.0.113.5"],
+            b: ["2026-11-27T02:00:00.000000Z", "0:00:00", "a-much-longer-user",
+                "ecs-prod/web-a", "deploy", "exec", "203.0.113.5"]}
+    for line in rows:
+        sid = line.split()[0]
+        for col, value in zip(cols, want[sid]):
+            if col == "DURATION":   # right-aligned under its heading
+                end = starts[col] + len("DURATION")
+                assert line[end - len(value):end] == value, (col, line)
+            else:
+                assert line[starts[col]:starts[col] + len(value)] == value, (col, line)
+    # JSON durations are the decimal seconds, not the nearest double's digits.
+    rc, out, err = audit.run("list", "--json")
+    assert rc == 0, err
+    assert '"duration": 0.56264,' in out, out
+    assert json.loads(out)[0]["start"] == "2026-11-27T00:00:00.123456Z"
