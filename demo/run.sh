@@ -136,7 +136,7 @@ Try, in another terminal:
   $SSH alice:root@monitor@127.0.0.1 uptime       # exec, login named
   $SSH alice@127.0.0.1                           # no target: the menu (arrows, Enter, q)
   $SSH alice@127.0.0.1 uptime                    # no target, no pty: the list, exit 1
-  sftp -F /dev/null -o UserKnownHostsFile=$RUN/client_known_hosts -o IdentitiesOnly=yes -P $GW_PORT -i $RUN/alice alice:web-1@127.0.0.1
+  sftp -F /dev/null -o UserKnownHostsFile=$RUN/client_known_hosts -o IdentitiesOnly=yes -P $GW_PORT -i $RUN/alice alice+web-1@127.0.0.1
   $SSH -N -L 3306:rds-demo:$DB_PORT alice@127.0.0.1 &
       mariadb -h 127.0.0.1 -P 3306 -u root -e 'select version()'
   ssh -F /dev/null -o UserKnownHostsFile=$RUN/client_known_hosts -o IdentitiesOnly=yes -p $GW_PORT -i $RUN/bob bob:monitor@127.0.0.1   # denied, with the reason

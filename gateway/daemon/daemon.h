@@ -72,7 +72,8 @@ struct jg_gw_login {
     bool bad_target;   /* a target part was given but is not a valid name */
 };
 
-/* Splits "alice", "alice:web-1" or "alice:deploy@web-1". Returns 0, or
+/* Splits "alice", "alice:web-1" or "alice:deploy@web-1" ('+' may stand for
+ * ':', for sftp and scp). Returns 0, or
  * JG_ERR_INVALID when the user part is not a valid user name (then the
  * connection is treated as an unknown user). */
 int jg_gw_login_parse(const char *s, struct jg_gw_login *out);

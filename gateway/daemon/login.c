@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* gateway/daemon/login.c - splits SSH user names such as "alice:web-1" and
- * "alice:deploy@web-1" into user, login and target, and escapes names for
- * logs. */
+/* gateway/daemon/login.c - splits SSH user names such as "alice:web-1",
+ * "alice:deploy@web-1" or, for sftp and scp, "alice+web-1" into user,
+ * login and target, and escapes names for logs. */
 #include <string.h>
 
 #include "gateway/daemon/daemon.h"
@@ -77,7 +77,10 @@ jg_gw_login_parse(const char *s, struct jg_gw_login *out)
     memset(out, 0, sizeof(*out));
     if (s == NULL || strlen(s) >= JG_GW_LOGIN_MAX)
         return JG_ERR_INVALID;
-    colon = strchr(s, ':');
+    /* ':' or '+': sftp and scp take "alice:web-1@jump" for a host and a
+     * path, so "alice+web-1@jump" is the same name for them ('+' is in no
+     * user name, login or target). */
+    colon = strpbrk(s, ":+");
     ulen = colon != NULL ? (size_t)(colon - s) : strlen(s);
     if (ulen == 0 || ulen >= sizeof(out->user))
         return JG_ERR_INVALID;

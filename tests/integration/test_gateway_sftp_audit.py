@@ -395,3 +395,38 @@ def test_a_stream_the_audit_cannot_follow_ends_the_channel(g, tmp_path):
     assert "SSH_FXP_MKDIR: a field runs past the end" in e["reason"], e
     assert not any(e["type"] == "sftp.mkdir" for e in mine), mine
     assert mine[-1]["type"] == "session.end"
+
+
+def test_sftp_and_scp_take_plus_for_the_target(g, tmp_path):
+    # sftp and scp read "alice:web-1@host" as host "alice" and a path;
+    # "alice+web-1@host" reaches web-1 as "alice:web-1" does.
+    opts = g.client_opts("unused")
+    i = opts.index("User=unused")
+    opts = opts[:i - 1] + opts[i + 1:]
+    payload = os.urandom(4096)
+    src = tmp_path / "up.bin"
+    src.write_bytes(payload)
+    remote = f"/tmp/jg-plus-{os.getpid()}-{tmp_path.name}.bin"
+    b = tmp_path / "batch-plus"
+    b.write_text(f"put {src} {remote}\n")
+    r = subprocess.run(["sftp", "-b", str(b)] + opts + ["alice+web-1@127.0.0.1"],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r
+    back = tmp_path / "back.bin"
+    r = subprocess.run(["scp", "-q"] + opts +
+                       [f"alice+web-1@127.0.0.1:{remote}", str(back)],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r
+    assert back.read_bytes() == payload
+    # With a login: scp takes the last '@' before the host.
+    r = subprocess.run(["scp", "-q"] + opts +
+                       [str(src), f"alice+root@web-1@127.0.0.1:{remote}.2"],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r
+    assert open(remote + ".2", "rb").read() == payload
+    os.unlink(remote + ".2")
+    os.unlink(remote)
+    ev = gateway_events(g)
+    starts = [e for e in ev if e["type"] == "session.start" and
+              e["action"] == "sftp" and e["user"] == "alice"]
+    assert len(starts) >= 2 and all(e["target"] == "web-1" for e in starts)
