@@ -130,6 +130,10 @@ int jg_cli_control_ask(const struct jg_cli *c, const char *cmd,
  * force) or the answer went wrong. */
 int jg_cli_control_reload(const struct jg_cli *c, const char *cmd,
                           const char *by);
+/* After a change refused for errors in the policy files: says which policy
+ * the running jumpgated keeps (when it loaded it, its digest) and what to
+ * do, on stderr. */
+void jg_cli_control_keeps(const struct jg_cli *c, const char *cmd);
 /* Who is acting, for the event log and grant files: by (--by) when
  * given, else $SUDO_USER, else the name of the login uid
  * (/proc/self/loginuid), else that of the real uid. Returns 0, or

@@ -215,6 +215,7 @@ jg_cli_policy_grant(struct jg_cli *c, int argc, char **argv)
         break;
     case JG_ERR_INVALID:
         jg_cli_report_invalid(&d, "grant refused");
+        jg_cli_control_keeps(c, cmd);
         rc = JG_EXIT_NO;
         break;
     case JG_ERR_IO:

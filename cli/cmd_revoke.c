@@ -75,6 +75,7 @@ jg_cli_policy_revoke(struct jg_cli *c, int argc, char **argv)
         break;
     case JG_ERR_INVALID:
         jg_cli_report_invalid(&d, "grant not revoked");
+        jg_cli_control_keeps(c, cmd);
         rc = JG_EXIT_NO;
         break;
     case JG_ERR_IO:

@@ -228,3 +228,28 @@ jg_cli_operator(const char *cmd, const char *by, char *buf, size_t n)
     uid_name(getuid(), buf, n);
     return 0;
 }
+
+void
+jg_cli_control_keeps(const struct jg_cli *c, const char *cmd)
+{
+    const char *digest, *loaded;
+    json_t *a = NULL;
+    int down = 0;
+
+    if (jg_cli_control_ask(c, cmd, "status\n", &a, &down) != 0 || a == NULL) {
+        if (down != 0)
+            jg_error("%s: no jumpgated answers (%s); fix the errors above "
+                     "('jumpgate policy check' lists them all) and run the "
+                     "command again", cmd, strerror(down));
+        json_decref(a);
+        return;
+    }
+    digest = json_string_value(json_object_get(a, "digest"));
+    loaded = json_string_value(json_object_get(a, "loaded"));
+    if (digest != NULL)
+        jg_error("%s: jumpgated keeps the policy it loaded at %s "
+                 "(sha256:%s); fix the errors above ('jumpgate policy "
+                 "check' lists them all) and run the command again", cmd,
+                 loaded != NULL ? loaded : "?", digest);
+    json_decref(a);
+}

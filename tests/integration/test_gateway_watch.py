@@ -206,3 +206,22 @@ def test_a_second_gateway_on_the_same_control_socket_says_what_to_set(
     # The first one is untouched and still answers.
     assert g.proc.poll() is None
     assert status(g)[0] == 0
+
+
+def test_grant_refused_for_a_broken_drop_in_says_what_runs(make_gateway):
+    g = make_gateway()
+    rc, st = status(g)
+    running = st["running"]
+    dropins = g.policy.parent / "policy.d"
+    dropins.mkdir(exist_ok=True)
+    broken = dropins / "broken.yaml"
+    broken.write_text("grants:\n  - {id: g-1, user: bob\n")
+    r = cli(g, "policy", "grant", "bob", "monitor", "--allow", "exec", "--for",
+            "1h", "--login", "root", "--reason", "incident", "--by", "carol")
+    assert r.returncode == 1, r
+    assert f"{broken}:" in r.stderr            # the file (and line) at fault
+    assert "grant refused" in r.stderr
+    assert (f"jumpgated keeps the policy it loaded at {running['loaded']} "
+            f"(sha256:{running['digest']})") in r.stderr, r.stderr
+    assert "'jumpgate policy check' lists them all" in r.stderr
+    broken.unlink()
