@@ -54,8 +54,11 @@
  *   FORWARD         AUTHED   the host is a target and the port its port,
  *                            then the decision as DECIDE; the monitor
  *                            connects and passes the socket.
- *   REC_OPEN        AUTHED   the grant is active and records this action;
- *                            at most JG_GW_MAX_RECS open recordings.
+ *   REC_OPEN        AUTHED   the grant exists and is a shell or exec grant,
+ *                            the channel id is new, sizes are bounded; the
+ *                            answer refuses (with the reason) a lapsed
+ *                            grant, a JG_GW_MAX_RECS+1st recording, or no
+ *                            recording configured.
  *   REC_DATA, REC_RESIZE, REC_EXIT, CHAN_END
  *                   AUTHED   the channel is an open recording of this
  *                            connection; sizes bounded. No answer.
@@ -63,8 +66,10 @@
  *                            failed (channels that log in), running ->
  *                            ended; nothing else. No answer.
  *   BYTES           AUTHED   counts bounded (2^50 per report). No answer.
- *   SFTP_START      AUTHED   the grant is active and is an sftp grant; at
- *                            most JG_GW_MAX_SFTP logged channels.
+ *   SFTP_START      AUTHED   the grant exists and is an sftp grant, the
+ *                            channel id is new; the answer refuses (with
+ *                            the reason) a lapsed grant or a
+ *                            JG_GW_MAX_SFTP+1st logged channel.
  *   SFTP_EVENT, SFTP_END
  *                   AUTHED   the channel is a logged SFTP channel; paths
  *                            and names bounded. No answer.
