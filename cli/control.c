@@ -232,24 +232,26 @@ jg_cli_operator(const char *cmd, const char *by, char *buf, size_t n)
 void
 jg_cli_control_keeps(const struct jg_cli *c, const char *cmd)
 {
-    const char *digest, *loaded;
     json_t *a = NULL;
+    const char *digest = NULL, *loaded = NULL;
+    char keeps[256];
     int down = 0;
 
-    if (jg_cli_control_ask(c, cmd, "status\n", &a, &down) != 0 || a == NULL) {
-        if (down != 0)
-            jg_error("%s: no jumpgated answers (%s); fix the errors above "
-                     "('jumpgate policy check' lists them all) and run the "
-                     "command again", cmd, strerror(down));
-        json_decref(a);
-        return;
+    if (jg_cli_control_ask(c, cmd, "status\n", &a, &down) == 0 && a != NULL) {
+        digest = json_string_value(json_object_get(a, "digest"));
+        loaded = json_string_value(json_object_get(a, "loaded"));
     }
-    digest = json_string_value(json_object_get(a, "digest"));
-    loaded = json_string_value(json_object_get(a, "loaded"));
     if (digest != NULL)
-        jg_error("%s: jumpgated keeps the policy it loaded at %s "
-                 "(sha256:%s); fix the errors above ('jumpgate policy "
-                 "check' lists them all) and run the command again", cmd,
+        snprintf(keeps, sizeof(keeps),
+                 "jumpgated keeps the policy it loaded at %s (sha256:%s)",
                  loaded != NULL ? loaded : "?", digest);
+    else if (down != 0)
+        snprintf(keeps, sizeof(keeps), "no jumpgated answers (%s)",
+                 strerror(down));
+    else
+        keeps[0] = '\0';   /* the answer went wrong: already reported */
+    if (keeps[0] != '\0')
+        jg_error("%s: %s; fix the errors above ('jumpgate policy check' "
+                 "lists them all) and run the command again", cmd, keeps);
     json_decref(a);
 }
