@@ -28,7 +28,11 @@
 #define SKIP_MOST 64u
 #define SKIP_JUDGE (16u * 1024)
 #define TINY 64u
-/* Write-back starts every this many bytes, so a sync finds little to do. */
+/* Write-back starts every this many bytes, so a sync finds little to do;
+ * what was written back a kick ago leaves the page cache then (a
+ * recording is written once and seldom read soon: kept, it would push out
+ * what the host needs, and a busy recording would keep asking the kernel
+ * for fresh pages instead of reusing the ones it just gave back). */
 #define KICK_BYTES (8u * 1024 * 1024)
 
 struct jg_rec_w {
@@ -43,6 +47,8 @@ struct jg_rec_w {
     uint8_t *zbuf;
     unsigned skip, skip_next;
     uint64_t unkicked;
+    uint64_t kicked;        /* offset of the last kick */
+    uint64_t dropped;       /* bytes before it left the page cache */
 };
 
 /* Writes one frame (head and payload with one writev) and hashes it. */
@@ -89,6 +95,13 @@ put_frame(struct jg_rec_w *w, uint8_t type, uint8_t flags, const void *p,
     /* Only a start, and only a hint: an error shows in the next sync. */
     if ((w->unkicked += left) >= KICK_BYTES) {
         sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        /* Only clean pages go; dirty ones stay until their write-back. */
+        if (w->kicked > w->dropped) {
+            posix_fadvise(w->fd, (off_t)w->dropped,
+                          (off_t)(w->kicked - w->dropped), POSIX_FADV_DONTNEED);
+            w->dropped = w->kicked;
+        }
+        w->kicked = w->offset;
         w->unkicked = 0;
     }
     return 0;

@@ -99,6 +99,8 @@ struct jg_gw_mon {
     struct jg_gw_daemon *d;
     struct jg_gw_conn *conn;
     int sock;                    /* to the worker */
+    struct jg_gw_tap *tap;       /* recorded bytes from the worker */
+    uint64_t tap_pos;            /* read up to here (ours, not the ring's) */
     pid_t worker;
     unsigned state;
     char user[64];               /* proven user ("" before) */
@@ -177,8 +179,12 @@ void jg_gw_mon_grant_release(struct jg_gw_mon *m, uint32_t id);
 int jg_gw_mon_targets(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q);
-int jg_gw_mon_rec_data(struct jg_gw_mon *m, struct jg_gw_msg *q);
-int jg_gw_mon_rec_resize(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* The REC_TAP nudge; the ring itself is read by jg_gw_mon_tap_drain(),
+ * before every request and whenever the monitor wakes. */
+int jg_gw_mon_rec_tap(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* Reads the tap ring (at most a ring's worth) into the recordings;
+ * JG_ERR_INVALID when the worker broke its rules (the connection ends). */
+int jg_gw_mon_tap_drain(struct jg_gw_mon *m);
 int jg_gw_mon_rec_exit(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q);
 /* Opens the event log and loads the signing key (in the monitor, after the

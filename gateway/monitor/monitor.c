@@ -37,8 +37,7 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_TARGETS, JG_GW_MS_AUTHED, jg_gw_mon_targets},
     {JG_GW_REQ_FORWARD, JG_GW_MS_AUTHED, jg_gw_mon_forward},
     {JG_GW_REQ_REC_OPEN, JG_GW_MS_AUTHED, jg_gw_mon_rec_open},
-    {JG_GW_REQ_REC_DATA, JG_GW_MS_AUTHED, jg_gw_mon_rec_data},
-    {JG_GW_REQ_REC_RESIZE, JG_GW_MS_AUTHED, jg_gw_mon_rec_resize},
+    {JG_GW_REQ_REC_TAP, JG_GW_MS_AUTHED, jg_gw_mon_rec_tap},
     {JG_GW_REQ_REC_EXIT, JG_GW_MS_AUTHED, jg_gw_mon_rec_exit},
     {JG_GW_REQ_CHAN_END, JG_GW_MS_AUTHED, jg_gw_mon_chan_end},
     {JG_GW_REQ_CHAN_STATE, JG_GW_MS_AUTHED, jg_gw_mon_chan_state},
@@ -74,7 +73,7 @@ worker_status(struct jg_gw_mon *m, int st, bool ours)
 static bool
 no_answer(uint8_t type)
 {
-    return (type >= JG_GW_REQ_REC_DATA && type <= JG_GW_REQ_CHAN_END) ||
+    return (type >= JG_GW_REQ_REC_TAP && type <= JG_GW_REQ_CHAN_END) ||
            type == JG_GW_REQ_CHAN_STATE || type == JG_GW_REQ_BYTES;
 }
 
@@ -101,6 +100,11 @@ mon_exit(struct jg_gw_mon *m, int status, bool worker_eof)
                 worker_status(m, st, true);
         }
     }
+    /* What the worker left in the ring was passed on: it is recorded. */
+    if (m->state == JG_GW_MS_AUTHED)
+        while (m->tap_pos != jg_gw_tap_head(m->tap) &&
+               jg_gw_mon_tap_drain(m) == 0)
+            ;
     jg_gw_mon_sftp_finish(m);
     jg_gw_mon_rec_finish(m);
     jg_gw_mon_event_close(m);
@@ -206,6 +210,8 @@ drain(struct jg_gw_mon *m)
             close(q->fd);
             break;
         }
+        if (m->state == JG_GW_MS_AUTHED && jg_gw_mon_tap_drain(m) != 0)
+            break;
         if ((!no_answer(q->type) && !jg_gw_mon_sftp_drainable(q->type)) ||
             (e = find_req(m, q->type)) == NULL || e->handler(m, q) != 0)
             break;
@@ -269,7 +275,9 @@ serve_one(struct jg_gw_mon *m, struct jg_gw_msg *q)
                  q->type, m->state, m->conn->peer);
         mon_exit(m, 1, false);
     }
-    if ((r = e->handler(m, q)) != 0) {
+    /* What the worker wrote to the ring before this request comes first
+     * (a channel's last output before its end). */
+    if ((r = jg_gw_mon_tap_drain(m)) != 0 || (r = e->handler(m, q)) != 0) {
         jg_error("monitor: request %u from the worker of %s failed (%s); "
                  "ending the connection", q->type, m->conn->peer,
                  jg_strerror(r));
@@ -298,12 +306,12 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c,
         jg_error("socketpair: %s", strerror(errno));
         _exit(1);
     }
-    /* Room for recorded output in flight, so that a burst does not hold the
-     * worker while the monitor encodes the one before (kernel memory, only
-     * used while the monitor is behind). */
-    if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &(int){JG_GW_TAP_SNDBUF},
-                   sizeof(int)) != 0)
-        jg_debug("SO_SNDBUFFORCE: %s", strerror(errno));
+    /* Recorded bytes come through shared memory (proto.h); its pages are
+     * only touched once something is recorded. */
+    if ((m->tap = jg_gw_tap_new()) == NULL) {
+        jg_error("the tap ring: %s", strerror(errno));
+        _exit(1);
+    }
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGHUP);
@@ -327,7 +335,7 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c,
             close(c->master_fd);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        run_worker(d, c->fd, sv[1], c->peer);
+        run_worker(d, c->fd, sv[1], m->tap, c->peer);
     }
     m->worker = pid;
     m->sock = sv[0];
@@ -355,6 +363,14 @@ jg_gw_monitor_run(struct jg_gw_daemon *d, struct jg_gw_conn *c,
             tmo = 1000;
         if (tmo > JG_AUDIT_REC_FLUSH_US / 1000 && jg_gw_mon_audit_waiting(m))
             tmo = JG_AUDIT_REC_FLUSH_US / 1000;
+        /* The ring is read before the monitor sleeps; the worker nudges
+         * it (REC_TAP) when it writes to a ring the monitor sleeps on. */
+        if (m->state == JG_GW_MS_AUTHED) {
+            if (jg_gw_mon_tap_drain(m) != 0)
+                mon_exit(m, 1, false);
+            if (!jg_gw_tap_may_sleep(m->tap, m->tap_pos))
+                tmo = 0;
+        }
         pr = poll(pfd, 4, tmo);
         if (pr < 0 && errno != EINTR) {
             jg_error("monitor poll: %s", strerror(errno));

@@ -32,7 +32,8 @@ struct jg_gw_conn {
 /* The worker's entry point, run in the process the monitor forks for it
  * (the master passes jg_gw_worker_run of worker/worker.h); never returns. */
 typedef void (*jg_gw_worker_fn)(struct jg_gw_daemon *d, int client_fd,
-                                int mon_fd, const char *peer);
+                                int mon_fd, struct jg_gw_tap *tap,
+                                const char *peer);
 
 /* Runs the monitor of one connection: forks the worker, which runs
  * run_worker, and serves it. Never returns. */

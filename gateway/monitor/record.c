@@ -163,56 +163,83 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
     return send_answer(m, true, x->id, g->record_input);
 }
 
-int
-jg_gw_mon_rec_data(struct jg_gw_mon *m, struct jg_gw_msg *q)
+/* One record of the tap ring: output, stderr or input bytes (in one or
+ * two pieces), or a window size. */
+static int
+tap_one(struct jg_gw_mon *m, const struct jg_gw_tap_rec *t)
 {
     struct jg_gw_mon_rec *x;
-    const uint8_t *p;
-    size_t n;
-    uint32_t chan;
-    uint8_t kind;
+    uint32_t cols, rows;
     int64_t now;
-    int r;
+    int r = 0, k;
 
-    if (jg_gw_msg_get_u32(q, &chan) != 0 || jg_gw_msg_get_u8(q, &kind) != 0 ||
-        jg_gw_msg_get_bytes(q, &p, &n) != 0 || n > JG_GW_REC_CHUNK ||
-        (kind != 'o' && kind != 'e' && kind != 'i'))
+    if ((x = find_rec(m, t->chan)) == NULL)
         return JG_ERR_INVALID;
-    if ((x = find_rec(m, chan)) == NULL)
-        return JG_ERR_INVALID;
-    if (kind == 'i')
-        x->rec_in += n;
-    else
-        x->rec_out += n;
-    if (x->r == NULL)
-        return 0;
     now = jg_audit_now_us();
-    /* stdout and stderr are kept apart. The monitor's loop ticks every
-     * recording after each burst. */
-    r = kind == 'i'   ? jg_audit_rec_input(x->r, now, p, n)
-        : kind == 'e' ? jg_audit_rec_stderr(x->r, now, p, n)
-                      : jg_audit_rec_output(x->r, now, p, n);
+    if (t->kind == 'r') {
+        uint8_t b[8];
+        /* Copied once, then checked: the ring is the worker's to scribble
+         * on. (jg_gw_tap_next() made len 8.) */
+        memcpy(b, t->p[0], t->n[0]);
+        if (t->n[1] > 0)
+            memcpy(b + t->n[0], t->p[1], t->n[1]);
+        memcpy(&cols, b, 4);
+        memcpy(&rows, b + 4, 4);
+        if (cols > 10000 || rows > 10000)
+            return JG_ERR_INVALID;
+        if (x->r != NULL && (r = jg_audit_rec_resize(x->r, now, cols, rows)) != 0)
+            rec_failed(m, x, r);
+        return 0;
+    }
+    if (t->kind == 'i')
+        x->rec_in += t->len;
+    else
+        x->rec_out += t->len;
+    /* stdout and stderr are kept apart. The recorder copies the bytes
+     * before the ring space is given back. */
+    for (k = 0; k < 2 && x->r != NULL && r == 0; k++) {
+        if (t->n[k] == 0)
+            continue;
+        r = t->kind == 'i'   ? jg_audit_rec_input(x->r, now, t->p[k], t->n[k])
+            : t->kind == 'e' ? jg_audit_rec_stderr(x->r, now, t->p[k], t->n[k])
+                             : jg_audit_rec_output(x->r, now, t->p[k], t->n[k]);
+    }
     if (r != 0)
         rec_failed(m, x, r);
     return 0;
 }
 
 int
-jg_gw_mon_rec_resize(struct jg_gw_mon *m, struct jg_gw_msg *q)
+jg_gw_mon_tap_drain(struct jg_gw_mon *m)
 {
-    struct jg_gw_mon_rec *x;
-    uint32_t chan, cols, rows;
+    struct jg_gw_tap_rec t;
+    uint64_t head, start = m->tap_pos;
     int r;
 
-    if (jg_gw_msg_get_u32(q, &chan) != 0 || jg_gw_msg_get_u32(q, &cols) != 0 ||
-        jg_gw_msg_get_u32(q, &rows) != 0 || cols > 10000 || rows > 10000)
-        return JG_ERR_INVALID;
-    if ((x = find_rec(m, chan)) == NULL)
-        return JG_ERR_INVALID;
-    if (x->r != NULL &&
-        (r = jg_audit_rec_resize(x->r, jg_audit_now_us(), cols, rows)) != 0)
-        rec_failed(m, x, r);
+    if (m->tap == NULL)
+        return 0;
+    head = jg_gw_tap_head(m->tap);
+    /* At most one ring's worth per call: the timers run between. */
+    while (m->tap_pos - start < JG_GW_TAP_SIZE &&
+           (r = jg_gw_tap_next(m->tap, &m->tap_pos, head, &t)) != JG_ERR_NOTFOUND) {
+        if (r != 0 || (r = tap_one(m, &t)) != 0) {
+            jg_error("monitor: the tap ring of the worker of %s is broken "
+                     "(at byte %llu)", m->conn->peer,
+                     (unsigned long long)m->tap_pos);
+            return JG_ERR_INVALID;
+        }
+        jg_gw_tap_release(m->tap, m->tap_pos);
+        if (m->tap_pos == head)
+            head = jg_gw_tap_head(m->tap);
+    }
     return 0;
+}
+
+int
+jg_gw_mon_rec_tap(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    /* The ring was read before this nudge was served (monitor.c). */
+    return q->len == 0 ? 0 : JG_ERR_INVALID;
 }
 
 int

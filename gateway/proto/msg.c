@@ -207,18 +207,14 @@ jg_gw_msg_get_strdup(struct jg_gw_msg *m, char **out)
     return 0;
 }
 
-/* Sends m, then (when tail is not NULL) n bytes of tail as a bytes field
- * of it, as one message; with fd when fd >= 0. */
-static int
-send_msg(int sock, const struct jg_gw_msg *m, int fd, const void *tail,
-         size_t n)
+int
+jg_gw_msg_send(int sock, const struct jg_gw_msg *m, int fd)
 {
     union {
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int))];
     } cm;
-    uint8_t len[4];
-    struct iovec iov[4];
+    struct iovec iov[2];
     struct msghdr mh;
     size_t total = 1 + m->len;
     ssize_t sent;
@@ -232,18 +228,6 @@ send_msg(int sock, const struct jg_gw_msg *m, int fd, const void *tail,
     iov[1].iov_len = m->len;
     mh.msg_iov = iov;
     mh.msg_iovlen = 2;
-    if (tail != NULL) {
-        if (m->len > JG_GW_MSG_MAX || n > JG_GW_MSG_MAX - m->len ||
-            JG_GW_MSG_MAX - m->len - n < sizeof(len))
-            return JG_ERR_INTERNAL;
-        be32((uint32_t)n, len);
-        iov[2].iov_base = len;
-        iov[2].iov_len = sizeof(len);
-        iov[3].iov_base = (void *)tail;
-        iov[3].iov_len = n;
-        mh.msg_iovlen = 4;
-        total += sizeof(len) + n;
-    }
     if (fd >= 0) {
         memset(&cm, 0, sizeof(cm));
         mh.msg_control = cm.buf;
@@ -259,20 +243,6 @@ send_msg(int sock, const struct jg_gw_msg *m, int fd, const void *tail,
     if (sent != (ssize_t)total)
         return JG_ERR_IO;
     return 0;
-}
-
-int
-jg_gw_msg_send(int sock, const struct jg_gw_msg *m, int fd)
-{
-    return send_msg(sock, m, fd, NULL, 0);
-}
-
-int
-jg_gw_msg_send_bytes(int sock, const struct jg_gw_msg *m, const void *p,
-                     size_t n)
-{
-    /* An empty field still needs a non-NULL tail to be sent at all. */
-    return send_msg(sock, m, -1, p != NULL ? p : "", n);
 }
 
 int

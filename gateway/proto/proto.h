@@ -59,7 +59,10 @@
  *                            answer refuses (with the reason) a lapsed
  *                            grant, a JG_GW_MAX_RECS+1st recording, or no
  *                            recording configured.
- *   REC_DATA, REC_RESIZE, REC_EXIT, CHAN_END
+ *   REC_TAP         AUTHED   (a nudge: there is new data in the tap ring)
+ *                            every record in the ring is read as below.
+ *                            No answer.
+ *   REC_EXIT, CHAN_END
  *                   AUTHED   the channel is an open recording of this
  *                            connection; sizes bounded. No answer.
  *   CHAN_STATE      AUTHED   the grant exists and moves none -> running or
@@ -74,9 +77,23 @@
  *                   AUTHED   the channel is a logged SFTP channel; paths
  *                            and names bounded. No answer.
  *
+ * Recorded bytes do not travel as messages: the worker writes them into
+ * the tap ring, a shared-memory ring per connection (tap.c, below) that
+ * the monitor maps before it forks the worker. Each ring record is a
+ * channel's output, stderr, input or window size; the monitor copies it
+ * out once and then checks it as a request: the channel is an open
+ * recording of this connection, the kind is known, the length fits both
+ * JG_GW_TAP_REC_MAX and what the worker says it wrote. The worker can
+ * scribble on the ring at any time, so the monitor reads each length once,
+ * keeps its own read position (never the one in shared memory) and copies
+ * the payload before it uses it; anything out of bounds ends the
+ * connection. The ring is read before every message is served (so that a
+ * channel's end comes after its last output) and whenever the monitor
+ * wakes.
+ *
  * Requests without an answer that arrive after the worker is gone (the
- * last output of a recording, a channel's end) are still served, so that
- * the record is complete.
+ * last output of a recording, a channel's end) are still served, and the
+ * ring is read to its end, so that the record is complete.
  *
  * The monitor sends, unasked, only JG_GW_NOTE_LAPSE: the session must end
  * (its permission ended, an operator ended it, or the audit cannot be
@@ -85,6 +102,7 @@
 #ifndef JG_GW_PROTO_H
 #define JG_GW_PROTO_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,8 +113,6 @@
 #define JG_GW_MAX_TRIES 6          /* authentication failures per connection */
 #define JG_GW_MAX_GRANTS 256       /* permissions held at once per connection
                                       (a closed channel gives its back) */
-#define JG_GW_REC_CHUNK (JG_GW_MSG_MAX - 64) /* largest tap payload per message */
-#define JG_GW_TAP_SNDBUF (1024 * 1024) /* worker -> monitor bytes in flight */
 #define JG_GW_MENU_MAX 512         /* menu entries in a TARGETS answer */
 #define JG_GW_LAPSE_GRACE 5        /* seconds between notice and kill */
 
@@ -130,9 +146,9 @@ enum jg_gw_type {
                                    s term ("": no pty), u32 cols, u32 rows;
                                    answer u8 ok, s id ("": not recorded)
                                    or message, u8 record input */
-    JG_GW_REQ_REC_DATA,         /* u32 chan, u8 'o'/'e'/'i', b bytes (no
+    JG_GW_REQ_REC_TAP,          /* (empty): the tap ring has new records
+                                   and the monitor said it would sleep (no
                                    answer) */
-    JG_GW_REQ_REC_RESIZE,       /* u32 chan, u32 cols, u32 rows (no answer) */
     JG_GW_REQ_REC_EXIT,         /* u32 chan, u8 signal, u32 status,
                                    s signal name (no answer) */
     JG_GW_REQ_CHAN_END,         /* u32 chan, u8 forward, s target,
@@ -212,12 +228,71 @@ int jg_gw_msg_get_bytes(struct jg_gw_msg *m, const uint8_t **p, size_t *n);
 int jg_gw_msg_get_strdup(struct jg_gw_msg *m, char **out);
 /* Sends m (with fd when fd >= 0; the caller keeps its fd). */
 int jg_gw_msg_send(int sock, const struct jg_gw_msg *m, int fd);
-/* Sends m as if jg_gw_msg_put_bytes(m, p, n) had been its last put, without
- * copying p into it (the recorded bytes of a channel). */
-int jg_gw_msg_send_bytes(int sock, const struct jg_gw_msg *m, const void *p,
-                         size_t n);
 /* Receives one message; timeout_ms < 0 waits for ever. JG_ERR_IO on EOF
  * or error, JG_ERR_NOTFOUND on time-out, JG_ERR_INVALID when malformed. */
 int jg_gw_msg_recv(int sock, struct jg_gw_msg *m, int timeout_ms);
+
+/* ---- the tap ring (tap.c): recorded bytes, worker -> monitor ----------
+ *
+ * One writer (the worker), one reader (the monitor), in a shared anonymous
+ * mapping made before the fork. Positions count bytes for ever (they
+ * never wrap; the ring index is the position modulo JG_GW_TAP_SIZE). A
+ * record is a JG_GW_TAP_HEAD-byte head {u32 length, u32 channel, u8 kind,
+ * 7 zero bytes} (host byte order: both sides are one program on one
+ * machine) and its payload, padded to a multiple of JG_GW_TAP_HEAD; a
+ * head never wraps, a payload may. Kinds: 'o' output, 'e' stderr, 'i'
+ * input, 'r' window size (u32 cols, u32 rows). The writer publishes
+ * head after the bytes, the reader tail after it copied them (release
+ * and acquire); each side says when it is about to sleep (mon_sleeps,
+ * wk_sleeps) so that the other wakes it: the worker with a REC_TAP
+ * message, the monitor with a futex wake on room. */
+#define JG_GW_TAP_SIZE (1024 * 1024)   /* ring bytes per connection */
+#define JG_GW_TAP_HEAD 16u
+#define JG_GW_TAP_REC_MAX (128 * 1024) /* payload bytes per record */
+
+struct jg_gw_tap {
+    _Atomic uint64_t head;        /* written by the worker */
+    uint8_t pad0[56];
+    _Atomic uint64_t tail;        /* written by the monitor */
+    _Atomic uint32_t room;        /* futex word, bumped as tail moves */
+    _Atomic uint32_t wk_sleeps;   /* the worker waits for room */
+    _Atomic uint32_t mon_sleeps;  /* the monitor is about to poll */
+    uint8_t pad1[44];
+    uint8_t data[JG_GW_TAP_SIZE];
+};
+
+/* A record as the reader sees it: its payload in one or two pieces (the
+ * second when it wraps), pointing into the shared ring. */
+struct jg_gw_tap_rec {
+    uint32_t chan;
+    uint8_t kind;
+    const uint8_t *p[2];
+    size_t n[2];
+    size_t len;                   /* n[0] + n[1] */
+};
+
+/* Maps a new, empty ring (shared with children forked later); NULL with
+ * errno on failure. */
+struct jg_gw_tap *jg_gw_tap_new(void);
+void jg_gw_tap_free(struct jg_gw_tap *t);
+/* Worker: appends n bytes of kind for chan, as records of at most
+ * JG_GW_TAP_REC_MAX bytes; waits while the ring is full. sock is the
+ * monitor's socket: the REC_TAP nudge goes there, and its hang-up ends a
+ * wait. JG_ERR_IO when the monitor is gone. */
+int jg_gw_tap_put(struct jg_gw_tap *t, int sock, uint32_t chan, uint8_t kind,
+                  const void *p, size_t n);
+/* Monitor: the next record at *pos (the monitor's own copy of tail),
+ * given head as loaded by jg_gw_tap_head(); advances *pos past it.
+ * JG_ERR_NOTFOUND when *pos == head; JG_ERR_INVALID when the ring breaks
+ * its rules (head behind *pos or more than a ring ahead, a length beyond
+ * JG_GW_TAP_REC_MAX or beyond head, an unknown kind). */
+int jg_gw_tap_next(const struct jg_gw_tap *t, uint64_t *pos, uint64_t head,
+                   struct jg_gw_tap_rec *r);
+uint64_t jg_gw_tap_head(const struct jg_gw_tap *t);
+/* Monitor: everything before pos is copied; wakes a waiting worker. */
+void jg_gw_tap_release(struct jg_gw_tap *t, uint64_t pos);
+/* Monitor, before it polls: true when it may sleep (nothing is waiting
+ * beyond pos, and the worker will nudge it when something comes). */
+bool jg_gw_tap_may_sleep(struct jg_gw_tap *t, uint64_t pos);
 
 #endif

@@ -25,15 +25,7 @@ on_pty(ssh_session s, ssh_channel c, const char *term, int cols, int rows,
     jg_strlcpy(ch->term, term ? term : "vt100", sizeof(ch->term));
     ch->cols = (uint32_t)cols;
     ch->rows = (uint32_t)rows;
-    if (ch->rec && !ch->w->monitor_gone) {
-        struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
-        jg_gw_msg_init(q, JG_GW_REQ_REC_RESIZE);
-        jg_gw_msg_put_u32(q, ch->id);
-        jg_gw_msg_put_u32(q, ch->cols > 10000 ? 10000 : ch->cols);
-        jg_gw_msg_put_u32(q, ch->rows > 10000 ? 10000 : ch->rows);
-        jg_gw_wk_send(ch->w, q);
-        free(q);
-    }
+    jg_gw_wk_rec_resize(ch);
     ch->pxw = (uint32_t)pxw;
     ch->pxh = (uint32_t)pxh;
     return 0;
@@ -165,15 +157,7 @@ on_window(ssh_session s, ssh_channel c, int cols, int rows, int pxw, int pxh,
         return -1;
     ch->cols = (uint32_t)cols;
     ch->rows = (uint32_t)rows;
-    if (ch->rec && !ch->w->monitor_gone) {
-        struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
-        jg_gw_msg_init(q, JG_GW_REQ_REC_RESIZE);
-        jg_gw_msg_put_u32(q, ch->id);
-        jg_gw_msg_put_u32(q, ch->cols > 10000 ? 10000 : ch->cols);
-        jg_gw_msg_put_u32(q, ch->rows > 10000 ? 10000 : ch->rows);
-        jg_gw_wk_send(ch->w, q);
-        free(q);
-    }
+    jg_gw_wk_rec_resize(ch);
     if (ch->u != NULL && ssh_channel_is_open(ch->u))
         ssh_channel_change_pty_size(ch->u, cols, rows);
     return 0;

@@ -109,6 +109,7 @@ struct jg_gw_wk {
     ssh_session s;
     ssh_event ev;
     int mon;                       /* socket to the monitor */
+    struct jg_gw_tap *tap;         /* recorded bytes go here */
     char peer[64];
     struct jg_gw_login name;       /* parsed from the first user name */
     char raw_user[JG_GW_LOGIN_MAX];
@@ -147,9 +148,6 @@ int jg_gw_wk_call(struct jg_gw_wk *w, const struct jg_gw_msg *req,
                   struct jg_gw_msg *ans, uint8_t want);
 /* Sends a request that has no answer; on failure marks the monitor gone. */
 void jg_gw_wk_send(struct jg_gw_wk *w, const struct jg_gw_msg *req);
-/* The same with n bytes of p as its last field (jg_gw_msg_send_bytes). */
-void jg_gw_wk_send_bytes(struct jg_gw_wk *w, const struct jg_gw_msg *req,
-                         const void *p, size_t n);
 /* Reads pending notices from the monitor without blocking. */
 int jg_gw_wk_poll_monitor(struct jg_gw_wk *w);
 
@@ -201,6 +199,9 @@ bool jg_gw_relay_discard(ssh_channel c, int is_stderr);
  * audit of the channel lost the stream and the channel is being ended. */
 bool jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir,
                      const uint8_t *data, size_t len);
+/* A recorded channel's new window size, into the tap ring in its place
+ * among the bytes. */
+void jg_gw_wk_rec_resize(struct jg_gw_chan *ch);
 
 /* ---- the SFTP audit's worker side (sftp.c) --------------------------- */
 

@@ -51,14 +51,6 @@ jg_gw_wk_send(struct jg_gw_wk *w, const struct jg_gw_msg *req)
         w->monitor_gone = true;
 }
 
-void
-jg_gw_wk_send_bytes(struct jg_gw_wk *w, const struct jg_gw_msg *req,
-                    const void *p, size_t n)
-{
-    if (jg_gw_msg_send_bytes(w->mon, req, p, n) != 0)
-        w->monitor_gone = true;
-}
-
 int
 jg_gw_wk_poll_monitor(struct jg_gw_wk *w)
 {

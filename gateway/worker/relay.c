@@ -19,9 +19,6 @@ bool
 jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
                 size_t len)
 {
-    struct jg_gw_msg *m;
-    size_t off, n;
-
     if (dir[0] == 'i')
         ch->bytes_in += len;
     else
@@ -33,16 +30,25 @@ jg_gw_relay_tap(struct jg_gw_chan *ch, const char *dir, const uint8_t *data,
     if (!ch->rec || len == 0 || ch->w->monitor_gone ||
         (dir[0] == 'i' && !ch->record_input))
         return true;
-    m = jg_xmalloc(sizeof(*m));
-    for (off = 0; off < len; off += n) {
-        n = len - off < JG_GW_REC_CHUNK ? len - off : JG_GW_REC_CHUNK;
-        jg_gw_msg_init(m, JG_GW_REQ_REC_DATA);
-        jg_gw_msg_put_u32(m, ch->id);
-        jg_gw_msg_put_u8(m, (uint8_t)dir[0]);
-        jg_gw_wk_send_bytes(ch->w, m, data + off, n);
-    }
-    free(m);
+    /* Into the tap ring before it is passed on; a monitor that is gone
+     * stops the session (nothing unrecorded goes through). */
+    if (jg_gw_tap_put(ch->w->tap, ch->w->mon, ch->id, (uint8_t)dir[0], data,
+                      len) != 0)
+        ch->w->monitor_gone = true;
     return true;
+}
+
+void
+jg_gw_wk_rec_resize(struct jg_gw_chan *ch)
+{
+    uint32_t v[2];
+
+    if (!ch->rec || ch->w->monitor_gone)
+        return;
+    v[0] = ch->cols > 10000 ? 10000 : ch->cols;
+    v[1] = ch->rows > 10000 ? 10000 : ch->rows;
+    if (jg_gw_tap_put(ch->w->tap, ch->w->mon, ch->id, 'r', v, sizeof(v)) != 0)
+        ch->w->monitor_gone = true;
 }
 
 int

@@ -349,7 +349,7 @@ run(struct jg_gw_wk *w)
 
 void
 jg_gw_worker_run(struct jg_gw_daemon *d, int client_fd, int mon_fd,
-                 const char *peer)
+                 struct jg_gw_tap *tap, const char *peer)
 {
     struct jg_gw_wk *w = jg_xcalloc(1, sizeof(*w));
     /* The monitor enforces the login grace; this only bounds libssh's
@@ -358,6 +358,7 @@ jg_gw_worker_run(struct jg_gw_daemon *d, int client_fd, int mon_fd,
 
     w->d = d;
     w->mon = mon_fd;
+    w->tap = tap;
     jg_strlcpy(w->peer, peer, sizeof(w->peer));
     signal(SIGPIPE, SIG_IGN);
     if ((w->s = ssh_new()) == NULL ||

@@ -14,9 +14,11 @@
 #endif
 
 #include "gateway/daemon/daemon.h"
+#include "gateway/proto/proto.h"
 
 /* Runs one SSH connection as the worker. Never returns. */
 void jg_gw_worker_run(struct jg_gw_daemon *d, int client_fd, int mon_fd,
-                      const char *peer) __attribute__((noreturn));
+                      struct jg_gw_tap *tap, const char *peer)
+    __attribute__((noreturn));
 
 #endif

@@ -5,7 +5,9 @@
  * choosing the request type and the payload; every handler the worker may
  * reach runs (the authentication request first, then those of an
  * authenticated connection), with answers drained from a non-blocking
- * socketpair. Targets point at loopback ports nothing listens on, and no
+ * socketpair. A type byte past the table writes the payload into the tap
+ * ring instead (as a worker would, head moved past it) and has the monitor
+ * read the ring. Targets point at loopback ports nothing listens on, and no
  * audit folder is set, so the run has no effects outside the process. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,8 +43,7 @@ static const struct {
     {JG_GW_REQ_TARGETS, jg_gw_mon_targets},
     {JG_GW_REQ_FORWARD, jg_gw_mon_forward},
     {JG_GW_REQ_REC_OPEN, jg_gw_mon_rec_open},
-    {JG_GW_REQ_REC_DATA, jg_gw_mon_rec_data},
-    {JG_GW_REQ_REC_RESIZE, jg_gw_mon_rec_resize},
+    {JG_GW_REQ_REC_TAP, jg_gw_mon_rec_tap},
     {JG_GW_REQ_REC_EXIT, jg_gw_mon_rec_exit},
     {JG_GW_REQ_CHAN_END, jg_gw_mon_chan_end},
     {JG_GW_REQ_CHAN_STATE, jg_gw_mon_chan_state},
@@ -101,14 +102,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m->sock = sv[0];
     m->agent_fd = -1;
     m->state = JG_GW_MS_PREAUTH;
+    if ((m->tap = jg_gw_tap_new()) == NULL)
+        abort();
     for (i = 0; i + 2 <= size;) {
         size_t n = data[i];
-        uint8_t which = data[i + 1] % (sizeof(reqs) / sizeof(reqs[0]));
+        uint8_t which = data[i + 1] % (sizeof(reqs) / sizeof(reqs[0]) + 1);
         i += 2;
         if (n > size - i)
             n = size - i;
         if (n > sizeof(q->data))
             n = sizeof(q->data);
+        if (which == sizeof(reqs) / sizeof(reqs[0])) {
+            uint64_t h = atomic_load(&m->tap->head);
+            size_t k;
+            for (k = 0; k < n; k++)
+                m->tap->data[(h + k) % JG_GW_TAP_SIZE] = data[i + k];
+            atomic_store(&m->tap->head, h + (n + 15) / 16 * 16);
+            i += n;
+            if (m->state != JG_GW_MS_AUTHED || jg_gw_mon_tap_drain(m) != 0)
+                break;
+            continue;
+        }
         jg_gw_msg_init(q, reqs[which].type);
         memcpy(q->data, data + i, n);
         q->len = n;
@@ -126,6 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     jg_gw_mon_sftp_finish(m);
     jg_gw_mon_agent_clear(m);
+    jg_gw_tap_free(m->tap);
     close(sv[0]);
     close(sv[1]);
     free(q);
