@@ -33,7 +33,7 @@
  * recording is written once and seldom read soon: kept, it would push out
  * what the host needs, and a busy recording would keep asking the kernel
  * for fresh pages instead of reusing the ones it just gave back). */
-#define KICK_BYTES (8u * 1024 * 1024)
+#define KICK_BYTES (2u * 1024 * 1024)
 
 struct jg_rec_w {
     int fd;

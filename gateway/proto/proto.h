@@ -244,8 +244,10 @@ int jg_gw_msg_recv(int sock, struct jg_gw_msg *m, int timeout_ms);
  * input, 'r' window size (u32 cols, u32 rows). The writer publishes
  * head after the bytes, the reader tail after it copied them (release
  * and acquire); each side says when it is about to sleep (mon_sleeps,
- * wk_sleeps) so that the other wakes it: the worker with a REC_TAP
- * message, the monitor with a futex wake on room. */
+ * wk_sleeps) so that the other wakes it, in batches: the worker with a
+ * REC_TAP message once a quarter of the ring waits or before it waits
+ * itself, the monitor with a futex wake on room once half the ring is
+ * free. */
 #define JG_GW_TAP_SIZE (1024 * 1024)   /* ring bytes per connection */
 #define JG_GW_TAP_HEAD 16u
 #define JG_GW_TAP_REC_MAX (128 * 1024) /* payload bytes per record */
@@ -281,6 +283,9 @@ void jg_gw_tap_free(struct jg_gw_tap *t);
  * wait. JG_ERR_IO when the monitor is gone. */
 int jg_gw_tap_put(struct jg_gw_tap *t, int sock, uint32_t chan, uint8_t kind,
                   const void *p, size_t n);
+/* Worker, before it waits for anything: nudges a sleeping monitor if
+ * records are waiting for it. JG_ERR_IO when the monitor is gone. */
+int jg_gw_tap_flush(struct jg_gw_tap *t, int sock);
 /* Monitor: the next record at *pos (the monitor's own copy of tail),
  * given head as loaded by jg_gw_tap_head(); advances *pos past it.
  * JG_ERR_NOTFOUND when *pos == head; JG_ERR_INVALID when the ring breaks

@@ -20,6 +20,12 @@
 /* How long the worker sleeps at most before it looks whether the monitor
  * is still there. */
 #define WAIT_NS (100 * 1000 * 1000L)
+/* Each side wakes the other in batches, not for every record: the worker
+ * nudges a sleeping monitor once a quarter of the ring is waiting (or when
+ * it is about to wait itself, jg_gw_tap_flush()), and the monitor wakes a
+ * waiting worker once half the ring is free. */
+#define NUDGE_AT (JG_GW_TAP_SIZE / 4)
+#define WAKE_AT (JG_GW_TAP_SIZE / 2)
 
 _Static_assert(JG_GW_TAP_SIZE % JG_GW_TAP_HEAD == 0,
                "records are aligned to their head");
@@ -71,6 +77,23 @@ monitor_gone(int sock)
            (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
+/* A monitor that said it would sleep gets one nudge. */
+static int
+nudge(struct jg_gw_tap *t, int sock)
+{
+    struct jg_gw_msg *m;
+    int e;
+
+    if (atomic_exchange(&t->mon_sleeps, 0) == 0)
+        return 0;
+    if ((m = malloc(sizeof(*m))) == NULL)
+        return JG_ERR_NOMEM;
+    jg_gw_msg_init(m, JG_GW_REQ_REC_TAP);
+    e = jg_gw_msg_send(sock, m, -1) == 0 ? 0 : JG_ERR_IO;
+    free(m);
+    return e;
+}
+
 /* Waits until need bytes are free behind head. */
 static int
 wait_room(struct jg_gw_tap *t, int sock, uint64_t head, size_t need)
@@ -81,6 +104,9 @@ wait_room(struct jg_gw_tap *t, int sock, uint64_t head, size_t need)
     for (;;) {
         if (JG_GW_TAP_SIZE - (head - atomic_load(&t->tail)) >= need)
             return 0;
+        /* Never wait on a monitor that sleeps. */
+        if (nudge(t, sock) != 0)
+            return JG_ERR_IO;
         seen = atomic_load(&t->room);
         atomic_store(&t->wk_sleeps, 1);
         /* The monitor may have moved tail before it saw wk_sleeps. */
@@ -94,25 +120,6 @@ wait_room(struct jg_gw_tap *t, int sock, uint64_t head, size_t need)
         if (monitor_gone(sock))
             return JG_ERR_IO;
     }
-}
-
-/* Makes the records up to head visible; a monitor that said it would
- * sleep gets one nudge. */
-static int
-publish(struct jg_gw_tap *t, int sock, uint64_t head)
-{
-    struct jg_gw_msg *m;
-    int e;
-
-    atomic_store(&t->head, head);
-    if (atomic_exchange(&t->mon_sleeps, 0) == 0)
-        return 0;
-    if ((m = malloc(sizeof(*m))) == NULL)
-        return JG_ERR_NOMEM;
-    jg_gw_msg_init(m, JG_GW_REQ_REC_TAP);
-    e = jg_gw_msg_send(sock, m, -1) == 0 ? 0 : JG_ERR_IO;
-    free(m);
-    return e;
 }
 
 int
@@ -140,10 +147,20 @@ jg_gw_tap_put(struct jg_gw_tap *t, int sock, uint32_t chan, uint8_t kind,
         off += k;
         /* Each record on its own, so the monitor can start on it while
          * the next is copied. */
-        if ((e = publish(t, sock, head)) != 0)
+        atomic_store(&t->head, head);
+        if (head - atomic_load(&t->tail) >= NUDGE_AT &&
+            (e = nudge(t, sock)) != 0)
             return e;
     } while (off < n);
     return 0;
+}
+
+int
+jg_gw_tap_flush(struct jg_gw_tap *t, int sock)
+{
+    if (atomic_load(&t->head) == atomic_load(&t->tail))
+        return 0;
+    return nudge(t, sock);
 }
 
 uint64_t
@@ -198,7 +215,9 @@ void
 jg_gw_tap_release(struct jg_gw_tap *t, uint64_t pos)
 {
     atomic_store(&t->tail, pos);
-    if (atomic_exchange(&t->wk_sleeps, 0) != 0) {
+    if (atomic_load(&t->wk_sleeps) != 0 &&
+        (JG_GW_TAP_SIZE - (atomic_load(&t->head) - pos) >= WAKE_AT) &&
+        atomic_exchange(&t->wk_sleeps, 0) != 0) {
         atomic_fetch_add(&t->room, 1);
         syscall(SYS_futex, &t->room, FUTEX_WAKE, 1, NULL, NULL, 0);
     }

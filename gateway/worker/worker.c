@@ -301,6 +301,10 @@ run(struct jg_gw_wk *w)
                 .events = (short)((!ch->fd_eof ? POLLIN : 0) |
                                   (ch->c2u.len > 0 ? POLLOUT : 0))};
         }
+        /* Whatever waits in the tap ring is the monitor's before the worker
+         * sleeps. */
+        if (!moved && jg_gw_tap_flush(w->tap, w->mon) != 0)
+            w->monitor_gone = true;
         pr = poll(pfd, n, moved ? 0 : 1000);
         if (pr < 0 && errno != EINTR)
             worker_exit(w, NULL);

@@ -52,6 +52,9 @@ produce(struct jg_gw_tap *t, int sock)
                           n) != 0)
             _exit(2);
     }
+    /* As the worker does before it waits for more to relay. */
+    if (jg_gw_tap_flush(t, sock) != 0)
+        _exit(2);
     free(buf);
     _exit(0);
 }
