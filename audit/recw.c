@@ -31,8 +31,7 @@
 /* Write-back starts every this many bytes, so a sync finds little to do;
  * what was written back a kick ago leaves the page cache then (a
  * recording is written once and seldom read soon: kept, it would push out
- * what the host needs, and a busy recording would keep asking the kernel
- * for fresh pages instead of reusing the ones it just gave back). */
+ * what the host needs). */
 #define KICK_BYTES (2u * 1024 * 1024)
 
 struct jg_rec_w {

@@ -100,11 +100,10 @@ mon_exit(struct jg_gw_mon *m, int status, bool worker_eof)
                 worker_status(m, st, true);
         }
     }
-    /* What the worker left in the ring was passed on: it is recorded. */
+    /* What the worker left in the ring was passed on: it is recorded (the
+     * worker is gone, so one read takes all of it). */
     if (m->state == JG_GW_MS_AUTHED)
-        while (m->tap_pos != jg_gw_tap_head(m->tap) &&
-               jg_gw_mon_tap_drain(m) == 0)
-            ;
+        (void)jg_gw_mon_tap_drain(m);
     jg_gw_mon_sftp_finish(m);
     jg_gw_mon_rec_finish(m);
     jg_gw_mon_event_close(m);

@@ -216,8 +216,6 @@ jg_gw_mon_tap_drain(struct jg_gw_mon *m)
     uint64_t head, start = m->tap_pos;
     int r;
 
-    if (m->tap == NULL)
-        return 0;
     head = jg_gw_tap_head(m->tap);
     /* At most one ring's worth per call: the timers run between. */
     while (m->tap_pos - start < JG_GW_TAP_SIZE &&

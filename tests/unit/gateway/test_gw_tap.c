@@ -59,28 +59,55 @@ produce(struct jg_gw_tap *t, int sock)
     _exit(0);
 }
 
+/* Twice the ring at once: the second half waits for a reader. Exits 7
+ * when a put that had to wait failed, as it must once the reader is
+ * gone. */
+static void
+flood(struct jg_gw_tap *t, int sock)
+{
+    uint8_t *buf = jg_xcalloc(1, JG_GW_TAP_REC_MAX);
+    size_t i;
+
+    for (i = 0; i < 2 * JG_GW_TAP_SIZE / JG_GW_TAP_REC_MAX; i++)
+        if (jg_gw_tap_put(t, sock, 1, 'o', buf, JG_GW_TAP_REC_MAX) != 0)
+            _exit(i >= JG_GW_TAP_SIZE / JG_GW_TAP_REC_MAX - 1 ? 7 : 3);
+    _exit(0);
+}
+
+/* A new ring, with a writer process running fn on it; *sock is the
+ * reader's end of the socket pair (the writer has the other). */
+static struct jg_gw_tap *
+start_writer(void (*fn)(struct jg_gw_tap *, int), int *sock, pid_t *pid)
+{
+    struct jg_gw_tap *t = jg_gw_tap_new();
+    int sv[2];
+
+    if (t == NULL)
+        abort(); /* no ring */
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+    *pid = fork();
+    assert_true(*pid >= 0);
+    if (*pid == 0) {
+        close(sv[0]);
+        fn(t, sv[1]);
+    }
+    close(sv[1]);
+    *sock = sv[0];
+    return t;
+}
+
 static void
 test_stream_arrives_whole(void **state)
 {
-    struct jg_gw_tap *t = jg_gw_tap_new();
     struct jg_gw_msg *m = jg_xmalloc(sizeof(*m));
     struct jg_gw_tap_rec rec;
     uint64_t pos = 0, head, total = 0;
     size_t r = 0, got = 0, k, i, want;
-    int sv[2], st, nudges = 0, e;
+    int sock, st, e;
     pid_t pid;
+    struct jg_gw_tap *t = start_writer(produce, &sock, &pid);
 
     (void)state;
-    if (t == NULL)
-        abort(); /* no ring */
-    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(sv[0]);
-        produce(t, sv[1]);
-    }
-    close(sv[1]);
     /* Read slowly at first, so that the writer fills the ring and waits. */
     while (r < RECS) {
         head = jg_gw_tap_head(t);
@@ -88,9 +115,8 @@ test_stream_arrives_whole(void **state)
         if (e == JG_ERR_NOTFOUND) {
             if (jg_gw_tap_may_sleep(t, pos)) {
                 /* Nothing until the writer nudges. */
-                assert_int_equal(jg_gw_msg_recv(sv[0], m, 10000), 0);
+                assert_int_equal(jg_gw_msg_recv(sock, m, 10000), 0);
                 assert_int_equal(m->type, JG_GW_REQ_REC_TAP);
-                nudges++;
             }
             continue;
         }
@@ -127,8 +153,7 @@ test_stream_arrives_whole(void **state)
     assert_true(total > 8 * (uint64_t)JG_GW_TAP_SIZE);
     assert_int_equal(jg_gw_tap_next(t, &pos, jg_gw_tap_head(t), &rec),
                      JG_ERR_NOTFOUND);
-    (void)nudges;
-    close(sv[0]);
+    close(sock);
     free(m);
     jg_gw_tap_free(t);
 }
@@ -136,35 +161,18 @@ test_stream_arrives_whole(void **state)
 static void
 test_writer_gives_up_when_reader_is_gone(void **state)
 {
-    struct jg_gw_tap *t = jg_gw_tap_new();
-    uint8_t *buf = jg_xcalloc(1, JG_GW_TAP_REC_MAX);
-    int sv[2], st;
-    size_t i;
+    int sock, st;
     pid_t pid;
+    struct jg_gw_tap *t = start_writer(flood, &sock, &pid);
 
     (void)state;
-    if (t == NULL)
-        abort(); /* no ring */
-    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(sv[0]);
-        /* Twice the ring: the second half waits for a reader. */
-        for (i = 0; i < 2 * JG_GW_TAP_SIZE / JG_GW_TAP_REC_MAX; i++)
-            if (jg_gw_tap_put(t, sv[1], 1, 'o', buf, JG_GW_TAP_REC_MAX) != 0)
-                _exit(i >= JG_GW_TAP_SIZE / JG_GW_TAP_REC_MAX - 1 ? 7 : 3);
-        _exit(0);
-    }
-    close(sv[1]);
     /* Once the ring is full, the reader goes away. */
     while (jg_gw_tap_head(t) < JG_GW_TAP_SIZE - 2 * JG_GW_TAP_REC_MAX)
         usleep(1000);
-    close(sv[0]);
+    close(sock);
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 7);
-    free(buf);
     jg_gw_tap_free(t);
 }
 
