@@ -15,13 +15,12 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_env import (ACCOUNT, Env, comm, descendants, free_port, pss_kib,  # noqa: E402
-                       stop, wait_port)
+                       stop)
 
 MiB = 1 << 20
 
@@ -816,6 +815,7 @@ def scenario_recording(env, c, res, gw, gw_off, bulk_rows):
         ratio_lines.append(f"| {k}: jumpgated recorded ÷ not recorded (throughput) | "
                            f"{cost:.2f}× | ≥ 0.9× |")
     res.facts["cpu"] = {name: (el, b) for name, el, b in cpu}
+    res.facts["hash"] = hash_speed()
     jg_vs_tlog = tmed["jumpgated (recorded), same size"] / \
         tmed["OpenSSH double hop + tlog-rec on the jump"]
     tlog_cost = tmed["OpenSSH double hop + tlog-rec on the jump"] / \
@@ -839,7 +839,7 @@ def scenario_recording(env, c, res, gw, gw_off, bulk_rows):
            f"tlog-rec records through JSON, at a size of {TLOG_BYTES / MiB:g} MiB of zeros "
            f"({TLOG_RUNS} runs, so the run fits the time budget), beside jumpgated and the "
            "plain double hop at the same size:", "", *commands_block(trows), "", *ttable, "",
-           *ratio_lines]
+           *ratio_lines, "", *hash_bound(res.facts["cpu"], res.facts["hash"])]
     res.section("\n".join(out))
 
 
@@ -909,21 +909,58 @@ def cpu_note(cpu):
             "the cores mostly busy, so the added CPU time shows as elapsed time.")
 
 
+def hash_speed():
+    """SHA-256 over 256 KiB blocks (the store's block size) through the same
+    libcrypto jumpgated links, from `openssl speed`: (command, bytes/s), or
+    None when openssl does not answer."""
+    argv = ["openssl", "speed", "-evp", "sha256", "-bytes", "262144", "-seconds", "3"]
+    p = subprocess.run(argv, capture_output=True, text=True)
+    m = re.search(r"^sha256\s+([0-9.]+)k\s*$", p.stdout, re.M)
+    if p.returncode != 0 or not m:
+        return None
+    return " ".join(argv), float(m.group(1)) * 1000
+
+
+def hash_bound(cpu, hs):
+    """Lines of the bound that hashing alone sets on recorded ÷ recording off
+    for random bytes (stored as they come): on cores the unrecorded run
+    already keeps busy, elapsed time grows with CPU time."""
+    off = cpu.get("random, recording off")
+    on = cpu.get("random, recorded")
+    if not hs or not off or not on:
+        return []
+    cmd, bps = hs
+    per = BULK / bps
+    bound = off[1] / (off[1] + per)
+    return [f"The bound for random bytes: `{cmd}` hashes {bps / 1e9:.2f} GB/s here, "
+            f"{per:.2f} CPU-seconds for the {BULK / MiB:g} MiB that random bytes store "
+            f"as they come. The unrecorded run takes {off[1]:.2f} CPU-seconds on "
+            f"cores it keeps {(1 - off[1] / (off[0] * (os.cpu_count() or 1))) * 100:.0f}% idle, "
+            f"so hashing alone holds recorded ÷ recording off to at most "
+            f"{off[1]:.2f} ÷ ({off[1]:.2f} + {per:.2f}) = **{bound:.2f}×**, before the "
+            f"copies into the ring, the block and the page cache. Recording measured "
+            f"{on[1] - off[1]:+.2f} CPU-seconds over the unrecorded run."]
+
+
 def shortfalls(res):
     """What missed its target, with the known cause of each kind of miss."""
     f = res.facts
     why = {
-        "1": "Recording. Every byte of output goes from the worker to the "
-             "monitor, into a block of the recording, through zstd (level 1; "
-             "blocks that do not shrink are stored raw and the next few not "
-             "tried), SHA-256 over what is stored, and into the page cache; an "
-             "Ed25519 seal at most every MiB or second. "
+        "1": "Recording. Every byte of output is copied by the worker into a "
+             "ring it shares with the monitor, by the monitor into a block of the "
+             "recording, through zstd (level 1; blocks that do not shrink are "
+             "stored raw and the next few not tried), SHA-256 over what is "
+             "stored, and into the page cache; an Ed25519 seal at most every MiB "
+             "or second. "
              + (cpu_note(f["cpu"]) if "cpu" in f else "")
+             + " " + " ".join(hash_bound(f.get("cpu", {}), f.get("hash")))
              + " See the profile and section 8.",
         "8": "The recording's own work on a machine whose two cores the "
-             "unrecorded relay already keeps busy: the copy of every byte from "
-             "the worker to the monitor (privilege separation), the block copy, "
-             "zstd, SHA-256 of what is stored and the page-cache copy. "
+             "unrecorded relay already keeps busy: the worker's copy of every "
+             "byte into the shared ring (privilege separation), the monitor's "
+             "copy into the block, zstd, SHA-256 of what is stored and the "
+             "page-cache copy. Random bytes do not compress, so they pay SHA-256 "
+             "over all of them. "
              + (cpu_note(f["cpu"]) if "cpu" in f else ""),
         "2": "sftp is not recorded (only sftp.* events), so a miss is the relay "
              "itself (libssh channel to libssh channel in gateway/worker/relay.c; "
@@ -932,8 +969,8 @@ def shortfalls(res):
              "(one process, both legs' crypto); see the profile.",
         "4": "Per connection jumpgated forks a monitor and a worker, asks the "
              "policy, and makes a second key exchange and login upstream.",
-        "5": "Each echo crosses the worker and, recorded, one monitor message "
-             "and one recording write per read.",
+        "5": "Each echo crosses the worker and, recorded, the shared ring and "
+             "a nudge to the monitor when it sleeps.",
         "6": "The monitor and the worker are separate processes that each map "
              "libssh, OpenSSL, jansson, libyaml, glib and PAM; PSS counts their "
              "private heap and relocated data pages.",
