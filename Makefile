@@ -114,7 +114,7 @@ JG_JUMPGATED ?= $(abspath build/asan/jumpgated)
 gateway-asan:
 	$(MAKE) BUILD=build/asan CC=clang OPT="-O1 -g" SAN="$(ASAN_SAN)" build/asan/jumpgated
 
-integration: all gateway-asan
+integration: all gateway-asan $(BUILD)/tests/tools/jg_mkcert
 	cd tests/integration && JG_BUILD=$(abspath $(BUILD)) JG_JUMPGATED=$(JG_JUMPGATED) \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider --durations=20 .
 
@@ -143,6 +143,11 @@ GW_FUZZ_OBJS = $(filter-out $(BUILD)/gateway/master/main.o,$(GW_OBJS))
 $(BUILD)/tests/fuzz/fuzz_gw_%: tests/fuzz/fuzz_gw_%.c $(GW_FUZZ_OBJS) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(GW_FUZZ_OBJS) $(LINKLIBS) $(PKG_LIBS) -lpam -lm $(LDFLAGS)
+
+# Test tools that use the gateway's own code.
+$(BUILD)/tests/tools/jg_mkcert: tests/tools/jg_mkcert.c $(GW_FUZZ_OBJS) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(GW_FUZZ_OBJS) $(LINKLIBS) $(PKG_LIBS) -lpam -lm $(LDFLAGS)
 
 bench: all
 	$(MAKE) -C . $(BUILD)/tests/bench/bench_policy

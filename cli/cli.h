@@ -98,6 +98,8 @@ int jg_cli_audit_search(struct jg_cli *c, int argc, char **argv);
 int jg_cli_audit_verify(struct jg_cli *c, int argc, char **argv);
 /* cmd_session.c: "jumpgate session list|kill" - argv[0] is "session". */
 int jg_cli_session(struct jg_cli *c, int argc, char **argv);
+/* cmd_ca.c: "jumpgate ca keygen|show" - argv[0] is "ca". */
+int jg_cli_ca(struct jg_cli *c, int argc, char **argv);
 /* cmd_audit_ship.c */
 int jg_cli_audit_ship(struct jg_cli *c, int argc, char **argv);
 /* Shared by the audit subcommands (cmd_audit.c): audit.dir (dir_opt when

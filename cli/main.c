@@ -41,6 +41,9 @@ static const char help[] =
     "  session list [--json]        live sessions of the running jumpgated\n"
     "  session kill ID              end one (root only)\n"
     "\n"
+    "  ca keygen [--force]          make the user CA at upstream.ca\n"
+    "  ca show                      its line for the targets' TrustedUserCAKeys\n"
+    "\n"
     "Exit status: 0 success, 1 the answer is no (denied, invalid),\n"
     "2 usage or runtime error. See jumpgate(1).\n";
 
@@ -55,6 +58,8 @@ dispatch(struct jg_cli *c, int argc, char **argv)
         return jg_cli_audit(c, argc, argv);
     if (strcmp(argv[0], "session") == 0)
         return jg_cli_session(c, argc, argv);
+    if (strcmp(argv[0], "ca") == 0)
+        return jg_cli_ca(c, argc, argv);
     jg_error("unknown command '%s'", argv[0]);
     fputs(usage, stderr);
     return JG_EXIT_ERROR;

@@ -207,7 +207,10 @@ struct jg_config {
     char **host_keys;
     size_t n_host_keys;
     char *policy;       /* policy.yaml; policy.d/ beside it */
-    char *upstream_identity;
+    char *upstream_identity;   /* static key; NULL when only certificates */
+    char *upstream_ca;         /* user CA: a certificate per upstream login */
+    int64_t upstream_cert_validity;  /* s a certificate stays valid */
+    char *upstream_cert_source; /* "CIDR,CIDR" for source-address, or NULL */
     char *upstream_known_hosts;
     char *pam_service;
     char *audit_dir;

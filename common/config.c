@@ -231,13 +231,47 @@ section(struct cctx *x, const struct jg_ynode *root, const char *key,
     return n;
 }
 
+/* upstream.cert_source_address: the jump host's addresses (CIDRs), which
+ * each certificate's source-address option names. */
+static void
+get_cert_source(struct cctx *x, const struct jg_ynode *up)
+{
+    const struct jg_ynode *n = jg_y_get(up, "cert_source_address");
+    char **v = NULL, *list = NULL, *nl;
+    size_t cnt = 0, i;
+
+    if (n == NULL || !jg_y_strv(n, x->file, "upstream.cert_source_address", &v,
+                                &cnt, x->d))
+        return;
+    if (cnt == 0)
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "upstream.cert_source_address needs at least one address");
+    for (i = 0; i < cnt; i++) {
+        struct jg_cidr c;
+        const struct jg_ynode *at = n->type == JG_Y_SEQ ? n->kids[i] : n;
+        if (jg_cidr_parse(v[i], &c, NULL) != 0) {
+            jg_diags_add(x->d, x->file, at->line, at->col,
+                         "upstream.cert_source_address: '%s' is not an address "
+                         "or CIDR", v[i]);
+            continue;
+        }
+        nl = jg_xasprintf("%s%s%s", list ? list : "", list ? "," : "", v[i]);
+        free(list);
+        list = nl;
+    }
+    jg_strv_free(v);
+    free(x->c->upstream_cert_source);
+    x->c->upstream_cert_source = list;
+}
+
 static void
 load_root(struct cctx *x, const struct jg_ynode *root)
 {
     static const char *const top[] = {"listen", "host_keys", "policy", "upstream",
         "pam_service", "audit", "metrics", "limits", "sync", "control_socket",
         NULL};
-    static const char *const up_keys[] = {"identity", "known_hosts", NULL};
+    static const char *const up_keys[] = {"identity", "known_hosts", "ca",
+        "cert_validity", "cert_source_address", NULL};
     static const char *const audit_keys[] = {"dir", "signing_key", "on_failure",
         "seal_interval", "s3", NULL};
     static const char *const s3_keys[] = {"bucket", "prefix", "region", "part_size", NULL};
@@ -290,6 +324,15 @@ load_root(struct cctx *x, const struct jg_ynode *root)
     if ((s = section(x, root, "upstream", up_keys)) != NULL) {
         get_path(x, s, "identity", "upstream.identity", &c->upstream_identity);
         get_path(x, s, "known_hosts", "upstream.known_hosts", &c->upstream_known_hosts);
+        get_path(x, s, "ca", "upstream.ca", &c->upstream_ca);
+        get_duration(x, s, "cert_validity", "upstream.cert_validity",
+                     &c->upstream_cert_validity);
+        if ((n = jg_y_get(s, "cert_validity")) != NULL &&
+            (c->upstream_cert_validity < 60 || c->upstream_cert_validity > 3600))
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "upstream.cert_validity must be 1m to 1h (long enough "
+                         "to log in; the connection itself lives on)");
+        get_cert_source(x, s);
     }
     get_str(x, root, "pam_service", "pam_service", &c->pam_service);
     get_control(x, root);
@@ -395,6 +438,7 @@ jg_config_load(const char *path, struct jg_config **out, struct jg_diags *d)
     c->pen_min = 15;
     c->pen_max = 10 * 60;
     c->sync_interval = 60;
+    c->upstream_cert_validity = 5 * 60;
     c->audit_seal_interval = 60;
     c->max_removals = 10;
     c->s3_part_size_mib = 8;
@@ -430,6 +474,8 @@ jg_config_free(struct jg_config *c)
     free(c->policy);
     free(c->upstream_identity);
     free(c->upstream_known_hosts);
+    free(c->upstream_ca);
+    free(c->upstream_cert_source);
     free(c->pam_service);
     free(c->audit_dir);
     free(c->audit_signing_key);

@@ -124,6 +124,7 @@ load_member(struct pol_ctx *x, unsigned ti, const char *file, size_t i,
     mb.pub.name = jg_policy_str(p, name);
     mb.pub.alias = jg_policy_str(p, alias);
     mb.pub.kind = parent->kind;
+    mb.pub.auth = parent->auth;
     mb.pub.host = jg_policy_str(p, host);
     mb.pub.address = jg_policy_str(p, addr);
     mb.pub.parent = parent->name;

@@ -258,7 +258,7 @@ static void
 load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
 {
     static const char *const keys[] = {"kind", "address", "discover", "labels",
-                                       "protocol", NULL};
+                                       "protocol", "auth", NULL};
     static const char *const disc_keys[] = {"ecs_cluster", "port", NULL};
     struct pol_target t = {0};
     const struct jg_ynode *n, *kind, *addr, *disc;
@@ -344,6 +344,20 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
             jg_diags_add(x->d, x->file, n->line, n->col,
                          "protocol is only for kind tcp");
         t.pub.protocol = jg_policy_str(x->p, n->str);
+    }
+    if ((n = jg_y_get(v, "auth")) != NULL &&
+        jg_y_expect(n, JG_Y_SCALAR, x->file, "auth", x->d)) {
+        if (strcmp(n->str, "key") == 0)
+            t.pub.auth = JG_AUTH_KEY;
+        else if (strcmp(n->str, "cert") == 0)
+            t.pub.auth = JG_AUTH_CERT;
+        else
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "unknown auth '%s' (key: the gateway's upstream.identity; "
+                         "cert: a certificate from upstream.ca)", n->str);
+        if (t.pub.kind != JG_TARGET_SSH)
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "auth is only for kind ssh");
     }
     if ((n = jg_y_get(v, "labels")) != NULL &&
         jg_y_expect(n, JG_Y_MAP, x->file, "labels", x->d)) {

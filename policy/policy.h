@@ -40,6 +40,11 @@ void jg_policy_actions_format(unsigned mask, char *buf, size_t n);
 
 enum jg_target_kind { JG_TARGET_SSH, JG_TARGET_TCP };
 
+/* How the gateway logs in to an SSH target: JG_AUTH_DEFAULT is a
+ * certificate when upstream.ca is set and the static upstream.identity
+ * otherwise; "auth: key" and "auth: cert" in the policy pick one. */
+enum jg_target_auth { JG_AUTH_DEFAULT, JG_AUTH_KEY, JG_AUTH_CERT };
+
 struct jg_label {
     const char *key, *value;
 };
@@ -65,6 +70,7 @@ struct jg_target {
     const char *address;          /* as written, "host:port"; may be NULL */
     const char *ecs_cluster;      /* discover: {ecs_cluster: ...}; or NULL */
     const char *protocol;         /* "mysql", ...; or NULL */
+    enum jg_target_auth auth;     /* kind ssh; members: the parent's */
     const struct jg_label *labels;
     size_t n_labels;
     const char *parent;           /* members: the discovering target; or NULL */

@@ -1,11 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/master/check.c - checks, at start, at -t and before a reload is
  * applied, the files the configuration names: listen addresses, host keys,
- * the upstream identity (loaded as the monitors will, in a child), the
+ * the upstream identity and user CA (loaded as the monitors will, in a
+ * child), the
  * known hosts, and the audit folder and signing key. */
 #include <unistd.h>
 
 #include "gateway/master/master.h"
+
+/* A key the monitors will sign with, loaded as they will (NULL: unset). */
+static int
+key_check(const struct jg_config *cfg, const char *path, const char *what,
+          struct jg_diags *diags)
+{
+    char err[512];
+
+    if (path == NULL)
+        return 0;
+    if (jg_gw_agent_key_check(path, what, err, sizeof(err)) != 0) {
+        jg_diags_add(diags, cfg->path, 0, 0, "%s", err);
+        return JG_ERR_INVALID;
+    }
+    return 0;
+}
 
 int
 jg_gw_master_check(const struct jg_config *cfg, struct jg_diags *diags)
@@ -20,21 +37,15 @@ jg_gw_master_check(const struct jg_config *cfg, struct jg_diags *diags)
         jg_diags_add(diags, cfg->path, 0, 0, "'host_keys' names no key");
         r = JG_ERR_INVALID;
     }
-    if (cfg->upstream_identity == NULL ||
-        access(cfg->upstream_identity, R_OK) != 0) {
-        jg_diags_add(diags, cfg->path, 0, 0,
-                     "upstream.identity: cannot read '%s'",
-                     cfg->upstream_identity ? cfg->upstream_identity : "(unset)");
+    if (cfg->upstream_identity == NULL && cfg->upstream_ca == NULL) {
+        jg_diags_add(diags, cfg->path, 0, 0, "upstream needs a ca (a "
+                     "certificate per login) or an identity (a static key)");
         r = JG_ERR_INVALID;
-    } else {
-        /* The monitors sign with it: check now that they can. */
-        char err[512];
-        if (jg_gw_agent_key_check(cfg->upstream_identity, err,
-                                  sizeof(err)) != 0) {
-            jg_diags_add(diags, cfg->path, 0, 0, "%s", err);
-            r = JG_ERR_INVALID;
-        }
     }
+    /* The monitors sign with them: check now that they can. */
+    if (key_check(cfg, cfg->upstream_identity, "upstream.identity", diags) != 0 ||
+        key_check(cfg, cfg->upstream_ca, "upstream.ca", diags) != 0)
+        r = JG_ERR_INVALID;
     if (cfg->upstream_known_hosts == NULL ||
         access(cfg->upstream_known_hosts, R_OK) != 0) {
         jg_diags_add(diags, cfg->path, 0, 0,

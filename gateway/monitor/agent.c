@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* gateway/monitor/agent.c - the upstream identity never leaves the
- * monitor: for each upstream connection the worker gets one end of a
- * socketpair on which the monitor answers as an SSH agent
- * (draft-miller-ssh-agent). It lists the one key and signs exactly one
- * SSH_MSG_USERAUTH_REQUEST for the login of that connection's allowed
- * grant; anything else gets SSH_AGENT_FAILURE, and after the signature
- * the socket is closed. Signing is done with OpenSSL from the key libssh
+/* gateway/monitor/agent.c - the upstream keys never leave the monitor:
+ * for each upstream connection the worker gets one end of a socketpair on
+ * which the monitor answers as an SSH agent (draft-miller-ssh-agent). It
+ * lists one key and signs exactly one SSH_MSG_USERAUTH_REQUEST for the
+ * login of that connection's allowed grant; anything else gets
+ * SSH_AGENT_FAILURE, and after the signature the socket is closed. The
+ * key is the static upstream.identity, or, for targets that log in with
+ * a certificate, a fresh Ed25519 key made for this one login with a
+ * short-lived certificate from the user CA (upstream.ca), both dropped
+ * once it is used. Signing is done with OpenSSL from the key libssh
  * loaded: ed25519 from its OpenSSH encoding, other types through PEM. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,7 +23,9 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
+#include "audit/audit.h"
 #include "gateway/monitor/internal.h"
 
 #define AGENT_MSG_MAX 16384     /* a user-auth sign request is far smaller */
@@ -32,143 +38,9 @@
 #define SSH_AGENT_RSA_SHA2_512 4
 #define SSH_MSG_USERAUTH_REQUEST 50
 
-struct jg_gw_agent_key {
-    EVP_PKEY *pkey;
-    enum ssh_keytypes_e type;
-    uint8_t *blob;              /* public key blob */
-    size_t blob_len;
-};
-
-/* ---- wire helpers ------------------------------------------------------ */
-
-struct rd {
-    const uint8_t *p;
-    size_t n;
-    bool bad;
-};
-
-static uint32_t
-rd_u32(struct rd *r)
-{
-    uint32_t v;
-
-    if (r->bad || r->n < 4) {
-        r->bad = true;
-        return 0;
-    }
-    v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
-        (uint32_t)r->p[2] << 8 | r->p[3];
-    r->p += 4;
-    r->n -= 4;
-    return v;
-}
-
-static uint8_t
-rd_u8(struct rd *r)
-{
-    uint8_t v;
-
-    if (r->bad || r->n < 1) {
-        r->bad = true;
-        return 0;
-    }
-    v = r->p[0];
-    r->p++;
-    r->n--;
-    return v;
-}
-
-/* A string: a borrowed view of its bytes. */
-static const uint8_t *
-rd_str(struct rd *r, size_t *len)
-{
-    uint32_t l = rd_u32(r);
-    const uint8_t *p;
-
-    if (r->bad || l > r->n) {
-        r->bad = true;
-        *len = 0;
-        return NULL;
-    }
-    p = r->p;
-    r->p += l;
-    r->n -= l;
-    *len = l;
-    return p;
-}
-
-static bool
-rd_str_is(struct rd *r, const void *want, size_t wlen)
-{
-    size_t len;
-    const uint8_t *p = rd_str(r, &len);
-
-    return p != NULL && len == wlen && memcmp(p, want, len) == 0;
-}
-
-struct wr {
-    uint8_t *p;
-    size_t n, cap;
-};
-
-static void
-wr_put(struct wr *w, const void *p, size_t n)
-{
-    if (w->n + n > w->cap) {
-        w->cap = (w->n + n) * 2 + 64;
-        w->p = jg_xrealloc(w->p, w->cap, 1);
-    }
-    memcpy(w->p + w->n, p, n);
-    w->n += n;
-}
-
-static void
-wr_u32(struct wr *w, uint32_t v)
-{
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
-                    (uint8_t)v};
-
-    wr_put(w, b, 4);
-}
-
-static void
-wr_str(struct wr *w, const void *p, size_t n)
-{
-    wr_u32(w, (uint32_t)n);
-    wr_put(w, p, n);
-}
-
-/* An mpint from unsigned big-endian bytes. */
-static void
-wr_mpint(struct wr *w, const uint8_t *p, size_t n)
-{
-    while (n > 0 && p[0] == 0) {
-        p++;
-        n--;
-    }
-    if (n > 0 && (p[0] & 0x80) != 0) {
-        wr_u32(w, (uint32_t)n + 1);
-        wr_put(w, "", 1);
-        wr_put(w, p, n);
-    } else {
-        wr_str(w, p, n);
-    }
-}
+#define ED25519_CERT "ssh-ed25519-cert-v01@openssh.com"
 
 /* ---- the key ----------------------------------------------------------- */
-
-/* Decodes n bytes of base64 (no line breaks) into out, which holds at
- * least n bytes; the length, or -1. EVP_DecodeBlock counts the bytes of
- * '=' padding as data; they are taken off here. */
-static int
-unb64(const uint8_t *in, size_t n, uint8_t *out)
-{
-    int len = EVP_DecodeBlock(out, in, (int)n);
-
-    for (; len > 0 && n > 0 && in[n - 1] == '='; n--)
-        len--;
-    return len;
-}
 
 /* The ed25519 seed from an unencrypted "openssh-key-v1" text. */
 static int
@@ -180,7 +52,7 @@ ed25519_from_openssh(const char *text, EVP_PKEY **out)
     uint8_t *raw = NULL, *b64 = NULL;
     const uint8_t *priv;
     size_t nb = 0, plen, i;
-    struct rd r;
+    struct jg_gw_rd r;
     int len, r_ = JG_ERR_INVALID;
 
     if (s == NULL || (e = strstr(s, "-----END")) == NULL)
@@ -191,27 +63,27 @@ ed25519_from_openssh(const char *text, EVP_PKEY **out)
         if (s[i] != '\n' && s[i] != '\r')
             b64[nb++] = (uint8_t)s[i];
     raw = jg_xmalloc(nb + 1);
-    if ((len = unb64(b64, nb, raw)) < 0)
+    if ((len = jg_gw_unb64(b64, nb, raw)) < 0)
         goto out;
-    r = (struct rd){raw, (size_t)len, false};
+    r = (struct jg_gw_rd){raw, (size_t)len, false};
     if (r.n < sizeof(magic) || memcmp(r.p, magic, sizeof(magic)) != 0)
         goto out;
     r.p += sizeof(magic);
     r.n -= sizeof(magic);
-    if (!rd_str_is(&r, "none", 4) || !rd_str_is(&r, "none", 4))
+    if (!jg_gw_rd_str_is(&r, "none", 4) || !jg_gw_rd_str_is(&r, "none", 4))
         goto out;
-    (void)rd_str(&r, &plen);        /* kdf options */
-    if (rd_u32(&r) != 1)
+    (void)jg_gw_rd_str(&r, &plen);        /* kdf options */
+    if (jg_gw_rd_u32(&r) != 1)
         goto out;
-    (void)rd_str(&r, &plen);        /* public key */
-    priv = rd_str(&r, &plen);
+    (void)jg_gw_rd_str(&r, &plen);        /* public key */
+    priv = jg_gw_rd_str(&r, &plen);
     if (r.bad)
         goto out;
-    r = (struct rd){priv, plen, false};
-    if (rd_u32(&r) != rd_u32(&r) || !rd_str_is(&r, "ssh-ed25519", 11))
+    r = (struct jg_gw_rd){priv, plen, false};
+    if (jg_gw_rd_u32(&r) != jg_gw_rd_u32(&r) || !jg_gw_rd_str_is(&r, "ssh-ed25519", 11))
         goto out;
-    (void)rd_str(&r, &plen);        /* public half */
-    priv = rd_str(&r, &plen);       /* seed || public */
+    (void)jg_gw_rd_str(&r, &plen);        /* public half */
+    priv = jg_gw_rd_str(&r, &plen);       /* seed || public */
     if (r.bad || plen != 64)
         goto out;
     *out = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, 32);
@@ -237,36 +109,55 @@ jg_gw_agent_key_free(struct jg_gw_agent_key *k)
 }
 
 int
-jg_gw_agent_key_load(const char *path, struct jg_gw_agent_key **out,
-                     char *err, size_t errn)
+jg_gw_agent_key_load(const char *path, const char *what,
+                     struct jg_gw_agent_key **out, char *err, size_t errn)
 {
     struct jg_gw_agent_key *k = jg_xcalloc(1, sizeof(*k));
+    bool ca = strcmp(what, "upstream.ca") == 0;
     ssh_key key = NULL;
     char *priv = NULL, *pub = NULL;
     int r = JG_ERR_INVALID, len;
+    struct stat st;
     size_t pl;
 
     *out = NULL;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errn, "%s %s: %s", what, path, strerror(errno));
+        goto out;
+    }
+    /* As ssh refuses an identity others can read: a CA key is worth more. */
+    if (ca && (st.st_mode & 077) != 0) {
+        snprintf(err, errn, "%s %s: readable or writable by others than its "
+                 "owner (mode %04o); chmod 600 it", what, path,
+                 (unsigned)(st.st_mode & 07777));
+        goto out;
+    }
     if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
-        snprintf(err, errn, "upstream.identity %s: not a readable, "
-                 "unencrypted private key", path);
+        snprintf(err, errn, "%s %s: not a readable, unencrypted private key",
+                 what, path);
         goto out;
     }
     k->type = ssh_key_type(key);
+    if (ca && k->type != SSH_KEYTYPE_ED25519) {
+        snprintf(err, errn, "%s %s: a %s key; the user CA must be ed25519 "
+                 "(jumpgate ca keygen makes one)", what, path,
+                 ssh_key_type_to_char(k->type));
+        goto out;
+    }
     if (ssh_pki_export_pubkey_base64(key, &pub) != SSH_OK) {
-        snprintf(err, errn, "upstream.identity %s: no public half", path);
+        snprintf(err, errn, "%s %s: no public half", what, path);
         goto out;
     }
     pl = strlen(pub);
     k->blob = jg_xmalloc(pl + 1);
-    if ((len = unb64((const uint8_t *)pub, pl, k->blob)) < 0)
+    if ((len = jg_gw_unb64((const uint8_t *)pub, pl, k->blob)) < 0)
         goto out;
     k->blob_len = (size_t)len;
     if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv) !=
         SSH_OK) {
-        snprintf(err, errn, "upstream.identity %s: cannot use this key type "
-                 "(%s) in this format; use ed25519, or convert it with "
-                 "ssh-keygen -p -m PEM", path, ssh_key_type_to_char(k->type));
+        snprintf(err, errn, "%s %s: cannot use this key type (%s) in this "
+                 "format; use ed25519, or convert it with ssh-keygen -p -m PEM",
+                 what, path, ssh_key_type_to_char(k->type));
         goto out;
     }
     if (k->type == SSH_KEYTYPE_ED25519) {
@@ -281,8 +172,8 @@ jg_gw_agent_key_load(const char *path, struct jg_gw_agent_key **out,
         r = k->pkey != NULL ? 0 : JG_ERR_INVALID;
     }
     if (r != 0) {
-        snprintf(err, errn, "upstream.identity %s: unsupported key (%s)",
-                 path, ssh_key_type_to_char(k->type));
+        snprintf(err, errn, "%s %s: unsupported key (%s)", what, path,
+                 ssh_key_type_to_char(k->type));
         goto out;
     }
     *out = k;
@@ -334,7 +225,7 @@ sign_alg(const struct jg_gw_agent_key *k, uint32_t flags, const EVP_MD **md)
 /* The SSH signature blob of data: string alg, string signature. */
 static int
 sign(const struct jg_gw_agent_key *k, const char *alg, const EVP_MD *md,
-     const uint8_t *data, size_t n, struct wr *out)
+     const uint8_t *data, size_t n, struct jg_gw_wr *out)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     uint8_t *sig = NULL;
@@ -348,14 +239,14 @@ sign(const struct jg_gw_agent_key *k, const char *alg, const EVP_MD *md,
     sig = jg_xmalloc(slen);
     if (EVP_DigestSign(ctx, sig, &slen, data, n) != 1)
         goto out;
-    wr_str(out, alg, strlen(alg));
+    jg_gw_wr_str(out, alg, strlen(alg));
     if (k->type == SSH_KEYTYPE_ECDSA_P256 || k->type == SSH_KEYTYPE_ECDSA_P384 ||
         k->type == SSH_KEYTYPE_ECDSA_P521) {
         /* DER (r, s) to SSH's string(mpint r, mpint s) */
         const uint8_t *p = sig;
         ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)slen);
         uint8_t rb[80], sb[80];
-        struct wr inner = {0};
+        struct jg_gw_wr inner = {0};
         int rl, sl;
         if (es == NULL)
             goto out;
@@ -364,12 +255,12 @@ sign(const struct jg_gw_agent_key *k, const char *alg, const EVP_MD *md,
         ECDSA_SIG_free(es);
         if (rl < 0 || sl < 0)
             goto out;
-        wr_mpint(&inner, rb, (size_t)rl);
-        wr_mpint(&inner, sb, (size_t)sl);
-        wr_str(out, inner.p, inner.n);
+        jg_gw_wr_mpint(&inner, rb, (size_t)rl);
+        jg_gw_wr_mpint(&inner, sb, (size_t)sl);
+        jg_gw_wr_str(out, inner.p, inner.n);
         free(inner.p);
     } else {
-        wr_str(out, sig, slen);
+        jg_gw_wr_str(out, sig, slen);
     }
     r = 0;
 out:
@@ -380,28 +271,32 @@ out:
 
 /* ---- the agent conversation -------------------------------------------- */
 
-/* Is data the user-auth request this connection may sign? */
+/* Is data the user-auth request this connection may sign? alg is the
+ * signature's algorithm; a certificate goes by its own name. */
 static bool
 userauth_ok(const struct jg_gw_mon *m, const struct jg_gw_agent_key *k,
             const char *alg, const uint8_t *data, size_t n)
 {
-    struct rd r = {data, n, false};
+    if (k->cert)
+        alg = ED25519_CERT;
+    struct jg_gw_rd r = {data, n, false};
     size_t sid_len, len;
     const uint8_t *p;
 
-    (void)rd_str(&r, &sid_len);
+    (void)jg_gw_rd_str(&r, &sid_len);
     if (r.bad || sid_len == 0 || sid_len > 64 ||
-        rd_u8(&r) != SSH_MSG_USERAUTH_REQUEST ||
-        !rd_str_is(&r, m->agent_login, strlen(m->agent_login)) ||
-        !rd_str_is(&r, "ssh-connection", 14) ||
-        !rd_str_is(&r, "publickey", 9) || rd_u8(&r) != 1 ||
-        !rd_str_is(&r, alg, strlen(alg)))
+        jg_gw_rd_u8(&r) != SSH_MSG_USERAUTH_REQUEST ||
+        !jg_gw_rd_str_is(&r, m->agent_login, strlen(m->agent_login)) ||
+        !jg_gw_rd_str_is(&r, "ssh-connection", 14) ||
+        !jg_gw_rd_str_is(&r, "publickey", 9) || jg_gw_rd_u8(&r) != 1 ||
+        !jg_gw_rd_str_is(&r, alg, strlen(alg)))
         return false;
-    p = rd_str(&r, &len);
+    p = jg_gw_rd_str(&r, &len);
     return !r.bad && r.n == 0 && p != NULL && len == k->blob_len &&
            memcmp(p, k->blob, len) == 0;
 }
 
+/* Closes the agent socket; a login's own key and certificate go with it. */
 static void
 agent_close(struct jg_gw_mon *m)
 {
@@ -409,41 +304,47 @@ agent_close(struct jg_gw_mon *m)
         close(m->agent_fd);
     m->agent_fd = -1;
     m->agent_len = 0;
+    if (m->agent_use == m->agent_cert)
+        m->agent_use = NULL;
+    jg_gw_agent_key_free(m->agent_cert);
+    m->agent_cert = NULL;
 }
 
 /* Answers one complete request in m->agent_buf; false ends the agent. */
 static bool
 agent_answer(struct jg_gw_mon *m, const uint8_t *msg, size_t n)
 {
-    struct jg_gw_agent_key *k = m->agent_key;
-    struct wr body = {0}, out = {0};
-    struct rd r = {msg, n, false};
+    struct jg_gw_agent_key *k = m->agent_use;
+    struct jg_gw_wr body = {0}, out = {0};
+    struct jg_gw_rd r = {msg, n, false};
     bool keep = true;
-    uint8_t type = rd_u8(&r);
+    uint8_t type = jg_gw_rd_u8(&r);
 
-    if (type == SSH2_AGENTC_REQUEST_IDENTITIES && r.n == 0) {
+    if (k == NULL) {
+        keep = false;
+    } else if (type == SSH2_AGENTC_REQUEST_IDENTITIES && r.n == 0) {
         uint8_t t = SSH2_AGENT_IDENTITIES_ANSWER;
-        wr_put(&body, &t, 1);
-        wr_u32(&body, 1);
-        wr_str(&body, k->blob, k->blob_len);
-        wr_str(&body, "jumpgate", 8);
+        jg_gw_wr_put(&body, &t, 1);
+        jg_gw_wr_u32(&body, 1);
+        jg_gw_wr_str(&body, k->blob, k->blob_len);
+        jg_gw_wr_str(&body, "jumpgate", 8);
     } else if (type == SSH2_AGENTC_SIGN_REQUEST) {
         size_t blen, dlen;
-        const uint8_t *blob = rd_str(&r, &blen), *data = rd_str(&r, &dlen);
-        uint32_t flags = rd_u32(&r);
+        const uint8_t *blob = jg_gw_rd_str(&r, &blen), *data = jg_gw_rd_str(&r, &dlen);
+        uint32_t flags = jg_gw_rd_u32(&r);
         const EVP_MD *md = NULL;
         const char *alg = sign_alg(k, flags, &md);
-        struct wr sig = {0};
+        struct jg_gw_wr sig = {0};
         if (!r.bad && r.n == 0 && alg != NULL && blen == k->blob_len &&
             memcmp(blob, k->blob, blen) == 0 &&
             userauth_ok(m, k, alg, data, dlen) &&
             sign(k, alg, md, data, dlen, &sig) == 0) {
             uint8_t t = SSH2_AGENT_SIGN_RESPONSE;
-            wr_put(&body, &t, 1);
-            wr_str(&body, sig.p, sig.n);
+            jg_gw_wr_put(&body, &t, 1);
+            jg_gw_wr_str(&body, sig.p, sig.n);
             keep = false;       /* one signature per upstream connection */
-            jg_info("signed the upstream login of %s as %s", m->user,
-                    m->agent_login);
+            jg_info("signed the upstream login of %s as %s%s", m->user,
+                    m->agent_login, k->cert ? " (certificate)" : "");
         } else {
             jg_warn("monitor: refused an agent signature for the worker of "
                     "%s (not this connection's user-auth request)",
@@ -453,9 +354,9 @@ agent_answer(struct jg_gw_mon *m, const uint8_t *msg, size_t n)
     }
     if (body.n == 0) {
         uint8_t t = SSH_AGENT_FAILURE;
-        wr_put(&body, &t, 1);
+        jg_gw_wr_put(&body, &t, 1);
     }
-    wr_str(&out, body.p, body.n);
+    jg_gw_wr_str(&out, body.p, body.n);
     if (write(m->agent_fd, out.p, out.n) != (ssize_t)out.n)
         keep = false;
     free(body.p);
@@ -501,39 +402,148 @@ jg_gw_mon_agent_serve(struct jg_gw_mon *m)
     }
 }
 
+bool
+jg_gw_mon_uses_cert(const struct jg_gw_mon *m, const struct jg_gw_grant *g)
+{
+    const struct jg_target *t = jg_policy_target(m->d->pol, g->target);
+
+    if (t != NULL && t->auth != JG_AUTH_DEFAULT)
+        return t->auth == JG_AUTH_CERT;
+    return m->d->cfg->upstream_ca != NULL;
+}
+
+void
+jg_gw_mon_agent_plan(struct jg_gw_mon *m, struct jg_gw_grant *g,
+                     const char *session, bool pty, json_t *extra)
+{
+    uint64_t serial = 0;
+
+    g->cert_serial = 0;
+    if (!jg_gw_mon_uses_cert(m, g))
+        return;
+    /* Random, 53 bits: unique in practice, and exact as a JSON number. */
+    while (serial == 0) {
+        if (RAND_bytes((unsigned char *)&serial, sizeof(serial)) != 1)
+            serial = (uint64_t)jg_audit_now_us();
+        serial &= (UINT64_C(1) << 53) - 1;
+    }
+    g->cert_serial = serial;
+    snprintf(g->cert_key_id, sizeof(g->cert_key_id), "jumpgate:%s:%s", m->user,
+             session);
+    g->cert_pty = pty || g->action == JG_ACT_SHELL;
+    if (extra == NULL)
+        return;
+    json_object_set_new(extra, "cert_serial", json_integer((json_int_t)serial));
+    json_object_set_new(extra, "cert_key_id", json_string(g->cert_key_id));
+}
+
+/* This login's own key and certificate, signed by the user CA. */
+static int
+make_cert(struct jg_gw_mon *m, struct jg_gw_grant *g, char *err,
+          size_t errn)
+{
+    const struct jg_config *cfg = m->d->cfg;
+    struct jg_gw_agent_key *k = NULL;
+    struct jg_gw_cert_spec spec;
+    struct jg_gw_wr cert = {0};
+    uint8_t pub[32];
+    size_t plen = sizeof(pub);
+    int64_t now = jg_audit_now_us() / 1000000;
+
+    if (cfg->upstream_ca == NULL) {
+        snprintf(err, errn, "target %s logs in with a certificate (auth: "
+                 "cert) but the gateway has no upstream.ca", g->target);
+        return JG_ERR_INVALID;
+    }
+    if (g->cert_serial == 0)    /* no session.start (not recorded) */
+        jg_gw_mon_agent_plan(m, g, m->conn_id, false, NULL);
+    if (m->agent_ca == NULL &&
+        jg_gw_agent_key_load(cfg->upstream_ca, "upstream.ca", &m->agent_ca, err,
+                             errn) != 0)
+        return JG_ERR_INVALID;
+    k = jg_xcalloc(1, sizeof(*k));
+    k->type = SSH_KEYTYPE_ED25519;
+    k->cert = true;
+    spec = (struct jg_gw_cert_spec){
+        .serial = g->cert_serial,
+        .key_id = g->cert_key_id,
+        .principal = g->login,
+        .valid_after = (uint64_t)(now - 60),
+        .valid_before = (uint64_t)(now + cfg->upstream_cert_validity),
+        .source_address = cfg->upstream_cert_source,
+        .permit_pty = g->cert_pty,
+    };
+    if ((k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
+        EVP_PKEY_get_raw_public_key(k->pkey, pub, &plen) != 1 ||
+        plen != sizeof(pub) ||
+        jg_gw_cert_make(m->agent_ca->pkey, m->agent_ca->blob,
+                        m->agent_ca->blob_len, pub, &spec, &cert) != 0) {
+        jg_gw_agent_key_free(k);
+        snprintf(err, errn, "cannot make the login certificate");
+        return JG_ERR_INTERNAL;
+    }
+    k->blob = cert.p;
+    k->blob_len = cert.n;
+    jg_gw_agent_key_free(m->agent_cert);
+    m->agent_cert = k;
+    return 0;
+}
+
 int
 jg_gw_mon_agent(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
+    const struct jg_target *t;
     struct jg_gw_grant *g;
     struct jg_gw_msg *a;
-    char err[256] = "";
+    char err[512] = "";
     uint32_t id;
     int sv[2] = {-1, -1}, r;
-    bool ok = false;
+    bool ok = false, cert;
 
     if (jg_gw_msg_get_u32(q, &id) != 0)
         return JG_ERR_INVALID;
-    if (jg_gw_mon_grant_target(m, id, &g) == NULL)
+    if ((t = jg_gw_mon_grant_target(m, id, &g)) == NULL)
         return JG_ERR_DENIED;   /* the worker asked for what it may not */
-    if (m->agent_key == NULL &&
-        jg_gw_agent_key_load(m->d->cfg->upstream_identity, &m->agent_key, err,
-                             sizeof(err)) != 0) {
+    agent_close(m);             /* one upstream login at a time */
+    if ((cert = jg_gw_mon_uses_cert(m, g))) {
+        if (make_cert(m, g, err, sizeof(err)) != 0) {
+            jg_error("target %s for %s: %s", g->target, m->user, err);
+            jg_gw_mon_target_error(m, t, g->action, "login_refused", err);
+        }
+    } else if (m->d->cfg->upstream_identity == NULL) {
+        snprintf(err, sizeof(err), "target %s logs in with the gateway's key "
+                 "(auth: key) but the gateway has no upstream.identity",
+                 g->target);
+        jg_error("%s", err);
+        jg_gw_mon_target_error(m, t, g->action, "login_refused", err);
+    } else if (m->agent_key == NULL &&
+               jg_gw_agent_key_load(m->d->cfg->upstream_identity,
+                                    "upstream.identity", &m->agent_key, err,
+                                    sizeof(err)) != 0) {
         jg_error("%s", err);
         snprintf(err, sizeof(err), "the gateway's upstream key is not usable");
+    }
+    if (err[0] != '\0') {
+        /* said above */
     } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
                fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0) {
         jg_error("socketpair: %s", strerror(errno));
         snprintf(err, sizeof(err), "internal error");
     } else {
-        agent_close(m);     /* one upstream login at a time */
         m->agent_fd = sv[0];
+        m->agent_use = cert ? m->agent_cert : m->agent_key;
         jg_strlcpy(m->agent_login, g->login, sizeof(m->agent_login));
         ok = true;
     }
+    if (!ok && sv[0] >= 0)
+        close(sv[0]);
+    if (!ok)
+        agent_close(m);
     a = jg_xmalloc(sizeof(*a));
     jg_gw_msg_init(a, JG_GW_ANS | JG_GW_REQ_AGENT);
     jg_gw_msg_put_u8(a, ok);
     jg_gw_msg_put_str(a, err);
+    jg_gw_msg_put_u64(a, ok && cert ? g->cert_serial : 0);
     r = jg_gw_msg_send(m->sock, a, ok ? sv[1] : -1) == 0 ? 0 : JG_ERR_IO;
     free(a);
     if (sv[1] >= 0)
@@ -542,7 +552,35 @@ jg_gw_mon_agent(struct jg_gw_mon *m, struct jg_gw_msg *q)
 }
 
 int
-jg_gw_agent_key_check(const char *path, char *err, size_t errn)
+jg_gw_mon_login_failed(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    const struct jg_target *t;
+    struct jg_gw_grant *g;
+    char raw[256], why[512], reason[1400];
+    uint32_t id;
+
+    if (jg_gw_msg_get_u32(q, &id) != 0 ||
+        jg_gw_msg_get_str(q, raw, sizeof(raw)) != 0)
+        return JG_ERR_INVALID;
+    if ((t = jg_gw_mon_grant_target(m, id, &g)) == NULL)
+        return 0;               /* the grant lapsed meanwhile */
+    jg_gw_escape(raw, why, sizeof(why));
+    if (g->cert_serial != 0 && jg_gw_mon_uses_cert(m, g))
+        snprintf(reason, sizeof(reason), "target %s refused the gateway's "
+                 "certificate login as %s (serial %llu, key id %s): %s",
+                 t->name, g->login, (unsigned long long)g->cert_serial,
+                 g->cert_key_id, why);
+    else
+        snprintf(reason, sizeof(reason), "target %s refused the gateway's "
+                 "login as %s with upstream.identity: %s", t->name, g->login,
+                 why);
+    jg_gw_mon_target_error(m, t, g->action, "login_refused", reason);
+    return 0;
+}
+
+int
+jg_gw_agent_key_check(const char *path, const char *what, char *err,
+                      size_t errn)
 {
     int pfd[2], st = 0;
     ssize_t n;
@@ -569,7 +607,7 @@ jg_gw_agent_key_check(const char *path, char *err, size_t errn)
          * die) for as long as it runs. */
         close_range(3, keep - 1, 0);
         close_range(keep + 1, ~0U, 0);
-        if (jg_gw_agent_key_load(path, &k, msg, sizeof(msg)) == 0)
+        if (jg_gw_agent_key_load(path, what, &k, msg, sizeof(msg)) == 0)
             msg[0] = '\0';
         if (write(pfd[1], msg, strlen(msg)) < 0)
             _exit(2);
@@ -584,7 +622,7 @@ jg_gw_agent_key_check(const char *path, char *err, size_t errn)
     if (w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return 0;
     if (err[0] == '\0')
-        snprintf(err, errn, "upstream.identity %s: cannot be checked", path);
+        snprintf(err, errn, "%s %s: cannot be checked", what, path);
     return JG_ERR_INVALID;
 }
 
@@ -593,5 +631,6 @@ jg_gw_mon_agent_clear(struct jg_gw_mon *m)
 {
     agent_close(m);
     jg_gw_agent_key_free(m->agent_key);
-    m->agent_key = NULL;
+    jg_gw_agent_key_free(m->agent_ca);
+    m->agent_key = m->agent_ca = m->agent_use = NULL;
 }

@@ -5,7 +5,8 @@
  * proto/proto.h lists, and the reports to the master.
  *
  * Files, bottom up (a file calls only files before it in this list):
- * grant.c, report.c, lapse.c, event.c, knownhosts.c, pam.c, connect.c,
+ * grant.c, report.c, lapse.c, event.c, wire.c, cert.c, knownhosts.c,
+ * hostcert.c, pam.c, connect.c,
  * menu.c, refuse.c, agent.c, auth.c, record.c, route.c, sftp.c, and
  * monitor.c, the loop and the request table
  * (make check-rooms fails on any circle between files). */
@@ -15,6 +16,8 @@
 #ifndef JG_GW_ROOM_MONITOR
 #error "gateway/monitor/internal.h is the monitor's own"
 #endif
+
+#include <openssl/types.h>
 
 #include "gateway/monitor/monitor.h"
 
@@ -76,6 +79,11 @@ struct jg_gw_grant {
     bool active;
     char rule[128];      /* the deciding rule or grant, for the audit */
     bool record_input;
+    /* the certificate of this channel's upstream login (serial 0: the
+     * static identity), chosen when the session starts */
+    uint64_t cert_serial;
+    char cert_key_id[200];
+    bool cert_pty;
 };
 
 struct jg_audit_key;
@@ -109,8 +117,11 @@ struct jg_gw_mon {
     int64_t kill_deadline;       /* after a lapse notice; 0 none */
     struct jg_gw_grant grants[JG_GW_MAX_GRANTS];
     uint32_t next_grant;         /* the id of the next grant */
-    /* the upstream identity, used only here (agent.c) */
-    struct jg_gw_agent_key *agent_key;
+    /* the upstream identity and the user CA, used only here (agent.c);
+     * agent_use is what the agent socket offers: the identity, or this
+     * login's certificate and key (agent_cert, freed after its login) */
+    struct jg_gw_agent_key *agent_key, *agent_ca, *agent_cert;
+    struct jg_gw_agent_key *agent_use;
     int agent_fd;                /* the agent socket of the worker, or -1 */
     char agent_login[128];       /* the login its one signature is for */
     uint8_t agent_buf[16384];
@@ -146,10 +157,29 @@ int jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_agent(struct jg_gw_mon *m, struct jg_gw_msg *q);
 void jg_gw_mon_agent_serve(struct jg_gw_mon *m);
 void jg_gw_mon_agent_clear(struct jg_gw_mon *m);
-struct jg_gw_agent_key;
-/* Loads the upstream identity for signing; a message in err on failure. */
-int jg_gw_agent_key_load(const char *path, struct jg_gw_agent_key **out,
-                         char *err, size_t errn);
+/* JG_GW_REQ_LOGIN_FAILED: a target.error event saying why. */
+int jg_gw_mon_login_failed(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* A key the agent signs with. */
+struct jg_gw_agent_key {
+    EVP_PKEY *pkey;
+    enum ssh_keytypes_e type;
+    uint8_t *blob;              /* public key blob, or the certificate */
+    size_t blob_len;
+    bool cert;                  /* blob is an Ed25519 certificate */
+};
+/* Loads the upstream identity (what: "upstream.identity") or the user CA
+ * ("upstream.ca": Ed25519, readable by its owner only) for signing; a
+ * message naming the file in err on failure. */
+int jg_gw_agent_key_load(const char *path, const char *what,
+                         struct jg_gw_agent_key **out, char *err, size_t errn);
+/* Does grant g's target log in with a certificate? */
+bool jg_gw_mon_uses_cert(const struct jg_gw_mon *m, const struct jg_gw_grant *g);
+/* At session.start: when g's target logs in with a certificate, picks its
+ * serial and key id (jumpgate:USER:SESSION) and adds them to extra (if
+ * not NULL) as cert_serial and cert_key_id; pty: the channel asked for a
+ * terminal. */
+void jg_gw_mon_agent_plan(struct jg_gw_mon *m, struct jg_gw_grant *g,
+                          const char *session, bool pty, json_t *extra);
 void jg_gw_agent_key_free(struct jg_gw_agent_key *k);
 /* The target of an active grant that may log in to an ssh target, or
  * NULL. */
@@ -218,8 +248,107 @@ int jg_gw_mon_pam(struct jg_gw_mon *m, bool *ok);
  * (caller frees) names the fingerprints found. */
 int jg_gw_knownhosts_check(const char *file, const char *host, uint16_t port,
                            const ssh_key key, char **known);
+struct jg_gw_cert;
+/* Does a @cert-authority line of the file match host:port? */
+bool jg_gw_knownhosts_has_ca(const char *file, const char *host,
+                             uint16_t port);
+/* A host certificate c (parsed from blob, signature checked) of host:port
+ * (alias: the target's name, also accepted as a principal): 0 when a
+ * @cert-authority line for the host names its CA, it is a host
+ * certificate, valid at now, naming host or alias, with no critical
+ * options and nothing of it revoked (CA, key or certificate); else
+ * JG_ERR_DENIED with why (or the error of reading the file). */
+int jg_gw_knownhosts_cert_ok(const char *file, const char *host,
+                             uint16_t port, const char *alias,
+                             const struct jg_gw_cert *c, const uint8_t *blob,
+                             size_t len, int64_t now, char *why, size_t whyn);
 /* "SHA256:..." of key into buf. */
 void jg_gw_fingerprint(const ssh_key key, char *buf, size_t n);
+
+/* The SSH wire encoding (wire.c). A reader remembers its first overrun in
+ * bad and then returns zeros and NULLs. */
+struct jg_gw_rd {
+    const uint8_t *p;
+    size_t n;
+    bool bad;
+};
+struct jg_gw_wr {
+    uint8_t *p;
+    size_t n, cap;
+};
+uint8_t jg_gw_rd_u8(struct jg_gw_rd *r);
+uint32_t jg_gw_rd_u32(struct jg_gw_rd *r);
+uint64_t jg_gw_rd_u64(struct jg_gw_rd *r);
+/* A string: a borrowed view of its bytes and their count. */
+const uint8_t *jg_gw_rd_str(struct jg_gw_rd *r, size_t *len);
+bool jg_gw_rd_str_is(struct jg_gw_rd *r, const void *want, size_t wlen);
+void jg_gw_wr_put(struct jg_gw_wr *w, const void *p, size_t n);
+void jg_gw_wr_u32(struct jg_gw_wr *w, uint32_t v);
+void jg_gw_wr_u64(struct jg_gw_wr *w, uint64_t v);
+void jg_gw_wr_str(struct jg_gw_wr *w, const void *p, size_t n);
+void jg_gw_wr_cstr(struct jg_gw_wr *w, const char *s);
+/* An mpint from unsigned big-endian bytes. */
+void jg_gw_wr_mpint(struct jg_gw_wr *w, const uint8_t *p, size_t n);
+/* Decodes n bytes of base64 (no line breaks) into out (room for n bytes):
+ * the length, or -1. */
+int jg_gw_unb64(const uint8_t *in, size_t n, uint8_t *out);
+/* Base64 of n bytes (caller frees). */
+char *jg_gw_b64(const uint8_t *p, size_t n);
+
+/* OpenSSH certificates (cert.c). */
+#define JG_GW_CERT_USER 1
+#define JG_GW_CERT_HOST 2
+struct jg_gw_cert_spec {
+    uint64_t serial;
+    const char *key_id;
+    const char *principal;
+    uint64_t valid_after, valid_before;   /* seconds since the epoch */
+    const char *source_address;           /* "CIDR,..." or NULL */
+    bool permit_pty;
+};
+/* An ssh-ed25519-cert-v01@openssh.com user certificate for the Ed25519
+ * public key pub, signed by the Ed25519 key ca whose public blob is
+ * ca_blob; *out gets the certificate blob (caller frees out->p). */
+int jg_gw_cert_make(EVP_PKEY *ca, const uint8_t *ca_blob, size_t ca_len,
+                    const uint8_t pub[32], const struct jg_gw_cert_spec *s,
+                    struct jg_gw_wr *out);
+/* A parsed certificate. principals and ca point into the parsed blob. */
+struct jg_gw_cert {
+    char key_type[48];           /* of the certified key: "ssh-ed25519" */
+    struct jg_gw_wr plain;       /* the certified key as a plain key blob */
+    uint64_t serial;
+    uint32_t type;               /* JG_GW_CERT_USER or _HOST */
+    char key_id[256];
+    const uint8_t *principals;   /* packed strings */
+    size_t principals_len;
+    uint64_t valid_after, valid_before;
+    size_t n_critical;           /* bytes of critical options */
+    const uint8_t *ca;           /* the signature key's blob */
+    size_t ca_len;
+};
+/* Parses an OpenSSH certificate of an Ed25519, ECDSA or RSA key and
+ * checks its CA's signature (Ed25519, ECDSA, rsa-sha2-256/512); on failure
+ * JG_ERR_INVALID and why. jg_gw_cert_clear() frees it. */
+int jg_gw_cert_parse(const uint8_t *blob, size_t len, struct jg_gw_cert *c,
+                     char *why, size_t whyn);
+void jg_gw_cert_clear(struct jg_gw_cert *c);
+/* Does the certificate list name as a principal? */
+bool jg_gw_cert_names(const struct jg_gw_cert *c, const char *name);
+/* Does sig (string alg, string signature) by the key in key (a public key
+ * blob) verify over data? */
+bool jg_gw_sig_verify(const uint8_t *key, size_t key_len, const uint8_t *sig,
+                      size_t sig_len, const uint8_t *data, size_t n);
+
+/* Host certificates (hostcert.c). libssh's client negotiates only plain
+ * host keys, so for a target whose key is not accepted on its own and for
+ * which the file has @cert-authority lines, the monitor fetches the
+ * target's host certificates (ssh-keyscan -c, within timeout_s) and
+ * accepts key, which the key exchange proved the target holds, when one
+ * of them certifies that key and jg_gw_knownhosts_cert_ok() accepts it.
+ * 0, or JG_ERR_DENIED with why. */
+int jg_gw_hostcert_check(const char *file, const char *host, uint16_t port,
+                         const char *alias, const ssh_key key, int timeout_s,
+                         char *why, size_t whyn);
 
 /* Target connections (connect.c). */
 /* Connects to host:port within timeout_s seconds; *fd on success, else a

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/monitor/knownhosts.c - strict host key checking of targets against
- * upstream.known_hosts (OpenSSH format, hashed names too). */
+ * upstream.known_hosts (OpenSSH format, hashed names too): per-host keys,
+ * @revoked keys, and @cert-authority lines, whose CA vouches for the host
+ * certificates of the hosts its patterns match. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,50 +95,124 @@ hosts_match(char *pats, const char *name)
     return hit;
 }
 
-int
-jg_gw_knownhosts_check(const char *file, const char *host, uint16_t port,
-                       const ssh_key key, char **known)
-{
-    char *data = NULL, *line, *save = NULL, name[300], fp[128];
-    size_t len = 0;
-    bool seen = false, revoked = false, ok = false;
-    char *list = NULL;
-    int r;
+/* One line of the file, split: marker ("" or "@revoked",
+ * "@cert-authority"), host patterns, key type and base64 key. */
+struct kh_line {
+    int no;
+    const char *marker;
+    char *hosts, *type, *b64;
+};
 
-    *known = NULL;
-    if (port == 22)
-        jg_strlcpy(name, host, sizeof(name));
-    else
-        snprintf(name, sizeof(name), "[%s]:%u", host, port);
-    if ((r = jg_read_file(file, KH_MAX_BYTES, &data, &len)) != 0)
-        return r;
-    for (line = strtok_r(data, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *f[4] = {NULL}, *sp = NULL, *tok;
-        bool is_revoked = false;
-        ssh_key k = NULL;
+/* The next line with a key from *at on; false at the end. Comments and
+ * blank lines are skipped; a line with too few fields is logged with its
+ * place and skipped, as OpenSSH does. */
+static bool
+kh_next(const char *file, char **at, int *no, struct kh_line *l)
+{
+    while (**at != '\0') {
+        char *line = *at, *nl = strchr(line, '\n'), *f[4] = {NULL}, *sp = NULL;
+        char *tok;
         int nf = 0;
 
+        *at = nl != NULL ? nl + 1 : line + strlen(line);
+        if (nl != NULL)
+            *nl = '\0';
+        ++*no;
         while (*line == ' ' || *line == '\t')
             line++;
-        if (*line == '#' || *line == '\0')
+        if (*line == '#' || *line == '\0' || *line == '\r')
             continue;
         for (tok = strtok_r(line, " \t\r", &sp); tok != NULL && nf < 4;
              tok = strtok_r(NULL, " \t\r", &sp))
             f[nf++] = tok;
-        if (nf >= 1 && f[0][0] == '@') {
-            if (strcmp(f[0], "@revoked") != 0)
-                continue; /* @cert-authority: not used for targets */
-            is_revoked = true;
+        l->no = *no;
+        l->marker = "";
+        if (f[0][0] == '@') {
+            if (strcmp(f[0], "@revoked") != 0 &&
+                strcmp(f[0], "@cert-authority") != 0) {
+                jg_warn("%s:%d: unknown marker '%s'; line ignored", file, *no,
+                        f[0]);
+                continue;
+            }
+            l->marker = f[0];
             memmove(f, f + 1, 3 * sizeof(f[0]));
             f[3] = NULL;
             nf--;
         }
-        if (nf < 3 || !hosts_match(f[0], name))
+        if (nf < 3) {
+            jg_warn("%s:%d: expected %sHOSTS TYPE KEY; line ignored", file,
+                    *no, l->marker[0] ? "a marker, then " : "");
             continue;
-        if (ssh_pki_import_pubkey_base64(f[2], ssh_key_type_from_name(f[1]),
-                                         &k) != SSH_OK)
+        }
+        l->hosts = f[0];
+        l->type = f[1];
+        l->b64 = f[2];
+        return true;
+    }
+    return false;
+}
+
+/* The key of a line as a blob (caller frees), or NULL, logged with the
+ * line's place. */
+static uint8_t *
+kh_blob(const char *file, const struct kh_line *l, size_t *len)
+{
+    size_t n = strlen(l->b64), tl;
+    uint8_t *blob = jg_xmalloc(n + 1);
+    struct jg_gw_rd r;
+    const uint8_t *t;
+    int got = jg_gw_unb64((const uint8_t *)l->b64, n, blob);
+
+    r = (struct jg_gw_rd){blob, got > 0 ? (size_t)got : 0, false};
+    t = jg_gw_rd_str(&r, &tl);
+    if (got <= 0 || t == NULL || tl != strlen(l->type) ||
+        memcmp(t, l->type, tl) != 0) {
+        jg_warn("%s:%d: the key is not valid base64 of a %s key; line "
+                "ignored", file, l->no, l->type);
+        free(blob);
+        return NULL;
+    }
+    *len = (size_t)got;
+    return blob;
+}
+
+static void
+host_name(const char *host, uint16_t port, char *name, size_t n)
+{
+    if (port == 22)
+        jg_strlcpy(name, host, n);
+    else
+        snprintf(name, n, "[%s]:%u", host, port);
+}
+
+int
+jg_gw_knownhosts_check(const char *file, const char *host, uint16_t port,
+                       const ssh_key key, char **known)
+{
+    char *data = NULL, *at, name[300], fp[128], *list = NULL;
+    bool seen = false, revoked = false, ok = false;
+    struct kh_line l;
+    size_t len = 0;
+    int r, no = 0;
+
+    *known = NULL;
+    host_name(host, port, name, sizeof(name));
+    if ((r = jg_read_file(file, KH_MAX_BYTES, &data, &len)) != 0)
+        return r;
+    at = data;
+    while (kh_next(file, &at, &no, &l)) {
+        bool is_revoked = strcmp(l.marker, "@revoked") == 0;
+        ssh_key k = NULL;
+
+        if (strcmp(l.marker, "@cert-authority") == 0 ||
+            !hosts_match(l.hosts, name))
             continue;
+        if (ssh_pki_import_pubkey_base64(l.b64, ssh_key_type_from_name(l.type),
+                                         &k) != SSH_OK) {
+            jg_warn("%s:%d: not a readable %s key; line ignored", file, l.no,
+                    l.type);
+            continue;
+        }
         if (ssh_key_cmp(k, key, SSH_KEY_CMP_PUBLIC) == 0) {
             if (is_revoked)
                 revoked = true;
@@ -148,7 +224,7 @@ jg_gw_knownhosts_check(const char *file, const char *host, uint16_t port,
             seen = true;
             jg_gw_fingerprint(k, fp, sizeof(fp));
             nl = jg_xasprintf("%s%s%s %s", list ? list : "", list ? ", " : "",
-                              f[1], fp);
+                              l.type, fp);
             free(list);
             list = nl;
         }
@@ -164,5 +240,106 @@ jg_gw_knownhosts_check(const char *file, const char *host, uint16_t port,
         return JG_ERR_NOTFOUND;
     }
     *known = list != NULL ? list : jg_xstrdup("(revoked)");
+    return JG_ERR_DENIED;
+}
+
+/* Is one of the blobs (CA, certified key, whole certificate) revoked for
+ * name, or its CA trusted for it? Reads the whole file. */
+static int
+cert_lines(const char *file, const char *name, const struct jg_gw_cert *c,
+           const uint8_t *cert, size_t cert_len, bool *trusted, bool *revoked)
+{
+    char *data = NULL, *at;
+    struct kh_line l;
+    size_t len = 0, bl;
+    int r, no = 0;
+
+    *trusted = *revoked = false;
+    if ((r = jg_read_file(file, KH_MAX_BYTES, &data, &len)) != 0)
+        return r;
+    at = data;
+    while (kh_next(file, &at, &no, &l)) {
+        bool ca = strcmp(l.marker, "@cert-authority") == 0;
+        bool rev = strcmp(l.marker, "@revoked") == 0;
+        uint8_t *b;
+
+        if ((!ca && !rev) || !hosts_match(l.hosts, name))
+            continue;
+        if ((b = kh_blob(file, &l, &bl)) == NULL)
+            continue;
+        if (ca && bl == c->ca_len && memcmp(b, c->ca, bl) == 0)
+            *trusted = true;
+        if (rev && ((bl == c->ca_len && memcmp(b, c->ca, bl) == 0) ||
+                    (bl == c->plain.n && memcmp(b, c->plain.p, bl) == 0) ||
+                    (bl == cert_len && memcmp(b, cert, bl) == 0)))
+            *revoked = true;
+        free(b);
+    }
+    free(data);
+    return 0;
+}
+
+bool
+jg_gw_knownhosts_has_ca(const char *file, const char *host, uint16_t port)
+{
+    char *data = NULL, *at, name[300];
+    struct kh_line l;
+    size_t len = 0;
+    bool found = false;
+    int no = 0;
+
+    host_name(host, port, name, sizeof(name));
+    if (jg_read_file(file, KH_MAX_BYTES, &data, &len) != 0)
+        return false;
+    at = data;
+    while (!found && kh_next(file, &at, &no, &l))
+        found = strcmp(l.marker, "@cert-authority") == 0 &&
+                hosts_match(l.hosts, name);
+    free(data);
+    return found;
+}
+
+int
+jg_gw_knownhosts_cert_ok(const char *file, const char *host, uint16_t port,
+                         const char *alias, const struct jg_gw_cert *c,
+                         const uint8_t *blob, size_t len, int64_t now,
+                         char *why, size_t whyn)
+{
+    char name[300];
+    bool trusted, revoked;
+    int r;
+
+    host_name(host, port, name, sizeof(name));
+    if ((r = cert_lines(file, name, c, blob, len, &trusted, &revoked)) != 0) {
+        snprintf(why, whyn, "cannot read %s", file);
+        return r;
+    }
+    if (revoked)
+        snprintf(why, whyn, "its host certificate (serial %llu, id \"%s\") or "
+                 "the CA that signed it is revoked in %s",
+                 (unsigned long long)c->serial, c->key_id, file);
+    else if (!trusted)
+        snprintf(why, whyn, "its host certificate (serial %llu, id \"%s\") is "
+                 "signed by a CA that is not trusted for %s (no "
+                 "@cert-authority line with that key in %s)",
+                 (unsigned long long)c->serial, c->key_id, name, file);
+    else if (c->type != JG_GW_CERT_HOST)
+        snprintf(why, whyn, "it shows a user certificate as a host "
+                 "certificate");
+    else if ((uint64_t)now < c->valid_after ||
+             (uint64_t)now >= c->valid_before)
+        snprintf(why, whyn, "its host certificate (serial %llu, id \"%s\") "
+                 "is %s", (unsigned long long)c->serial, c->key_id,
+                 (uint64_t)now < c->valid_after ? "not yet valid" : "expired");
+    else if (!jg_gw_cert_names(c, host) &&
+             (alias == NULL || !jg_gw_cert_names(c, alias)))
+        snprintf(why, whyn, "its host certificate (serial %llu, id \"%s\") "
+                 "does not name %s%s%s", (unsigned long long)c->serial,
+                 c->key_id, host, alias ? " or " : "", alias ? alias : "");
+    else if (c->n_critical != 0)
+        snprintf(why, whyn, "its host certificate carries critical options, "
+                 "which host certificates must not");
+    else
+        return 0;
     return JG_ERR_DENIED;
 }

@@ -42,6 +42,7 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_CHAN_END, JG_GW_MS_AUTHED, jg_gw_mon_chan_end},
     {JG_GW_REQ_CHAN_STATE, JG_GW_MS_AUTHED, jg_gw_mon_chan_state},
     {JG_GW_REQ_BYTES, JG_GW_MS_AUTHED, jg_gw_mon_bytes},
+    {JG_GW_REQ_LOGIN_FAILED, JG_GW_MS_AUTHED, jg_gw_mon_login_failed},
     {JG_GW_REQ_SFTP_START, JG_GW_MS_AUTHED, jg_gw_mon_sftp_start},
     {JG_GW_REQ_SFTP_EVENT, JG_GW_MS_AUTHED, jg_gw_mon_sftp_event},
     {JG_GW_REQ_SFTP_END, JG_GW_MS_AUTHED, jg_gw_mon_sftp_end},

@@ -67,15 +67,17 @@ enum jg_gw_mm_type {
  * and in jumpgate_target_errors_total. */
 #define JG_GW_TARGET_ERRORS                                                   \
     "refused", "timeout", "unreachable", "unresolved", "host_key_unknown",   \
-        "host_key_changed", "host_key_error"
+        "host_key_changed", "host_key_error", "host_cert_refused", "login_refused"
 
 /* A monitor's exit status when its connection did not authenticate within
  * limits.login_grace. */
 #define JG_GW_EXIT_GRACE 3
 
-/* Checks that the upstream identity loads, in a child process so that its
- * bytes never reach the caller's memory (agent.c). */
-int jg_gw_agent_key_check(const char *path, char *err, size_t errn);
+/* Checks that the upstream identity (what: "upstream.identity") or the
+ * user CA ("upstream.ca") loads, in a child process so that its bytes
+ * never reach the caller's memory (agent.c). */
+int jg_gw_agent_key_check(const char *path, const char *what, char *err,
+                          size_t errn);
 /* Checks audit.dir and audit.signing_key as the monitors will use them
  * (event.c). */
 int jg_gw_audit_check(const struct jg_config *cfg, struct jg_diags *diags);

@@ -149,6 +149,7 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
     json_object_set_new(extra, "recording",
                         json_string(jg_audit_rec_path(x->r)));
     json_object_set_new(extra, "record_input", json_boolean(g->record_input));
+    jg_gw_mon_agent_plan(m, g, x->id, term[0] != '\0', extra);
     jg_gw_mon_event(m, "session.start", x->id, m->user, g->target, g->login,
                     action, g->rule, NULL, extra);
     if (g->action == JG_ACT_EXEC) {

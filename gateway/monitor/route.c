@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/monitor/internal.h"
@@ -148,6 +149,30 @@ jg_gw_mon_connect(struct jg_gw_mon *m, struct jg_gw_msg *q)
     return r;
 }
 
+#define HOSTCERT_REFUSED 1   /* a refused host certificate, beside JG_ERR_* */
+
+/* A key known_hosts did not accept on its own: a host certificate from a
+ * trusted CA may still vouch for it. */
+static int
+hostcert(struct jg_gw_mon *m, const struct jg_target *t, const ssh_key key,
+         int k, char *msg, size_t msgn)
+{
+    const char *file = m->d->cfg->upstream_known_hosts;
+    char why[600] = "";
+
+    if ((k != JG_ERR_NOTFOUND && k != JG_ERR_DENIED) ||
+        !jg_gw_knownhosts_has_ca(file, t->host, t->port))
+        return k;
+    if (jg_gw_hostcert_check(file, t->host, t->port, t->name, key,
+                             JG_GW_CONNECT_TIMEOUT / 2, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(msg, msgn, "the host certificate of target %s was refused: %s",
+             t->name, why);
+    jg_error("target %s (%s port %u): host certificate refused: %s", t->name,
+             t->host, t->port, why);
+    return HOSTCERT_REFUSED;
+}
+
 int
 jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
@@ -176,6 +201,7 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_gw_fingerprint(key, fp, sizeof(fp));
         k = jg_gw_knownhosts_check(m->d->cfg->upstream_known_hosts, t->host,
                                    t->port, key, &known);
+        k = hostcert(m, t, key, k, msg, sizeof(msg));
         if (k == JG_ERR_NOTFOUND) {
             snprintf(msg, sizeof(msg),
                      "the host key of target %s is not known to the gateway; "
@@ -190,7 +216,7 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
             jg_error("target %s (%s port %u): host key CHANGED: offered %s "
                      "%s, known %s; refused", t->name, t->host, t->port,
                      type, fp, known);
-        } else if (k != 0) {
+        } else if (k != 0 && k != HOSTCERT_REFUSED) {
             snprintf(msg, sizeof(msg), "the gateway cannot check the host key "
                      "of target %s", t->name);
             jg_error("cannot read %s", m->d->cfg->upstream_known_hosts);
@@ -200,6 +226,7 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_gw_mon_target_error(m, t, g->action,
                                k == JG_ERR_NOTFOUND ? "host_key_unknown"
                                : k == JG_ERR_DENIED ? "host_key_changed"
+                               : k == HOSTCERT_REFUSED ? "host_cert_refused"
                                                     : "host_key_error",
                                msg);
     jg_gw_msg_put_u8(a, k == 0);

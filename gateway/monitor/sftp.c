@@ -87,6 +87,7 @@ jg_gw_mon_sftp_start(struct jg_gw_mon *m, struct jg_gw_msg *q)
     x->start_us = jg_audit_now_us();
     extra = json_object();
     json_object_set_new(extra, "recording", json_null());
+    jg_gw_mon_agent_plan(m, g, x->id, false, extra);
     jg_gw_mon_event(m, "session.start", x->id, m->user, g->target, g->login,
                     jg_policy_action_name(g->action), g->rule[0] ? g->rule : NULL,
                     NULL, extra);

@@ -135,7 +135,8 @@ enum jg_gw_type {
     JG_GW_REQ_CONNECT,          /* u32 grant id */
     JG_GW_REQ_HOSTKEY,          /* u32 grant id, s keytype, s key b64 */
     JG_GW_REQ_AGENT,            /* u32 grant id; answer u8 ok, s message,
-                                   and an SSH agent socket (fd) */
+                                   u64 certificate serial (0: the static
+                                   identity), and an SSH agent socket (fd) */
     JG_GW_REQ_TARGETS,          /* (empty); answer s text list, u32 n and
                                    n x (s target, s login): the targets and
                                    logins the user may open a shell on now,
@@ -161,6 +162,8 @@ enum jg_gw_type {
     JG_GW_REQ_BYTES,             /* u64 to target, u64 to client (since the
                                     last report), [u32 channel: all of it
                                     that channel's] */
+    JG_GW_REQ_LOGIN_FAILED,      /* u32 grant id, s why: the target refused
+                                    the login the agent offered */
     /* the SFTP audit: the worker parses the SFTP packets it relays on sftp
      * channels (it never alters them) and sends each parsed event; the
      * monitor checks it and appends it to the event log as sftp.* */

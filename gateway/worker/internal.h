@@ -102,6 +102,8 @@ struct jg_gw_upstream {
     char target[128];
     char login[64];
     bool dead;
+    bool own;           /* logged in with its channel's own certificate:
+                           never shared with another channel */
 };
 
 struct jg_gw_wk {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/worker/upstream.c - the upstream leg: a libssh client session to
  * the target over the socket the monitor connected, host key checked by
- * the monitor against upstream.known_hosts, logged in with the gateway's
- * upstream identity through the monitor's one-shot SSH agent. */
+ * the monitor against upstream.known_hosts (or a host certificate),
+ * logged in through the monitor's one-shot SSH agent with the gateway's
+ * upstream identity or with a certificate made for this one login. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@ static const char up_ciphers[] =
 static const char up_kex[] =
     "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
     "diffie-hellman-group16-sha512,diffie-hellman-group14-sha256";
+/* Plain keys only: libssh's client cannot negotiate host certificates;
+ * the monitor checks those apart (gateway/monitor/hostcert.c). */
 static const char up_hostkeys[] =
     "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
     "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256";
@@ -25,9 +28,11 @@ static const char up_hostkeys[] =
  * holds the upstream key, and the monitor signs only this login. */
 static int
 agent_login(struct jg_gw_wk *w, ssh_session s, uint32_t grant,
-            const char *target, const char *login, char *err, size_t errn)
+            const char *target, const char *login, bool *own, char *err,
+            size_t errn)
 {
     struct jg_gw_msg *q = jg_xmalloc(sizeof(*q)), *a = jg_xmalloc(sizeof(*a));
+    uint64_t serial = 0;
     uint8_t ok = 0;
     int r = JG_ERR_IO, rc;
 
@@ -35,7 +40,8 @@ agent_login(struct jg_gw_wk *w, ssh_session s, uint32_t grant,
     jg_gw_msg_put_u32(q, grant);
     if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_AGENT) != 0 ||
         jg_gw_msg_get_u8(a, &ok) != 0 ||
-        jg_gw_msg_get_str(a, err, errn) != 0) {
+        jg_gw_msg_get_str(a, err, errn) != 0 ||
+        jg_gw_msg_get_u64(a, &serial) != 0) {
         w->monitor_gone = true;
         snprintf(err, errn, "internal error");
         goto out;
@@ -50,10 +56,25 @@ agent_login(struct jg_gw_wk *w, ssh_session s, uint32_t grant,
         goto out;
     }
     a->fd = -1;
+    *own = serial != 0;
     rc = ssh_userauth_agent(s, NULL);
     if (rc != SSH_AUTH_SUCCESS) {
-        snprintf(err, errn, "target %s refused the gateway's login as %s",
-                 target, login);
+        /* One try, with what the monitor gave: no other identity. */
+        jg_gw_msg_init(q, JG_GW_REQ_LOGIN_FAILED);
+        jg_gw_msg_put_u32(q, grant);
+        jg_gw_msg_put_str(q, rc == SSH_AUTH_DENIED
+                                 ? "the target did not accept it"
+                                 : ssh_get_error(s));
+        jg_gw_wk_send(w, q);
+        if (serial != 0)
+            snprintf(err, errn, "target %s refused the gateway's certificate "
+                     "login as %s (serial %llu); the target must trust the "
+                     "gateway's user CA (TrustedUserCAKeys) and accept "
+                     "principal %s", target, login,
+                     (unsigned long long)serial, login);
+        else
+            snprintf(err, errn, "target %s refused the gateway's login as %s",
+                     target, login);
         r = JG_ERR_DENIED;
         goto out;
     }
@@ -141,12 +162,12 @@ jg_gw_upstream_get(struct jg_gw_wk *w, uint32_t grant, const char *target,
     ssh_session s = NULL;
     long timeout = JG_GW_CONNECT_TIMEOUT;
     int fd = -1, r = JG_ERR_IO;
-    bool no = false;
+    bool no = false, own = false;
     char host[128], *slash;
 
     *out = NULL;
     for (u = w->ups; u != NULL; u = u->next) {
-        if (!u->dead && strcmp(u->target, target) == 0 &&
+        if (!u->dead && !u->own && strcmp(u->target, target) == 0 &&
             strcmp(u->login, login) == 0 && ssh_is_connected(u->s)) {
             *out = u;
             return 0;
@@ -186,9 +207,10 @@ jg_gw_upstream_get(struct jg_gw_wk *w, uint32_t grant, const char *target,
     }
     if ((r = check_hostkey(w, s, grant, err, errn)) != 0)
         goto out;
-    if ((r = agent_login(w, s, grant, target, login, err, errn)) != 0)
+    if ((r = agent_login(w, s, grant, target, login, &own, err, errn)) != 0)
         goto out;
     u = jg_xcalloc(1, sizeof(*u));
+    u->own = own;
     u->s = s;
     s = NULL;
     jg_strlcpy(u->target, target, sizeof(u->target));

@@ -73,7 +73,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
                          (ssize_t)(sizeof(test_key) - 1),
           "memfd");
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    if (jg_gw_agent_key_load(path, &key_, err, sizeof(err)) != 0) {
+    if (jg_gw_agent_key_load(path, "upstream.identity", &key_, err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz_gw_agent: %s\n", err);
         abort();
     }
@@ -220,7 +220,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jg_strlcpy(m->agent_login, "deploy", sizeof(m->agent_login));
     m->conn = &conn;
     m->sock = -1;
-    m->agent_key = key_;
+    m->agent_key = m->agent_use = key_;
     m->agent_fd = sv[0];
     while (i < size && m->agent_fd >= 0) {
         n = pieces[k++ % (sizeof(pieces) / sizeof(pieces[0]))];
@@ -243,7 +243,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     drain(sv[1], &f, ans, &have, sizeof(ans));
     check(m->agent_fd < 0, "the agent outlived the worker's end of stream");
     check(have == 0, "a partial answer");
-    m->agent_key = NULL;        /* kept for the next input */
+    m->agent_key = m->agent_use = NULL; /* kept for the next input */
     jg_gw_mon_agent_clear(m);
     close(sv[1]);
     free(m);

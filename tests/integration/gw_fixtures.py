@@ -323,7 +323,8 @@ class Gateway:
 
     def __init__(self, env, base, policy, pam_service="jumpgate", login_grace="30s",
                  limits=None, config_extra="", control_socket=None, identity=None,
-                 idle_timeout=None, wrap=(), seal_interval=None):
+                 idle_timeout=None, wrap=(), seal_interval=None, upstream_extra="",
+                 known_hosts=None):
         self.env = env
         self.dir = base
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -333,14 +334,15 @@ class Gateway:
         self.config = self.dir / "jumpgate.yaml"
         idle = f", idle_timeout: {idle_timeout}" if idle_timeout else ""
         seals = f"\n  seal_interval: {seal_interval}" if seal_interval else ""
+        # identity=False: no static key (certificates only)
+        ident = "" if identity is False else f"  identity: {identity or env.identity}\n"
         self.config.write_text(f"""\
 listen: ["127.0.0.1:{self.port}"]
 host_keys: [{env.hostkey}]
 policy: {self.policy}
 upstream:
-  identity: {identity or env.identity}
-  known_hosts: {env.known_hosts}
-pam_service: {pam_service}
+{ident}  known_hosts: {known_hosts or env.known_hosts}
+{upstream_extra}pam_service: {pam_service}
 audit:
   dir: {self.dir}/audit
   signing_key: {self.dir}/audit.key{seals}

@@ -195,6 +195,60 @@ test_seal_interval(void **state)
     }
 }
 
+/* upstream.ca and the certificates it signs. */
+static void
+test_upstream_certs(void **state)
+{
+    static const struct {
+        const char *text, *want, *source;
+        int64_t validity;
+    } cases[] = {
+        {"upstream: {identity: /k}\n", NULL, NULL, 300},
+        {"upstream: {ca: /ca, cert_validity: 2m}\n", NULL, NULL, 120},
+        {"upstream: {ca: /ca, cert_source_address: [10.0.0.5/32, \"::1\"]}\n",
+         NULL, "10.0.0.5/32,::1", 300},
+        {"upstream: {ca: /ca, cert_validity: 30s}\n",
+         "3:36: upstream.cert_validity must be 1m to 1h", NULL, 0},
+        {"upstream: {ca: /ca, cert_validity: 2h}\n",
+         "3:36: upstream.cert_validity must be 1m to 1h", NULL, 0},
+        {"upstream: {ca: /ca, cert_source_address: [10.0.0.5/32, nowhere]}\n",
+         "3:56: upstream.cert_source_address: 'nowhere' is not an address", NULL,
+         0},
+        {"upstream: {ca: /ca, cert_source_address: []}\n",
+         "3:42: upstream.cert_source_address needs at least one address", NULL,
+         0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct jg_config *c = NULL;
+        struct jg_diags d = {0};
+        char *text = jg_xasprintf("listen: [\"127.0.0.1:22\"]\npolicy: p.yaml\n%s",
+                                  cases[i].text), *t;
+        int r;
+
+        put(text);
+        r = jg_config_load(path, &c, &d);
+        t = diags_text(&d);
+        if (cases[i].want == NULL) {
+            if (r != 0 || c == NULL ||
+                c->upstream_cert_validity != cases[i].validity ||
+                (cases[i].source == NULL) != (c->upstream_cert_source == NULL) ||
+                (cases[i].source != NULL &&
+                 strcmp(cases[i].source, c->upstream_cert_source) != 0))
+                fail_msg("case %zu: r=%d diags=%s", i, r, t);
+        } else if (r != JG_ERR_INVALID || c != NULL ||
+                   strstr(t, cases[i].want) == NULL) {
+            fail_msg("case %zu: r=%d diags=%s, want %s", i, r, t,
+                     cases[i].want);
+        }
+        free(t);
+        free(text);
+        jg_config_free(c);
+        jg_diags_clear(&d);
+    }
+}
+
 static void
 test_source_limits(void **state)
 {
@@ -356,6 +410,7 @@ main(void)
         cmocka_unit_test(test_yaml_limits),
         cmocka_unit_test(test_startups_and_control),
         cmocka_unit_test(test_source_limits),
+        cmocka_unit_test(test_upstream_certs),
     };
 
     return cmocka_run_group_tests_name("common/config", tests, setup, teardown);

@@ -95,6 +95,10 @@ static const struct vcase cases[] = {
     {"target without address", HEAD USER_A "targets:\n  web-1: {kind: ssh} #<\n", 3, "needs an address"},
     {"protocol on ssh", HEAD USER_A "targets:\n  web-1: {kind: ssh, address: \"10.0.0.1:22\", protocol: mysql} #<\n",
      56, "protocol is only for kind tcp"},
+    {"bad auth", HEAD USER_A "targets:\n  web-1: {kind: ssh, address: \"10.0.0.1:22\", auth: password} #<\n",
+     52, "unknown auth 'password' (key: "},
+    {"auth on tcp", HEAD USER_A "targets:\n  db: {kind: tcp, address: \"10.0.0.1:3306\", auth: key} #<\n",
+     51, "auth is only for kind ssh"},
     {"bad selector", BASE "rules:\n  - name: r\n    groups: [ops]\n    targets: [\"=prod\"] #<\n"
                           "    allow: [shell]\n", 15, "bad label selector"},
     {"grant unknown user", BASE "grants:\n  - {id: g-1, user: bob, targets: [web-1], allow: [shell], #<\n"
@@ -208,6 +212,24 @@ test_valid_minimal(void **state)
     jg_policy_free(p);
 }
 
+/* auth: key and cert are read; without it a target goes by upstream.ca. */
+static void
+test_target_auth(void **state)
+{
+    static const char text[] = HEAD USER_A "targets:\n"
+        "  a: {kind: ssh, address: \"10.0.0.1:22\", auth: key}\n"
+        "  b: {kind: ssh, address: \"10.0.0.2:22\", auth: cert}\n"
+        "  c: {kind: ssh, address: \"10.0.0.3:22\"}\n";
+    struct jg_diags d = {0};
+    struct jg_policy *p = NULL;
+
+    assert_int_equal(jg_policy_load_mem("a.yaml", text, sizeof(text) - 1, 0, &p, &d), 0);
+    assert_int_equal(jg_policy_target(p, "a")->auth, JG_AUTH_KEY);
+    assert_int_equal(jg_policy_target(p, "b")->auth, JG_AUTH_CERT);
+    assert_int_equal(jg_policy_target(p, "c")->auth, JG_AUTH_DEFAULT);
+    jg_policy_free(p);
+}
+
 static void
 test_cidr_canonical_in_policy(void **state)
 {
@@ -238,6 +260,7 @@ main(void)
         cmocka_unit_test(test_all_errors_at_once),
         cmocka_unit_test(test_valid_minimal),
         cmocka_unit_test(test_cidr_canonical_in_policy),
+        cmocka_unit_test(test_target_auth),
     };
 
     return cmocka_run_group_tests_name("policy/validate", tests, NULL, NULL);

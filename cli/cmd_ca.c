@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/cmd_ca.c - "jumpgate ca keygen|show": the user CA at upstream.ca,
+ * which signs a short-lived certificate for every upstream login. keygen
+ * writes an Ed25519 key in OpenSSH's format (mode 0600) and its public
+ * half at PATH.pub; show prints that one line, which targets name in
+ * sshd_config's TrustedUserCAKeys. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+    "usage: jumpgate [-c FILE] ca keygen [--force]\n"
+    "       jumpgate [-c FILE] ca show\n";
+
+#define CA_COMMENT "jumpgate-user-ca"
+
+/* upstream.ca from the configuration (caller frees), or an exit status. */
+static int
+ca_path(const struct jg_cli *c, const char *cmd, char **out)
+{
+    const char *path = c->config != NULL ? c->config : jg_config_default_path();
+    struct jg_config *cfg = NULL;
+    struct jg_diags d = {0};
+    int r = jg_config_load(path, &cfg, &d), err = errno;
+
+    *out = NULL;
+    if (r == JG_ERR_IO) {
+        jg_diags_clear(&d);
+        jg_error("cannot read configuration %s: %s", path, strerror(err));
+        return JG_EXIT_ERROR;
+    }
+    if (r != 0) {
+        jg_cli_report_invalid(&d, "configuration not valid");
+        return JG_EXIT_ERROR;
+    }
+    jg_diags_clear(&d);
+    if (cfg->upstream_ca == NULL) {
+        jg_error("%s: upstream.ca is not set in %s", cmd, path);
+        jg_config_free(cfg);
+        return JG_EXIT_ERROR;
+    }
+    *out = jg_xstrdup(cfg->upstream_ca);
+    jg_config_free(cfg);
+    return 0;
+}
+
+/* Writes text to path through a temporary file in the same folder, with
+ * mode; replaces path only when force. */
+static int
+write_file(const char *path, const char *text, mode_t mode, bool force)
+{
+    char *tmp = jg_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    size_t n = strlen(text);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode), r = 0;
+
+    if (fd < 0) {
+        free(tmp);
+        return JG_ERR_IO;
+    }
+    if (fchmod(fd, mode) != 0 || write(fd, text, n) != (ssize_t)n ||
+        fsync(fd) != 0)
+        r = JG_ERR_IO;
+    if (close(fd) != 0)
+        r = JG_ERR_IO;
+    if (r == 0 && !force && link(tmp, path) != 0)
+        r = errno == EEXIST ? JG_ERR_EXISTS : JG_ERR_IO;
+    else if (r == 0 && force && rename(tmp, path) != 0)
+        r = JG_ERR_IO;
+    if (r != 0 || !force) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+    }
+    free(tmp);
+    return r;
+}
+
+static int
+keygen(const char *cmd, const char *path, bool force)
+{
+    char *pubpath = jg_xasprintf("%s.pub", path), *priv = NULL, *b64 = NULL;
+    char *line = NULL;
+    ssh_key key = NULL;
+    int rc = JG_EXIT_ERROR, r;
+
+    if (!force && (access(path, F_OK) == 0 || access(pubpath, F_OK) == 0)) {
+        jg_error("%s: %s or %s exists; use --force to replace the CA (every "
+                 "target must then trust the new one)", cmd, path, pubpath);
+        goto out;
+    }
+    if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK ||
+        ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv) != SSH_OK ||
+        ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
+        jg_error("%s: cannot make an Ed25519 key", cmd);
+        goto out;
+    }
+    line = jg_xasprintf("ssh-ed25519 %s %s\n", b64, CA_COMMENT);
+    if ((r = write_file(path, priv, 0600, force)) != 0 ||
+        (r = write_file(pubpath, line, 0644, force)) != 0) {
+        jg_error("%s: cannot write %s: %s", cmd, r == 0 ? pubpath : path,
+                 r == JG_ERR_EXISTS ? "it exists" : strerror(errno));
+        goto out;
+    }
+    printf("wrote %s (private, 0600) and %s (public); put the public line "
+           "in each target's TrustedUserCAKeys file\n", path, pubpath);
+    rc = JG_EXIT_OK;
+out:
+    if (priv != NULL)
+        explicit_bzero(priv, strlen(priv));
+    ssh_string_free_char(priv);
+    ssh_string_free_char(b64);
+    ssh_key_free(key);
+    free(line);
+    free(pubpath);
+    return rc;
+}
+
+/* The public line: from PATH.pub, else derived from the private key. */
+static int
+show(const char *cmd, const char *path)
+{
+    char *pubpath = jg_xasprintf("%s.pub", path), *b64 = NULL;
+    enum ssh_keytypes_e type = SSH_KEYTYPE_UNKNOWN;
+    ssh_key key = NULL;
+    int rc = JG_EXIT_ERROR;
+
+    if (ssh_pki_import_pubkey_file(pubpath, &key) == SSH_OK ||
+        ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) == SSH_OK)
+        type = ssh_key_type(key);
+    if (key == NULL) {
+        jg_error("%s: cannot read %s or %s (jumpgate ca keygen makes them)",
+                 cmd, pubpath, path);
+    } else if (type != SSH_KEYTYPE_ED25519) {
+        jg_error("%s: %s holds a %s key; the user CA must be ed25519", cmd,
+                 path, ssh_key_type_to_char(type));
+    } else if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
+        jg_error("%s: cannot encode the key of %s", cmd, path);
+    } else {
+        printf("ssh-ed25519 %s %s\n", b64, CA_COMMENT);
+        rc = JG_EXIT_OK;
+    }
+    ssh_string_free_char(b64);
+    ssh_key_free(key);
+    free(pubpath);
+    return rc;
+}
+
+static int
+ca_cmd(struct jg_cli *c, int argc, char **argv, bool is_keygen)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"force", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = is_keygen ? "ca keygen" : "ca show";
+    bool force = false;
+    char *path = NULL;
+    int ch, rc;
+
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, ":c:hf", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            c->config = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return JG_EXIT_OK;
+        case 'f':
+            if (is_keygen) {
+                force = true;
+                break;
+            }
+            /* fall through */
+        default:
+            return jg_cli_opt_error(cmd, ch, argv, usage);
+        }
+    }
+    if (optind != argc)
+        return jg_cli_usage_error(cmd, usage, "no arguments expected");
+    if ((rc = ca_path(c, cmd, &path)) != 0)
+        return rc;
+    rc = is_keygen ? keygen(cmd, path, force) : show(cmd, path);
+    free(path);
+    return rc;
+}
+
+static int
+ca_keygen(struct jg_cli *c, int argc, char **argv)
+{
+    return ca_cmd(c, argc, argv, true);
+}
+
+static int
+ca_show(struct jg_cli *c, int argc, char **argv)
+{
+    return ca_cmd(c, argc, argv, false);
+}
+
+int
+jg_cli_ca(struct jg_cli *c, int argc, char **argv)
+{
+    static const struct jg_cli_cmd cmds[] = {
+        {"keygen", ca_keygen},
+        {"show", ca_show},
+    };
+
+    return jg_cli_group(c, "ca", usage, cmds, sizeof(cmds) / sizeof(cmds[0]),
+                        argc, argv);
+}
