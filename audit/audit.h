@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -80,6 +81,11 @@ struct jg_audit_key;
  * priv_path".pub" the public key (PEM SubjectPublicKeyInfo, 0644). Both are
  * written to a temporary name, fsynced and renamed into place. */
 int jg_audit_keygen(const char *priv_path, bool force);
+/* Writes len bytes to path through path".tmp" (created with mode, fsynced,
+ * then linked or, with force, renamed into place): all or nothing. An
+ * existing path is JG_ERR_EXISTS unless force; JG_ERR_IO with errno. */
+int jg_audit_write_file(const char *path, const char *data, size_t len,
+                        mode_t mode, bool force);
 /* Loads a private key (PEM PKCS#8 Ed25519). Caller frees *out. */
 int jg_audit_key_load_private(const char *path, struct jg_audit_key **out);
 /* Loads a public key (PEM); a private key file is accepted too. */

@@ -144,9 +144,8 @@ jg_audit_key_load_public(const char *path, struct jg_audit_key **out)
     return key_load(path, false, out);
 }
 
-/* Writes len bytes to path via path.tmp (mode, fsynced, renamed). */
-static int
-write_file(const char *path, const char *data, size_t len, mode_t mode,
+int
+jg_audit_write_file(const char *path, const char *data, size_t len, mode_t mode,
            bool force)
 {
     char *tmp = jg_xasprintf("%s.tmp", path);
@@ -236,8 +235,8 @@ jg_audit_keygen(const char *priv_path, bool force)
     if ((r = pem_of(pkey, true, &priv, &priv_len)) != 0 ||
         (r = pem_of(pkey, false, &pub, &pub_len)) != 0)
         goto out;
-    if ((r = write_file(priv_path, priv, priv_len, 0600, force)) != 0 ||
-        (r = write_file(pub_path, pub, pub_len, 0644, force)) != 0)
+    if ((r = jg_audit_write_file(priv_path, priv, priv_len, 0600, force)) != 0 ||
+        (r = jg_audit_write_file(pub_path, pub, pub_len, 0644, force)) != 0)
         goto out;
     r = 0;
 out:

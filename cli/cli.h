@@ -164,6 +164,12 @@ int jg_cli_group(struct jg_cli *c, const char *group, const char *usage,
  * started with ':') for subcommand cmd, then prints usage to stderr.
  * Returns JG_EXIT_ERROR. */
 int jg_cli_opt_error(const char *cmd, int ch, char **argv, const char *usage);
+/* Parses the options of a subcommand that takes no arguments and only
+ * -c/--config, --help and, when force is non-NULL, --force (sets *force).
+ * Returns -1 to go on, or the exit status to return: JG_EXIT_OK after
+ * printing usage for --help, JG_EXIT_ERROR after reporting a usage error. */
+int jg_cli_plain_opts(struct jg_cli *c, const char *cmd, const char *usage,
+                      int argc, char **argv, bool *force);
 /* "jumpgate: CMD: message" and the usage on stderr; returns JG_EXIT_ERROR. */
 int jg_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
     JG_PRINTF(3, 4);
@@ -176,6 +182,12 @@ void jg_cli_strv_free(char **v, size_t n);
 int jg_cli_parse_time(const char *s, int64_t *t);
 
 /* ---- config and policy (load.c) --------------------------------------- */
+
+/* Loads the configuration named by -c, $JUMPGATE_CONFIG or the default.
+ * On failure reports it (unless quiet: file:line:col lines, or the file
+ * and the system's reason) and returns JG_EXIT_ERROR; 0 on success, and
+ * the caller frees *cfg with jg_config_free(). */
+int jg_cli_config(const struct jg_cli *c, bool quiet, struct jg_config **cfg);
 
 /* The policy path named by the configuration (-c, $JUMPGATE_CONFIG, or the
  * default). Caller frees *path. On failure reports the problem on stderr

@@ -46,31 +46,17 @@ int
 jg_cli_audit_paths(const struct jg_cli *c, const char *dir_opt, char **dir,
                    char **key)
 {
-    const char *path = c->config != NULL ? c->config : jg_config_default_path();
     struct jg_config *cfg = NULL;
-    struct jg_diags d = {0};
-    int r, err;
 
     *dir = NULL;
     *key = NULL;
-    r = jg_config_load(path, &cfg, &d);
-    err = errno;
-    if (r != 0 && dir_opt != NULL) {
-        /* An auditor with a copy of the files needs no configuration. */
-        jg_diags_clear(&d);
+    /* An auditor with a copy of the files (--dir) needs no configuration. */
+    if (jg_cli_config(c, dir_opt != NULL, &cfg) != 0) {
+        if (dir_opt == NULL)
+            return JG_EXIT_ERROR;
         *dir = jg_xstrdup(dir_opt);
         return 0;
     }
-    if (r == JG_ERR_IO) {
-        jg_diags_clear(&d);
-        jg_error("cannot read configuration %s: %s", path, strerror(err));
-        return JG_EXIT_ERROR;
-    }
-    if (r != 0) {
-        jg_cli_report_invalid(&d, "configuration not valid");
-        return JG_EXIT_ERROR;
-    }
-    jg_diags_clear(&d);
     *dir = jg_xstrdup(dir_opt != NULL ? dir_opt : cfg->audit_dir);
     if (cfg->audit_signing_key != NULL)
         *key = jg_xstrdup(cfg->audit_signing_key);

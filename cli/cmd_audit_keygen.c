@@ -2,7 +2,6 @@
 /* cli/cmd_audit_keygen.c - "jumpgate audit keygen": makes the Ed25519 seal
  * key pair named by audit.signing_key. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,35 +15,13 @@ static const char cmd[] = "audit keygen";
 int
 jg_cli_audit_keygen(struct jg_cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"force", no_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
     struct jg_audit_key *k = NULL;
     char *dir = NULL, *key = NULL, *pub = NULL;
     bool force = false;
-    int ch, rc, r;
+    int rc, r;
 
-    optind = 0;
-    while ((ch = getopt_long(argc, argv, ":c:hf", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            c->config = optarg;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return JG_EXIT_OK;
-        case 'f':
-            force = true;
-            break;
-        default:
-            return jg_cli_opt_error(cmd, ch, argv, usage);
-        }
-    }
-    if (optind != argc)
-        return jg_cli_usage_error(cmd, usage, "no arguments expected");
+    if ((rc = jg_cli_plain_opts(c, cmd, usage, argc, argv, &force)) >= 0)
+        return rc;
     if ((rc = jg_cli_audit_paths(c, NULL, &dir, &key)) != 0)
         goto out;
     rc = JG_EXIT_ERROR;

@@ -211,9 +211,8 @@ jg_cli_audit_ship(struct jg_cli *c, int argc, char **argv)
     const char *path, *dir = NULL;
     struct jg_config *cfg = NULL;
     struct jg_sync *s = NULL;
-    struct jg_diags d = {0};
     bool once = false, json = false;
-    int ch, r, rc = JG_EXIT_ERROR, err;
+    int ch, r, rc = JG_EXIT_ERROR;
 
     optind = 0;
     while ((ch = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
@@ -241,18 +240,8 @@ jg_cli_audit_ship(struct jg_cli *c, int argc, char **argv)
         return jg_cli_usage_error("audit ship", usage,
                                   "unexpected argument '%s'", argv[optind]);
     path = c->config != NULL ? c->config : jg_config_default_path();
-    r = jg_config_load(path, &cfg, &d);
-    err = errno;
-    if (r == JG_ERR_IO) {
-        jg_diags_clear(&d);
-        jg_error("cannot read configuration %s: %s", path, strerror(err));
+    if (jg_cli_config(c, false, &cfg) != 0)
         goto out;
-    }
-    if (r != 0) {
-        jg_cli_report_invalid(&d, "configuration not valid");
-        goto out;
-    }
-    jg_diags_clear(&d);
     if (dir != NULL) {
         free(cfg->audit_dir);
         cfg->audit_dir = jg_xstrdup(dir);

@@ -182,13 +182,11 @@ verify_against_s3(const struct jg_cli *c, const char *dir,
     size_t days = 0, lines = 0;
     int r, rc = JG_EXIT_ERROR;
 
-    if ((r = jg_config_load(path, &cfg, &d)) != 0) {
-        jg_diags_clear(&d);
-        jg_error("audit verify --against-s3: cannot load the configuration "
-                 "%s (its audit.s3 says where the seal lines are)", path);
+    if (jg_cli_config(c, false, &cfg) != 0) {
+        jg_error("audit verify --against-s3: the configuration's audit.s3 "
+                 "says where the seal lines are");
         goto out;
     }
-    jg_diags_clear(&d);
     if (cfg->s3_bucket == NULL) {
         jg_error("audit verify --against-s3: %s has no audit.s3 (bucket, "
                  "prefix, region)", path);

@@ -5,16 +5,14 @@
  * half at PATH.pub; show prints that one line, which targets name in
  * sshd_config's TrustedUserCAKeys. */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 
 static const char usage[] =
@@ -27,61 +25,20 @@ static const char usage[] =
 static int
 ca_path(const struct jg_cli *c, const char *cmd, char **out)
 {
-    const char *path = c->config != NULL ? c->config : jg_config_default_path();
     struct jg_config *cfg = NULL;
-    struct jg_diags d = {0};
-    int r = jg_config_load(path, &cfg, &d), err = errno;
 
     *out = NULL;
-    if (r == JG_ERR_IO) {
-        jg_diags_clear(&d);
-        jg_error("cannot read configuration %s: %s", path, strerror(err));
+    if (jg_cli_config(c, false, &cfg) != 0)
         return JG_EXIT_ERROR;
-    }
-    if (r != 0) {
-        jg_cli_report_invalid(&d, "configuration not valid");
-        return JG_EXIT_ERROR;
-    }
-    jg_diags_clear(&d);
     if (cfg->upstream_ca == NULL) {
-        jg_error("%s: upstream.ca is not set in %s", cmd, path);
+        jg_error("%s: upstream.ca is not set in %s", cmd,
+                 c->config != NULL ? c->config : jg_config_default_path());
         jg_config_free(cfg);
         return JG_EXIT_ERROR;
     }
     *out = jg_xstrdup(cfg->upstream_ca);
     jg_config_free(cfg);
     return 0;
-}
-
-/* Writes text to path through a temporary file in the same folder, with
- * mode; replaces path only when force. */
-static int
-write_file(const char *path, const char *text, mode_t mode, bool force)
-{
-    char *tmp = jg_xasprintf("%s.tmp.%ld", path, (long)getpid());
-    size_t n = strlen(text);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode), r = 0;
-
-    if (fd < 0) {
-        free(tmp);
-        return JG_ERR_IO;
-    }
-    if (fchmod(fd, mode) != 0 || write(fd, text, n) != (ssize_t)n ||
-        fsync(fd) != 0)
-        r = JG_ERR_IO;
-    if (close(fd) != 0)
-        r = JG_ERR_IO;
-    if (r == 0 && !force && link(tmp, path) != 0)
-        r = errno == EEXIST ? JG_ERR_EXISTS : JG_ERR_IO;
-    else if (r == 0 && force && rename(tmp, path) != 0)
-        r = JG_ERR_IO;
-    if (r != 0 || !force) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-    }
-    free(tmp);
-    return r;
 }
 
 static int
@@ -104,8 +61,8 @@ keygen(const char *cmd, const char *path, bool force)
         goto out;
     }
     line = jg_xasprintf("ssh-ed25519 %s %s\n", b64, CA_COMMENT);
-    if ((r = write_file(path, priv, 0600, force)) != 0 ||
-        (r = write_file(pubpath, line, 0644, force)) != 0) {
+    if ((r = jg_audit_write_file(path, priv, strlen(priv), 0600, force)) != 0 ||
+        (r = jg_audit_write_file(pubpath, line, strlen(line), 0644, force)) != 0) {
         jg_error("%s: cannot write %s: %s", cmd, r == 0 ? pubpath : path,
                  r == JG_ERR_EXISTS ? "it exists" : strerror(errno));
         goto out;
@@ -157,38 +114,14 @@ show(const char *cmd, const char *path)
 static int
 ca_cmd(struct jg_cli *c, int argc, char **argv, bool is_keygen)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"force", no_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
     const char *cmd = is_keygen ? "ca keygen" : "ca show";
     bool force = false;
     char *path = NULL;
-    int ch, rc;
+    int rc;
 
-    optind = 0;
-    while ((ch = getopt_long(argc, argv, ":c:hf", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            c->config = optarg;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return JG_EXIT_OK;
-        case 'f':
-            if (is_keygen) {
-                force = true;
-                break;
-            }
-            /* fall through */
-        default:
-            return jg_cli_opt_error(cmd, ch, argv, usage);
-        }
-    }
-    if (optind != argc)
-        return jg_cli_usage_error(cmd, usage, "no arguments expected");
+    if ((rc = jg_cli_plain_opts(c, cmd, usage, argc, argv,
+                                is_keygen ? &force : NULL)) >= 0)
+        return rc;
     if ((rc = ca_path(c, cmd, &path)) != 0)
         return rc;
     rc = is_keygen ? keygen(cmd, path, force) : show(cmd, path);

@@ -19,31 +19,6 @@ static const char usage[] =
 
 enum mode { MODE_PLAN, MODE_APPLY, MODE_DISCOVER };
 
-static int
-load_config(const struct jg_cli *c, struct jg_config **cfg)
-{
-    const char *path = c->config != NULL ? c->config : jg_config_default_path();
-    struct jg_diags d = {0};
-    int r, err;
-
-    r = jg_config_load(path, cfg, &d);
-    err = errno;
-    if (r == 0) {
-        jg_diags_clear(&d);
-        return 0;
-    }
-    if (r == JG_ERR_IO) {
-        jg_diags_clear(&d);
-        jg_error("cannot read configuration %s: %s", path, strerror(err));
-    } else if (r == JG_ERR_INVALID) {
-        jg_cli_report_invalid(&d, "configuration not valid");
-    } else {
-        jg_diags_clear(&d);
-        jg_error("configuration %s: %s", path, jg_strerror(r));
-    }
-    return JG_EXIT_ERROR;
-}
-
 /* One round: the plan; with apply, discovery first and then the plan
  * carried out; with discover, discovery alone. Exit status. */
 static int
@@ -177,7 +152,7 @@ jg_cli_sync(struct jg_cli *c, int argc, char **argv)
         return jg_cli_usage_error(cmd, usage, "--json is for sync plan");
     if (force && (strcmp(sub, "plan") == 0 || strcmp(sub, "discover") == 0))
         return jg_cli_usage_error(cmd, usage, "--force is for apply and run");
-    if ((rc = load_config(c, &cfg)) != 0)
+    if ((rc = jg_cli_config(c, false, &cfg)) != 0)
         return rc;
     if (strcmp(sub, "run") == 0) {
         rc = jg_cli_sync_run(c, cfg, force, run_round);

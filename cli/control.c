@@ -22,23 +22,10 @@
 static int
 socket_path(const struct jg_cli *c, char **out)
 {
-    const char *path = c->config != NULL ? c->config : jg_config_default_path();
     struct jg_config *cfg = NULL;
-    struct jg_diags d = {0};
-    int r, err;
 
-    r = jg_config_load(path, &cfg, &d);
-    err = errno;
-    if (r == JG_ERR_IO) {
-        jg_diags_clear(&d);
-        jg_error("cannot read configuration %s: %s", path, strerror(err));
+    if (jg_cli_config(c, false, &cfg) != 0)
         return JG_EXIT_ERROR;
-    }
-    if (r != 0) {
-        jg_cli_report_invalid(&d, "configuration not valid");
-        return JG_EXIT_ERROR;
-    }
-    jg_diags_clear(&d);
     *out = jg_xstrdup(cfg->control_socket);
     jg_config_free(cfg);
     return 0;

@@ -44,32 +44,39 @@ jg_cli_report_invalid(struct jg_diags *d, const char *what)
 }
 
 int
-jg_cli_policy_path(const struct jg_cli *c, char **path)
+jg_cli_config(const struct jg_cli *c, bool quiet, struct jg_config **cfg)
 {
-    const char *cfg_path =
-        c->config != NULL ? c->config : jg_config_default_path();
-    struct jg_config *cfg = NULL;
+    const char *path = c->config != NULL ? c->config : jg_config_default_path();
     struct jg_diags d = {0};
     int r, err;
 
-    *path = NULL;
-    r = jg_config_load(cfg_path, &cfg, &d);
+    *cfg = NULL;
+    r = jg_config_load(path, cfg, &d);
     err = errno;
+    if (r == 0 || quiet) {
+        jg_diags_clear(&d);
+        return r == 0 ? 0 : JG_EXIT_ERROR;
+    }
     if (r == JG_ERR_IO) {
         jg_diags_clear(&d);
-        jg_error("cannot read configuration %s: %s", cfg_path, strerror(err));
-        return JG_EXIT_ERROR;
-    }
-    if (r == JG_ERR_INVALID) {
+        jg_error("cannot read configuration %s: %s", path, strerror(err));
+    } else if (r == JG_ERR_INVALID) {
         jg_cli_report_invalid(&d, "configuration not valid");
-        return JG_EXIT_ERROR;
-    }
-    if (r != 0) {
+    } else {
         jg_diags_clear(&d);
-        jg_error("configuration %s: %s", cfg_path, jg_strerror(r));
-        return JG_EXIT_ERROR;
+        jg_error("configuration %s: %s", path, jg_strerror(r));
     }
-    jg_diags_clear(&d);
+    return JG_EXIT_ERROR;
+}
+
+int
+jg_cli_policy_path(const struct jg_cli *c, char **path)
+{
+    struct jg_config *cfg = NULL;
+
+    *path = NULL;
+    if (jg_cli_config(c, false, &cfg) != 0)
+        return JG_EXIT_ERROR;
     *path = jg_xstrdup(cfg->policy);
     jg_config_free(cfg);
     return 0;

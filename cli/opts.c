@@ -10,6 +10,40 @@
 #include "cli/cli.h"
 
 int
+jg_cli_plain_opts(struct jg_cli *c, const char *cmd, const char *usage,
+                  int argc, char **argv, bool *force)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"force", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, ":c:hf", opts, NULL)) != -1) {
+        if (ch == 'c') {
+            c->config = optarg;
+        } else if (ch == 'h') {
+            fputs(usage, stdout);
+            return JG_EXIT_OK;
+        } else if (ch == 'f' && force != NULL) {
+            *force = true;
+        } else {
+            if (ch == 'f') { /* --force where it means nothing */
+                ch = '?';
+                optopt = 'f';
+            }
+            return jg_cli_opt_error(cmd, ch, argv, usage);
+        }
+    }
+    if (optind != argc)
+        return jg_cli_usage_error(cmd, usage, "no arguments expected");
+    return -1;
+}
+
+int
 jg_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
     char msg[1024];
