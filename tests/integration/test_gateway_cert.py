@@ -9,13 +9,18 @@
 # without a per-host line, and refused when expired, from another CA, or
 # not naming the target. `jumpgate ca keygen|show` and the start-up checks
 # of the CA key.
+import base64
 import os
 import re
+import signal
+import struct
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from gw_fixtures import *  # noqa: F401,F403
 from gw_fixtures import (JUMPGATE, JUMPGATED, Gateway, free_port, gateway_events,
@@ -24,6 +29,7 @@ from test_gateway_agent import _ed25519_seed, _memory_holds, WORKER_UID
 from gw_fixtures import descendants, proc_uid
 
 MKCERT = Path(os.environ.get("JG_BUILD", "../../build")) / "tests" / "tools" / "jg_mkcert"
+GATE = Path(__file__).resolve().parents[1] / "tools" / "principals-gate"
 
 
 class CertSshd:
@@ -31,7 +37,8 @@ class CertSshd:
     (no authorized_keys), logging the certificates it accepts; with
     host_cert, it also presents that host certificate."""
 
-    def __init__(self, base, name, ca_pub, host_ca=None, host_cert_args=()):
+    def __init__(self, base, name, ca_pub, host_ca=None, host_cert_args=(),
+                 extra=""):
         self.dir = base / name
         self.dir.mkdir()
         self.port = free_port()
@@ -60,7 +67,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
-""")
+{extra}""")
         self.logpath = self.dir / "log"
         self.log = open(self.logpath, "w")
         self.proc = subprocess.Popen(sshd_argv(cfg), stdout=self.log,
@@ -105,12 +112,19 @@ class CertEnv:
                                    ["-n", "127.0.0.1", "-V", "20200101:20200102"])
         self.hc_name = CertSshd(base, "hc-name", self.ca_pub, self.host_ca,
                                 ["-n", "other.example"])
+        # Holds each certificate login at the principals check until told.
+        self.gate = base / "gate"
+        self.gate.mkdir()
+        self.t_gate = CertSshd(base, "cert-gate", self.ca_pub, extra=(
+            f"AuthorizedPrincipalsCommand {GATE} {self.gate} %u %k\n"
+            "AuthorizedPrincipalsCommandUser root\n"))
         hca = Path(str(self.host_ca) + ".pub").read_text().strip()
         kh = base / "known_hosts"
         # The per-host lines of the standard targets, the cert-1 host key,
         # and one host CA for every port of 127.0.0.1 (a pattern, no keys).
         kh.write_text(gw_env.known_hosts.read_text() +
                       f"[127.0.0.1]:{self.t.port} {self.t.hostpub}\n"
+                      f"[127.0.0.1]:{self.t_gate.port} {self.t_gate.hostpub}\n"
                       f"@cert-authority [127.0.0.1]:* {hca}\n"
                       "@cert-authority broken\n")
         self.known_hosts = kh
@@ -119,13 +133,14 @@ class CertEnv:
         def t(name, port, extra=""):
             return (f"  {name}: {{kind: ssh, address: \"127.0.0.1:{port}\", "
                     f"labels: {{tier: ecs}}{extra}}}\n")
-        return (t("cert-1", self.t.port) + t("hc-ok", self.hc_ok.port) +
+        return (t("cert-1", self.t.port) + t("cert-gate", self.t_gate.port) +
+                t("hc-ok", self.hc_ok.port) +
                 t("hc-alias", self.hc_alias.port) + t("hc-other", self.hc_other.port) +
                 t("hc-expired", self.hc_expired.port) + t("hc-name", self.hc_name.port) +
                 t("keyed", gw_env_web1_port[0], ", auth: key"))
 
     def stop(self):
-        for s in (self.t, self.hc_ok, self.hc_alias, self.hc_other, self.hc_expired,
+        for s in (self.t, self.t_gate, self.hc_ok, self.hc_alias, self.hc_other, self.hc_expired,
                   self.hc_name):
             s.stop()
 
@@ -242,6 +257,92 @@ def test_worker_never_holds_the_ca_key(cgw, certs):
     finally:
         ssh.kill()
         ssh.wait()
+
+
+def _ed25519_private_of(pid, pub):
+    """The Ed25519 seed in pid's memory whose public key is pub, found the
+    way the key object holds it: next to each copy of pub, every 8-byte
+    word that could be a pointer is followed, and the 32 bytes it points
+    at are tried as a seed (any allocator, no layout assumed beyond the
+    seed being pointed at from within 128 bytes of the public half)."""
+    chunk = 16 << 20
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        def read(addr, n):
+            try:
+                mem.seek(addr)
+                return mem.read(n)
+            except (OSError, OverflowError, ValueError):
+                return b""
+        for line in maps:
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if not f[1].startswith("rw") or hi - lo > (1 << 30) or \
+                    (len(f) > 5 and f[5] in ("[vvar]", "[vsyscall]")):
+                continue
+            for base in range(lo, hi, chunk):
+                data = read(base, min(chunk, hi - base))
+                at = data.find(pub)
+                while at >= 0:
+                    near = read((base + at) & ~7, 136)
+                    for i in range(0, len(near) - 7, 8):
+                        ptr = struct.unpack("<Q", near[i:i + 8])[0]
+                        if not 0x10000 < ptr < (1 << 47):
+                            continue
+                        seed = read(ptr, 32)
+                        if len(seed) != 32 or seed == pub:
+                            continue
+                        got = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+                        if got.public_bytes(Encoding.Raw, PublicFormat.Raw) == pub:
+                            return seed
+                    at = data.find(pub, at + 1)
+    return None
+
+
+def test_worker_never_holds_the_session_key(cgw, certs):
+    """The session's own private key is made in the monitor and never
+    reaches the worker: held at the target's principals check (the key
+    exists, the signature is not made yet), the monitor's heap has it and
+    the worker's memory has neither it nor its hex."""
+    for f in ("asked", "go"):
+        (certs.gate / f).unlink(missing_ok=True)
+    ssh = subprocess.Popen(cgw.ssh_args("alice:cert-gate") + ["echo", "gated"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stopped = []
+    try:
+        asked = wait_for(lambda: (certs.gate / "asked").exists() and
+                         (certs.gate / "asked").read_text().strip(),
+                         what="the target asking about the certificate")
+        blob = base64.b64decode(asked)
+        n = struct.unpack(">I", blob[:4])[0]
+        assert blob[4:4 + n] == b"ssh-ed25519-cert-v01@openssh.com"
+        p = 4 + n
+        p += 4 + struct.unpack(">I", blob[p:p + 4])[0]        # nonce
+        assert struct.unpack(">I", blob[p:p + 4])[0] == 32
+        pub = blob[p + 4:p + 36]
+        # Freeze the workers so that nothing moves while memory is read.
+        workers = [pid for pid in descendants(cgw.proc.pid)
+                   if proc_uid(pid) == WORKER_UID]
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+            stopped.append(pid)
+        seed = None
+        for pid in workers:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            seed = _ed25519_private_of(int(stat.rsplit(")", 1)[1].split()[1]), pub)
+            if seed is not None:
+                break
+        assert seed is not None, "the monitor must hold the session key"
+        for pid in workers:
+            assert not _memory_holds(pid, seed)
+            assert not _memory_holds(pid, seed.hex().encode())
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        (certs.gate / "go").touch()
+        out, err = ssh.communicate(timeout=60)
+    # The login goes on from where it was held.
+    assert ssh.returncode == 0, err
+    assert out == b"gated\n"
 
 
 def _mkcert(certs, tmp_path, principal, after, before, name):
