@@ -61,10 +61,19 @@ keygen(const char *cmd, const char *path, bool force)
         goto out;
     }
     line = jg_xasprintf("ssh-ed25519 %s %s\n", b64, CA_COMMENT);
-    if ((r = jg_audit_write_file(path, priv, strlen(priv), 0600, force)) != 0 ||
-        (r = jg_audit_write_file(pubpath, line, strlen(line), 0644, force)) != 0) {
-        jg_error("%s: cannot write %s: %s", cmd, r == 0 ? pubpath : path,
+    if ((r = jg_audit_write_file(path, priv, strlen(priv), 0600, force)) != 0) {
+        jg_error("%s: cannot write %s: %s", cmd, path,
                  r == JG_ERR_EXISTS ? "it exists" : strerror(errno));
+        goto out;
+    }
+    if ((r = jg_audit_write_file(pubpath, line, strlen(line), 0644, force)) != 0) {
+        jg_error("%s: cannot write %s: %s", cmd, pubpath,
+                 r == JG_ERR_EXISTS ? "it exists" : strerror(errno));
+        if (!force)
+            unlink(path);       /* no private key without its public line */
+        else
+            jg_error("%s: %s is the new CA; its public line is what "
+                     "\"jumpgate ca show\" prints", cmd, path);
         goto out;
     }
     printf("wrote %s (private, 0600) and %s (public); put the public line "
@@ -81,21 +90,33 @@ out:
     return rc;
 }
 
-/* The public line: from PATH.pub, else derived from the private key. */
+/* The public line: derived from the private key (root can read it), else
+ * PATH.pub; a PATH.pub that does not match the private key is an error,
+ * lest the targets be given the wrong CA. */
 static int
 show(const char *cmd, const char *path)
 {
     char *pubpath = jg_xasprintf("%s.pub", path), *b64 = NULL;
     enum ssh_keytypes_e type = SSH_KEYTYPE_UNKNOWN;
-    ssh_key key = NULL;
+    ssh_key key = NULL, pub = NULL;
     int rc = JG_EXIT_ERROR;
 
-    if (ssh_pki_import_pubkey_file(pubpath, &key) == SSH_OK ||
-        ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) == SSH_OK)
+    if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK)
+        key = NULL;
+    if (ssh_pki_import_pubkey_file(pubpath, &pub) != SSH_OK)
+        pub = NULL;
+    if (key == NULL) {
+        key = pub;
+        pub = NULL;
+    }
+    if (key != NULL)
         type = ssh_key_type(key);
     if (key == NULL) {
         jg_error("%s: cannot read %s or %s (jumpgate ca keygen makes them)",
-                 cmd, pubpath, path);
+                 cmd, path, pubpath);
+    } else if (pub != NULL && ssh_key_cmp(key, pub, SSH_KEY_CMP_PUBLIC) != 0) {
+        jg_error("%s: %s does not hold the public half of %s; remove it and "
+                 "run this again", cmd, pubpath, path);
     } else if (type != SSH_KEYTYPE_ED25519) {
         jg_error("%s: %s holds a %s key; the user CA must be ed25519", cmd,
                  path, ssh_key_type_to_char(type));
@@ -107,6 +128,7 @@ show(const char *cmd, const char *path)
     }
     ssh_string_free_char(b64);
     ssh_key_free(key);
+    ssh_key_free(pub);
     free(pubpath);
     return rc;
 }

@@ -249,10 +249,22 @@ get_cert_source(struct cctx *x, const struct jg_ynode *up)
     for (i = 0; i < cnt; i++) {
         struct jg_cidr c;
         const struct jg_ynode *at = n->type == JG_Y_SEQ ? n->kids[i] : n;
-        if (jg_cidr_parse(v[i], &c, NULL) != 0) {
+        bool host_bits = false;
+        char canon[64];
+
+        if (jg_cidr_parse(v[i], &c, &host_bits) != 0) {
             jg_diags_add(x->d, x->file, at->line, at->col,
                          "upstream.cert_source_address: '%s' is not an address "
                          "or CIDR", v[i]);
+            continue;
+        }
+        if (host_bits) {
+            /* OpenSSH refuses such a source-address: every login would. */
+            jg_cidr_format(&c, canon, sizeof(canon));
+            jg_diags_add(x->d, x->file, at->line, at->col,
+                         "upstream.cert_source_address: '%s' has bits set "
+                         "past its prefix length (meant %s?), which the "
+                         "targets' sshd refuses", v[i], canon);
             continue;
         }
         nl = jg_xasprintf("%s%s%s", list ? list : "", list ? "," : "", v[i]);

@@ -22,15 +22,54 @@ static const char hostkey_algos[] =
     "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
     "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
 
+/* Each SSH target must have what its login takes: auth: cert a user CA,
+ * auth: key (or no CA) an identity. Said now, not at the first login. */
+static int
+check_auth(const struct jg_config *cfg, const struct jg_policy *pol,
+           struct jg_diags *diags)
+{
+    size_t i, n = jg_policy_n_targets(pol);
+    int r = 0;
+
+    for (i = 0; i < n; i++) {
+        const struct jg_target *t = jg_policy_target_at(pol, i);
+        bool cert = t->auth == JG_AUTH_CERT ||
+                    (t->auth == JG_AUTH_DEFAULT && cfg->upstream_ca != NULL);
+
+        if (t->kind != JG_TARGET_SSH)
+            continue;
+        if (cert && cfg->upstream_ca == NULL) {
+            jg_diags_add(diags, cfg->policy, 0, 0, "target %s logs in with a "
+                         "certificate (auth: cert) but %s sets no upstream.ca",
+                         t->name, cfg->path);
+            r = JG_ERR_INVALID;
+        } else if (!cert && cfg->upstream_identity == NULL) {
+            jg_diags_add(diags, cfg->policy, 0, 0, "target %s logs in with the "
+                         "gateway's key (auth: key) but %s sets no "
+                         "upstream.identity", t->name, cfg->path);
+            r = JG_ERR_INVALID;
+        }
+    }
+    return r;
+}
+
 static int
 load_policy(const struct jg_config *cfg, struct jg_policy **out,
             struct jg_diags *diags)
 {
+    int r;
+
     if (cfg->policy == NULL) {
         jg_diags_add(diags, cfg->path, 0, 0, "no 'policy' file is configured");
         return JG_ERR_INVALID;
     }
-    return jg_policy_load(cfg->policy, out, diags);
+    if ((r = jg_policy_load(cfg->policy, out, diags)) != 0)
+        return r;
+    if ((r = check_auth(cfg, *out, diags)) != 0) {
+        jg_policy_free(*out);
+        *out = NULL;
+    }
+    return r;
 }
 
 static int

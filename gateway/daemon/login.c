@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/daemon/login.c - splits SSH user names such as "alice:web-1",
  * "alice:deploy@web-1" or, for sftp and scp, "alice+web-1" into user,
- * login and target, and escapes names for logs. */
+ * login and target. */
 #include <string.h>
 
 #include "gateway/daemon/daemon.h"
@@ -114,28 +114,4 @@ jg_gw_login_parse(const char *s, struct jg_gw_login *out)
     }
     jg_strlcpy(out->target, rest, sizeof(out->target));
     return 0;
-}
-
-void
-jg_gw_escape(const char *s, char *buf, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-
-    if (n == 0)
-        return;
-    for (; s != NULL && *s != '\0' && o + 1 < n; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            if (o + 5 >= n)
-                break;
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    buf[o] = '\0';
 }

@@ -43,8 +43,9 @@ jg_gw_master_check(const struct jg_config *cfg, struct jg_diags *diags)
         r = JG_ERR_INVALID;
     }
     /* The monitors sign with them: check now that they can. */
-    if (key_check(cfg, cfg->upstream_identity, "upstream.identity", diags) != 0 ||
-        key_check(cfg, cfg->upstream_ca, "upstream.ca", diags) != 0)
+    if (key_check(cfg, cfg->upstream_identity, "upstream.identity", diags) != 0)
+        r = JG_ERR_INVALID;
+    if (key_check(cfg, cfg->upstream_ca, "upstream.ca", diags) != 0)
         r = JG_ERR_INVALID;
     if (cfg->upstream_known_hosts == NULL ||
         access(cfg->upstream_known_hosts, R_OK) != 0) {

@@ -38,7 +38,6 @@
 #define SSH_AGENT_RSA_SHA2_512 4
 #define SSH_MSG_USERAUTH_REQUEST 50
 
-#define ED25519_CERT "ssh-ed25519-cert-v01@openssh.com"
 
 /* ---- the key ----------------------------------------------------------- */
 
@@ -278,7 +277,7 @@ userauth_ok(const struct jg_gw_mon *m, const struct jg_gw_agent_key *k,
             const char *alg, const uint8_t *data, size_t n)
 {
     if (k->cert)
-        alg = ED25519_CERT;
+        alg = JG_GW_ED25519_CERT;
     struct jg_gw_rd r = {data, n, false};
     size_t sid_len, len;
     const uint8_t *p;
@@ -343,8 +342,13 @@ agent_answer(struct jg_gw_mon *m, const uint8_t *msg, size_t n)
             jg_gw_wr_put(&body, &t, 1);
             jg_gw_wr_str(&body, sig.p, sig.n);
             keep = false;       /* one signature per upstream connection */
-            jg_info("signed the upstream login of %s as %s%s", m->user,
-                    m->agent_login, k->cert ? " (certificate)" : "");
+            if (k->cert)
+                jg_info("signed the upstream login of %s as %s (certificate "
+                        "serial %llu, key id %s)", m->user, m->agent_login,
+                        (unsigned long long)m->agent_serial, m->agent_key_id);
+            else
+                jg_info("signed the upstream login of %s as %s", m->user,
+                        m->agent_login);
         } else {
             jg_warn("monitor: refused an agent signature for the worker of "
                     "%s (not this connection's user-auth request)",
@@ -533,6 +537,9 @@ jg_gw_mon_agent(struct jg_gw_mon *m, struct jg_gw_msg *q)
         m->agent_fd = sv[0];
         m->agent_use = cert ? m->agent_cert : m->agent_key;
         jg_strlcpy(m->agent_login, g->login, sizeof(m->agent_login));
+        m->agent_serial = cert ? g->cert_serial : 0;
+        jg_strlcpy(m->agent_key_id, cert ? g->cert_key_id : "",
+                   sizeof(m->agent_key_id));
         ok = true;
     }
     if (!ok && sv[0] >= 0)
@@ -556,15 +563,17 @@ jg_gw_mon_login_failed(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
     const struct jg_target *t;
     struct jg_gw_grant *g;
-    char raw[256], why[512], reason[1400];
+    char *raw = NULL, why[512], reason[1400];
     uint32_t id;
 
-    if (jg_gw_msg_get_u32(q, &id) != 0 ||
-        jg_gw_msg_get_str(q, raw, sizeof(raw)) != 0)
+    if (jg_gw_msg_get_u32(q, &id) != 0 || jg_gw_msg_get_strdup(q, &raw) != 0)
         return JG_ERR_INVALID;
+    if (strlen(raw) > 200)
+        raw[200] = '\0';       /* it is escaped below; a cut byte shows */
+    jg_gw_escape(raw, why, sizeof(why));
+    free(raw);
     if ((t = jg_gw_mon_grant_target(m, id, &g)) == NULL)
         return 0;               /* the grant lapsed meanwhile */
-    jg_gw_escape(raw, why, sizeof(why));
     if (g->cert_serial != 0 && jg_gw_mon_uses_cert(m, g))
         snprintf(reason, sizeof(reason), "target %s refused the gateway's "
                  "certificate login as %s (serial %llu, key id %s): %s",

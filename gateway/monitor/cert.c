@@ -19,8 +19,7 @@
 
 #include "gateway/monitor/internal.h"
 
-#define CERT_SUFFIX "-cert-v01@openssh.com"
-#define ED25519_CERT "ssh-ed25519" CERT_SUFFIX
+#define SUFFIX_LEN (sizeof(JG_GW_CERT_SUFFIX) - 1)
 
 /* ---- making a user certificate ---------------------------------------- */
 
@@ -52,7 +51,7 @@ jg_gw_cert_make(EVP_PKEY *ca, const uint8_t *ca_blob, size_t ca_len,
     if (EVP_PKEY_get_base_id(ca) != EVP_PKEY_ED25519 ||
         RAND_bytes(nonce, sizeof(nonce)) != 1)
         return JG_ERR_INVALID;
-    jg_gw_wr_cstr(&w, ED25519_CERT);
+    jg_gw_wr_cstr(&w, JG_GW_ED25519_CERT);
     jg_gw_wr_str(&w, nonce, sizeof(nonce));
     jg_gw_wr_str(&w, pub, 32);
     jg_gw_wr_u64(&w, s->serial);
@@ -282,6 +281,30 @@ rd_text(struct jg_gw_rd *r, char *buf, size_t n)
     return true;
 }
 
+/* A string field of any length and bytes, kept in buf in a form safe to
+ * log and show (escaped by jg_gw_escape(), cut to fit; a NUL ends it,
+ * shown as "\x00..."); false only when the field is not there. */
+static bool
+rd_shown(struct jg_gw_rd *r, char *buf, size_t n)
+{
+    size_t len, cut, used;
+    const uint8_t *p = jg_gw_rd_str(r, &len);
+    const uint8_t *nul;
+    char raw[256];
+
+    if (p == NULL)
+        return false;
+    nul = memchr(p, '\0', len);
+    cut = nul != NULL ? (size_t)(nul - p) : len;
+    cut = cut < sizeof(raw) - 1 ? cut : sizeof(raw) - 1;
+    memcpy(raw, p, cut);
+    raw[cut] = '\0';
+    jg_gw_escape(raw, buf, n);
+    if (nul != NULL && (used = strlen(buf)) + 8 < n)
+        memcpy(buf + used, "\\x00...", 8);
+    return true;
+}
+
 int
 jg_gw_cert_parse(const uint8_t *blob, size_t len, struct jg_gw_cert *c,
                  char *why, size_t whyn)
@@ -293,14 +316,17 @@ jg_gw_cert_parse(const uint8_t *blob, size_t len, struct jg_gw_cert *c,
 
     memset(c, 0, sizeof(*c));
     if (!rd_text(&r, type, sizeof(type)) ||
-        (tl = strlen(type)) <= sizeof(CERT_SUFFIX) - 1 ||
-        strcmp(type + tl - (sizeof(CERT_SUFFIX) - 1), CERT_SUFFIX) != 0) {
+        (tl = strlen(type)) <= SUFFIX_LEN ||
+        strcmp(type + tl - SUFFIX_LEN, JG_GW_CERT_SUFFIX) != 0) {
         snprintf(why, whyn, "not an OpenSSH certificate");
         return JG_ERR_INVALID;
     }
-    type[tl - (sizeof(CERT_SUFFIX) - 1)] = '\0';
+    type[tl - SUFFIX_LEN] = '\0';
     if ((nf = (size_t)key_fields(type)) == 0) {
-        snprintf(why, whyn, "certificates of %s keys are not supported", type);
+        char shown[200];
+
+        jg_gw_escape(type, shown, sizeof(shown));
+        snprintf(why, whyn, "certificates of %s keys are not supported", shown);
         return JG_ERR_INVALID;
     }
     jg_strlcpy(c->key_type, type, sizeof(c->key_type));
@@ -313,7 +339,7 @@ jg_gw_cert_parse(const uint8_t *blob, size_t len, struct jg_gw_cert *c,
     }
     c->serial = jg_gw_rd_u64(&r);
     c->type = jg_gw_rd_u32(&r);
-    if (!rd_text(&r, c->key_id, sizeof(c->key_id)))
+    if (!rd_shown(&r, c->key_id, sizeof(c->key_id)))
         r.bad = true;
     c->principals = jg_gw_rd_str(&r, &c->principals_len);
     c->valid_after = jg_gw_rd_u64(&r);

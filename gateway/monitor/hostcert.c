@@ -35,31 +35,38 @@ now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs ssh-keyscan -c for host:port; its output (NUL-terminated, caller
- * frees) or NULL with why. */
-static char *
-keyscan(const char *host, uint16_t port, int timeout_s, char *why,
-        size_t whyn)
+/* Starts ssh-keyscan -c for host:port with its output on *rfd; its pid,
+ * or -1 with errno. */
+static pid_t
+spawn(const char *host, uint16_t port, int timeout_s, int *rfd)
 {
-    char portstr[8], tstr[8], *out = jg_xmalloc(KEYSCAN_MAX + 1);
-    size_t n = 0;
-    int pfd[2], st = 0;
-    int64_t deadline = now_ms() + (int64_t)(timeout_s + 2) * 1000;
-    bool timed_out = false;
+    char portstr[8], tstr[8];
+    int pfd[2], e;
     pid_t pid;
 
     snprintf(portstr, sizeof(portstr), "%u", port);
     snprintf(tstr, sizeof(tstr), "%d", timeout_s);
-    if (pipe2(pfd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
-        snprintf(why, whyn, "cannot run %s: %s", KEYSCAN, strerror(errno));
-        free(out);
-        return NULL;
+    if (pipe2(pfd, O_CLOEXEC) != 0)
+        return -1;
+    if ((pid = fork()) < 0) {
+        e = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        errno = e;
+        return -1;
     }
     if (pid == 0) {
         char *argv[] = {KEYSCAN, "-c", "-T", tstr, "-p", portstr, "--",
                         (char *)host, NULL};
         char *envp[] = {NULL};
+        sigset_t none;
         int nul = open("/dev/null", O_RDWR);
+
+        /* The monitor blocks its signals and ignores SIGPIPE; the child
+         * must die of both like any program. */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
         if (nul < 0 || dup2(nul, 0) < 0 || dup2(pfd[1], 1) < 0 ||
             dup2(nul, 2) < 0)
             _exit(127);
@@ -68,8 +75,52 @@ keyscan(const char *host, uint16_t port, int timeout_s, char *why,
         _exit(127);
     }
     close(pfd[1]);
-    for (;;) {
-        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+    *rfd = pfd[0];
+    return pid;
+}
+
+/* Reaps pid into *st: a child that has said all (eof) still has until the
+ * deadline to end; one that has not, or does not end, is killed. False
+ * when it had to be killed after its eof (it hung). */
+static bool
+reap(pid_t pid, bool eof, int64_t deadline, int *st)
+{
+    while (eof) {
+        pid_t w = waitpid(pid, st, WNOHANG);
+
+        if (w == pid || (w < 0 && errno != EINTR))
+            return true;
+        if (now_ms() >= deadline)
+            break;
+        poll(NULL, 0, 20);
+    }
+    kill(pid, SIGKILL);
+    while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+        ;
+    return !eof;
+}
+
+/* Runs ssh-keyscan -c for host:port; its output (NUL-terminated, caller
+ * frees) or NULL with why. At most KEYSCAN_MAX bytes are read, and the
+ * child is gone, one way or another, by the deadline. */
+static char *
+keyscan(const char *host, uint16_t port, int timeout_s, char *why,
+        size_t whyn)
+{
+    char *out = jg_xmalloc(KEYSCAN_MAX + 1);
+    size_t n = 0;
+    int fd = -1, st = 0;
+    int64_t deadline = now_ms() + (int64_t)(timeout_s + 2) * 1000;
+    bool timed_out = false, eof = false;
+    pid_t pid;
+
+    if ((pid = spawn(host, port, timeout_s, &fd)) < 0) {
+        snprintf(why, whyn, "cannot run %s: %s", KEYSCAN, strerror(errno));
+        free(out);
+        return NULL;
+    }
+    while (!eof) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
         int64_t left = deadline - now_ms();
         ssize_t got;
         if (left <= 0) {
@@ -80,17 +131,17 @@ keyscan(const char *host, uint16_t port, int timeout_s, char *why,
             break;
         if (p.revents == 0)
             continue;
-        got = read(pfd[0], out + n, KEYSCAN_MAX - n);
+        got = read(fd, out + n, KEYSCAN_MAX - n);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got <= 0 || (n += (size_t)got) == KEYSCAN_MAX)
-            break;
+        if (got <= 0)
+            eof = true;     /* or an error: nothing more comes either way */
+        else if ((n += (size_t)got) == KEYSCAN_MAX)
+            break;          /* more than any set of certificates */
     }
-    close(pfd[0]);
-    if (timed_out)
-        kill(pid, SIGKILL);
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
+    close(fd);
+    if (!reap(pid, eof, deadline, &st))
+        timed_out = true;
     out[n] = '\0';
     if (timed_out) {
         snprintf(why, whyn, "%s did not answer within %d s", KEYSCAN,
@@ -130,7 +181,7 @@ key_blob(const ssh_key key, size_t *len)
 
 int
 jg_gw_hostcert_check(const char *file, const char *host, uint16_t port,
-                     const char *alias, const ssh_key key, int timeout_s,
+                     const ssh_key key, int timeout_s,
                      char *why, size_t whyn)
 {
     char *out, *line, *save = NULL, first[512] = "";
@@ -152,11 +203,11 @@ jg_gw_hostcert_check(const char *file, const char *host, uint16_t port,
         char *sp = NULL, *type = strtok_r(line, " \t\r", &sp);
         char *b64 = type ? strtok_r(NULL, " \t\r", &sp) : NULL, msg[400];
         struct jg_gw_cert c;
-        size_t tl;
+        size_t tl, sl = strlen(JG_GW_CERT_SUFFIX);
         int len;
 
-        if (b64 == NULL || (tl = strlen(type)) <= 21 ||
-            strcmp(type + tl - 21, "-cert-v01@openssh.com") != 0)
+        if (b64 == NULL || (tl = strlen(type)) <= sl ||
+            strcmp(type + tl - sl, JG_GW_CERT_SUFFIX) != 0)
             continue;
         certs++;
         cb = jg_xrealloc(cb, strlen(b64) + 1, 1);
@@ -169,7 +220,7 @@ jg_gw_hostcert_check(const char *file, const char *host, uint16_t port,
         }
         /* Only a certificate of the key the exchange proved counts. */
         if (c.plain.n == klen && memcmp(c.plain.p, kb, klen) == 0) {
-            r = jg_gw_knownhosts_cert_ok(file, host, port, alias, &c, cb,
+            r = jg_gw_knownhosts_cert_ok(file, host, port, &c, cb,
                                          (size_t)len, (int64_t)time(NULL), msg,
                                          sizeof(msg));
             if (r != 0 && first[0] == '\0')

@@ -124,6 +124,8 @@ struct jg_gw_mon {
     struct jg_gw_agent_key *agent_use;
     int agent_fd;                /* the agent socket of the worker, or -1 */
     char agent_login[128];       /* the login its one signature is for */
+    uint64_t agent_serial;       /* of its certificate, for the log */
+    char agent_key_id[200];
     uint8_t agent_buf[16384];
     size_t agent_len;
     bool pam_open;               /* a PAM transaction is in progress */
@@ -252,15 +254,15 @@ struct jg_gw_cert;
 /* Does a @cert-authority line of the file match host:port? */
 bool jg_gw_knownhosts_has_ca(const char *file, const char *host,
                              uint16_t port);
-/* A host certificate c (parsed from blob, signature checked) of host:port
- * (alias: the target's name, also accepted as a principal): 0 when a
- * @cert-authority line for the host names its CA, it is a host
- * certificate, valid at now, naming host or alias, with no critical
- * options and nothing of it revoked (CA, key or certificate); else
- * JG_ERR_DENIED with why (or the error of reading the file). */
+/* A host certificate c (parsed from blob, signature checked) of host:port:
+ * 0 when a @cert-authority line for the host names its CA, it is a host
+ * certificate, valid at now, naming host (as OpenSSH's client wants: the
+ * target's address, not its policy name, which a certificate made for
+ * another host could carry), with no critical options and nothing of it
+ * revoked (CA, key or certificate); else JG_ERR_DENIED with why (or the
+ * error of reading the file). */
 int jg_gw_knownhosts_cert_ok(const char *file, const char *host,
-                             uint16_t port, const char *alias,
-                             const struct jg_gw_cert *c, const uint8_t *blob,
+                             uint16_t port, const struct jg_gw_cert *c, const uint8_t *blob,
                              size_t len, int64_t now, char *why, size_t whyn);
 /* "SHA256:..." of key into buf. */
 void jg_gw_fingerprint(const ssh_key key, char *buf, size_t n);
@@ -298,6 +300,8 @@ char *jg_gw_b64(const uint8_t *p, size_t n);
 /* OpenSSH certificates (cert.c). */
 #define JG_GW_CERT_USER 1
 #define JG_GW_CERT_HOST 2
+#define JG_GW_CERT_SUFFIX "-cert-v01@openssh.com"   /* of certificate types */
+#define JG_GW_ED25519_CERT "ssh-ed25519" JG_GW_CERT_SUFFIX
 struct jg_gw_cert_spec {
     uint64_t serial;
     const char *key_id;
@@ -318,7 +322,7 @@ struct jg_gw_cert {
     struct jg_gw_wr plain;       /* the certified key as a plain key blob */
     uint64_t serial;
     uint32_t type;               /* JG_GW_CERT_USER or _HOST */
-    char key_id[256];
+    char key_id[256];            /* as shown: escaped, cut to fit */
     const uint8_t *principals;   /* packed strings */
     size_t principals_len;
     uint64_t valid_after, valid_before;
@@ -347,7 +351,7 @@ bool jg_gw_sig_verify(const uint8_t *key, size_t key_len, const uint8_t *sig,
  * of them certifies that key and jg_gw_knownhosts_cert_ok() accepts it.
  * 0, or JG_ERR_DENIED with why. */
 int jg_gw_hostcert_check(const char *file, const char *host, uint16_t port,
-                         const char *alias, const ssh_key key, int timeout_s,
+                         const ssh_key key, int timeout_s,
                          char *why, size_t whyn);
 
 /* Target connections (connect.c). */

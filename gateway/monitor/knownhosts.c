@@ -301,7 +301,7 @@ jg_gw_knownhosts_has_ca(const char *file, const char *host, uint16_t port)
 
 int
 jg_gw_knownhosts_cert_ok(const char *file, const char *host, uint16_t port,
-                         const char *alias, const struct jg_gw_cert *c,
+                         const struct jg_gw_cert *c,
                          const uint8_t *blob, size_t len, int64_t now,
                          char *why, size_t whyn)
 {
@@ -331,11 +331,10 @@ jg_gw_knownhosts_cert_ok(const char *file, const char *host, uint16_t port,
         snprintf(why, whyn, "its host certificate (serial %llu, id \"%s\") "
                  "is %s", (unsigned long long)c->serial, c->key_id,
                  (uint64_t)now < c->valid_after ? "not yet valid" : "expired");
-    else if (!jg_gw_cert_names(c, host) &&
-             (alias == NULL || !jg_gw_cert_names(c, alias)))
+    else if (!jg_gw_cert_names(c, host))
         snprintf(why, whyn, "its host certificate (serial %llu, id \"%s\") "
-                 "does not name %s%s%s", (unsigned long long)c->serial,
-                 c->key_id, host, alias ? " or " : "", alias ? alias : "");
+                 "does not name %s", (unsigned long long)c->serial,
+                 c->key_id, host);
     else if (c->n_critical != 0)
         snprintf(why, whyn, "its host certificate carries critical options, "
                  "which host certificates must not");

@@ -129,6 +129,8 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
         free(command);
         if (cfg->audit_on_failure == JG_ON_FAILURE_REFUSE)
             return send_answer(m, false, why, false);
+        /* Unrecorded, but the login certificate still fits the channel. */
+        jg_gw_mon_agent_plan(m, g, m->conn_id, term[0] != '\0', NULL);
         return send_answer(m, true, "", false);
     }
     x->used = true;

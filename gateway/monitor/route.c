@@ -151,8 +151,23 @@ jg_gw_mon_connect(struct jg_gw_mon *m, struct jg_gw_msg *q)
 
 #define HOSTCERT_REFUSED 1   /* a refused host certificate, beside JG_ERR_* */
 
-/* A key known_hosts did not accept on its own: a host certificate from a
- * trusted CA may still vouch for it. */
+/* Cuts s to at most max bytes, on a UTF-8 character boundary. */
+static void
+cut_utf8(char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n <= max)
+        return;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    s[max] = '\0';
+}
+
+/* A key known_hosts did not accept on its own (k): a host certificate
+ * from a trusted CA may still vouch for it. A key that differs from the
+ * one pinned for the host stays a changed key (k) when no certificate
+ * vouches for it, so that the alarm is not lost. */
 static int
 hostcert(struct jg_gw_mon *m, const struct jg_target *t, const ssh_key key,
          int k, char *msg, size_t msgn)
@@ -163,13 +178,20 @@ hostcert(struct jg_gw_mon *m, const struct jg_target *t, const ssh_key key,
     if ((k != JG_ERR_NOTFOUND && k != JG_ERR_DENIED) ||
         !jg_gw_knownhosts_has_ca(file, t->host, t->port))
         return k;
-    if (jg_gw_hostcert_check(file, t->host, t->port, t->name, key,
-                             JG_GW_CONNECT_TIMEOUT / 2, why, sizeof(why)) == 0)
+    if (jg_gw_hostcert_check(file, t->host, t->port, key,
+                             JG_GW_CONNECT_TIMEOUT / 2, why, sizeof(why)) == 0) {
+        if (k == JG_ERR_DENIED)
+            jg_warn("target %s (%s port %u): its host key is not the one "
+                    "pinned in %s, but a trusted host certificate vouches for "
+                    "it; accepted", t->name, t->host, t->port, file);
         return 0;
-    snprintf(msg, msgn, "the host certificate of target %s was refused: %s",
-             t->name, why);
+    }
     jg_error("target %s (%s port %u): host certificate refused: %s", t->name,
              t->host, t->port, why);
+    if (k == JG_ERR_DENIED)
+        return k;
+    snprintf(msg, msgn, "the host certificate of target %s was refused: %s",
+             t->name, why);
     return HOSTCERT_REFUSED;
 }
 
@@ -230,6 +252,7 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
                                                     : "host_key_error",
                                msg);
     jg_gw_msg_put_u8(a, k == 0);
+    cut_utf8(msg, JG_GW_USER_MSG_MAX);
     jg_gw_msg_put_str(a, msg);
     r = send_free(m, a, -1);
 out:

@@ -115,6 +115,8 @@
                                       (a closed channel gives its back) */
 #define JG_GW_MENU_MAX 512         /* menu entries in a TARGETS answer */
 #define JG_GW_LAPSE_GRACE 5        /* seconds between notice and kill */
+#define JG_GW_USER_MSG_MAX 511     /* bytes of a refusal text in an answer;
+                                      the worker reads it into 512 or more */
 
 /* Authentication states of a connection, as the monitor knows them. */
 enum jg_gw_mon_state {

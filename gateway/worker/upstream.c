@@ -62,9 +62,11 @@ agent_login(struct jg_gw_wk *w, ssh_session s, uint32_t grant,
         /* One try, with what the monitor gave: no other identity. */
         jg_gw_msg_init(q, JG_GW_REQ_LOGIN_FAILED);
         jg_gw_msg_put_u32(q, grant);
-        jg_gw_msg_put_str(q, rc == SSH_AUTH_DENIED
-                                 ? "the target did not accept it"
-                                 : ssh_get_error(s));
+        /* libssh's error may carry the target's text, up to 1 KiB. */
+        snprintf(err, errn, "%.200s", rc == SSH_AUTH_DENIED
+                                          ? "the target did not accept it"
+                                          : ssh_get_error(s));
+        jg_gw_msg_put_str(q, err);
         jg_gw_wk_send(w, q);
         if (serial != 0)
             snprintf(err, errn, "target %s refused the gateway's certificate "

@@ -10,6 +10,7 @@
 #define JG_GW_ROOM_WORKER
 #include "gateway/worker/internal.h"
 #include "gateway/daemon/login.c"
+#include "gateway/daemon/escape.c"
 #include "gateway/worker/screen.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -38,7 +38,7 @@ class CertSshd:
     host_cert, it also presents that host certificate."""
 
     def __init__(self, base, name, ca_pub, host_ca=None, host_cert_args=(),
-                 extra=""):
+                 extra="", key_id=None):
         self.dir = base / name
         self.dir.mkdir()
         self.port = free_port()
@@ -49,7 +49,7 @@ class CertSshd:
         cert_line = ""
         if host_ca is not None:
             subprocess.run(["ssh-keygen", "-q", "-s", str(host_ca), "-h", "-I",
-                            f"host-{name}", *host_cert_args,
+                            key_id or f"host-{name}", *host_cert_args,
                             str(self.hostkey) + ".pub"], check=True)
             cert_line = f"HostCertificate {self.hostkey}-cert.pub\n"
         cfg = self.dir / "sshd_config"
@@ -110,8 +110,10 @@ class CertEnv:
                                  ["-n", "127.0.0.1"])
         self.hc_expired = CertSshd(base, "hc-expired", self.ca_pub, self.host_ca,
                                    ["-n", "127.0.0.1", "-V", "20200101:20200102"])
+        # Its key id is long and carries a terminal escape: shown escaped.
         self.hc_name = CertSshd(base, "hc-name", self.ca_pub, self.host_ca,
-                                ["-n", "other.example"])
+                                ["-n", "other.example"],
+                                key_id="\x1b]0;owned\x07" + "k" * 400)
         # Holds each certificate login at the principals check until told.
         self.gate = base / "gate"
         self.gate.mkdir()
@@ -129,7 +131,7 @@ class CertEnv:
                       "@cert-authority broken\n")
         self.known_hosts = kh
 
-    def targets(self):
+    def targets(self, keyed=True):
         def t(name, port, extra=""):
             return (f"  {name}: {{kind: ssh, address: \"127.0.0.1:{port}\", "
                     f"labels: {{tier: ecs}}{extra}}}\n")
@@ -137,7 +139,7 @@ class CertEnv:
                 t("hc-ok", self.hc_ok.port) +
                 t("hc-alias", self.hc_alias.port) + t("hc-other", self.hc_other.port) +
                 t("hc-expired", self.hc_expired.port) + t("hc-name", self.hc_name.port) +
-                t("keyed", gw_env_web1_port[0], ", auth: key"))
+                (t("keyed", gw_env_web1_port[0], ", auth: key") if keyed else ""))
 
     def stop(self):
         for s in (self.t, self.t_gate, self.hc_ok, self.hc_alias, self.hc_other, self.hc_expired,
@@ -223,7 +225,7 @@ def test_target_refusing_the_certificate(cgw):
                   what="target.error login_refused")[-1]
     assert "certificate login as root" in ev["reason"] and "serial" in ev["reason"]
     assert cgw.logtext().count("signed the upstream login of alice as root "
-                               "(certificate)") <= 3
+                               "(certificate serial") <= 3
 
 
 def test_worker_never_holds_the_ca_key(cgw, certs):
@@ -383,10 +385,10 @@ def test_certificates_are_checked_by_openssh(certs, tmp_path):
 def test_host_certificates(cgw, certs):
     r = cgw.ssh("alice:hc-ok", "echo", "hc")
     assert r.returncode == 0 and r.stdout == b"hc\n", r.stderr
-    r = cgw.ssh("alice:hc-alias", "echo", "hc")
-    assert r.returncode == 0 and r.stdout == b"hc\n", r.stderr
+    # Principals name hosts (the target's address), not policy names: a
+    # certificate that names only "hc-alias" is another host's.
     for name, word in [("hc-other", b"not trusted"), ("hc-expired", b"expired"),
-                       ("hc-name", b"does not name")]:
+                       ("hc-name", b"does not name"), ("hc-alias", b"does not name")]:
         r = cgw.ssh(f"alice:{name}", "true")
         assert r.returncode != 0
         assert b"host certificate of target " + name.encode() + b" was refused" \
@@ -394,7 +396,12 @@ def test_host_certificates(cgw, certs):
     ev = wait_for(lambda: (lambda v: v if len(v) >= 3 else None)(
         [e for e in _events(cgw, "target.error") if e["error"] == "host_cert_refused"]),
         what="host_cert_refused events")
-    assert {e["target"] for e in ev} >= {"hc-other", "hc-expired", "hc-name"}
+    assert {e["target"] for e in ev} >= {"hc-other", "hc-expired", "hc-name", "hc-alias"}
+    # What the target wrote in its certificate reaches neither the user's
+    # terminal nor the log as control bytes.
+    r = cgw.ssh("alice:hc-name", "true")
+    assert b"\x1b" not in r.stderr and b"\\x1b]0;owned\\x07kkk" in r.stderr, r.stderr
+    assert "\x1b" not in cgw.logtext()
     # The malformed line was named with its place, the rest still read.
     assert re.search(r"known_hosts:\d+: expected", cgw.logtext())
 
@@ -413,16 +420,22 @@ def test_revoked_host_ca(gw_env, certs, tmp_path):
 
 
 def test_certificate_only_gateway(gw_env, certs, tmp_path):
-    g = Gateway(gw_env, tmp_path / "g", policy_text(gw_env, targets_extra=certs.targets()),
+    g = Gateway(gw_env, tmp_path / "g",
+                policy_text(gw_env, targets_extra=certs.targets(keyed=False)),
                 identity=False, upstream_extra=f"  ca: {certs.ca}\n",
                 known_hosts=certs.known_hosts)
     try:
         r = g.ssh("alice:cert-1", "echo", "only-certs")
         assert r.returncode == 0 and r.stdout == b"only-certs\n", r.stderr
-        # A target that still says auth: key cannot log in: said clearly.
-        r = g.ssh("alice:keyed", "true")
+        # A target that still says auth: key cannot log in without the
+        # static key: said by -t (and at start and reload), naming it.
+        pol = Path(tmp_path / "keyed.yaml")
+        pol.write_text(policy_text(gw_env, targets_extra=certs.targets()))
+        cfg = g.config.read_text().replace(str(g.policy), str(pol))
+        r = _check(cfg, tmp_path)
         assert r.returncode != 0
-        assert b"has no upstream.identity" in r.stderr, r.stderr
+        assert "target keyed logs in with the gateway's key (auth: key) but" in r.stderr
+        assert "sets no upstream.identity" in r.stderr, r.stderr
     finally:
         g.stop()
 
@@ -480,6 +493,11 @@ def test_ca_keygen_and_show(tmp_path):
     r = subprocess.run([str(JUMPGATE), "-c", str(cfg), "ca", "keygen", "--force"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and Path(str(ca) + ".pub").read_text() != pub
+    # A stale PATH.pub is not handed out as the CA.
+    Path(str(ca) + ".pub").write_text(pub)
+    r = subprocess.run([str(JUMPGATE), "-c", str(cfg), "ca", "show"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "does not hold the public half" in r.stderr, r.stderr
     cfg.write_text("policy: /dev/null\nupstream: {known_hosts: /dev/null}\n")
     r = subprocess.run([str(JUMPGATE), "-c", str(cfg), "ca", "show"],
                        capture_output=True, text=True)

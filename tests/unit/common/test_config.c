@@ -214,6 +214,9 @@ test_upstream_certs(void **state)
         {"upstream: {ca: /ca, cert_source_address: [10.0.0.5/32, nowhere]}\n",
          "3:56: upstream.cert_source_address: 'nowhere' is not an address", NULL,
          0},
+        {"upstream: {ca: /ca, cert_source_address: 10.0.1.9/24}\n",
+         "3:42: upstream.cert_source_address: '10.0.1.9/24' has bits set past "
+         "its prefix length (meant 10.0.1.0/24?)", NULL, 0},
         {"upstream: {ca: /ca, cert_source_address: []}\n",
          "3:42: upstream.cert_source_address needs at least one address", NULL,
          0},

@@ -13,6 +13,7 @@
 #include "jgtest.h"
 
 #define JG_GW_ROOM_MONITOR
+#include "gateway/daemon/escape.c"
 #include "gateway/monitor/wire.c"
 #include "gateway/monitor/cert.c"
 
@@ -238,12 +239,46 @@ test_parse_reads_back_and_refuses_tampering(void **state)
     EVP_PKEY_free(key.k);
 }
 
+/* A key id is whatever the certificate's maker wrote: any length and any
+ * bytes, kept only in a form safe to log and show. */
+static void
+test_key_id_is_kept_printable(void **state)
+{
+    struct kp ca, key;
+    struct jg_gw_wr cert = {0};
+    char id[600], why[256];
+    struct jg_gw_cert_spec s = {
+        .serial = 7, .key_id = id, .principal = "h",
+        .valid_after = 1, .valid_before = 2,
+    };
+    struct jg_gw_cert c;
+
+    (void)state;
+    kp_new(&ca);
+    kp_new(&key);
+    memset(id, 'k', sizeof(id) - 1);
+    id[sizeof(id) - 1] = '\0';
+    memcpy(id, "\x1b]0;x\x07\\", 7);
+    assert_int_equal(jg_gw_cert_make(ca.k, ca.blob, sizeof(ca.blob), key.pub,
+                                     &s, &cert), 0);
+    assert_int_equal(jg_gw_cert_parse(cert.p, cert.n, &c, why, sizeof(why)), 0);
+    assert_int_equal(strncmp(c.key_id, "\\x1b]0;x\\x07\\x5ckkk", 19), 0);
+    assert_true(strlen(c.key_id) < sizeof(c.key_id));
+    for (const char *p = c.key_id; *p != '\0'; p++)
+        assert_true(*p >= 0x20 && *p < 0x7f);
+    jg_gw_cert_clear(&c);
+    free(cert.p);
+    EVP_PKEY_free(ca.k);
+    EVP_PKEY_free(key.k);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_user_cert_as_ssh_keygen_reads_it),
         cmocka_unit_test(test_parse_reads_back_and_refuses_tampering),
+        cmocka_unit_test(test_key_id_is_kept_printable),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

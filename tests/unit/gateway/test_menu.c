@@ -9,6 +9,7 @@
 #define JG_GW_ROOM_WORKER
 #include "gateway/worker/internal.h"
 #include "gateway/daemon/login.c"
+#include "gateway/daemon/escape.c"
 #include "gateway/worker/screen.c"
 
 /* Feeds text in chunks of size step (0: all at once); writes the keys as
