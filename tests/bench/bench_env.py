@@ -177,6 +177,7 @@ ListenAddress 127.0.0.1
 HostKey {key}
 PidFile {self.dir}/pid
 AuthorizedKeysFile {env.authorized_keys}
+TrustedUserCAKeys {env.keys}/user_ca.pub
 AllowUsers {ACCOUNT}
 StrictModes no
 UsePAM no
@@ -211,9 +212,11 @@ LogLevel {"DEBUG1" if debug else "ERROR"}
 
 
 class Gateway:
-    """jumpgated on a free loopback port, recording sessions or not."""
+    """jumpgated on a free loopback port, recording sessions or not, and
+    logging in to the target with its static key or, with cert, with a
+    per-session certificate from the user CA."""
 
-    def __init__(self, env, name, record=True):
+    def __init__(self, env, name, record=True, cert=False):
         self.env = env
         self.name = name
         self.record = record
@@ -235,7 +238,7 @@ policy: {env.policy}
 upstream:
   identity: {env.keys}/upstream
   known_hosts: {env.dir}/upstream_known_hosts
-{audit}limits: {{max_startups: 1000, login_grace: 60s, per_source_startups: 1000,
+{f"  ca: {env.keys}/user_ca{chr(10)}" if cert else ""}{audit}limits: {{max_startups: 1000, login_grace: 60s, per_source_startups: 1000,
          penalties: {{grace_exceeded: 0s, noauth: 0s}}}}
 control_socket: {self.dir}/control.sock
 """)
@@ -301,6 +304,7 @@ class Env:
         os.chown(self.keys / "jumpuser", self.account.uid, self.account.gid)
         up_pub = keygen(self.keys / "upstream")
         self.gw_hostpub = keygen(self.keys / "gw_host")
+        keygen(self.keys / "user_ca")     # the user CA the target trusts
         self.authorized_keys = d / "authorized_keys"
         self.authorized_keys.write_text(f"{client_pub}\n{jump_pub}\n{up_pub}\n")
         self.authorized_keys.chmod(0o644)
@@ -376,8 +380,8 @@ rules:
         self.procs.append(p)
         return p
 
-    def gateway(self, name, record=True):
-        g = Gateway(self, name, record)
+    def gateway(self, name, record=True, cert=False):
+        g = Gateway(self, name, record, cert)
         self.gateways.append(g)
         # The gateway's own name in the client config.
         with open(self.ssh_config, "a") as f:

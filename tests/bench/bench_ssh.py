@@ -434,9 +434,10 @@ def scenario_forward(env, c, res, gw):
     return pj, po, lj
 
 
-def scenario_connect(env, c, res, gw):
+def scenario_connect(env, c, res, gw, gw_cert):
     log(f"scenario 4: connection set-up, {CONNECTS} runs")
     variants = [("jumpgated", c.gw(gw.name, "true")),
+                ("jumpgated, certificate login", c.gw(gw_cert.name, "true")),
                 ("OpenSSH ssh -J", c.jumpj("true")),
                 ("OpenSSH double hop", c.double("true")),
                 ("OpenSSH direct", c.direct("true"))]
@@ -460,6 +461,13 @@ def scenario_connect(env, c, res, gw):
     lines += ["", f"Ratio jumpgated ÷ `ssh -J` (time): **{ratio:.2f}×** (target ≤ 1.0×, "
               "no slower)."]
     res.verdict("4 set-up", "jumpgated ÷ ssh -J (time)", f"{ratio:.2f}×", "≤ 1.0×", ratio <= 1.0)
+    cr = (statistics.median(secs["jumpgated, certificate login"]) /
+          statistics.median(secs["OpenSSH ssh -J"]))
+    lines += ["", f"With `upstream.ca` (a fresh key and certificate made and signed in "
+              f"the monitor for every upstream login; gateway `{gw_cert.name}`): "
+              f"**{cr:.2f}×** `ssh -J` (target ≤ 1.0×)."]
+    res.verdict("4 set-up", "jumpgated with certificates ÷ ssh -J (time)", f"{cr:.2f}×",
+                "≤ 1.0×", cr <= 1.0)
     res.section("\n".join(lines))
 
 
@@ -1022,13 +1030,14 @@ def main():
         c = Cmds(env)
         gw = env.gateway("gw", record=True)
         gw_off = env.gateway("gwoff", record=False)
+        gw_cert = env.gateway("gwcert", record=True, cert=True)
         res.section("\n".join(["### Ciphers negotiated on each leg", "",
                                *ciphers_section(env, c, gw.name)]))
         med, bulk_rows = scenario_bulk(env, c, res, gw, gw_off)
         scenario_sftp(env, c, res, gw)
         pj, po, lj = scenario_forward(env, c, res, gw)
         fwd = [pj, po]
-        scenario_connect(env, c, res, gw)
+        scenario_connect(env, c, res, gw, gw_cert)
         scenario_latency(env, c, res, gw)
         scenario_memory(env, c, res, gw)
         if IDLE + STREAM > 0:
