@@ -580,6 +580,34 @@ int jg_audit_list_ids(const char *audit_dir, char ***ids, size_t *n);
 /* Every day file name of audit_dir/events ("YYYY-MM-DD.jsonl"), sorted. */
 int jg_audit_list_days(const char *audit_dir, char ***days, size_t *n);
 
+/* ---- the sessions of an audit folder (sessions.c) ----------------------- */
+
+/* One session: from its recording, or from its session.start event. */
+struct jg_audit_session {
+    char id[JG_AUDIT_ID_STRLEN];
+    int64_t start_us, end_us;   /* end_us 0: unknown */
+    char *user, *target, *login, *action, *from, *rule, *command; /* or NULL */
+    char *path;                 /* the recording, or NULL: none was made */
+    uint64_t size;              /* of the recording */
+    bool ended;                 /* a session.end was read */
+    int exit_status;            /* from session.end; -1: none */
+};
+
+struct jg_audit_sessions {
+    struct jg_audit_session *v;  /* sorted by id, so by start time */
+    size_t n;
+    size_t bad_recs;             /* recordings that could not be read */
+    size_t bad_events;           /* event-log lines that could not be read */
+    bool events_unreadable;      /* the event log could not be read at all */
+};
+
+/* Every session below audit_dir: each recording (its header and end) and
+ * each session.start without one, with session.end's end and exit status.
+ * JG_ERR_NOTFOUND when audit_dir does not exist, JG_ERR_IO (errno); what
+ * could not be read is counted in *out. Free with jg_audit_sessions_free. */
+int jg_audit_sessions_load(const char *audit_dir, struct jg_audit_sessions *out);
+void jg_audit_sessions_free(struct jg_audit_sessions *s);
+
 /* ---- terminal text (text.c, filter.c) ----------------------------------- */
 
 /* Rebuilds the lines a person saw from output: escape sequences dropped,

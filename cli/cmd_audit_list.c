@@ -21,49 +21,6 @@ static const char list_usage[] =
 static const char show_usage[] =
     "usage: jumpgate [-c FILE] audit show ID [--dir DIR]\n";
 
-/* One session: from its recording, or from its session.start event. */
-struct row {
-    char id[JG_AUDIT_ID_STRLEN];
-    int64_t start_us, end_us;   /* end_us 0: unknown */
-    char *user, *target, *login, *action, *from, *rule, *command;
-    char *path;                 /* the .cast, or NULL */
-    uint64_t size;
-    char *exit_status;          /* from session.end, or NULL */
-    bool shown;                 /* matches the filters */
-};
-
-struct rows {
-    struct row *v;
-    size_t n;
-};
-
-static void
-rows_free(struct rows *rs)
-{
-    size_t i;
-
-    for (i = 0; i < rs->n; i++) {
-        struct row *r = &rs->v[i];
-
-        free(r->user);
-        free(r->target);
-        free(r->login);
-        free(r->action);
-        free(r->from);
-        free(r->rule);
-        free(r->command);
-        free(r->path);
-        free(r->exit_status);
-    }
-    free(rs->v);
-}
-
-static char *
-dup_or_null(const char *s)
-{
-    return s != NULL ? jg_xstrdup(s) : NULL;
-}
-
 /* Makes text safe to print on a terminal: control characters become '?'. */
 static void
 clean_print(FILE *f, const char *s)
@@ -104,43 +61,8 @@ max_int(int a, int b)
     return a > b ? a : b;
 }
 
-/* Fills r from the recording at path (its header and end). */
-static int
-row_from_rec(struct row *r, const char *id, const char *path)
-{
-    struct jg_audit_recr *rd = NULL;
-    struct jg_audit_cast_header *h;
-    struct stat st;
-    char err[512];
-    bool fin;
-
-    if (jg_audit_recr_open(path, &rd, err, sizeof(err)) != 0) {
-        jg_warn("%s", err);
-        return -1;
-    }
-    h = (struct jg_audit_cast_header *)jg_audit_recr_header(rd);
-    jg_strlcpy(r->id, id, sizeof(r->id));
-    r->start_us = jg_audit_recr_start_us(rd);
-    r->user = h->user;
-    r->target = h->target;
-    r->login = h->login;
-    r->action = h->action;
-    r->from = h->from;
-    r->rule = h->rule;
-    r->command = h->command;
-    h->user = h->target = h->login = h->action = h->from = h->rule =
-        h->command = NULL;
-    r->path = jg_xstrdup(path);
-    if (stat(path, &st) == 0)
-        r->size = (uint64_t)st.st_size;
-    if (jg_audit_recr_tail(rd, &r->end_us, &fin) != 0)
-        r->end_us = r->start_us;
-    jg_audit_recr_free(rd);
-    return 0;
-}
-
-static struct row *
-find_row(struct rows *rs, const char *id)
+static const struct jg_audit_session *
+find_row(const struct jg_audit_sessions *rs, const char *id)
 {
     size_t i;
 
@@ -150,69 +72,12 @@ find_row(struct rows *rs, const char *id)
     return NULL;
 }
 
-static const char *
-jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-/* session.start adds sessions without a recording; session.end gives the
- * end time and exit status. */
-static bool
-on_event(json_t *ev, const char *file, size_t line, void *arg)
-{
-    struct rows *rs = arg;
-    const char *type = jstr(ev, "type"), *id = jstr(ev, "session");
-    struct row *r;
-    int64_t t = 0;
-    json_t *x;
-
-    if (id == NULL || !jg_audit_id_valid(id) ||
-        jg_audit_time_parse(jstr(ev, "time"), &t) != 0)
-        return true;
-    r = find_row(rs, id);
-    if (strcmp(type, "session.start") == 0 && r == NULL) {
-        rs->v = jg_xrealloc(rs->v, rs->n + 1, sizeof(*rs->v));
-        r = &rs->v[rs->n++];
-        memset(r, 0, sizeof(*r));
-        jg_strlcpy(r->id, id, sizeof(r->id));
-        r->start_us = t;
-        r->user = dup_or_null(jstr(ev, "user"));
-        r->target = dup_or_null(jstr(ev, "target"));
-        r->login = dup_or_null(jstr(ev, "login"));
-        r->action = dup_or_null(jstr(ev, "action"));
-        r->from = dup_or_null(jstr(ev, "from"));
-        r->rule = dup_or_null(jstr(ev, "rule"));
-        r->command = dup_or_null(jstr(ev, "command"));
-    } else if (strcmp(type, "session.end") == 0 && r != NULL) {
-        if (r->path == NULL || t > r->end_us)
-            r->end_us = t;
-        x = json_object_get(ev, "exit_status");
-        free(r->exit_status);
-        r->exit_status = json_is_integer(x)
-                             ? jg_xasprintf("%" JSON_INTEGER_FORMAT,
-                                            json_integer_value(x))
-                             : NULL;
-    }
-    return true;
-}
-
+/* Every session below dir, with what could not be read said. */
 static int
-cmp_row(const void *a, const void *b)
+load_rows(const char *dir, struct jg_audit_sessions *rs)
 {
-    return strcmp(((const struct row *)a)->id, ((const struct row *)b)->id);
-}
+    int r = jg_audit_sessions_load(dir, rs);
 
-/* Every session below dir, sorted by id (start time). */
-static int
-load_rows(const char *dir, struct rows *rs)
-{
-    char **ids = NULL, *path = NULL;
-    size_t n = 0, i, bad = 0;
-    int r;
-
-    memset(rs, 0, sizeof(*rs));
-    r = jg_audit_list_ids(dir, &ids, &n);
     if (r == JG_ERR_NOTFOUND) {
         jg_error("audit folder %s does not exist", dir);
         return JG_EXIT_ERROR;
@@ -222,27 +87,21 @@ load_rows(const char *dir, struct rows *rs)
                                                : jg_strerror(r));
         return JG_EXIT_ERROR;
     }
-    for (i = 0; i < n; i++) {
-        if (jg_audit_find_rec(dir, ids[i], &path) != 0)
-            continue;
-        rs->v = jg_xrealloc(rs->v, rs->n + 1, sizeof(*rs->v));
-        memset(&rs->v[rs->n], 0, sizeof(rs->v[rs->n]));
-        if (row_from_rec(&rs->v[rs->n], ids[i], path) == 0)
-            rs->n++;
-        else
-            jg_warn("%s: not a readable asciicast v2 recording", path);
-        free(path);
-        path = NULL;
-    }
-    jg_strv_free(ids);
-    if (jg_audit_events_each(dir, on_event, rs, &bad) != 0)
+    if (rs->bad_recs > 0)
+        jg_warn("%zu recording%s could not be read (see audit verify)",
+                rs->bad_recs, rs->bad_recs == 1 ? "" : "s");
+    if (rs->events_unreadable)
         jg_warn("%s/events: cannot read the event log", dir);
-    if (bad > 0)
+    if (rs->bad_events > 0)
         jg_warn("%zu event-log line%s could not be read (see audit verify)",
-                bad, bad == 1 ? "" : "s");
-    if (rs->n > 0)
-        qsort(rs->v, rs->n, sizeof(*rs->v), cmp_row);
+                rs->bad_events, rs->bad_events == 1 ? "" : "s");
     return 0;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
 }
 
 static bool
@@ -259,7 +118,7 @@ jnull_str(const char *s)
 }
 
 static json_t *
-row_json(const struct row *r)
+row_json(const struct jg_audit_session *r)
 {
     char t[JG_AUDIT_TIME_STRLEN];
     json_t *o = json_object();
@@ -284,7 +143,7 @@ row_json(const struct row *r)
 }
 
 static void
-fmt_dur(const struct row *r, char *buf, size_t n)
+fmt_dur(const struct jg_audit_session *r, char *buf, size_t n)
 {
     int64_t s;
 
@@ -313,10 +172,10 @@ jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
     };
     const char *user = NULL, *target = NULL, *dir_opt = NULL;
     int64_t since = INT64_MIN, until = INT64_MAX, t;
-    struct rows rs = {NULL, 0};
+    struct jg_audit_sessions rs = {0};
     char *dir = NULL, *key = NULL, when[JG_AUDIT_TIME_STRLEN], dur[32];
     json_t *arr = NULL;
-    bool json = false;
+    bool json = false, *shown = NULL;
     size_t i, n_shown = 0;
     int ch, rc, wu = 4, wt = 6, wl = 5, wa = 6;
 
@@ -366,12 +225,13 @@ jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
     if (json)
         arr = json_array();
     /* The rows that match, and the widths of their columns. */
+    shown = jg_xcalloc(rs.n + 1, sizeof(*shown));
     for (i = 0; i < rs.n; i++) {
-        struct row *r = &rs.v[i];
+        const struct jg_audit_session *r = &rs.v[i];
 
-        r->shown = match(user, r->user) && match(target, r->target) &&
+        shown[i] = match(user, r->user) && match(target, r->target) &&
                    r->start_us >= since && r->start_us < until;
-        if (!r->shown)
+        if (!shown[i])
             continue;
         n_shown++;
         wu = max_int(wu, cell_width(r->user));
@@ -388,9 +248,9 @@ jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
         fputs("FROM\n", stdout);
     }
     for (i = 0; i < rs.n; i++) {
-        const struct row *r = &rs.v[i];
+        const struct jg_audit_session *r = &rs.v[i];
 
-        if (!r->shown)
+        if (!shown[i])
             continue;
         if (json) {
             json_array_append_new(arr, row_json(r));
@@ -412,7 +272,8 @@ jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
     arr = NULL;
 out:
     json_decref(arr);
-    rows_free(&rs);
+    free(shown);
+    jg_audit_sessions_free(&rs);
     free(dir);
     free(key);
     return rc;
@@ -466,14 +327,14 @@ jg_cli_audit_show(struct jg_cli *c, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *dir_opt = NULL;
-    struct rows rs = {NULL, 0};
+    struct jg_audit_sessions rs = {0};
     struct show_ctx sc = {NULL, 0};
     struct jg_audit_key *pub = NULL;
     struct jg_audit_cast_status st;
     struct jg_diags d = {0};
     char *dir = NULL, *key = NULL, *pubp = NULL, dur[32];
     char when[JG_AUDIT_TIME_STRLEN];
-    const struct row *r;
+    const struct jg_audit_session *r;
     int ch, rc;
 
     optind = 0;
@@ -526,8 +387,8 @@ jg_cli_audit_show(struct jg_cli *c, int argc, char **argv)
         printf("\ncommand:   ");
         clean_print(stdout, r->command);
     }
-    if (r->exit_status != NULL)
-        printf("\nexit:      %s", r->exit_status);
+    if (r->exit_status >= 0)
+        printf("\nexit:      %d", r->exit_status);
     printf("\nrecording: %s", r->path ? r->path : "(none)");
     if (r->path != NULL)
         printf(" (%" PRIu64 " bytes)", r->size);
@@ -549,7 +410,7 @@ jg_cli_audit_show(struct jg_cli *c, int argc, char **argv)
     rc = JG_EXIT_OK;
 out:
     jg_audit_key_free(pub);
-    rows_free(&rs);
+    jg_audit_sessions_free(&rs);
     free(dir);
     free(key);
     free(pubp);
