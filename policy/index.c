@@ -161,6 +161,56 @@ take(struct jg_policy *p, GArray *a, size_t *n)
     return v;
 }
 
+/* Auditors: names unique, an account in one entry only, the users,
+ * groups and targets they see known. */
+static void
+index_auditors(struct pol_ctx *x, GHashTable *seen)
+{
+    struct jg_policy *p = x->p;
+    GHashTable *accounts = g_hash_table_new(g_str_hash, g_str_equal);
+    size_t i, j;
+
+    for (i = 0; i < p->auditors->len; i++) {
+        struct pol_auditor *a = POL_AUDITOR(p, i);
+        const struct jg_ynode *an = node(x->auditor_nodes, i);
+        const struct jg_ynode *sees = jg_y_get(an, "sees");
+        const struct jg_ynode *accs = jg_y_get(an, "accounts");
+        char owner[160];
+
+        snprintf(owner, sizeof(owner), "auditor '%s'", a->pub.name ? a->pub.name : "?");
+        if (a->pub.name != NULL) {
+            if (g_hash_table_contains(seen, a->pub.name))
+                jg_diags_add(x->d, a->pub.file, an->line, an->col,
+                             "auditor name '%s' is used twice", a->pub.name);
+            g_hash_table_add(seen, (gpointer)a->pub.name);
+        }
+        for (j = 0; j < a->pub.n_accounts; j++) {
+            const struct jg_ynode *at = accs && accs->type == JG_Y_SEQ &&
+                                                j < accs->n ? accs->kids[j] : accs;
+            const char *other = g_hash_table_lookup(accounts, a->pub.accounts[j]);
+            if (other != NULL)
+                jg_diags_add(x->d, a->pub.file, at ? at->line : an->line,
+                             at ? at->col : an->col,
+                             "account '%s' is already an auditor (%s): one "
+                             "entry per account", a->pub.accounts[j], other);
+            else
+                g_hash_table_insert(accounts, (gpointer)a->pub.accounts[j],
+                                    (gpointer)(a->pub.name ? a->pub.name : "?"));
+        }
+        if (sees == NULL || sees->type != JG_Y_MAP)
+            continue;
+        if (!a->all_users)
+            check_names(x, a->pub.file, jg_y_get(sees, "users"), a->users,
+                        a->n_users, true, owner);
+        check_names(x, a->pub.file, jg_y_get(sees, "groups"), a->groups,
+                    a->n_groups, false, owner);
+        if (a->n_targets > 0)
+            compile_targets(x, a->pub.file, jg_y_get(sees, "targets"),
+                            a->targets, a->n_targets, &a->tset, owner);
+    }
+    g_hash_table_destroy(accounts);
+}
+
 static void
 free_members(gpointer a)
 {
@@ -289,6 +339,8 @@ jg_policy_index(struct pol_ctx *x)
         check_names(x, e->file, sn, e->src_users, e->n_src_users, true, owner);
         check_names(x, e->file, sn, e->src_groups, e->n_src_groups, false, owner);
     }
+    g_hash_table_remove_all(seen);
+    index_auditors(x, seen);
     for (i = 0; i < nu; i++) {
         struct pol_user *u = POL_USER(p, i);
         u->rules = take(p, rl[i], &u->n_rules);

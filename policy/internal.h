@@ -80,6 +80,19 @@ struct pol_exposure {
     size_t n_src_groups;
 };
 
+/* An auditors entry: who signs in, and whose sessions they see. */
+struct pol_auditor {
+    struct jg_auditor pub;
+    bool all_users;                 /* sees.users: ["*"] */
+    const char *const *users;       /* sees.users */
+    size_t n_users;
+    const char *const *groups;      /* sees.groups */
+    size_t n_groups;
+    const char *const *targets;     /* sees.targets; none: every target */
+    size_t n_targets;
+    struct pol_targets tset;
+};
+
 struct jg_policy {
     GStringChunk *strs;      /* every string of the policy */
     GPtrArray *allocs;       /* every other block, freed with the policy */
@@ -88,6 +101,7 @@ struct jg_policy {
     GArray *rules;           /* struct pol_rule */
     GArray *grants;          /* struct pol_grant */
     GArray *exposures;       /* struct pol_exposure */
+    GArray *auditors;        /* struct pol_auditor */
     GArray *members;         /* struct pol_member */
     GHashTable *user_idx;    /* name -> index + 1 */
     GHashTable *target_idx;  /* name -> index + 1 */
@@ -110,6 +124,7 @@ struct pol_ctx {
     GArray *rule_nodes;      /* const struct jg_ynode * of each rule */
     GArray *grant_nodes;
     GArray *exposure_nodes;
+    GArray *auditor_nodes;
 };
 
 /* policy.c: allocation inside a policy */
@@ -124,6 +139,8 @@ void jg_policy_load_targets(struct pol_ctx *x, const struct jg_ynode *n);
 void jg_policy_load_rules(struct pol_ctx *x, const struct jg_ynode *n);
 void jg_policy_load_grants(struct pol_ctx *x, const struct jg_ynode *n);
 void jg_policy_load_exposure(struct pol_ctx *x, const struct jg_ynode *n);
+/* load_auditors.c */
+void jg_policy_load_auditors(struct pol_ctx *x, const struct jg_ynode *n);
 /* helpers shared by the loaders */
 bool jg_policy_name_ok(const char *s, bool user);
 unsigned jg_policy_actions(struct pol_ctx *x, const struct jg_ynode *n,
@@ -167,5 +184,6 @@ bool jg_policy_user_in_group(const struct jg_user *u, const char *group);
 #define POL_GRANT(p, i) (&g_array_index((p)->grants, struct pol_grant, (i)))
 #define POL_MEMBER(p, i) (&g_array_index((p)->members, struct pol_member, (i)))
 #define POL_EXPOSURE(p, i) (&g_array_index((p)->exposures, struct pol_exposure, (i)))
+#define POL_AUDITOR(p, i) (&g_array_index((p)->auditors, struct pol_auditor, (i)))
 
 #endif

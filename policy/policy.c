@@ -20,6 +20,7 @@ jg_policy_new(void)
     p->rules = g_array_new(FALSE, TRUE, sizeof(struct pol_rule));
     p->grants = g_array_new(FALSE, TRUE, sizeof(struct pol_grant));
     p->exposures = g_array_new(FALSE, TRUE, sizeof(struct pol_exposure));
+    p->auditors = g_array_new(FALSE, TRUE, sizeof(struct pol_auditor));
     p->members = g_array_new(FALSE, TRUE, sizeof(struct pol_member));
     p->user_idx = g_hash_table_new(g_str_hash, g_str_equal);
     p->target_idx = g_hash_table_new(g_str_hash, g_str_equal);
@@ -69,6 +70,7 @@ jg_policy_free(struct jg_policy *p)
     g_array_free(p->rules, TRUE);
     g_array_free(p->grants, TRUE);
     g_array_free(p->exposures, TRUE);
+    g_array_free(p->auditors, TRUE);
     g_array_free(p->members, TRUE);
     g_hash_table_destroy(p->user_idx);
     g_hash_table_destroy(p->target_idx);
@@ -85,7 +87,7 @@ static void
 load_doc(struct pol_ctx *x, const struct jg_ynode *root, bool main_file)
 {
     static const char *const keys[] = {"version", "users", "targets", "rules",
-                                       "grants", "exposure", NULL};
+                                       "grants", "exposure", "auditors", NULL};
     const struct jg_ynode *v;
 
     if (root == NULL) {
@@ -126,6 +128,8 @@ load_sections(struct pol_ctx *x, const struct jg_ynode *root, int pass)
             jg_policy_load_grants(x, n);
         if ((n = jg_y_get(root, "exposure")) != NULL)
             jg_policy_load_exposure(x, n);
+        if ((n = jg_y_get(root, "auditors")) != NULL)
+            jg_policy_load_auditors(x, n);
     }
 }
 
@@ -179,6 +183,7 @@ load_trees(struct jg_policy *p, struct jg_diags *d, const char *policy_path,
     x.rule_nodes = g_array_new(FALSE, FALSE, sizeof(const struct jg_ynode *));
     x.grant_nodes = g_array_new(FALSE, FALSE, sizeof(const struct jg_ynode *));
     x.exposure_nodes = g_array_new(FALSE, FALSE, sizeof(const struct jg_ynode *));
+    x.auditor_nodes = g_array_new(FALSE, FALSE, sizeof(const struct jg_ynode *));
     for (i = 0; i < n; i++) {
         x.file = g_ptr_array_index(p->files, i);
         load_doc(&x, trees[i], i == 0);
@@ -195,6 +200,7 @@ load_trees(struct jg_policy *p, struct jg_diags *d, const char *policy_path,
     g_array_free(x.rule_nodes, TRUE);
     g_array_free(x.grant_nodes, TRUE);
     g_array_free(x.exposure_nodes, TRUE);
+    g_array_free(x.auditor_nodes, TRUE);
     if (d->n > before) {
         jg_policy_free(p);
         return JG_ERR_INVALID;

@@ -160,6 +160,29 @@ char *jg_policy_discovered_path(const char *policy_path, const char *target);
 #define JG_POLICY_MEMBERS_MAX 10000         /* per discovering target */
 const struct jg_grant *jg_policy_grant_at(const struct jg_policy *p, size_t i);
 const struct jg_exposure *jg_policy_exposure_at(const struct jg_policy *p, size_t i);
+/* An entry of the auditors section: the accounts that sign in to the web
+ * console as this auditor (see jg_policy_auditor_sees for what it sees). */
+struct jg_auditor {
+    const char *name;
+    const char *const *accounts;
+    size_t n_accounts;
+    const char *file;             /* where it is written */
+    int line, col;
+};
+size_t jg_policy_n_auditors(const struct jg_policy *p);
+const struct jg_auditor *jg_policy_auditor_at(const struct jg_policy *p,
+                                              size_t i);
+/* The auditor entry that names account, or NULL: not an auditor. */
+const struct jg_auditor *jg_policy_auditor(const struct jg_policy *p,
+                                           const char *account);
+/* May auditor a see a session of user on target (as recorded: a member
+ * "T/ID" counts as its target T, even once discovery no longer lists it)?
+ * A user the policy no longer knows is seen only under sees.users "*", a
+ * target it no longer knows only when sees.targets is left out; a NULL
+ * user or target likewise. */
+bool jg_policy_auditor_sees(const struct jg_policy *p,
+                            const struct jg_auditor *a, const char *user,
+                            const char *target);
 /* Files the policy was loaded from (main file first). */
 size_t jg_policy_n_files(const struct jg_policy *p);
 const char *jg_policy_file_at(const struct jg_policy *p, size_t i);

@@ -99,6 +99,27 @@ static const struct vcase cases[] = {
      52, "unknown auth 'password' (key: "},
     {"auth on tcp", HEAD USER_A "targets:\n  db: {kind: tcp, address: \"10.0.0.1:3306\", auth: key} #<\n",
      51, "auth is only for kind ssh"},
+    {"auditor without sees", BASE "auditors:\n  - {name: pci, accounts: [carol]} #<\n", 5,
+     "auditor 'pci' needs sees"},
+    {"auditor without accounts", BASE "auditors:\n  - {name: pci, sees: {users: [\"*\"]}} #<\n", 5,
+     "an auditor needs accounts"},
+    {"auditor sees nobody", BASE "auditors:\n  - name: pci\n    accounts: [carol]\n"
+                                 "    sees: {targets: [web-1]} #<\n", 11,
+     "sees needs users or groups"},
+    {"auditor sees unknown user", BASE "auditors:\n  - name: pci\n    accounts: [carol]\n"
+                                       "    sees: {users: [alice, bob]} #<\n", 27,
+     "auditor 'pci' names user 'bob', which does not exist"},
+    {"auditor sees unknown target", BASE "auditors:\n  - name: pci\n    accounts: [carol]\n"
+                                         "    sees: {groups: [ops], targets: [web-9]} #<\n", 37,
+     "auditor 'pci' names target 'web-9'"},
+    {"auditor everyone and more", BASE "auditors:\n  - name: pci\n    accounts: [carol]\n"
+                                       "    sees: {users: [\"*\", alice]} #<\n", 19,
+     "\"*\" is everyone"},
+    {"auditor account twice", BASE "auditors:\n  - {name: a, accounts: [carol], sees: {users: [alice]}}\n"
+                                   "  - {name: b, accounts: [carol], sees: {users: [alice]}} #<\n", 26,
+     "account 'carol' is already an auditor (a)"},
+    {"auditor bad account", BASE "auditors:\n  - {name: a, accounts: [Carol], sees: {users: [alice]}} #<\n", 26,
+     "bad account 'Carol'"},
     {"bad selector", BASE "rules:\n  - name: r\n    groups: [ops]\n    targets: [\"=prod\"] #<\n"
                           "    allow: [shell]\n", 15, "bad label selector"},
     {"grant unknown user", BASE "grants:\n  - {id: g-1, user: bob, targets: [web-1], allow: [shell], #<\n"
