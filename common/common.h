@@ -219,6 +219,11 @@ struct jg_config {
     int64_t audit_seal_interval; /* s between the daemon's timed seals */
     char *s3_bucket, *s3_prefix, *s3_region;
     int s3_part_size_mib;   /* multipart part size and threshold, MiB */
+    /* audit.console: `jumpgate audit serve` (NULL listen: not set) */
+    char *console_listen;   /* "host:port"; loopback unless TLS */
+    char *console_tls_cert, *console_tls_key;   /* both or neither */
+    char *console_pam_service;                   /* default: pam_service */
+    int64_t console_session_timeout;             /* s a sign-in lasts */
     char *metrics_listen;   /* NULL: no metrics endpoint */
     int max_startups;       /* = startups_full */
     /* limits.max_startups as sshd's start:rate:full ("N" is N:100:N):

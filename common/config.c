@@ -276,6 +276,67 @@ get_cert_source(struct cctx *x, const struct jg_ynode *up)
     x->c->upstream_cert_source = list;
 }
 
+/* Is host (a name or an address from HOST:PORT) loopback only? */
+static bool
+loopback_host(const char *host)
+{
+    struct jg_addr a;
+
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    if (jg_addr_parse(host, &a) != 0)
+        return false;
+    if (a.family == 4)
+        return a.b[0] == 127;
+    return memcmp(a.b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+}
+
+/* audit.console: the auditors' web console. Without TLS it may listen on
+ * loopback only: a password and a one-time code never cross a network in
+ * clear text. */
+static void
+get_console(struct cctx *x, const struct jg_ynode *audit)
+{
+    static const char *const keys[] = {"listen", "tls_cert", "tls_key",
+        "pam_service", "session_timeout", NULL};
+    struct jg_config *c = x->c;
+    const struct jg_ynode *s, *n;
+    char *host = NULL;
+    uint16_t port;
+
+    if ((s = section(x, audit, "console", keys)) == NULL)
+        return;
+    if ((n = jg_y_get(s, "listen")) == NULL) {
+        jg_diags_add(x->d, x->file, s->line, s->col,
+                     "audit.console needs listen (HOST:PORT)");
+        return;
+    }
+    get_hostport(x, n, "audit.console.listen", &c->console_listen);
+    get_path(x, s, "tls_cert", "audit.console.tls_cert", &c->console_tls_cert);
+    get_path(x, s, "tls_key", "audit.console.tls_key", &c->console_tls_key);
+    get_str(x, s, "pam_service", "audit.console.pam_service",
+            &c->console_pam_service);
+    get_duration(x, s, "session_timeout", "audit.console.session_timeout",
+                 &c->console_session_timeout);
+    if ((n = jg_y_get(s, "session_timeout")) != NULL &&
+        (c->console_session_timeout < 60 || c->console_session_timeout > 86400))
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "audit.console.session_timeout must be 1m to 24h");
+    if ((c->console_tls_cert == NULL) != (c->console_tls_key == NULL))
+        jg_diags_add(x->d, x->file, s->line, s->col,
+                     "audit.console needs both tls_cert and tls_key, or neither");
+    if (c->console_listen != NULL && c->console_tls_cert == NULL &&
+        jg_hostport_parse(c->console_listen, &host, &port) == 0 &&
+        !loopback_host(host)) {
+        n = jg_y_get(s, "listen");
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "audit.console.listen: '%s' is not loopback; without "
+                     "tls_cert and tls_key the console listens on 127.0.0.1 or "
+                     "[::1] only", c->console_listen);
+    }
+    free(host);
+}
+
 static void
 load_root(struct cctx *x, const struct jg_ynode *root)
 {
@@ -285,7 +346,7 @@ load_root(struct cctx *x, const struct jg_ynode *root)
     static const char *const up_keys[] = {"identity", "known_hosts", "ca",
         "cert_validity", "cert_source_address", NULL};
     static const char *const audit_keys[] = {"dir", "signing_key", "on_failure",
-        "seal_interval", "s3", NULL};
+        "seal_interval", "s3", "console", NULL};
     static const char *const s3_keys[] = {"bucket", "prefix", "region", "part_size", NULL};
     static const char *const metrics_keys[] = {"listen", NULL};
     static const char *const limit_keys[] = {"max_startups", "login_grace",
@@ -378,6 +439,7 @@ load_root(struct cctx *x, const struct jg_ynode *root)
             get_int(x, n, "part_size", "audit.s3.part_size", 1, 5120,
                     &c->s3_part_size_mib);
         }
+        get_console(x, s);
     }
     if ((s = section(x, root, "metrics", metrics_keys)) != NULL &&
         (n = jg_y_get(s, "listen")) != NULL)
@@ -454,6 +516,7 @@ jg_config_load(const char *path, struct jg_config **out, struct jg_diags *d)
     c->audit_seal_interval = 60;
     c->max_removals = 10;
     c->s3_part_size_mib = 8;
+    c->console_session_timeout = 30 * 60;
     c->cf_api_base = jg_xstrdup("https://api.cloudflare.com/client/v4");
     x = (struct cctx){.file = path, .d = d, .c = c};
     if (root == NULL)
@@ -492,6 +555,10 @@ jg_config_free(struct jg_config *c)
     free(c->audit_dir);
     free(c->audit_signing_key);
     free(c->s3_bucket);
+    free(c->console_listen);
+    free(c->console_tls_cert);
+    free(c->console_tls_key);
+    free(c->console_pam_service);
     free(c->s3_prefix);
     free(c->s3_region);
     free(c->metrics_listen);

@@ -253,6 +253,59 @@ test_upstream_certs(void **state)
 }
 
 static void
+test_console(void **state)
+{
+    static const struct {
+        const char *text, *want, *listen;
+        int64_t timeout;
+    } cases[] = {
+        {"audit: {dir: /a, console: {listen: \"127.0.0.1:8443\"}}\n", NULL,
+         "127.0.0.1:8443", 1800},
+        {"audit: {dir: /a, console: {listen: \"[::1]:8443\", session_timeout: 5m}}\n",
+         NULL, "[::1]:8443", 300},
+        {"audit: {dir: /a, console: {listen: \"0.0.0.0:8443\", tls_cert: /c, "
+         "tls_key: /k}}\n", NULL, "0.0.0.0:8443", 1800},
+        {"audit: {dir: /a, console: {listen: \"0.0.0.0:8443\"}}\n",
+         "3:36: audit.console.listen: '0.0.0.0:8443' is not loopback", NULL, 0},
+        {"audit: {dir: /a, console: {listen: \"10.0.0.5:8443\", tls_cert: /c}}\n",
+         "needs both tls_cert and tls_key", NULL, 0},
+        {"audit: {dir: /a, console: {tls_cert: /c, tls_key: /k}}\n",
+         "3:27: audit.console needs listen", NULL, 0},
+        {"audit: {dir: /a, console: {listen: \"127.0.0.1:80\", session_timeout: 2d}}\n",
+         "session_timeout must be 1m to 24h", NULL, 0},
+        {"audit: {dir: /a, console: {listen: \"127.0.0.1\"}}\n",
+         "audit.console.listen: bad address", NULL, 0},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct jg_config *c = NULL;
+        struct jg_diags d = {0};
+        char *text = jg_xasprintf("listen: [\"127.0.0.1:22\"]\npolicy: p.yaml\n%s",
+                                  cases[i].text), *t;
+        int r;
+
+        put(text);
+        r = jg_config_load(path, &c, &d);
+        t = diags_text(&d);
+        if (cases[i].want == NULL) {
+            if (r != 0 || c == NULL || c->console_listen == NULL ||
+                strcmp(c->console_listen, cases[i].listen) != 0 ||
+                c->console_session_timeout != cases[i].timeout)
+                fail_msg("case %zu: r=%d diags=%s", i, r, t);
+        } else if (r != JG_ERR_INVALID || strstr(t, cases[i].want) == NULL) {
+            fail_msg("case %zu: r=%d diags=%s, want %s", i, r, t,
+                     cases[i].want);
+        }
+        free(t);
+        free(text);
+        jg_config_free(c);
+        jg_diags_clear(&d);
+    }
+}
+
+static void
 test_source_limits(void **state)
 {
     static const struct {
@@ -413,6 +466,7 @@ main(void)
         cmocka_unit_test(test_yaml_limits),
         cmocka_unit_test(test_startups_and_control),
         cmocka_unit_test(test_source_limits),
+        cmocka_unit_test(test_console),
         cmocka_unit_test(test_upstream_certs),
     };
 
