@@ -38,7 +38,7 @@ LDFLAGS   := $(SAN) -Wl,-z,relro,-z,now $(EXTRA_LDFLAGS)
 
 # Libraries, in dependency order: a folder links only
 # the folders to its left.
-LIBDIRS   := $(foreach d,common policy audit sync,$(if $(wildcard $(d)/*.c),$(d)))
+LIBDIRS   := $(foreach d,common policy audit sync console,$(if $(wildcard $(d)/*.c),$(d)))
 lib_srcs   = $(sort $(wildcard $(1)/*.c))
 lib_objs   = $(patsubst %.c,$(BUILD)/%.o,$(call lib_srcs,$(1)))
 LIBS      := $(foreach d,$(LIBDIRS),$(BUILD)/lib$(d).a)
@@ -48,7 +48,7 @@ LINKLIBS  := $(foreach d,$(shell echo $(LIBDIRS) | tr ' ' '\n' | tac),$(BUILD)/l
 PROGS     := $(BUILD)/jumpgate
 
 # Programs and their rules live beside their code.
--include gateway/gateway.mk pam/pam.mk
+-include gateway/gateway.mk pam/pam.mk console/console.mk
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
@@ -75,11 +75,11 @@ endef
 $(foreach d,$(LIBDIRS),$(eval $(call LIB_RULE,$(d))))
 
 $(BUILD)/jumpgate: $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard cli/*.c))) $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LINKLIBS) $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LINKLIBS) $(PKG_LIBS) -lpam -lpthread -lm
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LINKLIBS) $(PKG_LIBS) -lcmocka -lm $(LDFLAGS)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LINKLIBS) $(PKG_LIBS) -lpam -lpthread -lcmocka -lm $(LDFLAGS)
 
 -include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 
@@ -191,17 +191,22 @@ INSTALLED := $(PREFIX)/bin/jumpgate $(PREFIX)/sbin/jumpgated \
              $(addprefix $(SYSTEMDUNITDIR)/,$(UNITS)) \
              $(DOCDIR)/examples/jumpgate.yaml $(DOCDIR)/examples/policy.yaml \
              $(DATADIR)/grafana/jumpgate.json \
-             $(DATADIR)/prometheus/jumpgate.rules.yml
+             $(DATADIR)/prometheus/jumpgate.rules.yml \
+             $(addprefix $(DATADIR)/console/,$(notdir $(CONSOLE_ASSETS)))
 # Folders of our own, removed by uninstall when empty.
 OWN_DIRS  := $(DOCDIR)/examples $(DOCDIR) $(DATADIR)/grafana \
-             $(DATADIR)/prometheus $(DATADIR)
+             $(DATADIR)/prometheus $(DATADIR)/console $(DATADIR)
+
+# Where `jumpgate audit serve` finds the console's web files by default.
+$(BUILD)/cli/cmd_audit_serve.o: CFLAGS += -DJG_CONSOLE_ASSETS='"$(DATADIR)/console"'
 
 install: all install-pam
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/pam.d \
 	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples \
-	    $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus
+	    $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus \
+	    $(DESTDIR)$(DATADIR)/console
 	install -m 0755 $(BUILD)/jumpgate $(DESTDIR)$(PREFIX)/bin/jumpgate
 	install -m 0755 $(BUILD)/jumpgated $(DESTDIR)$(PREFIX)/sbin/jumpgated
 	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(PREFIX)/share/man/man1/
@@ -217,6 +222,7 @@ install: all install-pam
 	install -m 0644 packaging/examples/jumpgate.yaml \
 	    packaging/examples/policy.yaml $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 packaging/grafana/jumpgate.json $(DESTDIR)$(DATADIR)/grafana/
+	install -m 0644 $(CONSOLE_ASSETS) $(DESTDIR)$(DATADIR)/console/
 	install -m 0644 packaging/prometheus/jumpgate.rules.yml \
 	    $(DESTDIR)$(DATADIR)/prometheus/
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && \

@@ -102,6 +102,8 @@ int jg_cli_session(struct jg_cli *c, int argc, char **argv);
 int jg_cli_ca(struct jg_cli *c, int argc, char **argv);
 /* cmd_audit_ship.c */
 int jg_cli_audit_ship(struct jg_cli *c, int argc, char **argv);
+/* cmd_audit_serve.c: the auditors' web console */
+int jg_cli_audit_serve(struct jg_cli *c, int argc, char **argv);
 /* Shared by the audit subcommands (cmd_audit.c): audit.dir (dir_opt when
  * given) and audit.signing_key of the configuration; either may come back
  * NULL (no key configured). Reports problems; 0 or JG_EXIT_ERROR. Caller

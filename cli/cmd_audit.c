@@ -25,6 +25,7 @@ static const char usage[] =
     "                [ID...|--all]\n"
     "       jumpgate [-c FILE] audit export ID\n"
     "       jumpgate [-c FILE] audit ship [--once] [--json]\n"
+    "       jumpgate [-c FILE] audit serve [--assets DIR]\n"
     "Every audit command also takes --dir DIR (instead of audit.dir).\n";
 
 static const struct jg_cli_cmd cmds[] = {
@@ -33,6 +34,7 @@ static const struct jg_cli_cmd cmds[] = {
     {"watch", jg_cli_audit_watch},   {"export", jg_cli_audit_export},
     {"events", jg_cli_audit_events}, {"search", jg_cli_audit_search},
     {"verify", jg_cli_audit_verify}, {"ship", jg_cli_audit_ship},
+    {"serve", jg_cli_audit_serve},
 };
 
 int

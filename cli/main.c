@@ -37,6 +37,7 @@ static const char help[] =
     "                               the auditor's commands; see jumpgate-audit(1)\n"
     "  audit ship [--once] [--json] copy finished recordings, seals and past\n"
     "                               event-log days to audit.s3\n"
+    "  audit serve [--assets DIR]   the auditors' web console (audit.console)\n"
     "\n"
     "  session list [--json]        live sessions of the running jumpgated\n"
     "  session kill ID              end one (root only)\n"

@@ -1,9 +1,9 @@
 #!/bin/sh
 # tests/tools/deps.sh - installs every build and test dependency of jumpgate
 # on Debian 12 (run as root), the 'jumpgate' system user, and the npm
-# packages of tests/tools/package.json (s3rver) into tests/tools/node_modules
-# (git-ignored; exact versions from package-lock.json). A second run
-# installs nothing.
+# packages of tests/tools/package.json (s3rver) and console/web/package.json
+# (the asciinema player) into their node_modules (git-ignored; exact
+# versions from package-lock.json). A second run installs nothing.
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
@@ -11,7 +11,7 @@ libssh-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libpam0g-dev
 libyaml-dev libjansson-dev libxml2-dev libmicrohttpd-dev libcmocka-dev libzstd-dev
 libglib2.0-dev tzdata groff-base
 python3 python3-pytest python3-cryptography python3-pexpect python3-yaml python3-pymysql python3-botocore python3-zstandard
-python3-asyncssh
+python3-asyncssh python3-selenium chromium chromium-driver fonts-dejavu-core
 openssh-server openssh-client mariadb-server mariadb-client
 libpam-oath oathtool pamtester asciinema iproute2 procps valgrind gdb ssh-audit tlog
 dpkg-dev debhelper fakeroot lintian adduser systemd prometheus"
@@ -53,17 +53,22 @@ if ! getent passwd jumpgate >/dev/null; then
             --shell /usr/sbin/nologin jumpgate
     fi
 fi
-# s3rver, the S3 store of the integration tests, at the version the lock
-# file pins.
+# npm packages at the versions the lock files pin: s3rver, the S3 store of
+# the integration tests (tests/tools), and the asciinema player that the
+# auditors' console serves and the package ships (console/web).
 tools=$(cd "$(dirname "$0")" && pwd)
-if [ ! -f "$tools/node_modules/s3rver/package.json" ] ||
-   [ "$(cd "$tools" && node -p 'require("./node_modules/s3rver/package.json").version' 2>/dev/null)" != \
-     "$(cd "$tools" && node -p 'require("./package.json").dependencies.s3rver')" ]; then
-    echo "deps: npm ci in tests/tools (s3rver)"
-    # Trust what the system trusts too (a TLS-inspecting proxy's CA in
-    # /etc/ssl/certs, say), not only Node's own list.
-    ca=/etc/ssl/certs/ca-certificates.crt
-    (cd "$tools" && if [ -f "$ca" ]; then export NODE_EXTRA_CA_CERTS="$ca"; fi &&
-        npm ci --no-audit --no-fund --loglevel=error)
-fi
+npm_ci() {   # DIR PACKAGE
+    if [ ! -f "$1/node_modules/$2/package.json" ] ||
+       [ "$(cd "$1" && node -p "require('./node_modules/$2/package.json').version" 2>/dev/null)" != \
+         "$(cd "$1" && node -p "require('./package.json').dependencies['$2']")" ]; then
+        echo "deps: npm ci in $1 ($2)"
+        # Trust what the system trusts too (a TLS-inspecting proxy's CA in
+        # /etc/ssl/certs, say), not only Node's own list.
+        ca=/etc/ssl/certs/ca-certificates.crt
+        (cd "$1" && if [ -f "$ca" ]; then export NODE_EXTRA_CA_CERTS="$ca"; fi &&
+            npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+npm_ci "$tools" s3rver
+npm_ci "$tools/../../console/web" asciinema-player
 exit 0

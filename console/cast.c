@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* console/cast.c - GET /sessions/ID/cast: the recording as asciicast v2,
+ * the view `jumpgate audit export` writes, for the player. It is served as
+ * application/x-asciicast with nosniff, so that what the recorded people
+ * typed or printed reaches only the player's terminal, never the page.
+ * Fetching it is a console.view event of its own (the page is one too). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "console/internal.h"
+
+/* The asciicast view of the recording at path in an anonymous file. */
+static int
+view(const char *path, int *fd_out, char *err, size_t n)
+{
+    struct jg_audit_recr *r = NULL;
+    int fd, rc;
+
+    if ((rc = jg_audit_recr_open(path, &r, err, n)) != 0)
+        return rc;
+    if ((fd = memfd_create("jumpgate-cast", MFD_CLOEXEC)) < 0) {
+        jg_audit_recr_free(r);
+        snprintf(err, n, "memfd_create failed");
+        return JG_ERR_IO;
+    }
+    rc = jg_audit_view_cast(r, fd, err, n);
+    jg_audit_recr_free(r);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+enum MHD_Result
+jgc_cast(struct jgc_req *q, const char *id)
+{
+    struct jg_audit_sessions all;
+    const struct jg_audit_session *s = NULL;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    char err[512];
+    struct stat st;
+    int fd = -1, r;
+    size_t i;
+
+    if ((r = jg_audit_sessions_load(q->x->cfg->audit_dir, &all)) != 0)
+        return jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                         "cannot read the audit folder: %s", jg_strerror(r));
+    for (i = 0; i < all.n && s == NULL; i++) {
+        if (strcmp(all.v[i].id, id) == 0)
+            s = &all.v[i];
+    }
+    if (s == NULL || s->path == NULL || !jgc_sees(q, s->user, s->target)) {
+        jg_audit_sessions_free(&all);
+        return jgc_error(q, MHD_HTTP_NOT_FOUND, "no such recording");
+    }
+    if (jgc_event(q, "console.view", id, "ok", "recording") != 0) {
+        jg_audit_sessions_free(&all);
+        return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         "the audit log cannot be written; nothing is shown "
+                         "without a record of it");
+    }
+    r = view(s->path, &fd, err, sizeof(err));
+    jg_audit_sessions_free(&all);
+    if (r != 0)
+        return jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                         "the recording cannot be read: %s", err);
+    if (fstat(fd, &st) != 0 ||
+        (resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd)) == NULL) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/x-asciicast");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    ret = MHD_queue_response(q->c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}

@@ -1,0 +1,313 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/integration/test_console.py - the auditors' web console (`jumpgate
+# audit serve`) driven by a real headless Chromium: sign-in with a
+# password and a TOTP code through PAM (pam_exec, pam_oath), the session
+# list and its filters, a session's page where the asciinema player plays
+# the recording and the timeline moves it, hostile recordings that stay
+# text, and an auditor's scope that holds by page and by guessed URL.
+# Screenshots of the main pages go to $JG_BUILD/console-screenshots/.
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from audit_fixtures import T0, rec_driver, AuditEnv  # noqa: F401
+from gw_fixtures import free_port, stop, wait_for, wait_port
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+except ImportError:          # make deps installs python3-selenium
+    webdriver = None
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("JG_BUILD", ROOT / "build"))
+SHOTS = BUILD / "console-screenshots"
+SECRET = "3132333435363738393031323334353637383930"
+PASSWORD = "auditors only"
+
+POLICY = """\
+version: 1
+users:
+  alice: {keys: ["{alice}"], groups: [ops], from: [10.0.0.0/8]}
+  bob: {keys: ["{bob}"], groups: [dev], from: [10.0.0.0/8]}
+targets:
+  web-1: {kind: ssh, address: "10.0.1.11:22", labels: {tier: ecs}}
+  db-1: {kind: ssh, address: "10.0.1.12:22"}
+auditors:
+  - name: ops-lead
+    accounts: [carol, gina]
+    sees: {groups: [ops]}
+  - name: pci
+    accounts: [erin]
+    sees: {users: ["*"]}
+"""
+
+HOSTILE = "<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">"
+
+UPTIME = [
+    (0.1, "o", "$ "),
+    (0.5, "o", "uptime\r\n"),
+    (0.6, "o", " 10:00:00 up 3 days,  1 user\r\n"),
+    (1.0, "m", "checkpoint-one"),
+    (4.0, "o", "$ echo later\r\nlater-text\r\n"),
+    (4.5, "x", 0),
+]
+
+
+class Console:
+    """jumpgate audit serve on a loopback port, over an audit folder with
+    recordings, and a PAM service for its auditors."""
+
+    def __init__(self, env, audit):
+        self.env, self.audit = env, audit
+        env.write_policy(POLICY)
+        d = env.root / "pam"
+        d.mkdir()
+        check = d / "checkpw.sh"
+        check.write_text("#!/bin/sh\npw=$(tr -d '\\000')\n"
+                         f"[ \"$pw\" = '{PASSWORD}' ]\n")
+        check.chmod(0o755)
+        oath = d / "users.oath"
+        # One line an account: pam_oath refuses a code used before.
+        oath.write_text("".join(f"HOTP/T30 {a} - {SECRET}\n"
+                                for a in ("carol", "gina", "erin", "nobody")))
+        oath.chmod(0o600)
+        self.service = f"jg-console-{os.getpid()}"
+        Path("/etc/pam.d", self.service).write_text(
+            f"auth required pam_exec.so expose_authtok quiet {check}\n"
+            f"auth required pam_oath.so usersfile={oath} window=4 digits=6\n"
+            "account required pam_permit.so\n")
+        self.port = free_port()
+        cfg = env.config.read_text()
+        env.config.write_text(cfg + f"  console: {{listen: \"127.0.0.1:{self.port}\", "
+                              f"pam_service: {self.service}, session_timeout: 10m}}\n")
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(env.root / "console.log", "w")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [str(self.env.bin), "-c", str(self.env.config), "audit", "serve",
+             "--assets", str(BUILD / "console")],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(self.port, proc=self.proc)
+
+    def logtext(self):
+        self.log.flush()
+        return (self.env.root / "console.log").read_text(errors="replace")
+
+    def events(self, kind=None):
+        out = []
+        for f in sorted((self.audit.dir / "events").glob("*.jsonl")):
+            for line in f.read_text().splitlines():
+                e = json.loads(line)
+                if kind is None or e["type"] == kind:
+                    out.append(e)
+        return out
+
+    def stop(self):
+        if self.proc is not None:
+            stop(self.proc)
+        self.log.close()
+        Path("/etc/pam.d", self.service).unlink(missing_ok=True)
+
+
+def totp():
+    return subprocess.run(["oathtool", "--totp", SECRET], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory, jg_bin, keys, rec_driver):  # noqa: F811
+    from conftest import Env
+    env = Env(tmp_path_factory.mktemp("console"), jg_bin, keys)
+    audit = AuditEnv(env, rec_driver)
+    c = Console(env, audit)
+    c.ids = {
+        "uptime": audit.record(UPTIME),
+        "hostile": audit.record([(0.2, "o", "before " + HOSTILE + " after\r\n"),
+                                 (0.3, "x", 1)],
+                                start=T0 + 60_000_000, action="exec",
+                                command="echo " + HOSTILE),
+        "bob": audit.record([(0.2, "o", "bob was here\r\n"), (0.3, "x", 0)],
+                            start=T0 + 120_000_000, user="bob", target="db-1"),
+    }
+    # An event-log line with a hostile path, on the hostile session's
+    # timeline.
+    audit.event(T0 + 60_100_000, type="sftp.write", session=c.ids["hostile"],
+                user="alice", extra={"path": "/tmp/" + HOSTILE})
+    audit.finish()
+    c.start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if webdriver is None or shutil.which("chromium") is None:
+        pytest.fail("the console tests need chromium, chromium-driver and "
+                    "python3-selenium (make deps)")
+    o = Options()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
+              "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        o.add_argument(a)
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    b = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    b.set_page_load_timeout(60)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield b
+    b.quit()
+
+
+def sign_in(browser, console, account, password=PASSWORD, code=None):
+    browser.delete_all_cookies()
+    browser.get(console.url + "/")
+    wait_for(lambda: browser.find_elements(By.ID, "signin"), what="the sign-in form")
+    browser.find_element(By.ID, "account").send_keys(account)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.ID, "code").send_keys(code or totp())
+    browser.find_element(By.ID, "signin").click()
+
+
+def shot(browser, name):
+    browser.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def test_sign_in_with_password_and_code(browser, console):
+    sign_in(browser, console, "nobody", code="000000")
+    err = wait_for(lambda: browser.find_elements(By.ID, "signin-error"),
+                   what="the refusal")
+    assert "Sign-in refused" in err[0].text
+    denied = wait_for(lambda: console.events("console.login"), what="an event")
+    assert denied[-1]["result"] == "denied" and denied[-1]["user"] == "nobody"
+    sign_in(browser, console, "carol")
+    wait_for(lambda: browser.current_url.endswith("/sessions"), what="the list")
+    assert "carol (ops-lead)" in browser.find_element(By.TAG_NAME, "header").text
+    ok = [e for e in console.events("console.login") if e["result"] == "ok"]
+    assert ok and ok[-1]["user"] == "carol" and ok[-1]["auditor"] == "ops-lead"
+    cookie = browser.get_cookie("jg_console")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    shot(browser, "sessions")
+
+
+def test_list_shows_only_the_scope_and_filters(browser, console):
+    browser.get(console.url + "/sessions")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#sessions tr.session")
+    users = {r.find_element(By.CLASS_NAME, "user").text for r in rows}
+    assert users == {"alice"} and len(rows) == 2        # bob is not in scope
+    badges = [r.find_element(By.CLASS_NAME, "badge").text for r in rows]
+    assert badges == ["intact", "intact"]
+    browser.find_element(By.ID, "f-action").send_keys("exec")
+    browser.find_element(By.ID, "filter").click()
+    wait_for(lambda: "action=exec" in browser.current_url, what="the filter")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#sessions tr.session")
+    assert [r.find_element(By.CLASS_NAME, "action").text for r in rows] == ["exec"]
+    browser.get(console.url + "/sessions?user=bob")
+    assert browser.find_element(By.ID, "count").text == "0 sessions"
+
+
+def test_player_plays_and_the_timeline_moves_it(browser, console):
+    sid = console.ids["uptime"]
+    browser.get(f"{console.url}/sessions/{sid}")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#player .ap-player"),
+             what="the player")
+    browser.execute_script("window.jumpgatePlayer.play()")
+    term = wait_for(lambda: (lambda t: t if "10:00:00 up 3 days" in t else None)(
+        browser.find_element(By.ID, "player").text), what="the recorded text")
+    assert "uptime" in term
+    shot(browser, "session")
+    # The marker at 1.0 s: the player goes there.
+    browser.execute_script("window.jumpgatePlayer.pause()")
+    link = [a for a in browser.find_elements(By.CSS_SELECTOR, "a.jump")
+            if a.get_attribute("data-t") == "1.000"]
+    assert link, "the marker is on the timeline"
+    link[0].click()
+    at = wait_for(lambda: (lambda t: t if t is not None and abs(t - 1.0) < 0.3 else None)(
+        browser.execute_async_script(
+            "var done = arguments[0];"
+            "Promise.resolve(window.jumpgatePlayer.getCurrentTime())"
+            ".then(done, function () { done(null); });")),
+        what="the player at the marker")
+    assert abs(at - 1.0) < 0.3
+    views = [e for e in console.events("console.view") if e["session"] == sid]
+    assert views and views[-1]["user"] == "carol"
+
+
+def test_hostile_recording_stays_text(browser, console):
+    sid = console.ids["hostile"]
+    browser.get(f"{console.url}/sessions/{sid}")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#player .ap-player"),
+             what="the player")
+    browser.execute_script("window.jumpgatePlayer.play()")
+    wait_for(lambda: "after" in browser.find_element(By.ID, "player").text,
+             what="the hostile output played")
+    # Shown as text on the page (command, timeline) and in the player...
+    assert HOSTILE in browser.find_element(By.ID, "meta").text
+    assert ("/tmp/" + HOSTILE) in browser.find_element(By.ID, "timeline").text
+    assert "<script>window.pwned" in browser.find_element(By.ID, "player").text
+    # ...and nothing of it ran or became an element.
+    assert browser.execute_script("return typeof window.pwned") == "undefined"
+    assert not browser.find_elements(By.CSS_SELECTOR, "main img, main script:not([src])")
+    shot(browser, "hostile")
+
+
+def test_scope_holds_for_guessed_urls(browser, console):
+    bob = console.ids["bob"]
+    for path in (f"/sessions/{bob}", f"/sessions/{bob}/cast"):
+        browser.get(console.url + path)
+        assert "no such" in browser.find_element(By.TAG_NAME, "main").text
+    assert not [e for e in console.events("console.view") if e["session"] == bob]
+    # An auditor who sees everyone does see it.
+    sign_in(browser, console, "erin")
+    wait_for(lambda: browser.current_url.endswith("/sessions"), what="the list")
+    browser.get(f"{console.url}/sessions/{bob}")
+    assert "bob was here" not in browser.page_source      # only in the player
+    wait_for(lambda: "bob was here" in (browser.execute_script("window.jumpgatePlayer.play()")
+                                        or browser.find_element(By.ID, "player").text),
+             what="bob's recording for the pci auditor")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kw):
+        return None
+
+
+def http(console, path, data=None, cookie=None):
+    """status, headers, body of one request (redirects not followed)."""
+    req = urllib.request.Request(console.url + path, data=data)
+    if cookie:
+        req.add_header("Cookie", cookie)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(req, timeout=30) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def test_hostile_requests_get_clear_answers(console):
+    st, h, body = http(console, "/signin")
+    assert st == 200
+    assert "script-src 'self'" in h["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in h["Content-Security-Policy"]
+    assert h["X-Content-Type-Options"] == "nosniff"
+    assert http(console, "/static/../../../etc/passwd")[0] == 404
+    assert http(console, "/static/console.js")[0] == 200
+    assert http(console, "/sessions")[0] == 303                 # sign in first
+    assert http(console, "/signout", data=b"csrf=x")[0] == 403
+    assert http(console, "/sessions?" + "a=" + "x" * 600)[0] in (303, 414)
+    assert http(console, "/signin", data=b"x" * 10000)[0] == 413
+    st, _, body = http(console, "/signin", data=b"account=Robert');--&password=x")
+    assert st == 400
+    # A stolen-looking cookie is no session.
+    assert http(console, "/sessions", cookie="jg_console=" + "A" * 43)[0] == 303
