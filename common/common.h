@@ -272,6 +272,16 @@ void jg_strlcpy(char *dst, const char *src, size_t n);
 /* Random bytes from the kernel. */
 int jg_random(void *buf, size_t n);
 
+/* ---- listening sockets (listen.c) -------------------------------------- */
+
+#define JG_LISTEN_NONBLOCK 1u   /* a non-blocking socket */
+#define JG_LISTEN_NAMES 2u      /* HOST may be a name (else numeric only) */
+/* A listening TCP socket (close-on-exec) on hostport into *fd; errors name
+ * the setting what. 0, JG_ERR_INVALID (not host:port, not resolvable) or
+ * JG_ERR_IO (socket, bind, listen). */
+int jg_listen_tcp(const char *hostport, const char *what, unsigned flags,
+                  int backlog, int *fd, char *err, size_t errn);
+
 /* ---- Prometheus metrics (metrics.c, metrics_http.c) ------------------- */
 
 enum jg_metric_type { JG_METRIC_COUNTER, JG_METRIC_GAUGE };

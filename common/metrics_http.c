@@ -8,7 +8,6 @@
  * address, JG_METRICS_IDLE seconds without a byte, and (when polled)
  * JG_METRICS_DEADLINE seconds in all. */
 #include <errno.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -149,46 +148,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     return ret;
 }
 
-/* A listening TCP socket on a numeric host:port. */
-static int
-listen_on(const char *hostport, int *fd, char *err, size_t errn)
-{
-    struct addrinfo hints = {0}, *ai = NULL;
-    char *host = NULL, port[8];
-    uint16_t p;
-    int s = -1, one = 1, r;
-
-    if (jg_hostport_parse(hostport, &host, &p) != 0) {
-        snprintf(err, errn, "metrics.listen '%s' is not host:port", hostport);
-        return JG_ERR_INVALID;
-    }
-    snprintf(port, sizeof(port), "%u", (unsigned)p);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
-        snprintf(err, errn, "metrics.listen '%s': %s", hostport,
-                 gai_strerror(r));
-        free(host);
-        return JG_ERR_INVALID;
-    }
-    free(host);
-    s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (s < 0 ||
-        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, 16) != 0) {
-        snprintf(err, errn, "metrics.listen '%s': %s", hostport,
-                 strerror(errno));
-        if (s >= 0)
-            close(s);
-        freeaddrinfo(ai);
-        return JG_ERR_IO;
-    }
-    freeaddrinfo(ai);
-    *fd = s;
-    return 0;
-}
-
 int
 jg_metrics_serve(const char *hostport, struct jg_metrics *m, bool threaded,
                  jg_metrics_refresh_fn refresh, void *arg,
@@ -198,7 +157,8 @@ jg_metrics_serve(const char *hostport, struct jg_metrics *m, bool threaded,
     unsigned flags;
     int fd, r;
 
-    if ((r = listen_on(hostport, &fd, err, errn)) != 0)
+    if ((r = jg_listen_tcp(hostport, "metrics.listen", JG_LISTEN_NONBLOCK, 16,
+                           &fd, err, errn)) != 0)
         return r;
     s = jg_xcalloc(1, sizeof(*s));
     s->m = m;

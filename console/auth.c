@@ -81,9 +81,17 @@ jgc_auth_lookup(struct jgc_req *q)
     }
     pthread_mutex_unlock(&x->mu);
     /* Still an auditor under the policy as it is now? */
-    if (q->signed_in && !jgc_sees_any(q)) {
-        q->signed_in = false;
-        memset(&q->s, 0, sizeof(q->s));
+    if (q->signed_in) {
+        const struct jg_policy *p;
+        bool still;
+
+        pthread_mutex_lock(&x->mu);
+        still = jgc_auditor(q, &p) != NULL;
+        pthread_mutex_unlock(&x->mu);
+        if (!still) {
+            q->signed_in = false;
+            memset(&q->s, 0, sizeof(q->s));
+        }
     }
 }
 
@@ -301,22 +309,6 @@ jgc_signin_page(struct jgc_req *q, const char *msg, unsigned status)
                 "<button type=\"submit\" id=\"signin\">Sign in</button></form>");
     jgc_page_end(&b);
     return jgc_answer(q, status, &b, NULL);
-}
-
-/* Is q's auditor still an auditor of the policy as it is now? */
-bool
-jgc_sees_any(struct jgc_req *q)
-{
-    const struct jg_policy *p;
-    const struct jg_auditor *a;
-    bool ok;
-
-    pthread_mutex_lock(&q->x->mu);
-    ok = (p = jgc_policy(q->x)) != NULL &&
-         (a = jg_policy_auditor(p, q->s.account)) != NULL &&
-         strcmp(a->name, q->s.auditor) == 0;
-    pthread_mutex_unlock(&q->x->mu);
-    return ok;
 }
 
 /* A new session for q's account as auditor; its cookie into cookie. */

@@ -47,18 +47,13 @@ jgc_cast(struct jgc_req *q, const char *id)
     char err[512];
     struct stat st;
     int fd = -1, r;
-    size_t i;
 
-    if ((r = jg_audit_sessions_load(q->x->cfg->audit_dir, &all)) != 0)
-        return jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                         "cannot read the audit folder: %s", jg_strerror(r));
-    for (i = 0; i < all.n && s == NULL; i++) {
-        if (strcmp(all.v[i].id, id) == 0)
-            s = &all.v[i];
-    }
-    if (s == NULL || s->path == NULL || !jgc_sees(q, s->user, s->target)) {
+    if ((s = jgc_find(q, id, &all, &r)) == NULL || s->path == NULL) {
         jg_audit_sessions_free(&all);
-        return jgc_error(q, MHD_HTTP_NOT_FOUND, "no such recording");
+        return r != 0 ? jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                  "cannot read the audit folder: %s",
+                                  jg_strerror(r))
+                      : jgc_error(q, MHD_HTTP_NOT_FOUND, "no such recording");
     }
     if (jgc_event(q, "console.view", id, "ok", "recording") != 0) {
         jg_audit_sessions_free(&all);

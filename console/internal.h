@@ -117,8 +117,6 @@ enum MHD_Result jgc_signin_page(struct jgc_req *q, const char *msg,
                                 unsigned status);
 enum MHD_Result jgc_signin(struct jgc_req *q);
 enum MHD_Result jgc_signout(struct jgc_req *q);
-/* Is q's auditor still an auditor of the policy as it is now? */
-bool jgc_sees_any(struct jgc_req *q);
 /* A form's csrf field matches the session's. */
 bool jgc_csrf_ok(const struct jgc_req *q);
 /* 32 random bytes as base64url (JGC_TOKEN_LEN + 1 bytes). */
@@ -132,6 +130,18 @@ const struct jg_policy *jgc_policy(struct jg_console *x);
  * NULL), result ("ok", "denied", ...) and detail. 0 or a JG_ERR_*. */
 int jgc_event(struct jgc_req *q, const char *type, const char *session,
               const char *result, const char *detail);
+/* With x->mu held: the current policy into *pol and q's auditor entry in
+ * it, or NULL when q's account is no longer that auditor (or the policy
+ * does not load). */
+const struct jg_auditor *jgc_auditor(struct jgc_req *q,
+                                     const struct jg_policy **pol);
+/* Session id of the audit folder, read into *all (free it whatever the
+ * result), when q's auditor may see it; NULL when it does not exist or is
+ * not theirs (the same to the caller), or *err when the folder cannot be
+ * read. */
+const struct jg_audit_session *jgc_find(struct jgc_req *q, const char *id,
+                                        struct jg_audit_sessions *all,
+                                        int *err);
 /* Is the session of user on target visible to q's auditor now? */
 bool jgc_sees(struct jgc_req *q, const char *user, const char *target);
 

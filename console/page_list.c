@@ -170,6 +170,8 @@ jgc_list(struct jgc_req *q)
     const char *pg = jgc_arg(q, "page");
     struct jgc_buf b = {0};
     size_t i, n = 0, page = 0, first, last, *idx;
+    const struct jg_policy *p;
+    const struct jg_auditor *a;
     char *end = NULL;
     int r;
 
@@ -186,13 +188,18 @@ jgc_list(struct jgc_req *q)
     if ((r = jg_audit_sessions_load(q->x->cfg->audit_dir, &all)) != 0)
         return jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
                          "cannot read the audit folder: %s", jg_strerror(r));
-    /* What the auditor may see and asked for, newest first. */
+    /* What the auditor may see and asked for, newest first: one look at
+     * the policy for the whole list. */
     idx = jg_xcalloc(all.n + 1, sizeof(*idx));
-    for (i = all.n; i-- > 0;) {
-        const struct jg_audit_session *s = &all.v[i];
-        if (jgc_sees(q, s->user, s->target) && shown(&f, s))
-            idx[n++] = i;
+    pthread_mutex_lock(&q->x->mu);
+    if ((a = jgc_auditor(q, &p)) != NULL) {
+        for (i = all.n; i-- > 0;) {
+            const struct jg_audit_session *s = &all.v[i];
+            if (jg_policy_auditor_sees(p, a, s->user, s->target) && shown(&f, s))
+                idx[n++] = i;
+        }
     }
+    pthread_mutex_unlock(&q->x->mu);
     jgc_page_begin(&b, q, "Sessions");
     jgc_put(&b, "<h1>Sessions</h1>");
     form(&b, q);

@@ -5,8 +5,6 @@
  * the routing of requests to pages. Runs until SIGINT or SIGTERM; SIGHUP
  * only makes the policy be read again at the next request. */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,45 +262,6 @@ on_done(void *cls, struct MHD_Connection *c, void **state,
     *state = NULL;
 }
 
-/* A listening socket on host:port (numeric, or localhost). */
-static int
-listen_on(const char *hostport, int *fd, char *why, size_t n)
-{
-    struct addrinfo hints = {0}, *ai = NULL;
-    char *host = NULL, port[8];
-    uint16_t p;
-    int s, one = 1, r;
-
-    if (jg_hostport_parse(hostport, &host, &p) != 0) {
-        snprintf(why, n, "audit.console.listen '%s' is not host:port", hostport);
-        return JG_ERR_INVALID;
-    }
-    snprintf(port, sizeof(port), "%u", (unsigned)p);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    r = getaddrinfo(host, port, &hints, &ai);
-    free(host);
-    if (r != 0) {
-        snprintf(why, n, "audit.console.listen '%s': %s", hostport,
-                 gai_strerror(r));
-        return JG_ERR_INVALID;
-    }
-    s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, 64) != 0) {
-        snprintf(why, n, "audit.console.listen '%s': %s", hostport,
-                 strerror(errno));
-        if (s >= 0)
-            close(s);
-        freeaddrinfo(ai);
-        return JG_ERR_IO;
-    }
-    freeaddrinfo(ai);
-    *fd = s;
-    return 0;
-}
-
 /* The PEM files of the TLS key pair, read whole. */
 static int
 read_pem(const char *path, const char *what, char **out, char *why, size_t n)
@@ -363,7 +322,8 @@ jg_console_serve(const struct jg_config *cfg, const struct jg_console_opts *o,
                  jg_strerror(r));
         goto out;
     }
-    if ((r = listen_on(cfg->console_listen, &fd, why, n)) != 0)
+    if ((r = jg_listen_tcp(cfg->console_listen, "audit.console.listen",
+                           JG_LISTEN_NAMES, 64, &fd, why, n)) != 0)
         goto out;
     if (x.tls)
         flags |= MHD_USE_TLS;

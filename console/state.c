@@ -56,20 +56,49 @@ jgc_policy(struct jg_console *x)
     return p;
 }
 
+const struct jg_auditor *
+jgc_auditor(struct jgc_req *q, const struct jg_policy **pol)
+{
+    const struct jg_policy *p = jgc_policy(q->x);
+    const struct jg_auditor *a;
+
+    *pol = p;
+    if (p == NULL || (a = jg_policy_auditor(p, q->s.account)) == NULL ||
+        strcmp(a->name, q->s.auditor) != 0)
+        return NULL;
+    return a;
+}
+
 bool
 jgc_sees(struct jgc_req *q, const char *user, const char *target)
 {
     const struct jg_policy *p;
     const struct jg_auditor *a;
-    bool ok = false;
+    bool ok;
 
     pthread_mutex_lock(&q->x->mu);
-    if ((p = jgc_policy(q->x)) != NULL &&
-        (a = jg_policy_auditor(p, q->s.account)) != NULL &&
-        strcmp(a->name, q->s.auditor) == 0)
-        ok = jg_policy_auditor_sees(p, a, user, target);
+    ok = (a = jgc_auditor(q, &p)) != NULL &&
+         jg_policy_auditor_sees(p, a, user, target);
     pthread_mutex_unlock(&q->x->mu);
     return ok;
+}
+
+const struct jg_audit_session *
+jgc_find(struct jgc_req *q, const char *id, struct jg_audit_sessions *all,
+         int *err)
+{
+    const struct jg_audit_session *s = NULL;
+    size_t i;
+
+    if ((*err = jg_audit_sessions_load(q->x->cfg->audit_dir, all)) != 0)
+        return NULL;
+    for (i = 0; i < all->n && s == NULL; i++) {
+        if (strcmp(all->v[i].id, id) == 0)
+            s = &all->v[i];
+    }
+    if (s == NULL || !jgc_sees(q, s->user, s->target))
+        return NULL;
+    return s;
 }
 
 int

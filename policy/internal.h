@@ -142,6 +142,9 @@ void jg_policy_load_exposure(struct pol_ctx *x, const struct jg_ynode *n);
 /* load_auditors.c */
 void jg_policy_load_auditors(struct pol_ctx *x, const struct jg_ynode *n);
 /* helpers shared by the loaders */
+/* A scalar or list of names into the policy; NULL node: empty list. */
+const char *const *jg_policy_names(struct pol_ctx *x, const struct jg_ynode *n,
+                                   const char *what, size_t *cnt);
 bool jg_policy_name_ok(const char *s, bool user);
 unsigned jg_policy_actions(struct pol_ctx *x, const struct jg_ynode *n,
                            bool *ok);

@@ -15,20 +15,6 @@
 
 #include "policy/internal.h"
 
-static const char *const *
-strv(struct pol_ctx *x, const struct jg_ynode *n, const char *what, size_t *cnt)
-{
-    char **sv = NULL;
-    const char *const *out;
-
-    *cnt = 0;
-    if (n == NULL || !jg_y_strv(n, x->file, what, &sv, cnt, x->d))
-        return jg_policy_strv(x->p, NULL, 0);
-    out = jg_policy_strv(x->p, sv, *cnt);
-    jg_strv_free(sv);
-    return out;
-}
-
 static void
 load_sees(struct pol_ctx *x, struct pol_auditor *a, const struct jg_ynode *v)
 {
@@ -45,8 +31,10 @@ load_sees(struct pol_ctx *x, struct pol_auditor *a, const struct jg_ynode *v)
     if (!jg_y_expect(v, JG_Y_MAP, x->file, "sees", x->d))
         return;
     jg_y_check_keys(v, keys, x->file, "sees", x->d);
-    a->users = strv(x, jg_y_get(v, "users"), "sees.users", &a->n_users);
-    a->groups = strv(x, jg_y_get(v, "groups"), "sees.groups", &a->n_groups);
+    a->users = jg_policy_names(x, jg_y_get(v, "users"), "sees.users",
+                               &a->n_users);
+    a->groups = jg_policy_names(x, jg_y_get(v, "groups"), "sees.groups",
+                                &a->n_groups);
     if (a->n_users == 0 && a->n_groups == 0)
         jg_diags_add(x->d, x->file, v->line, v->col,
                      "sees needs users or groups (users: [\"*\"] for everyone)");
@@ -60,7 +48,7 @@ load_sees(struct pol_ctx *x, struct pol_auditor *a, const struct jg_ynode *v)
                      "sees.users \"*\" is everyone: name no one else");
     }
     if ((n = jg_y_get(v, "targets")) != NULL) {
-        a->targets = strv(x, n, "sees.targets", &a->n_targets);
+        a->targets = jg_policy_names(x, n, "sees.targets", &a->n_targets);
         if (a->n_targets == 0)
             jg_diags_add(x->d, x->file, n->line, n->col,
                          "sees.targets is empty: leave it out for every target");
@@ -91,7 +79,7 @@ load_auditor(struct pol_ctx *x, const struct jg_ynode *v)
         a.pub.name = jg_policy_str(x->p, n->str);
     }
     n = jg_y_get(v, "accounts");
-    a.pub.accounts = strv(x, n, "accounts", &a.pub.n_accounts);
+    a.pub.accounts = jg_policy_names(x, n, "accounts", &a.pub.n_accounts);
     if (a.pub.n_accounts == 0)
         jg_diags_add(x->d, x->file, n ? n->line : v->line, n ? n->col : v->col,
                      "an auditor needs accounts (who signs in to the console)");

@@ -37,9 +37,9 @@ jg_policy_actions(struct pol_ctx *x, const struct jg_ynode *n, bool *ok)
     return mask;
 }
 
-/* A list of names into the policy; NULL node: empty list. */
-static const char *const *
-names(struct pol_ctx *x, const struct jg_ynode *n, const char *what, size_t *cnt)
+const char *const *
+jg_policy_names(struct pol_ctx *x, const struct jg_ynode *n, const char *what,
+                size_t *cnt)
 {
     char **sv = NULL;
     const char *const *out;
@@ -102,10 +102,10 @@ load_rule(struct pol_ctx *x, const struct jg_ynode *v)
             jg_diags_add(x->d, x->file, n->line, n->col,
                          "effect must be allow or deny, not '%s'", n->str);
     }
-    r.users = names(x, jg_y_get(v, "users"), "users", &r.n_users);
-    r.groups = names(x, jg_y_get(v, "groups"), "groups", &r.n_groups);
-    r.targets = names(x, jg_y_get(v, "targets"), "targets", &r.n_targets);
-    r.logins = names(x, jg_y_get(v, "logins"), "logins", &r.n_logins);
+    r.users = jg_policy_names(x, jg_y_get(v, "users"), "users", &r.n_users);
+    r.groups = jg_policy_names(x, jg_y_get(v, "groups"), "groups", &r.n_groups);
+    r.targets = jg_policy_names(x, jg_y_get(v, "targets"), "targets", &r.n_targets);
+    r.logins = jg_policy_names(x, jg_y_get(v, "logins"), "logins", &r.n_logins);
     check_logins(x, jg_y_get(v, "logins"), r.logins, r.n_logins,
                  r.deny ? "leave it out to mean every login"
                         : "leave it out to mean the user's own name");
@@ -195,14 +195,14 @@ load_grant(struct pol_ctx *x, const struct jg_ynode *v)
         jg_diags_add(x->d, x->file, v->line, v->col, "a grant needs a user");
     else if (jg_y_expect(n, JG_Y_SCALAR, x->file, "user", x->d))
         g.pub.user = jg_policy_str(x->p, n->str);
-    g.pub.targets = names(x, jg_y_get(v, "targets"), "targets", &g.pub.n_targets);
+    g.pub.targets = jg_policy_names(x, jg_y_get(v, "targets"), "targets", &g.pub.n_targets);
     if (g.pub.n_targets == 0)
         jg_diags_add(x->d, x->file, v->line, v->col, "a grant needs targets");
     if ((n = jg_y_get(v, "allow")) == NULL)
         jg_diags_add(x->d, x->file, v->line, v->col, "a grant needs allow");
     else
         g.pub.allow = jg_policy_actions(x, n, &ok);
-    g.pub.logins = names(x, jg_y_get(v, "logins"), "logins", &g.pub.n_logins);
+    g.pub.logins = jg_policy_names(x, jg_y_get(v, "logins"), "logins", &g.pub.n_logins);
     check_logins(x, jg_y_get(v, "logins"), g.pub.logins, g.pub.n_logins,
                  "leave it out to mean the user's own name");
     if ((n = jg_y_get(v, "from")) != NULL) {
