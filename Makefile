@@ -136,7 +136,7 @@ fuzzers: $(FUZZ_BINS)
 
 $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(LINKLIBS) $(PKG_LIBS) -lm $(LDFLAGS)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(LINKLIBS) $(PKG_LIBS) -lpam -lpthread -lm $(LDFLAGS)
 
 # Targets for the gateway's own parsers link its objects (not its main).
 GW_FUZZ_OBJS = $(filter-out $(BUILD)/gateway/master/main.o,$(GW_OBJS))
