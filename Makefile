@@ -182,7 +182,7 @@ check-rooms: $(BUILD)/jumpgated
 MAN_PAGES := docs/jumpgate.1 docs/jumpgate-audit.1 docs/jumpgate-policy.5 \
              docs/jumpgate.yaml.5 docs/jumpgate-recording.5 docs/jumpgated.8
 UNITS     := jumpgated.service jumpgate-sync.service jumpgate-prune.service \
-             jumpgate-prune.timer
+             jumpgate-prune.timer jumpgate-console.service
 DOCDIR    := $(PREFIX)/share/doc/jumpgate
 DATADIR   := $(PREFIX)/share/jumpgate
 INSTALLED := $(PREFIX)/bin/jumpgate $(PREFIX)/sbin/jumpgated \

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("JG_BUILD", ROOT / "build"))
 PKG = ROOT / "packaging"
 UNITS = ["jumpgated.service", "jumpgate-sync.service", "jumpgate-prune.service",
-         "jumpgate-prune.timer"]
+         "jumpgate-prune.timer", "jumpgate-console.service"]
 DASHBOARD = PKG / "grafana" / "jumpgate.json"
 RULES = PKG / "prometheus" / "jumpgate.rules.yml"
 
@@ -74,6 +74,9 @@ def test_units_run_the_programs_the_way_the_daemon_expects():
     sync = render_unit("jumpgate-sync.service", "/usr/bin", "/usr/sbin")
     assert "ExecStart=/usr/bin/jumpgate sync run\n" in sync
     assert "CapabilityBoundingSet=\n" in sync
+    console = render_unit("jumpgate-console.service", "/usr/bin", "/usr/sbin")
+    assert "ExecStart=/usr/bin/jumpgate audit serve\n" in console
+    assert "CapabilityBoundingSet=CAP_AUDIT_WRITE\n" in console
     prune = render_unit("jumpgate-prune.service", "/usr/bin", "/usr/sbin")
     assert "ExecStart=/usr/bin/jumpgate policy grants --prune\n" in prune
     assert "Unit=" not in (PKG / "systemd" / "jumpgate-prune.timer").read_text()
@@ -163,7 +166,9 @@ def test_make_install_then_uninstall_leaves_nothing(tmp_path):
                  "usr/local/share/doc/jumpgate/examples/jumpgate.yaml",
                  "usr/local/share/doc/jumpgate/examples/policy.yaml",
                  "usr/local/share/jumpgate/grafana/jumpgate.json",
-                 "usr/local/share/jumpgate/prometheus/jumpgate.rules.yml"] + \
+                 "usr/local/share/jumpgate/prometheus/jumpgate.rules.yml",
+                 "usr/local/share/jumpgate/console/asciinema-player.min.js",
+                 "usr/local/share/jumpgate/console/console.js"] + \
             [f"usr/local/lib/systemd/system/{u}" for u in UNITS]:
         assert want in files, files
     assert any(f.endswith("/security/pam_jumpgate.so") for f in files), files
