@@ -311,3 +311,22 @@ def test_hostile_requests_get_clear_answers(console):
     assert st == 400
     # A stolen-looking cookie is no session.
     assert http(console, "/sessions", cookie="jg_console=" + "A" * 43)[0] == 303
+
+
+def test_failed_sign_ins_ban_the_address(console):
+    """Last in this file: it bans 127.0.0.1, which every test here uses.
+    limits.auth_failures (5 in 10 minutes) bans for its ban time."""
+    form = b"account=gina&password=wrong&code=000000"
+    before = len([e for e in console.events("console.login")
+                  if e["result"] == "denied"])      # earlier tests' failures
+    assert before < 5
+    codes = [http(console, "/signin", data=form)[0] for _ in range(5 - before)]
+    assert codes == [403] * (5 - before)
+    st, _, body = http(console, "/signin", data=form)
+    assert st == 429 and b"Too many failed sign-ins" in body
+    # Even the right password is refused while the ban lasts.
+    good = f"account=gina&password={PASSWORD.replace(' ', '+')}&code={totp()}".encode()
+    assert http(console, "/signin", data=good)[0] == 429
+    banned = [e for e in console.events("console.login") if e["result"] == "banned"]
+    assert len(banned) == 2 and all(e["from"] == "127.0.0.1" for e in banned)
+    assert "127.0.0.1 banned for" in console.logtext()
