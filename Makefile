@@ -23,15 +23,28 @@ CC        ?= cc
 PYTHON    := /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-PKGS      := libssh yaml-0.1 jansson glib-2.0 openssl libcurl libxml-2.0 libmicrohttpd libseccomp libzstd
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libssh is Debian's source package of this version, fetched and built
+# static by `make deps` (deps/libssh.sh), since Debian 12's libssh 0.10 has
+# no post-quantum key exchange. To update it, change this one line.
+LIBSSH_VERSION := 0.12.2-1
+LIBSSH_DIR ?= $(CURDIR)/build/libssh-$(LIBSSH_VERSION)
+LIBSSH_A  := $(LIBSSH_DIR)/lib/libssh.a
+
+# The integration tests audit jumpgated with Debian 13's ssh-audit (one
+# that knows the post-quantum key exchanges), unpacked under build/.
+SSH_AUDIT_VERSION := 3.3.0-2
+SSH_AUDIT := $(CURDIR)/build/ssh-audit-$(SSH_AUDIT_VERSION)
+
+PKGS      := yaml-0.1 jansson glib-2.0 openssl libcurl libxml-2.0 libmicrohttpd libseccomp libzstd
+PKG_CFLAGS := -I$(LIBSSH_DIR)/include $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(LIBSSH_A) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-unused-parameter
 OPT       ?= -O2 -g
 SAN       ?=
-CFLAGS    := -std=c17 -D_GNU_SOURCE -DJG_VERSION='"$(VERSION)"' $(OPT) \
+CFLAGS    := -std=c17 -D_GNU_SOURCE -DJG_VERSION='"$(VERSION)"' \
+             -DJG_LIBSSH_DEBIAN='"$(LIBSSH_VERSION)"' $(OPT) \
              $(WARN) -fPIC -fvisibility=hidden -fstack-protector-strong \
              -D_FORTIFY_SOURCE=2 -I. $(PKG_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
 LDFLAGS   := $(SAN) -Wl,-z,relro,-z,now $(EXTRA_LDFLAGS)
@@ -63,7 +76,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 all: $(LIBS) $(PROGS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(LIBSSH_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -85,6 +98,11 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBS)
 
 deps:
 	@tests/tools/deps.sh
+	@deps/libssh.sh $(LIBSSH_VERSION) $(LIBSSH_DIR)
+	@deps/ssh-audit.sh $(SSH_AUDIT_VERSION) $(SSH_AUDIT)
+
+$(LIBSSH_A): deps/libssh.sh $(wildcard deps/libssh-patches/*.patch)
+	@deps/libssh.sh $(LIBSSH_VERSION) $(LIBSSH_DIR)
 
 # --- tests -----------------------------------------------------------------
 
@@ -116,6 +134,7 @@ gateway-asan:
 
 integration: all gateway-asan $(BUILD)/tests/tools/jg_mkcert
 	cd tests/integration && JG_BUILD=$(abspath $(BUILD)) JG_JUMPGATED=$(JG_JUMPGATED) \
+	    JG_SSH_AUDIT=$(SSH_AUDIT)/ssh-audit \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider --durations=20 .
 
 # Short libFuzzer runs of every target; part of make test.
@@ -243,12 +262,16 @@ uninstall: uninstall-pam
 # results beside the source folder), so the tree itself stays clean; the
 # .deb, .buildinfo and .changes land in build/deb/.
 DEB_SRC := build/deb/jumpgate-$(VERSION)
-deb:
+# The package is built from a copy of the tree and links the libssh that
+# `make deps` built here (LIBSSH_DIR); its changelog names that libssh.
+deb: $(LIBSSH_A)
+	@grep -qw -- "$(LIBSSH_VERSION)" packaging/debian/changelog || \
+	    { echo "packaging/debian/changelog does not name libssh $(LIBSSH_VERSION)"; exit 1; }
 	rm -rf build/deb && mkdir -p $(DEB_SRC)
 	tar -c --exclude=./build --exclude=./.git --exclude=__pycache__ \
 	    --exclude=./demo/run . | tar -x -C $(DEB_SRC)
 	cp -R packaging/debian $(DEB_SRC)/debian
-	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+	cd $(DEB_SRC) && LIBSSH_DIR=$(LIBSSH_DIR) DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
 	    dpkg-buildpackage -b -uc -us
 	@ls build/deb/*.deb
 

@@ -54,7 +54,7 @@ keygen(const char *cmd, const char *path, bool force)
                  "target must then trust the new one)", cmd, path, pubpath);
         goto out;
     }
-    if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK ||
+    if (ssh_pki_generate_key(SSH_KEYTYPE_ED25519, NULL, &key) != SSH_OK ||
         ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv) != SSH_OK ||
         ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
         jg_error("%s: cannot make an Ed25519 key", cmd);

@@ -2,6 +2,7 @@
 /* cli/main.c - the `jumpgate` command: global options, then dispatch to a
  * subcommand group. */
 #include <getopt.h>
+#include <libssh/libssh.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,7 +92,8 @@ main(int argc, char **argv)
             fputs(help, stdout);
             return JG_EXIT_OK;
         case 'V':
-            printf("jumpgate %s\n", JG_VERSION);
+            printf("jumpgate %s (libssh %s, Debian source package %s, static)\n",
+                   JG_VERSION, ssh_version(0), JG_LIBSSH_DEBIAN);
             return JG_EXIT_OK;
         default:
             return jg_cli_opt_error(NULL, ch, argv, usage);

@@ -8,9 +8,14 @@
 
 #include "gateway/daemon/daemon.h"
 
-/* Algorithms offered to clients: curve25519 key exchange, AEAD or CTR
- * ciphers, encrypt-then-MAC. */
+/* Algorithms offered to clients: post-quantum hybrid key exchange first
+ * (ML-KEM, then Streamlined NTRU Prime, both with X25519, so that a
+ * recording of the traffic cannot be decrypted later by a quantum
+ * computer), curve25519 for older clients; AEAD or CTR ciphers,
+ * encrypt-then-MAC. */
 static const char kex_algos[] =
+    "mlkem768x25519-sha256,"
+    "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,"
     "curve25519-sha256,curve25519-sha256@libssh.org";
 static const char ciphers[] =
     "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,"

@@ -2,6 +2,7 @@
 /* gateway/master/main.c - jumpgated's command line: check (-t), run in the
  * foreground (-f) or as a daemon logging to syslog. */
 #include <getopt.h>
+#include <libssh/libssh.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,8 @@ main(int argc, char **argv)
             usage(stdout);
             return 0;
         case 'V':
-            printf("jumpgated %s\n", JG_VERSION);
+            printf("jumpgated %s (libssh %s, Debian source package %s, static)\n",
+                   JG_VERSION, ssh_version(0), JG_LIBSSH_DEBIAN);
             return 0;
         default:
             usage(stderr);

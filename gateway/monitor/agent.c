@@ -270,8 +270,13 @@ out:
 
 /* ---- the agent conversation -------------------------------------------- */
 
+/* OpenSSH's host-bound public key method: the request also names the
+ * target's host key, so that the signature is good for that host only. */
+static const char hostbound[] = "publickey-hostbound-v00@openssh.com";
+
 /* Is data the user-auth request this connection may sign? alg is the
- * signature's algorithm; a certificate goes by its own name. */
+ * signature's algorithm; a certificate goes by its own name. A host-bound
+ * request must name the host key the monitor accepted for this login. */
 static bool
 userauth_ok(const struct jg_gw_mon *m, const struct jg_gw_agent_key *k,
             const char *alg, const uint8_t *data, size_t n)
@@ -279,20 +284,32 @@ userauth_ok(const struct jg_gw_mon *m, const struct jg_gw_agent_key *k,
     if (k->cert)
         alg = JG_GW_ED25519_CERT;
     struct jg_gw_rd r = {data, n, false};
-    size_t sid_len, len;
-    const uint8_t *p;
+    size_t sid_len, len, mlen;
+    const uint8_t *p, *method;
+    bool bound;
 
     (void)jg_gw_rd_str(&r, &sid_len);
     if (r.bad || sid_len == 0 || sid_len > 64 ||
         jg_gw_rd_u8(&r) != SSH_MSG_USERAUTH_REQUEST ||
         !jg_gw_rd_str_is(&r, m->agent_login, strlen(m->agent_login)) ||
-        !jg_gw_rd_str_is(&r, "ssh-connection", 14) ||
-        !jg_gw_rd_str_is(&r, "publickey", 9) || jg_gw_rd_u8(&r) != 1 ||
-        !jg_gw_rd_str_is(&r, alg, strlen(alg)))
+        !jg_gw_rd_str_is(&r, "ssh-connection", 14))
+        return false;
+    method = jg_gw_rd_str(&r, &mlen);
+    bound = method != NULL && mlen == sizeof(hostbound) - 1 &&
+            memcmp(method, hostbound, mlen) == 0;
+    if (r.bad || (!bound && (mlen != 9 || memcmp(method, "publickey", 9))) ||
+        jg_gw_rd_u8(&r) != 1 || !jg_gw_rd_str_is(&r, alg, strlen(alg)))
         return false;
     p = jg_gw_rd_str(&r, &len);
-    return !r.bad && r.n == 0 && p != NULL && len == k->blob_len &&
-           memcmp(p, k->blob, len) == 0;
+    if (r.bad || p == NULL || len != k->blob_len || memcmp(p, k->blob, len))
+        return false;
+    if (bound) {
+        p = jg_gw_rd_str(&r, &len);
+        if (r.bad || p == NULL || m->agent_hostkey == NULL ||
+            len != m->agent_hostkey_len || memcmp(p, m->agent_hostkey, len))
+            return false;
+    }
+    return !r.bad && r.n == 0;
 }
 
 /* Closes the agent socket; a login's own key and certificate go with it. */
@@ -307,6 +324,9 @@ agent_close(struct jg_gw_mon *m)
         m->agent_use = NULL;
     jg_gw_agent_key_free(m->agent_cert);
     m->agent_cert = NULL;
+    free(m->agent_hostkey);
+    m->agent_hostkey = NULL;
+    m->agent_hostkey_len = 0;
 }
 
 /* Answers one complete request in m->agent_buf; false ends the agent. */
@@ -538,6 +558,13 @@ jg_gw_mon_agent(struct jg_gw_mon *m, struct jg_gw_msg *q)
         m->agent_use = cert ? m->agent_cert : m->agent_key;
         jg_strlcpy(m->agent_login, g->login, sizeof(m->agent_login));
         m->agent_serial = cert ? g->cert_serial : 0;
+        /* the host key accepted for this grant, kept for this login only */
+        if (m->up_hostkey != NULL && m->up_hostkey_grant == id) {
+            m->agent_hostkey = m->up_hostkey;
+            m->agent_hostkey_len = m->up_hostkey_len;
+            m->up_hostkey = NULL;
+            m->up_hostkey_len = 0;
+        }
         jg_strlcpy(m->agent_key_id, cert ? g->cert_key_id : "",
                    sizeof(m->agent_key_id));
         ok = true;
@@ -639,6 +666,8 @@ void
 jg_gw_mon_agent_clear(struct jg_gw_mon *m)
 {
     agent_close(m);
+    free(m->up_hostkey);
+    m->up_hostkey = NULL;
     jg_gw_agent_key_free(m->agent_key);
     jg_gw_agent_key_free(m->agent_ca);
     m->agent_key = m->agent_ca = m->agent_use = NULL;

@@ -124,6 +124,13 @@ struct jg_gw_mon {
     struct jg_gw_agent_key *agent_use;
     int agent_fd;                /* the agent socket of the worker, or -1 */
     char agent_login[128];       /* the login its one signature is for */
+    /* the target host key the monitor last accepted (route.c), and for
+     * which grant: a host-bound login signs it, and must sign this one */
+    uint8_t *up_hostkey;
+    size_t up_hostkey_len;
+    uint32_t up_hostkey_grant;
+    uint8_t *agent_hostkey;      /* the login's target host key, or NULL */
+    size_t agent_hostkey_len;
     uint64_t agent_serial;       /* of its certificate, for the log */
     char agent_key_id[200];
     uint8_t agent_buf[16384];

@@ -244,6 +244,21 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
             jg_error("cannot read %s", m->d->cfg->upstream_known_hosts);
         }
     }
+    free(m->up_hostkey);
+    m->up_hostkey = NULL;
+    m->up_hostkey_len = 0;
+    if (k == 0) {
+        size_t n = strlen(b64);
+        uint8_t *blob = jg_xmalloc(n + 1);
+        int len = jg_gw_unb64((const uint8_t *)b64, n, blob);
+        if (len > 0) {
+            m->up_hostkey = blob;
+            m->up_hostkey_len = (size_t)len;
+            m->up_hostkey_grant = id;
+        } else {
+            free(blob);
+        }
+    }
     if (t != NULL && k != 0)
         jg_gw_mon_target_error(m, t, g->action,
                                k == JG_ERR_NOTFOUND ? "host_key_unknown"

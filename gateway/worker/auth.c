@@ -80,17 +80,6 @@ out:
     return rc;
 }
 
-void
-jg_gw_wk_auth_setup(struct jg_gw_wk *w)
-{
-    memset(&w->scb, 0, sizeof(w->scb));
-    w->scb.userdata = w;
-    w->scb.auth_pubkey_function = auth_pubkey;
-    ssh_callbacks_init(&w->scb);
-    ssh_set_server_callbacks(w->s, &w->scb);
-    ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_PUBLICKEY);
-}
-
 /* Sends the answers (or an abort) and reads the monitor's next word. */
 static int
 respond(struct jg_gw_wk *w, bool abort_, struct jg_gw_msg *q,
@@ -152,19 +141,23 @@ out:
     return r;
 }
 
-int
-jg_gw_wk_auth_kbdint(struct jg_gw_wk *w, ssh_message msg)
+/* libssh's keyboard-interactive callback: the monitor runs PAM, the worker
+ * carries its prompts and answers. SSH_AUTH_INFO after sending prompts;
+ * on SSH_AUTH_SUCCESS libssh sends success, on SSH_AUTH_DENIED failure. */
+static int
+auth_kbdint(ssh_message msg, ssh_session s, void *arg)
 {
+    struct jg_gw_wk *w = arg;
     struct jg_gw_msg *q = jg_xmalloc(sizeof(*q)), *a = jg_xmalloc(sizeof(*a));
     bool response = ssh_message_auth_kbdint_is_response(msg) != 0;
     uint8_t ok = 0;
-    int r = 0;
+    int r = 0, rc = SSH_AUTH_DENIED;
 
+    (void)s;
     /* Info responses carry no user name; requests must keep the first. */
     if (!w->partial || w->authed || w->too_many ||
         (!response && !same_name(w, ssh_message_auth_user(msg)))) {
         failed(w);
-        ssh_message_reply_default(msg);
         goto out;
     }
     if (response && w->kbdint_active) {
@@ -172,10 +165,8 @@ jg_gw_wk_auth_kbdint(struct jg_gw_wk *w, ssh_message msg)
     } else {
         if (w->kbdint_active && (r = abort_kbdint(w, q, a)) != 0)
             goto out;
-        if (w->too_many) {
-            ssh_message_reply_default(msg);
+        if (w->too_many)
             goto out;
-        }
         jg_gw_msg_init(q, JG_GW_REQ_KBDINT_START);
         jg_gw_msg_put_str(q, w->name.user);
         r = jg_gw_wk_call(w, q, a, 0);
@@ -183,7 +174,8 @@ jg_gw_wk_auth_kbdint(struct jg_gw_wk *w, ssh_message msg)
     if (r != 0)
         goto out;
     if (a->type == JG_GW_ANS_KBDINT_PROMPTS) {
-        r = show_prompts(w, msg, a);
+        if ((r = show_prompts(w, msg, a)) == 0)
+            rc = SSH_AUTH_INFO;
         goto out;
     }
     w->kbdint_active = false;
@@ -193,18 +185,27 @@ jg_gw_wk_auth_kbdint(struct jg_gw_wk *w, ssh_message msg)
     }
     if (ok) {
         w->authed = true;
-        ssh_message_auth_reply_success(msg, 0);
+        rc = SSH_AUTH_SUCCESS;
     } else {
         failed(w);
-        ssh_message_reply_default(msg);
     }
 out:
-    if (r != 0) {
+    if (r != 0)
         w->monitor_gone = true;
-        ssh_message_reply_default(msg);
-    }
     explicit_bzero(q, sizeof(*q));
     free(q);
     free(a);
-    return 0;
+    return rc;
+}
+
+void
+jg_gw_wk_auth_setup(struct jg_gw_wk *w)
+{
+    memset(&w->scb, 0, sizeof(w->scb));
+    w->scb.userdata = w;
+    w->scb.auth_pubkey_function = auth_pubkey;
+    w->scb.auth_kbdint_function = auth_kbdint;
+    ssh_callbacks_init(&w->scb);
+    ssh_set_server_callbacks(w->s, &w->scb);
+    ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_PUBLICKEY);
 }

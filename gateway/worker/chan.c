@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <libssh/callbacks.h>
+#include <libssh/ssh2.h>
 
 #include "audit/audit.h"
 #include "gateway/worker/internal.h"
@@ -208,15 +209,18 @@ open_session(struct jg_gw_wk *w, ssh_message msg)
     ssh_set_channel_callbacks(c, &ch->ccb);
 }
 
-/* Tells the client why a channel was refused. libssh 0.10 refuses a
- * channel open only with "administratively prohibited" and an empty
- * description, so the reason goes in a debug message (ssh -v shows it). */
+/* Refuses a channel open and tells the client why, in the refusal's
+ * description (libssh's ssh_message_reply_default leaves it empty; the
+ * function comes from deps/libssh-patches/). OpenSSH's client prints it:
+ * "open failed: administratively prohibited: jumpgate: ...". */
 static void
-refused(struct jg_gw_wk *w, const char *what, const char *why)
+refused(ssh_message msg, const char *what, const char *why)
 {
     char *text = jg_xasprintf("jumpgate: %s refused: %s", what, why);
 
-    ssh_send_debug(w->s, text, 1);
+    /* A send that fails breaks the session, which the worker's loop sees. */
+    (void)ssh_message_channel_request_open_reply_failure(
+        msg, SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED, text);
     free(text);
 }
 
@@ -256,8 +260,9 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
     }
     if (!ok || a->fd < 0) {
         char *what = jg_xasprintf("forward to %s port %d", esc, port);
-        refused(w, what, err[0] ? err : "no reason given");
+        refused(msg, what, err[0] ? err : "no reason given");
         free(what);
+        rc = 0;
         goto out;
     }
     if ((c = ssh_message_channel_request_open_reply_accept(msg)) == NULL) {
@@ -287,7 +292,7 @@ out:
     return rc;
 }
 
-/* libssh 0.10 hands over a channel request it does not know without its
+/* libssh (0.12 too) hands over a channel request it does not know without its
  * name, want-reply flag or payload (SSH_CHANNEL_REQUEST_UNKNOWN). On a
  * session channel the OpenSSH client sends only "break" (RFC 4335, its ~B
  * escape) that way, and "eow@openssh.com" after its own output failed; so
@@ -317,11 +322,9 @@ jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg)
     struct jg_gw_wk *w = arg;
     int type = ssh_message_type(msg), sub = ssh_message_subtype(msg);
 
-    if (type == SSH_REQUEST_AUTH) {
-        if (sub == SSH_AUTH_METHOD_INTERACTIVE)
-            return jg_gw_wk_auth_kbdint(w, msg);
-        return 1; /* "none" and the rest: the list of methods */
-    }
+    if (type == SSH_REQUEST_AUTH)
+        return 1; /* "none" and the rest: the list of methods (public key
+                   * and keyboard-interactive have callbacks: auth.c) */
     if (type == SSH_REQUEST_CHANNEL_OPEN && w->authed) {
         const struct jg_gw_chan *ch;
         size_t open = 0;
@@ -330,14 +333,14 @@ jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg)
         if (open >= JG_GW_MAX_CHANNELS) {
             jg_warn("%s from %s: channel refused: %d channels are open "
                     "already", w->name.user, w->peer, JG_GW_MAX_CHANNELS);
-            refused(w, "channel", "too many channels are open at once");
-            return 1;   /* refused: administratively prohibited */
+            refused(msg, "channel", "too many channels are open at once");
+            return 0;
         }
         /* When the session is ending a session channel still opens, to
          * hear why (start()); anything else is refused with the reason. */
         if (w->lapse != NULL && sub != SSH_CHANNEL_SESSION) {
-            refused(w, "channel", w->lapse);
-            return 1;
+            refused(msg, "channel", w->lapse);
+            return 0;
         }
         if (sub == SSH_CHANNEL_SESSION) {
             open_session(w, msg);

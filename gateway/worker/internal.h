@@ -170,9 +170,9 @@ void jg_gw_chan_watch(struct ssh_channel_callbacks_struct *cb);
 /* The target's exit status and signal into ch (the upstream channel). */
 void jg_gw_chan_watch_exit(struct ssh_channel_callbacks_struct *cb);
 
-/* Authentication (auth.c). */
+/* Authentication (auth.c): libssh's public key and keyboard-interactive
+ * callbacks. */
 void jg_gw_wk_auth_setup(struct jg_gw_wk *w);
-int jg_gw_wk_auth_kbdint(struct jg_gw_wk *w, ssh_message msg);
 
 /* Channels (chan.c): the message callback for channel opens and
  * the client channel requests. */

@@ -103,7 +103,7 @@ take(struct jg_gw_chan *ch, ssh_channel src, struct jg_gw_buf *b, int n,
         b->len += (size_t)got;
 }
 
-/* libssh channel -> buffers. libssh 0.10 tops a channel's receive window up
+/* libssh channel -> buffers. libssh (0.10 to 0.12) tops a channel's receive window up
  * to 1.28 MB at every read of it, whatever it still holds unread: a reader
  * that takes less than is held lets the peer grow that store without bound
  * (at 256 MiB libssh drops the data and then crashes on the next read). So

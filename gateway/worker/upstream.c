@@ -15,7 +15,11 @@
 static const char up_ciphers[] =
     "aes256-gcm@openssh.com,aes128-gcm@openssh.com,"
     "chacha20-poly1305@openssh.com,aes256-ctr,aes128-ctr";
+/* Post-quantum hybrids first, as on the client leg; then what older
+ * targets have. */
 static const char up_kex[] =
+    "mlkem768x25519-sha256,"
+    "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,"
     "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
     "diffie-hellman-group16-sha512,diffie-hellman-group14-sha256";
 /* Plain keys only: libssh's client cannot negotiate host certificates;
@@ -252,7 +256,7 @@ jg_gw_upstream_free(struct jg_gw_upstream *u)
         ssh_event_free(u->ev);
     }
     if (u->s != NULL) {
-        /* libssh 0.10 leaves a socket given by SSH_OPTIONS_FD open. */
+        /* libssh leaves a socket given by SSH_OPTIONS_FD open. */
         int fd = ssh_get_fd(u->s);
         ssh_disconnect(u->s);
         ssh_free(u->s);

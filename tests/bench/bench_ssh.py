@@ -200,17 +200,26 @@ def measure_variants(variants, runs, warmup, before=None):
 # --- ciphers ------------------------------------------------------------
 
 KEX_RE = re.compile(r"kex: (server->client|client->server) cipher: (\S+) MAC: (\S+)")
+ALG_RE = re.compile(r"kex: algorithm: (\S+)")
+
+
+def legs_of(text):
+    """The key exchange and server->client cipher of each leg set up in an
+    `ssh -v` (or sshd DEBUG1) log, in order: ["kex, cipher", ...]."""
+    kexes = [m.group(1) for m in ALG_RE.finditer(text)]
+    out = []
+    for i, m in enumerate(m for m in KEX_RE.finditer(text)
+                          if m.group(1) == "server->client"):
+        c = m.group(2) + ("" if m.group(3) == "<implicit>" else f" + {m.group(3)}")
+        out.append(f"{kexes[i] if i < len(kexes) else '?'}, {c}")
+    return out
 
 
 def client_ciphers(argv):
-    """The ciphers an ssh client command line negotiates, in order of the
-    legs it sets up (needs -v in argv)."""
+    """The key exchange and cipher an ssh client command line negotiates,
+    in order of the legs it sets up (needs -v in argv)."""
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
-    out = []
-    for m in KEX_RE.finditer(p.stderr.decode(errors="replace")):
-        if m.group(1) == "server->client":
-            out.append(m.group(2) + ("" if m.group(3) == "<implicit>" else f" + {m.group(3)}"))
-    return out
+    return legs_of(p.stderr.decode(errors="replace"))
 
 
 def ciphers_section(env, c, gwname):
@@ -224,8 +233,7 @@ def ciphers_section(env, c, gwname):
     off = env.target.log_size()
     legs["jumpgated (client → gateway)"] = client_ciphers(c.gw(gwname, "true", "-v"))
     time.sleep(0.3)
-    up = [m.group(2) for m in KEX_RE.finditer(env.target.log_since(off))
-          if m.group(1) == "server->client"]
+    up = legs_of(env.target.log_since(off))
     r.append("| path | leg 1 (client → jump/gateway) | leg 2 (→ target) |")
     r.append("|---|---|---|")
     for name, ciphers in legs.items():
@@ -238,11 +246,12 @@ def ciphers_section(env, c, gwname):
         b = ciphers[1] if len(ciphers) > 1 else "?"
         r.append(f"| {name} | {a} | {b} |")
     r.append("")
-    r.append("Read from `ssh -v` (\"kex: server->client cipher\") on the client legs and "
-             "from the target sshd's LogLevel DEBUG1 log for jumpgated's upstream leg. "
-             "The OpenSSH client offers chacha20-poly1305 first, so every leg an "
-             "OpenSSH client opens uses it; jumpgated's upstream client offers "
-             "AES-GCM first.")
+    r.append("Key exchange, then cipher: read from `ssh -v` (\"kex: algorithm\", "
+             "\"kex: server->client cipher\") on the client legs and from the target "
+             "sshd's LogLevel DEBUG1 log for jumpgated's upstream leg. The OpenSSH "
+             "client offers chacha20-poly1305 first, so every leg an OpenSSH client "
+             "opens uses it; jumpgated's upstream client offers AES-GCM first. Both "
+             "jumpgated legs prefer the post-quantum hybrids.")
     return r
 
 
@@ -972,7 +981,7 @@ def shortfalls(res):
              + (cpu_note(f["cpu"]) if "cpu" in f else ""),
         "2": "sftp is not recorded (only sftp.* events), so a miss is the relay "
              "itself (libssh channel to libssh channel in gateway/worker/relay.c; "
-             "libssh 0.10 reads 4 KiB per poll of a session); see the profile.",
+             "libssh reads 4 KiB per poll of a session); see the profile.",
         "3": "Forwarded bytes are not recorded, so a miss is the relay itself "
              "(one process, both legs' crypto); see the profile.",
         "4": "Per connection jumpgated forks a monitor and a worker, asks the "
@@ -1006,11 +1015,14 @@ def versions(env):
 
     def pkg(name):
         return first(["dpkg-query", "-W", "-f=${Version}", name])
+    jg = first([str(env.jumpgated), '--version'])
+    m = re.search(r"libssh (\d[^/ ,]*)", jg)
+    libssh = m.group(1) if m else "?"
     return [f"- OpenSSH: {first(['ssh', '-V'], stderr=True)} (openssh-server {pkg('openssh-server')})",
-            f"- libssh: {pkg('libssh-4')} (jumpgated links it)",
+            f"- libssh: {libssh} (Debian's source package, linked statically)",
             f"- OpenSSL: {first(['openssl', 'version'])} (libssl3 {pkg('libssl3')})",
             f"- tlog: {pkg('tlog')}",
-            f"- jumpgated: {first([str(env.jumpgated), '--version'])}"]
+            f"- jumpgated: {jg}"]
 
 
 def main():
@@ -1031,7 +1043,7 @@ def main():
         gw = env.gateway("gw", record=True)
         gw_off = env.gateway("gwoff", record=False)
         gw_cert = env.gateway("gwcert", record=True, cert=True)
-        res.section("\n".join(["### Ciphers negotiated on each leg", "",
+        res.section("\n".join(["### Key exchange and cipher negotiated on each leg", "",
                                *ciphers_section(env, c, gw.name)]))
         med, bulk_rows = scenario_bulk(env, c, res, gw, gw_off)
         scenario_sftp(env, c, res, gw)

@@ -65,7 +65,7 @@ def test_every_section_present(results):
     for heading in ("# Benchmark results", "## Machine", "## Policy engine",
                     "## SSH: jumpgated against OpenSSH", "### Summary",
                     "### What falls short, and why",
-                    "### Ciphers negotiated on each leg"):
+                    "### Key exchange and cipher negotiated on each leg"):
         assert heading in text, heading
     for n in range(1, 9):
         assert re.search(rf"^### {n}\. ", text, re.M), f"scenario {n} is missing"
@@ -78,6 +78,14 @@ def test_machine_and_versions(results):
     assert re.search(r"^- OpenSSH: OpenSSH_\d", text, re.M)
     assert re.search(r"^- libssh: \d+\.\d+", text, re.M)
     assert re.search(r"^- OpenSSL: OpenSSL \d", text, re.M)
+
+
+def test_kex_of_each_jumpgated_leg_is_post_quantum(results):
+    text = results["text"].split("### Key exchange and cipher negotiated", 1)[1]
+    row = next(ln for ln in text.splitlines() if ln.startswith("| jumpgated"))
+    legs = [c.strip() for c in row.split("|")[2:4]]
+    for leg in legs:
+        assert re.match(r"(mlkem768x25519|sntrup761x25519)\S*, \S+", leg), row
 
 
 def test_summary_rows_judged(results):

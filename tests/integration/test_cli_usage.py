@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/test_cli_usage.py - global options, --help/--version,
 # and usage errors (exit 2) of the jumpgate command.
+import re
+
 import pytest
 
 from conftest import makefile_version
@@ -11,7 +13,9 @@ SUBCOMMANDS = ("check", "explain", "grant", "revoke", "grants", "exposure")
 def test_version(env):
     rc, out, err = env.run("--version", config=False)
     assert rc == 0
-    assert out == f"jumpgate {makefile_version()}\n"
+    assert re.fullmatch(rf"jumpgate {re.escape(makefile_version())} \(libssh "
+                        r"\d+\.\d+\.\d+/\S+, Debian source package \S+, "
+                        r"static\)\n", out), out
     assert err == ""
 
 

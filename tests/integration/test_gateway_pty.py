@@ -2,7 +2,7 @@
 # tests/integration/test_gateway_pty.py - what jumpgated carries besides
 # bytes on an interactive session: a break (OpenSSH's ~B escape, RFC 4335)
 # and "signal" requests reach the target's sshd, and the client's terminal
-# modes (pty-req) - which libssh 0.10 does not hand to a server - do not.
+# modes (pty-req) - which libssh (0.12 too) does not hand to a server - do not.
 import asyncio
 import os
 from pathlib import Path
@@ -118,7 +118,7 @@ def test_terminal_modes_direct_to_the_target(dbg, gw_env, tmp_path):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "libssh 0.10 parses the pty-req modes string but gives it neither to the "
+    "libssh parses the pty-req modes string but gives it neither to the "
     "pty callback nor through any ssh_message accessor, and its client "
     "always sends an empty modes string (ssh_channel_request_pty_size_modes "
     "is libssh 0.11); see jumpgated(8), BUGS"))

@@ -276,7 +276,7 @@ def test_run_serves_metrics_and_logs_verified_events(sync_ecs):
     assert abs(last - time.time()) < 600
     assert value(samples, "jumpgate_sync_last_run_duration_seconds") >= 0
     assert value(samples, "jumpgate_build_info",
-                 version=env.run("--version")[1].split()[-1]) == 1
+                 version=env.run("--version")[1].split()[1]) == 1
     assert path.exists()
 
     evs = []

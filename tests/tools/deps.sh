@@ -7,13 +7,13 @@
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libssh-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libpam0g-dev
+cmake zlib1g-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libpam0g-dev
 libyaml-dev libjansson-dev libxml2-dev libmicrohttpd-dev libcmocka-dev libzstd-dev
 libglib2.0-dev tzdata groff-base
 python3 python3-pytest python3-cryptography python3-pexpect python3-yaml python3-pymysql python3-botocore python3-zstandard
 python3-asyncssh python3-selenium chromium chromium-driver fonts-dejavu-core
 openssh-server openssh-client mariadb-server mariadb-client
-libpam-oath oathtool pamtester asciinema iproute2 procps valgrind gdb ssh-audit tlog
+libpam-oath oathtool pamtester asciinema iproute2 procps valgrind gdb tlog
 dpkg-dev debhelper fakeroot lintian adduser systemd prometheus"
 # Node.js for s3rver: Debian's, unless a node is already there.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

@@ -61,7 +61,7 @@ main(int argc, char **argv)
         .permit_pty = true,
     };
     /* The key in OpenSSH's own format, which ssh reads for Ed25519. */
-    if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &k) != SSH_OK ||
+    if (ssh_pki_generate_key(SSH_KEYTYPE_ED25519, NULL, &k) != SSH_OK ||
         ssh_pki_export_pubkey_base64(k, &b64) != SSH_OK ||
         jg_gw_unb64((const uint8_t *)b64, strlen(b64), raw) != 51 ||
         ssh_pki_export_privkey_base64(k, NULL, NULL, NULL, &line) != SSH_OK) {
