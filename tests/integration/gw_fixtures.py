@@ -492,6 +492,22 @@ def sha256_file(path):
     return h.hexdigest()
 
 
+def debug_target(gw_env, base, name, allow):
+    """A target sshd named name that logs at LogLevel DEBUG1 (key exchange,
+    user-auth and channel requests), known to the gateway, and a gateway
+    whose policy lets alice do allow (a list) there as root: (gw, sshd);
+    the caller stops both."""
+    sshd = Sshd(base, name, gw_env.identity_pub, loglevel="DEBUG1")
+    with open(gw_env.known_hosts, "a") as f:
+        f.write(f"[127.0.0.1]:{sshd.port} {sshd.hostpub}\n")
+    policy = policy_text(
+        gw_env,
+        targets_extra=f'  {name}: {{kind: ssh, address: "127.0.0.1:{sshd.port}"}}\n',
+        extra_rules=f"  - name: alice-{name}\n    users: [alice]\n    targets: [{name}]\n"
+                    f"    allow: [{', '.join(allow)}]\n    logins: [root]\n")
+    return Gateway(gw_env, base / "gw", policy), sshd
+
+
 @pytest.fixture(scope="session")
 def gw_env(tmp_path_factory):
     if os.geteuid() != 0:
@@ -526,7 +542,7 @@ def make_gateway(gw_env, tmp_path):
         g.stop()
 
 
-__all__ = ["gw_env", "gw", "make_gateway", "Gateway", "Env", "Sshd", "policy_text",
+__all__ = ["gw_env", "gw", "make_gateway", "Gateway", "Env", "Sshd", "debug_target", "policy_text",
            "free_port", "wait_port", "sha256_file", "totp", "CAROL_PASSWORD",
            "JUMPGATED", "JUMPGATE", "stop", "parse_metrics", "scrape", "metric",
            "wait_for"]

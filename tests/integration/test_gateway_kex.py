@@ -21,16 +21,8 @@ PQ = ("mlkem768x25519-sha256", "sntrup761x25519-sha512",
 def dbg(gw_env, tmp_path_factory):
     """A target sshd that logs its key exchange and user-auth requests
     (LogLevel DEBUG1), and a gateway that lets alice run commands on it."""
-    base = tmp_path_factory.mktemp("gwkex")
-    sshd = Sshd(base, "kex-1", gw_env.identity_pub, loglevel="DEBUG1")
-    with open(gw_env.known_hosts, "a") as f:
-        f.write(f"[127.0.0.1]:{sshd.port} {sshd.hostpub}\n")
-    policy = policy_text(
-        gw_env,
-        targets_extra=f'  kex-1: {{kind: ssh, address: "127.0.0.1:{sshd.port}"}}\n',
-        extra_rules="  - name: alice-kex\n    users: [alice]\n    targets: [kex-1]\n"
-                    "    allow: [exec]\n    logins: [root]\n")
-    g = Gateway(gw_env, base / "gw", policy)
+    g, sshd = debug_target(gw_env, tmp_path_factory.mktemp("gwkex"), "kex-1",
+                           ["exec"])
     yield g, sshd
     g.stop()
     sshd.stop()

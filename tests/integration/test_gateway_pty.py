@@ -17,16 +17,8 @@ from gw_fixtures import *  # noqa: F401,F403
 def dbg(gw_env, tmp_path_factory):
     """A target sshd that logs its channel requests (LogLevel DEBUG1), and a
     gateway whose policy lets alice open a shell on it as root."""
-    base = tmp_path_factory.mktemp("gwpty")
-    sshd = Sshd(base, "dbg-1", gw_env.identity_pub, loglevel="DEBUG1")
-    with open(gw_env.known_hosts, "a") as f:
-        f.write(f"[127.0.0.1]:{sshd.port} {sshd.hostpub}\n")
-    policy = policy_text(
-        gw_env,
-        targets_extra=f'  dbg-1: {{kind: ssh, address: "127.0.0.1:{sshd.port}"}}\n',
-        extra_rules="  - name: alice-dbg\n    users: [alice]\n    targets: [dbg-1]\n"
-                    "    allow: [shell, exec]\n    logins: [root]\n")
-    g = Gateway(gw_env, base / "gw", policy)
+    g, sshd = debug_target(gw_env, tmp_path_factory.mktemp("gwpty"), "dbg-1",
+                           ["shell", "exec"])
     yield g, sshd
     g.stop()
     sshd.stop()
