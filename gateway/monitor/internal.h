@@ -168,6 +168,9 @@ void jg_gw_mon_agent_serve(struct jg_gw_mon *m);
 void jg_gw_mon_agent_clear(struct jg_gw_mon *m);
 /* JG_GW_REQ_LOGIN_FAILED: a target.error event saying why. */
 int jg_gw_mon_login_failed(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* JG_GW_REQ_CHAN_REFUSED: a policy.deny event for a channel the worker
+ * refused by its cap (refuse.c). */
+int jg_gw_mon_chan_refused(struct jg_gw_mon *m, struct jg_gw_msg *q);
 /* A key the agent signs with. */
 struct jg_gw_agent_key {
     EVP_PKEY *pkey;

@@ -43,6 +43,7 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_CHAN_STATE, JG_GW_MS_AUTHED, jg_gw_mon_chan_state},
     {JG_GW_REQ_BYTES, JG_GW_MS_AUTHED, jg_gw_mon_bytes},
     {JG_GW_REQ_LOGIN_FAILED, JG_GW_MS_AUTHED, jg_gw_mon_login_failed},
+    {JG_GW_REQ_CHAN_REFUSED, JG_GW_MS_AUTHED, jg_gw_mon_chan_refused},
     {JG_GW_REQ_SFTP_START, JG_GW_MS_AUTHED, jg_gw_mon_sftp_start},
     {JG_GW_REQ_SFTP_EVENT, JG_GW_MS_AUTHED, jg_gw_mon_sftp_event},
     {JG_GW_REQ_SFTP_END, JG_GW_MS_AUTHED, jg_gw_mon_sftp_end},
@@ -75,7 +76,8 @@ static bool
 no_answer(uint8_t type)
 {
     return (type >= JG_GW_REQ_REC_TAP && type <= JG_GW_REQ_CHAN_END) ||
-           type == JG_GW_REQ_CHAN_STATE || type == JG_GW_REQ_BYTES;
+           type == JG_GW_REQ_CHAN_STATE || type == JG_GW_REQ_BYTES ||
+           type == JG_GW_REQ_CHAN_REFUSED;
 }
 
 static void __attribute__((noreturn))

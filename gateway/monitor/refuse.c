@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/monitor/refuse.c - the monitor's record of forwards it refuses
- * before any policy decision (not a target, not its port) and of failed
- * connections to targets (refused, timed out, unresolved, unknown or
- * changed host key): a policy.deny or target.error event, a log line and
- * a report that the master counts. */
+ * before any policy decision (not a target, not its port), of channels
+ * the worker refused by its own cap, and of failed connections to
+ * targets (refused, timed out, unresolved, unknown or changed host key):
+ * a policy.deny or target.error event, a log line and a report that the
+ * master counts. */
 #include <errno.h>
 
 #include "gateway/monitor/internal.h"
@@ -47,4 +48,26 @@ jg_gw_mon_target_error(struct jg_gw_mon *m, const struct jg_target *t,
                     jg_policy_action_name(action), NULL, reason, x);
     json_decref(x);
     jg_gw_mon_report_target_error(m, t->name, error);
+}
+
+int
+jg_gw_mon_chan_refused(struct jg_gw_mon *m, struct jg_gw_msg *q)
+{
+    char reason[128];
+    uint8_t why;
+    json_t *x;
+
+    if (jg_gw_msg_get_u8(q, &why) != 0 ||
+        (why != JG_GW_REFUSED_SESSION_CAP && why != JG_GW_REFUSED_FORWARD_CAP))
+        return JG_ERR_INVALID;
+    /* The reason is the monitor's own words: the worker only says which. */
+    snprintf(reason, sizeof(reason), "too many channels are open at once "
+             "(at most %d per connection)", JG_GW_MAX_CHANNELS);
+    x = json_pack("{s:s,s:i}", "channel",
+                  why == JG_GW_REFUSED_SESSION_CAP ? "session" : "direct-tcpip",
+                  "limit", JG_GW_MAX_CHANNELS);
+    jg_gw_mon_event(m, "policy.deny", NULL, m->user, NULL, NULL, NULL, NULL,
+                    reason, x);
+    json_decref(x);
+    return 0;
 }

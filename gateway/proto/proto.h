@@ -111,6 +111,7 @@
 
 #define JG_GW_MSG_MAX 32768        /* largest message */
 #define JG_GW_MAX_TRIES 6          /* authentication failures per connection */
+#define JG_GW_MAX_CHANNELS 64      /* channels open at once per connection */
 #define JG_GW_MAX_GRANTS 256       /* permissions held at once per connection
                                       (a closed channel gives its back) */
 #define JG_GW_MENU_MAX 512         /* menu entries in a TARGETS answer */
@@ -166,6 +167,9 @@ enum jg_gw_type {
                                     that channel's] */
     JG_GW_REQ_LOGIN_FAILED,      /* u32 grant id, s why: the target refused
                                     the login the agent offered */
+    JG_GW_REQ_CHAN_REFUSED,      /* u8 JG_GW_REFUSED_*: the worker refused a
+                                    channel by its own rule (the monitor
+                                    writes the event and its reason) */
     /* the SFTP audit: the worker parses the SFTP packets it relays on sftp
      * channels (it never alters them) and sends each parsed event; the
      * monitor checks it and appends it to the event log as sftp.* */
@@ -188,6 +192,13 @@ enum jg_gw_type {
     JG_GW_ANS_KBDINT_PROMPTS = 0xa0, /* s instruction, u32 n, n x (s, u8 echo) */
     JG_GW_ANS_KBDINT_RESULT,         /* u8 ok */
     JG_GW_NOTE_LAPSE = 0xb0,         /* s message: the session must end */
+};
+
+/* Why the worker refused a channel (JG_GW_REQ_CHAN_REFUSED). */
+enum jg_gw_refused {
+    JG_GW_REFUSED_SESSION_CAP = 1, /* a session channel beyond
+                                      JG_GW_MAX_CHANNELS */
+    JG_GW_REFUSED_FORWARD_CAP,     /* a direct-tcpip channel beyond it */
 };
 
 /* What a channel's permission became (JG_GW_REQ_CHAN_STATE). */

@@ -331,9 +331,18 @@ jg_gw_wk_message(ssh_session s, ssh_message msg, void *arg)
         for (ch = w->chans; ch != NULL; ch = ch->next)
             open += !ch->dead;
         if (open >= JG_GW_MAX_CHANNELS) {
+            struct jg_gw_msg *q = jg_xmalloc(sizeof(*q));
+
             jg_warn("%s from %s: channel refused: %d channels are open "
                     "already", w->name.user, w->peer, JG_GW_MAX_CHANNELS);
             refused(msg, "channel", "too many channels are open at once");
+            /* The event is the monitor's; a failed send ends the loop. */
+            jg_gw_msg_init(q, JG_GW_REQ_CHAN_REFUSED);
+            jg_gw_msg_put_u8(q, sub == SSH_CHANNEL_SESSION
+                                    ? JG_GW_REFUSED_SESSION_CAP
+                                    : JG_GW_REFUSED_FORWARD_CAP);
+            jg_gw_wk_send(w, q);
+            free(q);
             return 0;
         }
         /* When the session is ending a session channel still opens, to

@@ -23,7 +23,6 @@
 
 #define JG_GW_END_WAIT_MS 2000     /* for the request of a new channel when
                                       the session ends */
-#define JG_GW_MAX_CHANNELS 64      /* channels open at once per connection */
 #define JG_GW_WORKER_NOFILE (JG_GW_MAX_GRANTS + 32) /* worker descriptors */
 
 /* A relay buffer (buf.c): data[off, off+len) of cap bytes; NULL

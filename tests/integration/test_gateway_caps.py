@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/test_gateway_caps.py - caps an operator expects: at
 # most JG_GW_MAX_CHANNELS (64) channels open at once on one connection (the
-# next is refused, one closing makes room again), and a user's max_sessions
+# next is refused with its reason and a policy.deny event, one closing makes
+# room again), and a user's max_sessions
 # (connections beyond it are ended with a message; the others go on).
 import asyncio
 import socket
@@ -13,7 +14,7 @@ import asyncssh
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
-from gw_fixtures import policy_text
+from gw_fixtures import gateway_events, policy_text, wait_for
 
 MAX_CHANNELS = 64
 
@@ -65,8 +66,12 @@ def test_channel_cap_per_connection(make_gateway, gw_env, sink):
             chans = []
             for _ in range(MAX_CHANNELS):
                 chans.append(await conn.open_connection("sink", sink.port))
-            with pytest.raises(asyncssh.ChannelOpenError):
+            with pytest.raises(asyncssh.ChannelOpenError) as refused:
                 await conn.open_connection("sink", sink.port)
+            assert "too many channels are open at once" in refused.value.reason
+            # a session channel counts as well
+            with pytest.raises(asyncssh.ChannelOpenError):
+                await conn.create_session(asyncssh.SSHClientSession)
             # one closes: there is room for one more
             reader, writer = chans.pop()
             writer.close()
@@ -83,6 +88,15 @@ def test_channel_cap_per_connection(make_gateway, gw_env, sink):
 
     asyncio.run(asyncio.wait_for(run(), 120))
     assert g.wait_log("channel refused: 64 channels are open already")
+    # each refusal is an event, in the monitor's words
+    def denials():
+        d = [e for e in gateway_events(g) if e["type"] == "policy.deny" and
+             e["reason"].startswith("too many channels are open at once")]
+        return d if len(d) >= 2 else None
+    deny = wait_for(denials, what="policy.deny for each refused channel")
+    assert [e["channel"] for e in deny][:2] == ["direct-tcpip", "session"], deny
+    assert all(e["user"] == "alice" and e["limit"] == MAX_CHANNELS and
+               "(at most 64 per connection)" in e["reason"] for e in deny), deny
 
 
 def test_max_sessions_per_user(make_gateway, gw_env):
