@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <regex.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -607,6 +608,46 @@ struct jg_audit_sessions {
  * could not be read is counted in *out. Free with jg_audit_sessions_free. */
 int jg_audit_sessions_load(const char *audit_dir, struct jg_audit_sessions *out);
 void jg_audit_sessions_free(struct jg_audit_sessions *s);
+
+/* ---- searching an audit folder (search.c) ------------------------------- */
+
+/* A match: the session (user and target may be NULL), seconds from its
+ * start, where it was found ("": a line the person saw; "exec": the
+ * recording's command; "TYPE FIELD": a field of an event, such as
+ * "sftp.open path") and the text that matched (borrowed for the call). */
+struct jg_audit_hit {
+    const char *id, *user, *target;
+    int64_t start_us;
+    double offset;
+    const char *what;
+    const char *text;
+};
+
+struct jg_audit_search {
+    const regex_t *re;
+    /* Is the session of user on target, started at start_us, searched?
+     * NULL: every one. Asked once per recording, and per event of a
+     * session that has none. */
+    bool (*want)(const char *user, const char *target, int64_t start_us,
+                 void *arg);
+    /* Each hit, in recording order then event-log order; false stops. */
+    bool (*hit)(const struct jg_audit_hit *h, void *arg);
+    /* A recording that cannot be read (may be NULL). */
+    void (*warn)(const char *msg, void *arg);
+    void *arg;
+};
+
+struct jg_audit_search_stats {
+    size_t bad_recs, bad_events;
+    bool events_unreadable;
+    bool stopped;               /* hit() asked to stop */
+};
+
+/* Searches audit_dir's recordings and event log for q->re. 0, or
+ * JG_ERR_NOTFOUND / JG_ERR_IO (errno) when audit_dir cannot be listed;
+ * what could not be read is counted in *st. */
+int jg_audit_search(const char *audit_dir, const struct jg_audit_search *q,
+                    struct jg_audit_search_stats *st);
 
 /* ---- terminal text (text.c, filter.c) ----------------------------------- */
 

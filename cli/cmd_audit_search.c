@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_audit_search.c - "jumpgate audit search": a regular expression
  * over the text a person saw in each recording, the commands of exec
- * sessions and the paths of SFTP events. */
+ * sessions and the paths of SFTP events (audit/search.c), over the
+ * sessions that --user, --target, --since and --until pick, as in
+ * "audit list". */
 #include <errno.h>
-#include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <regex.h>
@@ -16,21 +18,13 @@
 #include "cli/cli.h"
 
 static const char usage[] =
-    "usage: jumpgate [-c FILE] audit search [-i] REGEX [--dir DIR]\n";
+    "usage: jumpgate [-c FILE] audit search [-i] [--user U] [--target T]\n"
+    "                [--since T] [--until T] [--dir DIR] REGEX\n";
 static const char cmd[] = "audit search";
 
-/* What a match line names. */
-struct who {
-    char id[JG_AUDIT_ID_STRLEN];
-    char *user, *target;
-    int64_t start_us;
-};
-
 struct search {
-    regex_t re;
-    struct who *sessions; /* from the recordings, for the event matches */
-    size_t n_sessions;
-    const struct who *cur;
+    const char *user, *target;  /* fnmatch patterns, or NULL */
+    int64_t since, until;       /* µs: the session started within */
     size_t matches;
 };
 
@@ -43,122 +37,47 @@ clean_print(const char *s)
         fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stdout);
 }
 
-static void
-print_match(struct search *s, const struct who *w, double t, const char *what,
-            const char *text)
+static bool
+match(const char *pattern, const char *value)
 {
-    int64_t ms = t < 0 ? 0 : (int64_t)(t * 1000.0);
+    return pattern == NULL ||
+           (value != NULL && fnmatch(pattern, value, 0) == 0);
+}
+
+static bool
+want(const char *user, const char *target, int64_t start_us, void *arg)
+{
+    const struct search *s = arg;
+
+    return match(s->user, user) && match(s->target, target) &&
+           start_us >= s->since && start_us < s->until;
+}
+
+static bool
+on_hit(const struct jg_audit_hit *h, void *arg)
+{
+    struct search *s = arg;
+    int64_t ms = (int64_t)(h->offset * 1000.0);
 
     s->matches++;
-    printf("%s  ", w->id);
-    clean_print(w->user);
+    printf("%s  ", h->id);
+    clean_print(h->user);
     printf(" \u2192 ");
-    clean_print(w->target);
-    printf("  +%" PRId64 ":%02" PRId64 ".%01" PRId64 "  %s", ms / 60000,
-           ms / 1000 % 60, ms / 100 % 10, what);
-    clean_print(text);
+    clean_print(h->target);
+    printf("  +%" PRId64 ":%02" PRId64 ".%01" PRId64 "  ", ms / 60000,
+           ms / 1000 % 60, ms / 100 % 10);
+    if (h->what[0] != '\0')
+        printf("(%s) ", h->what);
+    clean_print(h->text);
     fputc('\n', stdout);
-}
-
-static void
-on_line(const char *line, size_t len, double t, void *arg)
-{
-    struct search *s = arg;
-
-    if (regexec(&s->re, line, 0, NULL, 0) == 0)
-        print_match(s, s->cur, t, "", line);
-}
-
-/* Searches one recording's output (and its command). */
-static void
-search_rec(struct search *s, const char *id, const char *path)
-{
-    const struct jg_audit_cast_header *h;
-    struct jg_audit_recr *rd = NULL;
-    struct jg_audit_recr_ev ev;
-    struct jg_audit_text *x = NULL;
-    struct jg_audit_utf8 u8[2];
-    struct who *w;
-    char err[512], *text = NULL;
-    size_t n;
-    int r;
-
-    if (jg_audit_recr_open(path, &rd, err, sizeof(err)) != 0) {
-        jg_warn("%s", err);
-        return;
-    }
-    h = jg_audit_recr_header(rd);
-    s->sessions = jg_xrealloc(s->sessions, s->n_sessions + 1,
-                              sizeof(*s->sessions));
-    w = &s->sessions[s->n_sessions++];
-    jg_strlcpy(w->id, id, sizeof(w->id));
-    w->user = h->user ? jg_xstrdup(h->user) : NULL;
-    w->target = h->target ? jg_xstrdup(h->target) : NULL;
-    w->start_us = jg_audit_recr_start_us(rd);
-    s->cur = w;
-    if (h->command != NULL && regexec(&s->re, h->command, 0, NULL, 0) == 0)
-        print_match(s, w, 0, "(exec) ", h->command);
-    memset(u8, 0, sizeof(u8));
-    x = jg_audit_text_new(on_line, s);
-    /* What the person saw: output and stderr, as text. */
-    while ((r = jg_audit_recr_next(rd, &ev)) == 1) {
-        if (ev.kind != 'o' && ev.kind != 'e')
-            continue;
-        text = jg_xrealloc(text, JG_AUDIT_UTF8_OUT(ev.len + 4), 1);
-        n = jg_audit_utf8_feed_into(&u8[ev.kind == 'e'], ev.data, ev.len,
-                                    false, text);
-        jg_audit_text_feed(x, text, n, (double)ev.time_us / 1e6);
-    }
-    if (r < 0)
-        jg_warn("%s", jg_audit_recr_error(rd));
-    jg_audit_text_flush(x);
-    jg_audit_text_free(x);
-    jg_audit_recr_free(rd);
-    free(text);
-}
-
-static const char *
-jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-/* exec commands and sftp paths of the event log. */
-static bool
-on_event(json_t *ev, const char *file, size_t line, void *arg)
-{
-    static const char *const fields[] = {"command", "path", "to", NULL};
-    struct search *s = arg;
-    const char *type = jstr(ev, "type"), *sid = jstr(ev, "session"), *v;
-    struct who tmp = {{0}, NULL, NULL, 0};
-    const struct who *w = NULL;
-    int64_t t = 0;
-    size_t i;
-    char what[64];
-
-    if (strcmp(type, "exec") != 0 && strncmp(type, "sftp.", 5) != 0)
-        return true;
-    for (i = 0; sid != NULL && i < s->n_sessions; i++)
-        if (strcmp(s->sessions[i].id, sid) == 0)
-            w = &s->sessions[i];
-    if (w == NULL) {
-        jg_strlcpy(tmp.id, sid ? sid : "-", sizeof(tmp.id));
-        tmp.user = (char *)jstr(ev, "user");
-        tmp.target = (char *)jstr(ev, "target");
-        tmp.start_us = sid && jg_audit_id_valid(sid)
-                           ? jg_audit_uuid7_ms(sid) * 1000
-                           : 0;
-        w = &tmp;
-    }
-    jg_audit_time_parse(jstr(ev, "time"), &t);
-    for (i = 0; fields[i] != NULL; i++) {
-        if ((v = jstr(ev, fields[i])) == NULL ||
-            regexec(&s->re, v, 0, NULL, 0) != 0)
-            continue;
-        snprintf(what, sizeof(what), "(%s %s) ", type, fields[i]);
-        print_match(s, w, (double)(t - w->start_us) / 1e6, what, v);
-    }
     return true;
+}
+
+static void
+on_warn(const char *msg, void *arg)
+{
+    (void)arg;
+    jg_warn("%s", msg);
 }
 
 int
@@ -168,17 +87,24 @@ jg_cli_audit_search(struct jg_cli *c, int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {"ignore-case", no_argument, NULL, 'i'},
+        {"user", required_argument, NULL, 'u'},
+        {"target", required_argument, NULL, 't'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'U'},
         {"dir", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
-    struct search s;
+    struct search s = {.since = INT64_MIN, .until = INT64_MAX};
+    struct jg_audit_search q = {
+        .want = want, .hit = on_hit, .warn = on_warn, .arg = &s,
+    };
+    struct jg_audit_search_stats st;
     const char *dir_opt = NULL;
-    char *dir = NULL, *key = NULL, **ids = NULL, *path = NULL, msg[256];
+    char *dir = NULL, *key = NULL, msg[256];
     int ch, rc, r, flags = REG_EXTENDED | REG_NOSUB;
-    bool compiled = false;
-    size_t n = 0, i;
+    int64_t t;
+    regex_t re;
 
-    memset(&s, 0, sizeof(s));
     optind = 0;
     while ((ch = getopt_long(argc, argv, ":c:hi", opts, NULL)) != -1) {
         switch (ch) {
@@ -191,6 +117,24 @@ jg_cli_audit_search(struct jg_cli *c, int argc, char **argv)
         case 'i':
             flags |= REG_ICASE;
             break;
+        case 'u':
+            s.user = optarg;
+            break;
+        case 't':
+            s.target = optarg;
+            break;
+        case 's':
+        case 'U':
+            if (jg_cli_parse_time(optarg, &t) != 0)
+                return jg_cli_usage_error(cmd, NULL,
+                                          "'%s' is not a time (use RFC 3339, "
+                                          "a date, or now)",
+                                          optarg);
+            if (ch == 's')
+                s.since = t * 1000000;
+            else
+                s.until = t * 1000000;
+            break;
         case 'd':
             dir_opt = optarg;
             break;
@@ -200,40 +144,26 @@ jg_cli_audit_search(struct jg_cli *c, int argc, char **argv)
     }
     if (argc - optind != 1)
         return jg_cli_usage_error(cmd, usage, "give exactly one REGEX");
-    if ((r = regcomp(&s.re, argv[optind], flags)) != 0) {
-        regerror(r, &s.re, msg, sizeof(msg));
+    if ((r = regcomp(&re, argv[optind], flags)) != 0) {
+        regerror(r, &re, msg, sizeof(msg));
         return jg_cli_usage_error(cmd, NULL, "bad REGEX '%s': %s",
                                   argv[optind], msg);
     }
-    compiled = true;
+    q.re = &re;
     if ((rc = jg_cli_audit_paths(c, dir_opt, &dir, &key)) != 0)
         goto out;
-    if ((r = jg_audit_list_ids(dir, &ids, &n)) != 0) {
+    if ((r = jg_audit_search(dir, &q, &st)) != 0) {
         jg_error("%s: %s", dir, r == JG_ERR_IO ? strerror(errno)
                                                : jg_strerror(r));
         rc = JG_EXIT_ERROR;
         goto out;
     }
-    for (i = 0; i < n; i++) {
-        if (jg_audit_find_rec(dir, ids[i], &path) != 0)
-            continue;
-        search_rec(&s, ids[i], path);
-        free(path);
-        path = NULL;
-    }
-    if (jg_audit_events_each(dir, on_event, &s, NULL) != 0)
+    if (st.events_unreadable)
         jg_warn("%s/events: cannot read the event log", dir);
     fflush(stdout);
     rc = s.matches > 0 ? JG_EXIT_OK : JG_EXIT_NO;
 out:
-    if (compiled)
-        regfree(&s.re);
-    for (i = 0; i < s.n_sessions; i++) {
-        free(s.sessions[i].user);
-        free(s.sessions[i].target);
-    }
-    free(s.sessions);
-    jg_strv_free(ids);
+    regfree(&re);
     free(dir);
     free(key);
     return rc;

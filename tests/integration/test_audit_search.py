@@ -45,6 +45,36 @@ def test_search_exec_commands_and_sftp_paths(audit):
     assert rc == 0 and "sftp.rename to" in out
 
 
+def test_search_takes_the_filters_of_list(audit):
+    """--user, --target, --since and --until pick the sessions searched,
+    recordings and the events of sessions without one alike."""
+    a = audit.record([(0.1, "o", "needle in web-1\r\n")])
+    b = audit.record([(0.1, "o", "needle in db-1\r\n")], user="bob",
+                     target="db-1")
+    c = audit.record([(0.1, "o", "needle a day later\r\n")],
+                     start=T0 + 86400000000)
+    # an sftp session of bob's without a recording: its events only
+    audit.event(T0 + 5000000, type="sftp.open", session="-", user="bob",
+                target="db-1", extra={"path": "/srv/needle.sql"})
+
+    def ids(*args):
+        rc, out, err = audit.run("search", *args, "needle")
+        assert rc in (0, 1), err
+        return rc, [line.split()[0] for line in out.splitlines()]
+
+    rc, got = ids()
+    assert rc == 0 and sorted(got) == sorted([a, b, c, "-"]), got
+    assert ids("--user", "alice")[1] == [a, c]
+    assert ids("--user", "bob")[1] == [b, "-"]
+    assert ids("--target", "db-*")[1] == [b, "-"]
+    assert ids("--since", "2026-11-28")[1] == [c]
+    assert ids("--since", "2026-11-27T00:00:04Z", "--user", "bob")[1] == ["-"]
+    assert ids("--until", "2026-11-28", "--user", "alice")[1] == [a]
+    assert ids("--user", "nobody") == (1, [])
+    rc, _, err = audit.run("search", "--since", "yesterday-ish", "needle")
+    assert rc == 2 and "is not a time" in err
+
+
 def test_search_bad_regex_is_usage_error(audit):
     rc, _, err = audit.run("search", "(")
     assert rc == 2 and "bad REGEX" in err
