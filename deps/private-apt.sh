@@ -3,6 +3,10 @@
 # host's package sources are not changed (its proxy settings still apply)
 # while apt verifies what it fetches as it verifies every package: the
 # archive's Release signature, then the hashes down to each file.
+# The Release file's Valid-Until is not enforced: mirrors and proxies that
+# serve a snapshot of the archive carry an expired one, and the expiry
+# guards against being held on an old index, which cannot change what an
+# exact version (the only thing fetched here) hashes to.
 #
 #   papt_init DIR TYPE SUITE...   TYPE deb or deb-src; DEBIAN_MIRROR (or
 #                                 the Debian mirror) is the archive
@@ -34,7 +38,8 @@ papt() {
         -o Dir::State::status=/dev/null \
         -o Dir::Cache="$papt_dir/cache" \
         -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
-        -o APT::Get::List-Cleanup=0 "$@"
+        -o APT::Get::List-Cleanup=0 \
+        -o Acquire::Check-Valid-Until=false "$@"
 }
 
 # A folder apt's download user may write to (the current folder of papt).
