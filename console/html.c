@@ -152,7 +152,8 @@ jgc_page_begin(struct jgc_buf *b, const struct jgc_req *q, const char *title)
                "<link rel=\"stylesheet\" href=\"/static/console.css\">"
                "</head><body><header><span class=\"brand\">jumpgate audit</span>");
     if (q->signed_in) {
-        jgc_put(b, "<nav><a href=\"/sessions\">Sessions</a></nav>"
+        jgc_put(b, "<nav><a href=\"/sessions\">Sessions</a> "
+                   "<a href=\"/search\" id=\"nav-search\">Search</a></nav>"
                    "<form class=\"signout\" method=\"post\" action=\"/signout\">"
                    "<span class=\"who\">");
         jgc_esc(b, q->s.account);

@@ -109,6 +109,18 @@ const char *jgc_arg(const struct jgc_req *q, const char *name);
 bool jgc_field(const struct jgc_req *q, const char *name, char *buf,
                size_t n);
 
+/* ---- filters (filter.c) ------------------------------------------------- */
+/* value matches the glob pattern; a NULL pattern matches anything. */
+bool jgc_match(const char *pattern, const char *value);
+/* Query argument name as a time in µs: "YYYY-MM-DD" (the day's start, or
+ * its end with end_of_day) or RFC 3339; *us untouched when absent. false
+ * when it is not a time. */
+bool jgc_arg_time(const struct jgc_req *q, const char *name, int64_t *us,
+                  bool end_of_day);
+/* A labelled text input of a GET form, filled with query argument name. */
+void jgc_input(struct jgc_buf *b, const struct jgc_req *q, const char *name,
+               const char *label, const char *type);
+
 /* ---- auditors (auth.c) -------------------------------------------------- */
 /* Looks up the session cookie of q; fills q->s and q->signed_in. */
 void jgc_auth_lookup(struct jgc_req *q);
@@ -145,8 +157,9 @@ const struct jg_audit_session *jgc_find(struct jgc_req *q, const char *id,
 /* Is the session of user on target visible to q's auditor now? */
 bool jgc_sees(struct jgc_req *q, const char *user, const char *target);
 
-/* ---- pages (page_list.c, page_session.c, cast.c, assets.c) -------------- */
+/* ---- pages (page_*.c, cast.c, assets.c) ---------------------------------- */
 enum MHD_Result jgc_list(struct jgc_req *q);
+enum MHD_Result jgc_search(struct jgc_req *q);
 enum MHD_Result jgc_session(struct jgc_req *q, const char *id);
 enum MHD_Result jgc_cast(struct jgc_req *q, const char *id);
 enum MHD_Result jgc_asset(struct jgc_req *q, const char *name);

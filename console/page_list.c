@@ -4,7 +4,6 @@
  * outcome, a page at a time, each with its duration, bytes and a verify
  * badge. Sessions outside the auditor's scope are dropped before anything
  * is counted, so that neither the rows nor the totals tell of them. */
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,32 +15,6 @@ struct filter {
     const char *user, *target, *login, *action, *outcome;
     int64_t since, until;       /* µs */
 };
-
-static bool
-match(const char *pattern, const char *value)
-{
-    return pattern == NULL ||
-           (value != NULL && fnmatch(pattern, value, 0) == 0);
-}
-
-/* "YYYY-MM-DD" (the day's start, UTC) or RFC 3339, in µs. */
-static bool
-when(const char *s, int64_t *us, bool end_of_day)
-{
-    char buf[40];
-    int64_t t;
-
-    if (s == NULL)
-        return true;
-    if (strlen(s) == 10) {
-        snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
-        s = buf;
-    }
-    if (jg_time_parse(s, &t) != 0)
-        return false;
-    *us = (t + (end_of_day && s == buf ? 86400 : 0)) * 1000000;
-    return true;
-}
 
 static const char *
 outcome(const struct jg_audit_session *r)
@@ -56,20 +29,10 @@ outcome(const struct jg_audit_session *r)
 static bool
 shown(const struct filter *f, const struct jg_audit_session *r)
 {
-    return match(f->user, r->user) && match(f->target, r->target) &&
-           match(f->login, r->login) && match(f->action, r->action) &&
+    return jgc_match(f->user, r->user) && jgc_match(f->target, r->target) &&
+           jgc_match(f->login, r->login) && jgc_match(f->action, r->action) &&
            r->start_us >= f->since && r->start_us < f->until &&
            (f->outcome == NULL || strcmp(f->outcome, outcome(r)) == 0);
-}
-
-static void
-input(struct jgc_buf *b, const char *name, const char *label,
-      const char *value, const char *type)
-{
-    jgc_putf(b, "<label>%s <input name=\"%s\" id=\"f-%s\" type=\"%s\" value=\"",
-             label, name, name, type);
-    jgc_esc(b, value ? value : "");
-    jgc_put(b, "\"></label>");
 }
 
 static void
@@ -80,12 +43,12 @@ form(struct jgc_buf *b, const struct jgc_req *q)
     size_t i;
 
     jgc_put(b, "<form method=\"get\" action=\"/sessions\" class=\"filters\">");
-    input(b, "user", "User", jgc_arg(q, "user"), "text");
-    input(b, "target", "Target", jgc_arg(q, "target"), "text");
-    input(b, "login", "Login", jgc_arg(q, "login"), "text");
-    input(b, "action", "Action", jgc_arg(q, "action"), "text");
-    input(b, "since", "From", jgc_arg(q, "since"), "date");
-    input(b, "until", "To", jgc_arg(q, "until"), "date");
+    jgc_input(b, q, "user", "User", "text");
+    jgc_input(b, q, "target", "Target", "text");
+    jgc_input(b, q, "login", "Login", "text");
+    jgc_input(b, q, "action", "Action", "text");
+    jgc_input(b, q, "since", "From", "date");
+    jgc_input(b, q, "until", "To", "date");
     jgc_put(b, "<label>Outcome <select name=\"outcome\" id=\"f-outcome\">"
                "<option value=\"\">any</option>");
     for (i = 0; outcomes[i] != NULL; i++)
@@ -175,8 +138,8 @@ jgc_list(struct jgc_req *q)
     char *end = NULL;
     int r;
 
-    if (!when(jgc_arg(q, "since"), &f.since, false) ||
-        !when(jgc_arg(q, "until"), &f.until, true))
+    if (!jgc_arg_time(q, "since", &f.since, false) ||
+        !jgc_arg_time(q, "until", &f.until, true))
         return jgc_error(q, MHD_HTTP_BAD_REQUEST,
                          "a time is YYYY-MM-DD or RFC 3339");
     if (pg != NULL) {

@@ -121,7 +121,7 @@ meta(struct jgc_buf *b, const char *name, const char *value)
 
 static void
 render(struct jgc_buf *b, struct jgc_req *q, const struct jg_audit_session *s,
-       struct timeline *tl)
+       struct timeline *tl, double start_at)
 {
     char t[JG_AUDIT_TIME_STRLEN], detail[256];
     const char *badge = "";
@@ -153,7 +153,10 @@ render(struct jgc_buf *b, struct jgc_req *q, const struct jg_audit_session *s,
     if (s->path != NULL) {
         jgc_put(b, "<div id=\"player\" class=\"player\" data-cast=\"/sessions/");
         jgc_put(b, s->id);
-        jgc_put(b, "/cast\"></div>");
+        jgc_put(b, "/cast\"");
+        if (start_at >= 0)      /* a search hit's moment */
+            jgc_putf(b, " data-start=\"%.3f\"", start_at);
+        jgc_put(b, "></div>");
     } else {
         jgc_put(b, "<p class=\"none\">No recording was made of this session "
                    "(SFTP, or recording not configured).</p>");
@@ -175,6 +178,21 @@ render(struct jgc_buf *b, struct jgc_req *q, const struct jg_audit_session *s,
     jgc_put(b, "</ol></div><script src=\"/static/asciinema-player.min.js\">"
                "</script><script src=\"/static/console.js\"></script>");
     jgc_page_end(b);
+}
+
+/* ?t=SECONDS: where the player starts (a search hit); -1 when absent or
+ * not a time. */
+static double
+start_at(const struct jgc_req *q)
+{
+    const char *v = jgc_arg(q, "t");
+    char *end = NULL;
+    double t;
+
+    if (v == NULL)
+        return -1;
+    t = strtod(v, &end);
+    return *end == '\0' && t >= 0 && t < 1e9 ? t : -1;
 }
 
 enum MHD_Result
@@ -206,7 +224,7 @@ jgc_session(struct jgc_req *q, const char *id)
         from_recording(&tl, s->path);
     if (tl.n > 1)
         qsort(tl.v, tl.n, sizeof(*tl.v), by_time);
-    render(&b, q, s, &tl);
+    render(&b, q, s, &tl, start_at(q));
     for (i = 0; i < tl.n; i++) {
         free(tl.v[i].what);
         free(tl.v[i].text);

@@ -210,6 +210,8 @@ route(struct jgc_req *q)
         return jgc_redirect(q, "/sessions", NULL);
     if (strcmp(q->url, "/sessions") == 0)
         return jgc_list(q);
+    if (strcmp(q->url, "/search") == 0)
+        return jgc_search(q);
     if (strncmp(q->url, "/sessions/", 10) == 0)
         return route_session(q, q->url + 10);
     return jgc_error(q, MHD_HTTP_NOT_FOUND, "no such page");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // console/web/console.js - the one script of the auditors' console: it
 // starts the asciinema player on a session page with that session's
-// recording, and makes each timeline entry move the player to its moment.
+// recording (at a search hit's moment when the page names one), and makes
+// each timeline entry move the player to its moment.
 // Nothing here reads or writes text of the recording: the player alone
 // renders it, in its own terminal.
 "use strict";
@@ -11,11 +12,14 @@
   if (!box || typeof AsciinemaPlayer === "undefined") {
     return;
   }
-  var player = AsciinemaPlayer.create(box.getAttribute("data-cast"), box, {
-    fit: "width",
-    preload: true,
-    idleTimeLimit: 2
-  });
+  // No idle time limit: the player's clock is the recording's, so that
+  // the offsets of the timeline and of search hits are where they say.
+  var opts = { fit: "width", preload: true };
+  var player = AsciinemaPlayer.create(box.getAttribute("data-cast"), box, opts);
+  var start = parseFloat(box.getAttribute("data-start"));
+  if (!isNaN(start)) {
+    player.seek(start); // a search hit's moment
+  }
   window.jumpgatePlayer = player;
   var links = document.querySelectorAll("a.jump");
   for (var i = 0; i < links.length; i++) {

@@ -3,8 +3,9 @@
 # audit serve`) driven by a real headless Chromium: sign-in with a
 # password and a TOTP code through PAM (pam_exec, pam_oath), the session
 # list and its filters, a session's page where the asciinema player plays
-# the recording and the timeline moves it, hostile recordings that stay
-# text, and an auditor's scope that holds by page and by guessed URL.
+# the recording and the timeline moves it, search whose hits open the
+# player at their moment, hostile recordings that stay text, and an
+# auditor's scope that holds by page, by search and by guessed URL.
 # Screenshots of the main pages go to $JG_BUILD/console-screenshots/.
 import json
 import os
@@ -261,12 +262,67 @@ def test_hostile_recording_stays_text(browser, console):
     shot(browser, "hostile")
 
 
+def player_time(browser):
+    return browser.execute_async_script(
+        "var done = arguments[0];"
+        "Promise.resolve(window.jumpgatePlayer.getCurrentTime())"
+        ".then(done, function () { done(null); });")
+
+
+def search(browser, console, pattern, **filters):
+    browser.get(console.url + "/sessions")
+    browser.find_element(By.ID, "nav-search").click()
+    wait_for(lambda: browser.find_elements(By.ID, "f-q"), what="the search form")
+    browser.find_element(By.ID, "f-q").send_keys(pattern)
+    for k, v in filters.items():
+        browser.find_element(By.ID, "f-" + k).send_keys(v)
+    browser.find_element(By.ID, "search").click()
+    wait_for(lambda: browser.find_elements(By.ID, "count"), what="the hits")
+    return browser.find_elements(By.CSS_SELECTOR, "#hits tr.hit")
+
+
+def test_search_finds_and_opens_the_moment(browser, console):
+    """What a person saw, found by the search page; its hit opens the
+    player at that moment (4 s in, after 3 idle seconds)."""
+    hits = search(browser, console, "later-te[x]t")
+    assert len(hits) == 1, browser.page_source
+    link = hits[0].find_element(By.CSS_SELECTOR, "a.hit-link")
+    assert link.text == "+0:04.0" and hits[0].find_element(
+        By.CLASS_NAME, "user").text == "alice"
+    assert link.get_attribute("href").endswith(
+        f"/sessions/{console.ids['uptime']}?t=4.000")
+    shot(browser, "search")
+    ev = console.events("console.search")
+    assert ev[-1]["reason"] == "later-te[x]t" and ev[-1]["user"] == "carol"
+    link.click()
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#player .ap-player"),
+             what="the player")
+    at = wait_for(lambda: (lambda t: t if t is not None and abs(t - 4.0) < 0.3
+                           else None)(player_time(browser)),
+                  what="the player at the hit")
+    assert abs(at - 4.0) < 0.3
+    # A command, shown as text; nothing of it runs.
+    hits = search(browser, console, "window[.]pwned")
+    where = [h.find_element(By.CLASS_NAME, "where").text for h in hits]
+    assert "exec" in where and "sftp.write path" in where, where
+    assert HOSTILE in hits[where.index("exec")].text
+    assert browser.execute_script("return typeof window.pwned") == "undefined"
+    # Filters narrow it; a bad expression is a clear 400.
+    assert search(browser, console, "pwned", target="db-*") == []
+    browser.get(console.url + "/search?q=%28")
+    assert "not a regular expression" in browser.find_element(By.TAG_NAME, "main").text
+
+
 def test_scope_holds_for_guessed_urls(browser, console):
     bob = console.ids["bob"]
     for path in (f"/sessions/{bob}", f"/sessions/{bob}/cast"):
         browser.get(console.url + path)
         assert "no such" in browser.find_element(By.TAG_NAME, "main").text
     assert not [e for e in console.events("console.view") if e["session"] == bob]
+    # Search neither finds it nor counts it, whatever is asked.
+    assert search(browser, console, "bob was here") == []
+    browser.get(console.url + "/search?q=bob&user=bob")
+    assert browser.find_element(By.ID, "count").text == "0 hits"
     # An auditor who sees everyone does see it.
     sign_in(browser, console, "erin")
     wait_for(lambda: browser.current_url.endswith("/sessions"), what="the list")
@@ -275,6 +331,7 @@ def test_scope_holds_for_guessed_urls(browser, console):
     wait_for(lambda: "bob was here" in (browser.execute_script("window.jumpgatePlayer.play()")
                                         or browser.find_element(By.ID, "player").text),
              what="bob's recording for the pci auditor")
+    assert len(search(browser, console, "bob was here")) == 1
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
