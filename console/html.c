@@ -153,7 +153,8 @@ jgc_page_begin(struct jgc_buf *b, const struct jgc_req *q, const char *title)
                "</head><body><header><span class=\"brand\">jumpgate audit</span>");
     if (q->signed_in) {
         jgc_put(b, "<nav><a href=\"/sessions\">Sessions</a> "
-                   "<a href=\"/search\" id=\"nav-search\">Search</a></nav>"
+                   "<a href=\"/search\" id=\"nav-search\">Search</a> "
+                   "<a href=\"/events\" id=\"nav-events\">Events</a></nav>"
                    "<form class=\"signout\" method=\"post\" action=\"/signout\">"
                    "<span class=\"who\">");
         jgc_esc(b, q->s.account);
@@ -170,4 +171,29 @@ void
 jgc_page_end(struct jgc_buf *b)
 {
     jgc_put(b, "</main></body></html>\n");
+}
+
+char *
+jgc_event_details(json_t *ev)
+{
+    static const char *const skip[] = {"seq", "time", "type", "session",
+        "prev", "sig", "user", "from", "target", "login", "action", "rule",
+        "recording", NULL};
+    struct jgc_buf b = {0};
+    const char *k;
+    json_t *v;
+    size_t i;
+
+    json_object_foreach(ev, k, v) {
+        char *txt;
+        for (i = 0; skip[i] != NULL && strcmp(skip[i], k) != 0; i++)
+            ;
+        if (skip[i] != NULL || json_is_null(v))
+            continue;
+        txt = json_is_string(v) ? jg_xstrdup(json_string_value(v))
+                                : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        jgc_putf(&b, "%s%s=%s", b.n ? " " : "", k, txt ? txt : "");
+        free(txt);
+    }
+    return b.p ? b.p : jg_xstrdup("");
 }

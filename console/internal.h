@@ -90,6 +90,10 @@ void jgc_urlenc(struct jgc_buf *b, const char *s);
 void jgc_page_begin(struct jgc_buf *b, const struct jgc_req *q,
                     const char *title);
 void jgc_page_end(struct jgc_buf *b);
+/* An event's members other than the fixed ones (seq, time, type, session,
+ * user, from, target, login, action, rule, the chain), as "key=value ..."
+ * (raw text: escape it to show it). Caller frees. */
+char *jgc_event_details(json_t *ev);
 
 /* ---- answers (server.c) ------------------------------------------------- */
 /* Queues status with body (taken: freed by the server) and the security
@@ -160,6 +164,7 @@ bool jgc_sees(struct jgc_req *q, const char *user, const char *target);
 /* ---- pages (page_*.c, cast.c, assets.c) ---------------------------------- */
 enum MHD_Result jgc_list(struct jgc_req *q);
 enum MHD_Result jgc_search(struct jgc_req *q);
+enum MHD_Result jgc_events(struct jgc_req *q);
 enum MHD_Result jgc_session(struct jgc_req *q, const char *id);
 enum MHD_Result jgc_cast(struct jgc_req *q, const char *id);
 enum MHD_Result jgc_asset(struct jgc_req *q, const char *name);

@@ -44,42 +44,24 @@ add(struct timeline *tl, int64_t us, const char *what, char *text)
     tl->n++;
 }
 
-/* The event log's lines of this session, members after the fixed ones. */
+/* The event log's lines of this session, but the console's own (who
+ * viewed it). */
 static bool
 on_event(json_t *ev, const char *file, size_t line, void *arg)
 {
-    static const char *const skip[] = {"seq", "time", "type", "session",
-        "prev", "sig", "user", "from", "target", "login", "action", "rule",
-        "recording", NULL};
     struct timeline *tl = arg;
     const char *sid = json_string_value(json_object_get(ev, "session"));
     const char *type = json_string_value(json_object_get(ev, "type"));
-    const char *k;
-    struct jgc_buf b = {0};
     int64_t t;
-    json_t *v;
-    size_t i;
 
     (void)file;
     (void)line;
-    /* The console's own events (who viewed it) are not the session's. */
     if (sid == NULL || type == NULL || strcmp(sid, tl->id) != 0 ||
         strncmp(type, "console.", 8) == 0 ||
         jg_audit_time_parse(json_string_value(json_object_get(ev, "time")),
                             &t) != 0)
         return true;
-    json_object_foreach(ev, k, v) {
-        char *txt;
-        for (i = 0; skip[i] != NULL && strcmp(skip[i], k) != 0; i++)
-            ;
-        if (skip[i] != NULL || json_is_null(v))
-            continue;
-        txt = json_is_string(v) ? jg_xstrdup(json_string_value(v))
-                                : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        jgc_putf(&b, "%s%s=%s", b.n ? " " : "", k, txt ? txt : "");
-        free(txt);
-    }
-    add(tl, t, type, b.p ? b.p : jg_xstrdup(""));
+    add(tl, t, type, jgc_event_details(ev));
     return true;
 }
 

@@ -212,6 +212,8 @@ route(struct jgc_req *q)
         return jgc_list(q);
     if (strcmp(q->url, "/search") == 0)
         return jgc_search(q);
+    if (strcmp(q->url, "/events") == 0)
+        return jgc_events(q);
     if (strncmp(q->url, "/sessions/", 10) == 0)
         return route_session(q, q->url + 10);
     return jgc_error(q, MHD_HTTP_NOT_FOUND, "no such page");

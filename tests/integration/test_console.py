@@ -313,6 +313,39 @@ def test_search_finds_and_opens_the_moment(browser, console):
     assert "not a regular expression" in browser.find_element(By.TAG_NAME, "main").text
 
 
+def event_rows(browser):
+    return [{c: r.find_element(By.CLASS_NAME, c).text
+             for c in ("type", "user", "session", "details")}
+            for r in browser.find_elements(By.CSS_SELECTOR, "#events tr.event")]
+
+
+def test_event_log_page_filters_within_the_scope(browser, console):
+    browser.get(console.url + "/sessions")
+    browser.find_element(By.ID, "nav-events").click()
+    wait_for(lambda: browser.find_elements(By.ID, "count"), what="the event log")
+    rows = event_rows(browser)
+    assert rows and {r["user"] for r in rows} == {"alice"}, rows   # not bob's
+    assert "seal" not in {r["type"] for r in rows}
+    browser.find_element(By.ID, "f-type").send_keys("sftp.*")
+    browser.find_element(By.ID, "filter").click()
+    wait_for(lambda: "type=sftp.*" in browser.current_url or
+             "type=sftp.%2A" in browser.current_url, what="the filter")
+    rows = event_rows(browser)
+    assert [r["type"] for r in rows] == ["sftp.write"], rows
+    assert HOSTILE in rows[0]["details"]           # as text, never markup
+    assert browser.execute_script("return typeof window.pwned") == "undefined"
+    shot(browser, "events")
+    browser.find_element(By.CSS_SELECTOR, "#events td.session a").click()
+    wait_for(lambda: browser.current_url.endswith(
+        "/sessions/" + console.ids["hostile"]), what="the session")
+    views = [e for e in console.events("console.view")
+             if e.get("reason") == "the event log"]
+    assert views and views[-1]["user"] == "carol"
+    # A guessed filter does not reach outside the scope.
+    browser.get(console.url + "/events?user=bob")
+    assert browser.find_element(By.ID, "count").text == "0 events"
+
+
 def test_scope_holds_for_guessed_urls(browser, console):
     bob = console.ids["bob"]
     for path in (f"/sessions/{bob}", f"/sessions/{bob}/cast"):
@@ -332,6 +365,9 @@ def test_scope_holds_for_guessed_urls(browser, console):
                                         or browser.find_element(By.ID, "player").text),
              what="bob's recording for the pci auditor")
     assert len(search(browser, console, "bob was here")) == 1
+    # Who sees every user sees the seals too, when asked.
+    browser.get(console.url + "/events?type=seal")
+    assert {r["type"] for r in event_rows(browser)} == {"seal"}
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
