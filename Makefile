@@ -35,7 +35,8 @@ LIBSSH_A  := $(LIBSSH_DIR)/lib/libssh.a
 SSH_AUDIT_VERSION := 3.3.0-2
 SSH_AUDIT := $(CURDIR)/build/ssh-audit-$(SSH_AUDIT_VERSION)
 
-PKGS      := yaml-0.1 jansson glib-2.0 openssl libcurl libxml-2.0 libmicrohttpd libseccomp libzstd
+PKGS      := yaml-0.1 jansson glib-2.0 openssl libcurl libxml-2.0 libmicrohttpd libseccomp libzstd \
+             libarchive
 PKG_CFLAGS := -I$(LIBSSH_DIR)/include $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(LIBSSH_A) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz
 
@@ -47,7 +48,9 @@ CFLAGS    := -std=c17 -D_GNU_SOURCE -DJG_VERSION='"$(VERSION)"' \
              -DJG_LIBSSH_DEBIAN='"$(LIBSSH_VERSION)"' $(OPT) \
              $(WARN) -fPIC -fvisibility=hidden -fstack-protector-strong \
              -D_FORTIFY_SOURCE=2 -I. $(PKG_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
-LDFLAGS   := $(SAN) -Wl,-z,relro,-z,now $(EXTRA_LDFLAGS)
+# --as-needed: a program loads only the shared libraries it calls (the
+# gateway does not load libarchive, which only the CLI uses).
+LDFLAGS   := $(SAN) -Wl,-z,relro,-z,now -Wl,--as-needed $(EXTRA_LDFLAGS)
 
 # Libraries, in dependency order: a folder links only
 # the folders to its left.

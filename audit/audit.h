@@ -548,6 +548,13 @@ int jg_audit_verify_log_notes(const char *audit_dir,
                               const struct jg_audit_key *key, int64_t now_us,
                               struct jg_audit_log_status *st,
                               struct jg_diags *d, struct jg_diags *notes);
+/* The same for a slice of the chain (an evidence archive's): its first
+ * line carries first_prev and seq first_seq (NULL and 1: the whole log). */
+int jg_audit_verify_log_from(const char *audit_dir,
+                             const struct jg_audit_key *key, int64_t now_us,
+                             const char *first_prev, uint64_t first_seq,
+                             struct jg_audit_log_status *st,
+                             struct jg_diags *d, struct jg_diags *notes);
 /* The same over one day file held in memory, chained from prev (64 hex;
  * NULL: zeros), seq after last_seq; on return prev/last_seq (and the
  * promise in st) are updated. name is used in messages; notes may be NULL.
@@ -608,6 +615,54 @@ struct jg_audit_sessions {
  * could not be read is counted in *out. Free with jg_audit_sessions_free. */
 int jg_audit_sessions_load(const char *audit_dir, struct jg_audit_sessions *out);
 void jg_audit_sessions_free(struct jg_audit_sessions *s);
+
+/* ---- the evidence archive of a session (evidence.c) --------------------- */
+
+struct jg_audit_evidence {
+    const char *audit_dir;
+    const char *id;             /* the session */
+    const char *pub_path;       /* the public key that goes in */
+    const char *by;             /* who made it (for the note), or NULL */
+    /* The slice of the event log's chain that proves the session's lines:
+     * other users' events are in it, so only for who may see them all. */
+    bool whole_log;
+};
+
+/* Writes the evidence archive of x->id to fd: a gzip'd tar of
+ * jumpgate-evidence-ID/ with EVIDENCE (JSON: what it holds), NOTE.txt
+ * (how to verify it offline), audit-signing.pub, the recording as it is
+ * under sessions/DAY/, the session's event-log lines
+ * (session-events.jsonl) and, with whole_log, events/DAY.jsonl: the chain
+ * from the first of them to the seal after the last. `audit verify --dir`
+ * proves the unpacked folder. 0, or a JG_ERR_* with why in err:
+ * JG_ERR_NOTFOUND when the session has neither recording nor events. */
+int jg_audit_evidence_write(const struct jg_audit_evidence *x, int fd,
+                            char *err, size_t errn);
+
+/* What an unpacked evidence archive's EVIDENCE says (verify_evidence.c). */
+struct jg_audit_evidence_info {
+    char session[JG_AUDIT_ID_STRLEN];
+    char made[JG_AUDIT_TIME_STRLEN];
+    char by[128];
+    bool has_events;            /* events/ holds a slice of the chain */
+    uint64_t seq;               /* its first line's seq and prev */
+    char prev[65];
+};
+/* Parses an EVIDENCE manifest (name for messages): 0, or JG_ERR_INVALID
+ * with why in err (name:line:col for JSON that does not parse). */
+int jg_audit_evidence_parse(const char *data, size_t len, const char *name,
+                            struct jg_audit_evidence_info *e, char *err,
+                            size_t errn);
+/* Reads dir/EVIDENCE: 0; JG_ERR_NOTFOUND when dir is not an evidence
+ * folder; JG_ERR_INVALID or JG_ERR_TOOBIG with why in err when the
+ * manifest is malformed or too large. */
+int jg_audit_evidence_read(const char *dir, struct jg_audit_evidence_info *e,
+                           char *err, size_t errn);
+/* Every line of dir/session-events.jsonl must be a line of session id in
+ * the chain under dir/events/, and every such line must be there: 0, or
+ * JG_ERR_INVALID with each problem in d; *lines counts the excerpt. */
+int jg_audit_evidence_excerpt(const char *dir, const char *id, size_t *lines,
+                              struct jg_diags *d);
 
 /* ---- searching an audit folder (search.c) ------------------------------- */
 

@@ -137,4 +137,8 @@ int jg_audit_recw_seal(void *w, char *req, size_t len);
 int jg_audit_recw_trim(void *w, char *unused, size_t len);
 
 
+/* An event-log line (parsed) of session id for its evidence: it names
+ * the session and is not the console's (verify_evidence.c). */
+bool jg_audit_evidence_line(json_t *o, const char *id);
+
 #endif

@@ -195,6 +195,17 @@ jg_audit_verify_log_notes(const char *audit_dir,
                           struct jg_audit_log_status *st, struct jg_diags *d,
                           struct jg_diags *notes)
 {
+    return jg_audit_verify_log_from(audit_dir, key, now_us, NULL, 1, st, d,
+                                    notes);
+}
+
+int
+jg_audit_verify_log_from(const char *audit_dir,
+                         const struct jg_audit_key *key, int64_t now_us,
+                         const char *first_prev, uint64_t first_seq,
+                         struct jg_audit_log_status *st, struct jg_diags *d,
+                         struct jg_diags *notes)
+{
     char when[JG_AUDIT_TIME_STRLEN], at[JG_AUDIT_TIME_STRLEN];
     char **days = NULL, prev[65], *data = NULL, *name = NULL;
     size_t n = 0, i, len, before = d->n;
@@ -202,7 +213,8 @@ jg_audit_verify_log_notes(const char *audit_dir,
     int r, efd = -1, top = -1;
 
     memset(st, 0, sizeof(*st));
-    memcpy(prev, zeros, sizeof(prev));
+    jg_strlcpy(prev, first_prev != NULL ? first_prev : zeros, sizeof(prev));
+    last_seq = first_seq > 0 ? first_seq - 1 : 0;
     if ((r = jg_audit_list_days(audit_dir, &days, &n)) != 0)
         goto out;
     if (n > 0 && ((r = jg_audit_dir_open(audit_dir, &top)) != 0 ||

@@ -113,6 +113,11 @@ int jg_cli_audit_paths(const struct jg_cli *c, const char *dir_opt,
 /* The recording id below dir (.jgr, or an older .cast); reports a bad or unknown id and
  * returns JG_EXIT_ERROR, or 0 with *path (caller frees). */
 int jg_cli_audit_rec(const char *dir, const char *id, char **path);
+/* audit export ID --evidence (cmd_audit_evidence.c): the evidence archive
+ * of session id on stdout, with the public key pub (NULL: that of
+ * audit.signing_key). */
+int jg_cli_audit_evidence(struct jg_cli *c, const char *dir_opt,
+                          const char *id, const char *pub);
 /* Appends ev to the event log named by the configuration, for commands that
  * change state (policy grant/revoke/grants --prune). Quiet when audit.dir
  * does not exist; otherwise a failure is reported on stderr. Returns 0 or

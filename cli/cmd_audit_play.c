@@ -24,7 +24,9 @@ static const char watch_usage[] =
     "usage: jumpgate [-c FILE] audit watch ID [--dir DIR]\n";
 static const char export_usage[] =
     "usage: jumpgate [-c FILE] audit export ID [--format asciicast|raw]\n"
-    "                [--stream out|err|in] [--dir DIR]\n";
+    "                [--stream out|err|in] [--dir DIR]\n"
+    "       jumpgate [-c FILE] audit export ID --evidence [--key PUB]\n"
+    "                [--dir DIR] > ID.tar.gz\n";
 
 /* Set by SIGINT/SIGTERM while replaying or watching: stop and restore the
  * terminal. The one piece of global state of this file. */
@@ -94,6 +96,8 @@ struct play_opts {
     double speed, idle;
     bool raw;       /* export --format raw */
     char stream;    /* its --stream: 'o', 'e' or 'i' */
+    bool evidence;  /* export --evidence */
+    const char *key; /* its --key */
 };
 
 static int
@@ -108,6 +112,8 @@ parse(struct jg_cli *c, int argc, char **argv, const char *cmd,
         {"idle-limit", required_argument, NULL, 'i'},
         {"format", required_argument, NULL, 'f'},
         {"stream", required_argument, NULL, 'S'},
+        {"evidence", no_argument, NULL, 'E'},
+        {"key", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     char *end;
@@ -118,6 +124,8 @@ parse(struct jg_cli *c, int argc, char **argv, const char *cmd,
     o->idle = 0;
     o->raw = false;
     o->stream = 0;
+    o->evidence = false;
+    o->key = NULL;
     optind = 0;
     while ((ch = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
         switch (ch) {
@@ -147,6 +155,15 @@ parse(struct jg_cli *c, int argc, char **argv, const char *cmd,
             else
                 o->idle = v;
             break;
+        case 'E':
+        case 'k':
+            if (strcmp(cmd, "audit export") != 0)
+                return jg_cli_opt_error(cmd, '?', argv, usage);
+            if (ch == 'E')
+                o->evidence = true;
+            else
+                o->key = optarg;
+            break;
         case 'f':
         case 'S':
             if (strcmp(cmd, "audit export") != 0)
@@ -174,6 +191,12 @@ parse(struct jg_cli *c, int argc, char **argv, const char *cmd,
     if (o->stream != 0 && !o->raw)
         return jg_cli_usage_error(cmd, usage,
                                   "--stream goes with --format raw");
+    if (o->evidence && o->raw)
+        return jg_cli_usage_error(cmd, usage,
+                                  "--evidence is an archive of its own: no "
+                                  "--format");
+    if (o->key != NULL && !o->evidence)
+        return jg_cli_usage_error(cmd, usage, "--key goes with --evidence");
     if (o->stream == 0)
         o->stream = 'o';
     if (argc - optind != 1)
@@ -337,6 +360,8 @@ jg_cli_audit_export(struct jg_cli *c, int argc, char **argv)
 
     if ((rc = parse(c, argc, argv, "audit export", export_usage, false, &o)))
         return rc < 0 ? JG_EXIT_OK : rc;
+    if (o.evidence)
+        return jg_cli_audit_evidence(c, o.dir_opt, o.id, o.key);
     if ((rc = open_rec(c, &o, &rd, &path)) != 0)
         goto out;
     rc = JG_EXIT_ERROR;

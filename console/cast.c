@@ -42,10 +42,7 @@ jgc_cast(struct jgc_req *q, const char *id)
 {
     struct jg_audit_sessions all;
     const struct jg_audit_session *s = NULL;
-    struct MHD_Response *resp;
-    enum MHD_Result ret;
     char err[512];
-    struct stat st;
     int fd = -1, r;
 
     if ((s = jgc_find(q, id, &all, &r)) == NULL || s->path == NULL) {
@@ -66,16 +63,5 @@ jgc_cast(struct jgc_req *q, const char *id)
     if (r != 0)
         return jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
                          "the recording cannot be read: %s", err);
-    if (fstat(fd, &st) != 0 ||
-        (resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd)) == NULL) {
-        close(fd);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/x-asciicast");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    ret = MHD_queue_response(q->c, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return jgc_answer_fd(q, fd, "application/x-asciicast", NULL);
 }

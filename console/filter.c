@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* console/filter.c - what the pages that filter sessions share: a glob
- * over a field, a time argument, and a form's text inputs. */
+/* console/filter.c - what the pages that filter share: a glob over a
+ * field, a time argument, a form's text inputs and the pager's links. */
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,4 +44,22 @@ jgc_input(struct jgc_buf *b, const struct jgc_req *q, const char *name,
              label, name, name, type);
     jgc_esc(b, value ? value : "");
     jgc_put(b, "\"></label>");
+}
+
+void
+jgc_page_link(struct jgc_buf *b, const struct jgc_req *q, const char *path,
+              const char *const *keys, size_t page, const char *text)
+{
+    size_t i;
+
+    jgc_putf(b, "<a class=\"page\" href=\"%s?", path);
+    for (i = 0; keys[i] != NULL; i++) {
+        const char *v = jgc_arg(q, keys[i]);
+        if (v == NULL)
+            continue;
+        jgc_putf(b, "%s=", keys[i]);
+        jgc_urlenc(b, v);
+        jgc_put(b, "&amp;");
+    }
+    jgc_putf(b, "page=%zu\">%s</a>", page, text);
 }

@@ -124,6 +124,15 @@ bool jgc_arg_time(const struct jgc_req *q, const char *name, int64_t *us,
 /* A labelled text input of a GET form, filled with query argument name. */
 void jgc_input(struct jgc_buf *b, const struct jgc_req *q, const char *name,
                const char *label, const char *type);
+/* A link to page of path with the query arguments keys (NULL-ended) of q. */
+void jgc_page_link(struct jgc_buf *b, const struct jgc_req *q,
+                   const char *path, const char *const *keys, size_t page,
+                   const char *text);
+/* Queues fd's whole content (taken: closed by the server) as a download
+ * of type, named by disposition (NULL: shown, not saved), with the
+ * headers that keep a browser from reading it as a page. */
+enum MHD_Result jgc_answer_fd(struct jgc_req *q, int fd, const char *type,
+                              const char *disposition);
 
 /* ---- auditors (auth.c) -------------------------------------------------- */
 /* Looks up the session cookie of q; fills q->s and q->signed_in. */
@@ -161,12 +170,13 @@ const struct jg_audit_session *jgc_find(struct jgc_req *q, const char *id,
 /* Is the session of user on target visible to q's auditor now? */
 bool jgc_sees(struct jgc_req *q, const char *user, const char *target);
 
-/* ---- pages (page_*.c, cast.c, assets.c) ---------------------------------- */
+/* ---- pages (page_*.c, cast.c, evidence.c, assets.c) ---------------------- */
 enum MHD_Result jgc_list(struct jgc_req *q);
 enum MHD_Result jgc_search(struct jgc_req *q);
 enum MHD_Result jgc_events(struct jgc_req *q);
 enum MHD_Result jgc_session(struct jgc_req *q, const char *id);
 enum MHD_Result jgc_cast(struct jgc_req *q, const char *id);
+enum MHD_Result jgc_evidence(struct jgc_req *q, const char *id);
 enum MHD_Result jgc_asset(struct jgc_req *q, const char *name);
 /* "intact", "unsealed" (a tail not proven yet) or "tampered", for the
  * recording at path; "" when there is no key to check with. */

@@ -155,18 +155,8 @@ page_link(struct jgc_buf *b, const struct jgc_req *q, size_t page,
 {
     static const char *const keys[] = {"type", "user", "target", "session",
                                        "since", "until", "seals", NULL};
-    size_t i;
 
-    jgc_put(b, "<a class=\"page\" href=\"/events?");
-    for (i = 0; keys[i] != NULL; i++) {
-        const char *v = jgc_arg(q, keys[i]);
-        if (v == NULL)
-            continue;
-        jgc_putf(b, "%s=", keys[i]);
-        jgc_urlenc(b, v);
-        jgc_put(b, "&amp;");
-    }
-    jgc_putf(b, "page=%zu\">%s</a>", page, text);
+    jgc_page_link(b, q, "/events", keys, page, text);
 }
 
 static void

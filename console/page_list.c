@@ -66,18 +66,8 @@ page_link(struct jgc_buf *b, const struct jgc_req *q, size_t page,
 {
     static const char *const keys[] = {"user", "target", "login", "action",
                                        "since", "until", "outcome", NULL};
-    size_t i;
 
-    jgc_put(b, "<a class=\"page\" href=\"/sessions?");
-    for (i = 0; keys[i] != NULL; i++) {
-        const char *v = jgc_arg(q, keys[i]);
-        if (v == NULL)
-            continue;
-        jgc_putf(b, "%s=", keys[i]);
-        jgc_urlenc(b, v);
-        jgc_put(b, "&amp;");
-    }
-    jgc_putf(b, "page=%zu\">%s</a>", page, text);
+    jgc_page_link(b, q, "/sessions", keys, page, text);
 }
 
 static void

@@ -131,6 +131,11 @@ render(struct jgc_buf *b, struct jgc_req *q, const struct jg_audit_session *s,
         jgc_esc(b, detail);
         jgc_put(b, "</td></tr>");
     }
+    jgc_putf(b, "<tr><th>Evidence</th><td><a id=\"evidence\" "
+             "href=\"/sessions/%s/evidence\">jumpgate-evidence-%s.tar.gz</a> "
+             "(the recording, the session's event-log lines and the public "
+             "key: <code>jumpgate audit verify --dir</code> proves it "
+             "offline)</td></tr>", s->id, s->id);
     jgc_put(b, "</table><div class=\"view\">");
     if (s->path != NULL) {
         jgc_put(b, "<div id=\"player\" class=\"player\" data-cast=\"/sessions/");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "console/internal.h"
@@ -51,6 +52,30 @@ jgc_answer(struct jgc_req *q, unsigned status, struct jgc_buf *body,
         MHD_add_response_header(r, "Strict-Transport-Security",
                                 "max-age=31536000");
     ret = MHD_queue_response(q->c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+enum MHD_Result
+jgc_answer_fd(struct jgc_req *q, int fd, const char *type,
+              const char *disposition)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    struct stat st;
+
+    if (fstat(fd, &st) != 0 ||
+        (r = MHD_create_response_from_fd((uint64_t)st.st_size, fd)) == NULL) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    if (disposition != NULL)
+        MHD_add_response_header(r, "Content-Disposition", disposition);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    ret = MHD_queue_response(q->c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -183,6 +208,8 @@ route_session(struct jgc_req *q, const char *rest)
         return jgc_session(q, id);
     if (strcmp(slash, "/cast") == 0)
         return jgc_cast(q, id);
+    if (strcmp(slash, "/evidence") == 0)
+        return jgc_evidence(q, id);
     return jgc_error(q, MHD_HTTP_NOT_FOUND, "no such page");
 }
 

@@ -146,6 +146,11 @@ def console(tmp_path_factory, jg_bin, keys, rec_driver):  # noqa: F811
     # timeline.
     audit.event(T0 + 60_100_000, type="sftp.write", session=c.ids["hostile"],
                 user="alice", extra={"path": "/tmp/" + HOSTILE})
+    # bob's session ends in the log, and a seal closes it: the chain that
+    # proves its line.
+    audit.event(T0 + 120_400_000, type="session.end", session=c.ids["bob"],
+                user="bob", target="db-1", extra={"exit_status": 0})
+    audit.seal(T0 + 121_000_000)
     audit.finish()
     c.start()
     yield c
@@ -346,7 +351,47 @@ def test_event_log_page_filters_within_the_scope(browser, console):
     assert browser.find_element(By.ID, "count").text == "0 events"
 
 
-def test_scope_holds_for_guessed_urls(browser, console):
+def evidence(browser, console, sid, tmp_path):
+    """The evidence archive of sid as the signed-in auditor downloads it,
+    unpacked; and what `audit verify --dir` says of it, offline."""
+    browser.get(f"{console.url}/sessions/{sid}")
+    link = browser.find_element(By.ID, "evidence")
+    assert link.get_attribute("href").endswith(f"/sessions/{sid}/evidence")
+    cookie = browser.get_cookie("jg_console")
+    st, h, body = http(console, f"/sessions/{sid}/evidence",
+                       cookie=f"jg_console={cookie['value']}")
+    assert st == 200 and h["Content-Type"] == "application/gzip", body[:200]
+    assert f"jumpgate-evidence-{sid}.tar.gz" in h["Content-Disposition"]
+    (tmp_path / "e.tar.gz").write_bytes(body)
+    subprocess.run(["tar", "xzf", "e.tar.gz"], cwd=tmp_path, check=True)
+    d = tmp_path / f"jumpgate-evidence-{sid}"
+    rc, out, err = console.env.run("audit", "verify", "--dir", d, "--key",
+                                   d / "audit-signing.pub", config=False)
+    return d, rc, out + err
+
+
+def test_evidence_export_verifies_offline(browser, console, tmp_path):
+    """carol sees one team: her archive proves the recording and carries
+    the session's lines as copies, never the chain with others' events."""
+    sid = console.ids["hostile"]
+    d, rc, out = evidence(browser, console, sid, tmp_path)
+    assert rc == 0, out
+    assert f"{sid}: intact" in out and "NOT proven by this archive" in out
+    man = json.loads((d / "EVIDENCE").read_text())
+    assert man["events"] is None and "carol (auditor ops-lead" in man["by"]
+    assert not (d / "events").exists()
+    lines = (d / "session-events.jsonl").read_text().splitlines()
+    assert [json.loads(l)["type"] for l in lines] == ["sftp.write"]
+    ex = [e for e in console.events("console.export") if e["session"] == sid]
+    assert ex and ex[-1]["user"] == "carol"
+    # another team's session: no archive, by link or guessed address
+    cookie = browser.get_cookie("jg_console")
+    st, _, _ = http(console, f"/sessions/{console.ids['bob']}/evidence",
+                    cookie=f"jg_console={cookie['value']}")
+    assert st == 404
+
+
+def test_scope_holds_for_guessed_urls(browser, console, tmp_path):
     bob = console.ids["bob"]
     for path in (f"/sessions/{bob}", f"/sessions/{bob}/cast"):
         browser.get(console.url + path)
@@ -365,6 +410,10 @@ def test_scope_holds_for_guessed_urls(browser, console):
                                         or browser.find_element(By.ID, "player").text),
              what="bob's recording for the pci auditor")
     assert len(search(browser, console, "bob was here")) == 1
+    # Who sees everything gets the chain that proves the session's lines.
+    d, rc, out = evidence(browser, console, bob, tmp_path)
+    assert rc == 0 and "event log slice: intact" in out, out
+    assert "session events: 1 line(s), all in the slice" in out, out
     # Who sees every user sees the seals too, when asked.
     browser.get(console.url + "/events?type=seal")
     assert {r["type"] for r in event_rows(browser)} == {"seal"}

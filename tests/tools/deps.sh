@@ -9,6 +9,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 cmake zlib1g-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libpam0g-dev
 libyaml-dev libjansson-dev libxml2-dev libmicrohttpd-dev libcmocka-dev libzstd-dev
+libarchive-dev
 libglib2.0-dev tzdata groff-base
 python3 python3-pytest python3-cryptography python3-pexpect python3-yaml python3-pymysql python3-botocore python3-zstandard
 python3-asyncssh python3-selenium chromium chromium-driver fonts-dejavu-core
