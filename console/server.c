@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "console/internal.h"
 
 /* What the browser may do with a page: nothing from elsewhere, no inline
@@ -294,6 +297,36 @@ on_done(void *cls, struct MHD_Connection *c, void **state,
 }
 
 /* The PEM files of the TLS key pair, read whole. */
+/* The certificate and key as TLS will take them, checked here so that a
+ * wrong file is named rather than the server failing to start. */
+static int
+check_pair(const struct jg_config *cfg, const char *cert, const char *key,
+           char *why, size_t n)
+{
+    BIO *cb = BIO_new_mem_buf(cert, -1), *kb = BIO_new_mem_buf(key, -1);
+    X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+    int r = JG_ERR_INVALID;
+
+    if (x == NULL)
+        snprintf(why, n, "audit.console.tls_cert %s: not a PEM certificate",
+                 cfg->console_tls_cert);
+    else if (k == NULL)
+        snprintf(why, n, "audit.console.tls_key %s: not a PEM private key "
+                 "(unencrypted)", cfg->console_tls_key);
+    else if (X509_check_private_key(x, k) != 1)
+        snprintf(why, n, "audit.console.tls_key %s is not the key of "
+                 "audit.console.tls_cert %s", cfg->console_tls_key,
+                 cfg->console_tls_cert);
+    else
+        r = 0;
+    X509_free(x);
+    EVP_PKEY_free(k);
+    BIO_free(cb);
+    BIO_free(kb);
+    return r;
+}
+
 static int
 read_pem(const char *path, const char *what, char **out, char *why, size_t n)
 {
@@ -326,7 +359,8 @@ jg_console_serve(const struct jg_config *cfg, const struct jg_console_opts *o,
         ((r = read_pem(cfg->console_tls_cert, "audit.console.tls_cert", &cert,
                        why, n)) != 0 ||
          (r = read_pem(cfg->console_tls_key, "audit.console.tls_key", &key,
-                       why, n)) != 0))
+                       why, n)) != 0 ||
+         (r = check_pair(cfg, cert, key, why, n)) != 0))
         goto out;
     pthread_mutex_init(&x.mu, NULL);
     if (jgc_policy(&x) == NULL) {
