@@ -58,9 +58,10 @@ options(struct jg_cli *c, const char *cmd, int argc, char **argv,
 }
 
 enum { C_ID, C_USER, C_FROM, C_TARGET, C_LOGIN, C_ACTION, C_STARTED,
-       C_LAPSES, NCOLS };
+       C_LAPSES, C_SESSION, NCOLS };
 static const char *const col_names[NCOLS] = {
-    "ID", "USER", "FROM", "TARGET", "LOGIN", "ACTION", "STARTED", "LAPSES"};
+    "ID", "USER", "FROM", "TARGET", "LOGIN", "ACTION", "STARTED", "LAPSES",
+    "SESSION"};
 
 static void
 print_table(json_t *sessions)
@@ -88,6 +89,7 @@ print_table(json_t *sessions)
             rows[n][C_STARTED] = ch ? str_or(ch, "started", "-")
                                     : str_or(s, "connected", "-");
             rows[n][C_LAPSES] = ch ? str_or(ch, "lapses", "never") : "-";
+            rows[n][C_SESSION] = ch ? str_or(ch, "session", "-") : "-";
             if (rows[n][C_LOGIN][0] == '\0')
                 rows[n][C_LOGIN] = "-";
             n++;

@@ -153,11 +153,13 @@ list(const struct jg_gw_master *m)
         for (j = 0; j < k->n_chans; j++) {
             const struct jg_gw_mchan *c = &k->chans[j];
             json_array_append_new(
-                chans, json_pack("{s:s,s:s,s:s,s:o,s:o}", "target", c->target,
-                                 "login", c->login, "action",
+                chans, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "target",
+                                 c->target, "login", c->login, "action",
                                  jg_policy_action_name(c->action), "started",
                                  time_json(c->started), "lapses",
-                                 time_json(c->until)));
+                                 time_json(c->until), "session",
+                                 c->session[0] ? json_string(c->session)
+                                               : json_null()));
         }
         s = json_pack("{s:s,s:s,s:s,s:o,s:I,s:o}", "id", k->conn_id, "user",
                       k->user, "from", k->peer, "connected",

@@ -64,9 +64,14 @@ def test_list_shows_a_live_session(gw):
         assert r.returncode == 0
         head, row = r.stdout.splitlines()
         assert head.split() == ["ID", "USER", "FROM", "TARGET", "LOGIN", "ACTION",
-                                "STARTED", "LAPSES"]
+                                "STARTED", "LAPSES", "SESSION"]
         assert row.split() == [s["id"], "alice", "127.0.0.1", "web-1", "root",
-                               "shell", c["started"], "never"]
+                               "shell", c["started"], "never", c["session"]]
+        # the channel's session is the recording's id, as the audit
+        # commands (show, watch, export) take it
+        assert re.fullmatch(UUID, c["session"]) and c["session"] != s["id"]
+        r = cli(gw, "audit", "show", c["session"])
+        assert r.returncode == 0 and "alice" in r.stdout, r.stderr
         child.sendline("exit")
         child.expect(pexpect.EOF)
     finally:
