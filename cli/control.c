@@ -15,7 +15,6 @@
 
 #include "cli/cli.h"
 
-#define ANSWER_MAX (16u << 20)
 #define TIMEOUT_MS 10000
 
 /* The control socket named by the configuration; caller frees. */
@@ -35,11 +34,10 @@ int
 jg_cli_control_ask(const struct jg_cli *c, const char *cmd, const char *req,
                    json_t **out, int *unreachable)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char *path = NULL, *buf = NULL;
-    size_t len = 0, cap = 0;
+    char *path = NULL, *buf = NULL, why[512];
+    size_t len = 0;
     json_error_t jerr;
-    int fd = -1, rc;
+    int rc, r;
 
     *out = NULL;
     if (unreachable != NULL)
@@ -47,56 +45,17 @@ jg_cli_control_ask(const struct jg_cli *c, const char *cmd, const char *req,
     if ((rc = socket_path(c, &path)) != 0)
         return rc;
     rc = JG_EXIT_ERROR;
-    jg_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        if (unreachable != NULL) {
-            *unreachable = errno != 0 ? errno : EIO;
-            goto out;
-        }
-        jg_error("%s: cannot reach jumpgated at %s: %s%s", cmd, path,
-                 strerror(errno),
-                 errno == EACCES ? " (the control socket is root's)"
-                 : errno == ENOENT || errno == ECONNREFUSED
-                     ? " (is jumpgated running?)"
-                     : "");
+    r = jg_control_request(path, req, TIMEOUT_MS, &buf, &len, why,
+                           sizeof(why));
+    if (r == JG_ERR_NOTFOUND && unreachable != NULL) {
+        *unreachable = errno != 0 ? errno : EIO;
         goto out;
     }
-    /* The daemon may answer (a refusal) and close before all of it is
-     * sent; the answer is read either way. */
-    if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) &&
-        errno != EPIPE && errno != ECONNRESET) {
-        jg_error("%s: cannot send to jumpgated: %s", cmd, strerror(errno));
+    if (r != 0) {
+        jg_error("%s: %s", cmd, why);
         goto out;
     }
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        ssize_t n;
-
-        if (poll(&p, 1, TIMEOUT_MS) <= 0) {
-            jg_error("%s: jumpgated did not answer", cmd);
-            goto out;
-        }
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            buf = jg_xrealloc(buf, cap, 1);
-        }
-        n = read(fd, buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            jg_error("%s: reading the answer: %s", cmd, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > ANSWER_MAX) {
-            jg_error("%s: the answer of jumpgated is too long", cmd);
-            goto out;
-        }
-    }
-    if ((*out = json_loadb(buf ? buf : "", len, 0, &jerr)) == NULL ||
+    if ((*out = json_loadb(buf, len, 0, &jerr)) == NULL ||
         !json_is_object(*out)) {
         jg_error("%s: jumpgated gave no answer", cmd);
         json_decref(*out);
@@ -105,8 +64,6 @@ jg_cli_control_ask(const struct jg_cli *c, const char *cmd, const char *req,
     }
     rc = 0;
 out:
-    if (fd >= 0)
-        close(fd);
     free(buf);
     free(path);
     return rc;

@@ -272,6 +272,15 @@ void jg_strlcpy(char *dst, const char *src, size_t n);
 /* Random bytes from the kernel. */
 int jg_random(void *buf, size_t n);
 
+/* ---- the running jumpgated's control socket (control.c) ----------------- */
+
+/* Sends req (a line) to the control socket at path and reads the whole
+ * answer (NUL-terminated, *len bytes; caller frees), waiting at most
+ * timeout_ms for each read. 0; JG_ERR_NOTFOUND when the socket cannot be
+ * reached (errno kept), another JG_ERR_* otherwise, with why. */
+int jg_control_request(const char *path, const char *req, int timeout_ms,
+                       char **answer, size_t *len, char *why, size_t n);
+
 /* ---- listening sockets (listen.c) -------------------------------------- */
 
 #define JG_LISTEN_NONBLOCK 1u   /* a non-blocking socket */
