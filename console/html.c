@@ -23,8 +23,8 @@ grow(struct jgc_buf *b, size_t more)
     }
 }
 
-static void
-put_n(struct jgc_buf *b, const char *s, size_t n)
+void
+jgc_putn(struct jgc_buf *b, const char *s, size_t n)
 {
     grow(b, n);
     memcpy(b->p + b->n, s, n);
@@ -35,7 +35,7 @@ put_n(struct jgc_buf *b, const char *s, size_t n)
 void
 jgc_put(struct jgc_buf *b, const char *s)
 {
-    put_n(b, s, strlen(s));
+    jgc_putn(b, s, strlen(s));
 }
 
 void
@@ -112,7 +112,7 @@ jgc_esc(struct jgc_buf *b, const char *str)
                 jgc_put(b, "\xef\xbf\xbd");
                 k = 1;
             } else {
-                put_n(b, (const char *)s, k);
+                jgc_putn(b, (const char *)s, k);
             }
         }
         s += k;
@@ -131,11 +131,11 @@ jgc_urlenc(struct jgc_buf *b, const char *s)
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
             (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
             c == '~') {
-            put_n(b, (const char *)s, 1);
+            jgc_putn(b, (const char *)s, 1);
         } else {
             e[1] = hex[c >> 4];
             e[2] = hex[c & 15];
-            put_n(b, e, 3);
+            jgc_putn(b, e, 3);
         }
     }
 }
@@ -154,7 +154,8 @@ jgc_page_begin(struct jgc_buf *b, const struct jgc_req *q, const char *title)
     if (q->signed_in) {
         jgc_put(b, "<nav><a href=\"/sessions\">Sessions</a> "
                    "<a href=\"/search\" id=\"nav-search\">Search</a> "
-                   "<a href=\"/events\" id=\"nav-events\">Events</a></nav>"
+                   "<a href=\"/events\" id=\"nav-events\">Events</a> "
+                   "<a href=\"/live\" id=\"nav-live\">Live</a></nav>"
                    "<form class=\"signout\" method=\"post\" action=\"/signout\">"
                    "<span class=\"who\">");
         jgc_esc(b, q->s.account);

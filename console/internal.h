@@ -79,6 +79,7 @@ struct jgc_buf {
     size_t n, cap;
 };
 void jgc_put(struct jgc_buf *b, const char *s);
+void jgc_putn(struct jgc_buf *b, const char *s, size_t n);
 void jgc_putf(struct jgc_buf *b, const char *fmt, ...) JG_PRINTF(2, 3);
 /* s escaped for HTML text and attribute values (& < > " ' as entities;
  * control bytes and invalid UTF-8 as U+FFFD); NULL puts "-". */
@@ -170,13 +171,17 @@ const struct jg_audit_session *jgc_find(struct jgc_req *q, const char *id,
 /* Is the session of user on target visible to q's auditor now? */
 bool jgc_sees(struct jgc_req *q, const char *user, const char *target);
 
-/* ---- pages (page_*.c, cast.c, evidence.c, assets.c) ---------------------- */
+/* ---- pages (page_*.c, cast.c, evidence.c, live.c, assets.c) -------------- */
 enum MHD_Result jgc_list(struct jgc_req *q);
 enum MHD_Result jgc_search(struct jgc_req *q);
 enum MHD_Result jgc_events(struct jgc_req *q);
 enum MHD_Result jgc_session(struct jgc_req *q, const char *id);
 enum MHD_Result jgc_cast(struct jgc_req *q, const char *id);
 enum MHD_Result jgc_evidence(struct jgc_req *q, const char *id);
+/* GET /live, /sessions/ID/watch and its stream /sessions/ID/live. */
+enum MHD_Result jgc_live(struct jgc_req *q);
+enum MHD_Result jgc_watch(struct jgc_req *q, const char *id);
+enum MHD_Result jgc_live_stream(struct jgc_req *q, const char *id);
 enum MHD_Result jgc_asset(struct jgc_req *q, const char *name);
 /* "intact", "unsealed" (a tail not proven yet) or "tampered", for the
  * recording at path; "" when there is no key to check with. */

@@ -213,6 +213,10 @@ route_session(struct jgc_req *q, const char *rest)
         return jgc_cast(q, id);
     if (strcmp(slash, "/evidence") == 0)
         return jgc_evidence(q, id);
+    if (strcmp(slash, "/watch") == 0)
+        return jgc_watch(q, id);
+    if (strcmp(slash, "/live") == 0)
+        return jgc_live_stream(q, id);
     return jgc_error(q, MHD_HTTP_NOT_FOUND, "no such page");
 }
 
@@ -244,6 +248,8 @@ route(struct jgc_req *q)
         return jgc_search(q);
     if (strcmp(q->url, "/events") == 0)
         return jgc_events(q);
+    if (strcmp(q->url, "/live") == 0)
+        return jgc_live(q);
     if (strncmp(q->url, "/sessions/", 10) == 0)
         return route_session(q, q->url + 10);
     return jgc_error(q, MHD_HTTP_NOT_FOUND, "no such page");

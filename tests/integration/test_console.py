@@ -64,6 +64,28 @@ UPTIME = [
 ]
 
 
+def pam_service(root, accounts):
+    """A PAM service for console sign-ins (the password PASSWORD through
+    pam_exec, a TOTP code of SECRET through pam_oath); its name. Remove
+    /etc/pam.d/NAME after."""
+    d = root / "pam"
+    d.mkdir()
+    check = d / "checkpw.sh"
+    check.write_text("#!/bin/sh\npw=$(tr -d '\\000')\n"
+                     f"[ \"$pw\" = '{PASSWORD}' ]\n")
+    check.chmod(0o755)
+    oath = d / "users.oath"
+    # One line an account: pam_oath refuses a code used before.
+    oath.write_text("".join(f"HOTP/T30 {a} - {SECRET}\n" for a in accounts))
+    oath.chmod(0o600)
+    name = f"jg-console-{os.getpid()}-{root.name}"
+    Path("/etc/pam.d", name).write_text(
+        f"auth required pam_exec.so expose_authtok quiet {check}\n"
+        f"auth required pam_oath.so usersfile={oath} window=4 digits=6\n"
+        "account required pam_permit.so\n")
+    return name
+
+
 class Console:
     """jumpgate audit serve on a loopback port, over an audit folder with
     recordings, and a PAM service for its auditors."""
@@ -71,22 +93,7 @@ class Console:
     def __init__(self, env, audit):
         self.env, self.audit = env, audit
         env.write_policy(POLICY)
-        d = env.root / "pam"
-        d.mkdir()
-        check = d / "checkpw.sh"
-        check.write_text("#!/bin/sh\npw=$(tr -d '\\000')\n"
-                         f"[ \"$pw\" = '{PASSWORD}' ]\n")
-        check.chmod(0o755)
-        oath = d / "users.oath"
-        # One line an account: pam_oath refuses a code used before.
-        oath.write_text("".join(f"HOTP/T30 {a} - {SECRET}\n"
-                                for a in ("carol", "gina", "erin", "nobody")))
-        oath.chmod(0o600)
-        self.service = f"jg-console-{os.getpid()}"
-        Path("/etc/pam.d", self.service).write_text(
-            f"auth required pam_exec.so expose_authtok quiet {check}\n"
-            f"auth required pam_oath.so usersfile={oath} window=4 digits=6\n"
-            "account required pam_permit.so\n")
+        self.service = pam_service(env.root, ("carol", "gina", "erin", "nobody"))
         self.port = free_port()
         cfg = env.config.read_text()
         env.config.write_text(cfg + f"  console: {{listen: \"127.0.0.1:{self.port}\", "
@@ -387,6 +394,39 @@ def test_evidence_export_verifies_offline(browser, console, tmp_path):
     # another team's session: no archive, by link or guessed address
     cookie = browser.get_cookie("jg_console")
     st, _, _ = http(console, f"/sessions/{console.ids['bob']}/evidence",
+                    cookie=f"jg_console={cookie['value']}")
+    assert st == 404
+
+
+def test_watch_follows_a_live_recording(browser, console):
+    """A recording still being written plays as it grows, from what was
+    already shown, and says when it ends."""
+    d = console.audit.driver
+    sid = d.do("uuid")["id"]
+    t = T0 + 3_600_000_000
+    d.do("open", session=sid, time=t, user="alice", target="web-1",
+         login="ec2-user", action="shell", rule="ops-prod-shell",
+         term="xterm-256color", width=100, height=30, **{"from": "203.0.113.5"})
+
+    def out(dt, text):
+        d.do("o", session=sid, time=t + dt, hex=text.encode().hex())
+        d.do("tick", session=sid, time=t + dt + 1_500_000)  # a block on disk
+
+    out(100_000, "first-live-line\r\n")
+    browser.get(f"{console.url}/sessions/{sid}/watch")
+    text = lambda: browser.find_element(By.ID, "player").text  # noqa: E731
+    wait_for(lambda: "first-live-line" in text(), what="what was shown before")
+    out(5_000_000, "second-live-line\r\n")
+    wait_for(lambda: "second-live-line" in text(), what="what came after")
+    shot(browser, "watch")
+    d.do("close", session=sid, time=t + 9_000_000)
+    wait_for(lambda: "ended" in text().lower(), what="the end of the stream")
+    views = [e for e in console.events("console.view")
+             if e["session"] == sid and e.get("reason") == "live"]
+    assert views and views[-1]["user"] == "carol"
+    # another team's live recording is not followed
+    cookie = browser.get_cookie("jg_console")
+    st, _, _ = http(console, f"/sessions/{console.ids['bob']}/live",
                     cookie=f"jg_console={cookie['value']}")
     assert st == 404
 
