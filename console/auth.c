@@ -7,7 +7,9 @@
  * SameSite=Strict cookie (Secure with TLS) that lasts
  * audit.console.session_timeout, and a CSRF token that every form sends
  * back. Failed sign-ins from one address count toward a ban, with the
- * gateway's limits.auth_failures numbers. Each attempt is an event. */
+ * gateway's limits.auth_failures numbers, and toward the running
+ * jumpgated's own bans of that address (shared both ways over its control
+ * socket). Each attempt is an event. */
 #include <inttypes.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
@@ -172,6 +174,37 @@ count_failure(struct jg_console *x, const char *from)
                 "sign-ins", from, cfg->auth_fail_ban, recent);
     }
     pthread_mutex_unlock(&x->mu);
+}
+
+/* The running jumpgated keeps the gateway's bans (limits.auth_failures):
+ * a failed sign-in here counts there as an SSH failure does, and a source
+ * banned there is banned here. Asked over the control socket; when no
+ * daemon answers, the console's own count above still holds. Returns
+ * true when jumpgated says from is banned. */
+static bool
+daemon_source(struct jg_console *x, const char *from, bool failure)
+{
+    json_t *req = json_pack("{s:s,s:s,s:s}", "req",
+                            failure ? "auth-failure" : "banned", "from", from,
+                            "by", "the auditors' console");
+    char *line = json_dumps(req, JSON_COMPACT), *text, *answer = NULL;
+    char why[256];
+    size_t len;
+    json_t *a;
+    bool banned = false;
+
+    json_decref(req);
+    text = jg_xasprintf("%s\n", line ? line : "{}");
+    free(line);
+    if (jg_control_request(x->cfg->control_socket, text, 2000, &answer, &len,
+                           why, sizeof(why)) == 0 &&
+        (a = json_loadb(answer, len, 0, NULL)) != NULL) {
+        banned = json_is_true(json_object_get(a, "banned"));
+        json_decref(a);
+    }
+    free(answer);
+    free(text);
+    return banned;
 }
 
 /* ---- PAM ---------------------------------------------------------------- */
@@ -353,7 +386,8 @@ jgc_signin(struct jgc_req *q)
     int64_t wait;
     int r;
 
-    if ((wait = banned_for(q->x, q->from)) > 0) {
+    if ((wait = banned_for(q->x, q->from)) > 0 ||
+        daemon_source(q->x, q->from, false)) {
         jgc_event(q, "console.login", NULL, "banned", "too many failed sign-ins");
         return jgc_signin_page(q, "Too many failed sign-ins from this address; "
                                "try again later.", MHD_HTTP_TOO_MANY_REQUESTS);
@@ -384,6 +418,7 @@ jgc_signin(struct jgc_req *q)
     }
     if (r != 0) {
         count_failure(q->x, q->from);
+        (void)daemon_source(q->x, q->from, true);
         jgc_event(q, "console.login", NULL, "denied", why);
         jg_warn("audit console: sign-in of %s from %s refused: %s", account,
                 q->from, why);

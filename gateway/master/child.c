@@ -66,18 +66,17 @@ find_chan(struct jg_gw_child *k, uint32_t id)
     return NULL;
 }
 
-static void
-auth_failed(struct jg_gw_master *m, struct jg_gw_child *k)
+void
+jg_gw_auth_failed(struct jg_gw_master *m, const char *src)
 {
     int64_t until;
     char tbuf[JG_TIME_STRLEN];
 
-    if (!jg_gw_bans_fail(m->bans, k->peer, jg_now(), &until))
+    if (!jg_gw_bans_fail(m->bans, src, jg_now(), &until))
         return;
     jg_time_format(until, tbuf, sizeof(tbuf));
     jg_warn("ban of %s started: %d authentication failures within %llds; "
-            "connections refused until %s", k->peer,
-            m->d->cfg->auth_fail_max,
+            "connections refused until %s", src, m->d->cfg->auth_fail_max,
             (long long)m->d->cfg->auth_fail_window, tbuf);
     jg_metrics_add(m->metrics, "jumpgate_auth_bans_total", 1, NULL);
 }
@@ -121,7 +120,7 @@ on_auth(struct jg_gw_master *m, struct jg_gw_child *k, struct jg_gw_msg *q)
     jg_metrics_add(m->metrics, "jumpgate_auth_attempts_total", 1, "method",
                    method, "result", result, NULL);
     if (strcmp(result, "failure") == 0)
-        auth_failed(m, k);
+        jg_gw_auth_failed(m, k->peer);
     return 0;
 }
 

@@ -4,12 +4,16 @@
  * the reload that `jumpgate policy grant/revoke` ask for: a unix stream
  * socket, mode 0600, that answers root only (SO_PEERCRED). One request
  * line ("list", "kill ID", "status", "reload", or a JSON object {"req":
- * "kill"|"reload", "id": ID, "by": WHO, "reason": TEXT}), one JSON answer,
- * then the master closes. Every client socket is non-blocking and has a
+ * "kill"|"reload", "id": ID, "by": WHO, "reason": TEXT}, or {"req":
+ * "auth-failure"|"banned", "from": ADDRESS, "by": WHO} from the auditors'
+ * console, whose failed sign-ins share the gateway's bans), one JSON
+ * answer, then the master closes. Every client socket is non-blocking and has a
  * deadline: the master never waits on one. */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -275,6 +279,27 @@ req_str(json_t *j, const char *key, size_t max)
     return v;
 }
 
+/* The sources' bans shared with the auditors' console: its failed
+ * sign-ins count as the gateway's authentication failures do, and it asks
+ * whether a source is banned before it tries PAM. */
+static json_t *
+source(struct jg_gw_master *m, json_t *j, bool failure, const char *by)
+{
+    const char *from = req_str(j, "from", 63);
+    unsigned char addr[sizeof(struct in6_addr)];
+
+    if (from == NULL || (inet_pton(AF_INET, from, addr) != 1 &&
+                         inet_pton(AF_INET6, from, addr) != 1))
+        return json_pack("{s:s}", "error", "bad 'from': an IP address");
+    if (failure) {
+        jg_info("authentication failure of %s reported by %s", from,
+                by != NULL ? by : "the control socket");
+        jg_gw_auth_failed(m, from);
+    }
+    return json_pack("{s:b}", "banned",
+                     jg_gw_bans_banned(m->bans, from, jg_now()));
+}
+
 static json_t *
 json_request(struct jg_gw_master *m, const char *line)
 {
@@ -291,6 +316,9 @@ json_request(struct jg_gw_master *m, const char *line)
         a = json_pack("{s:s}", "error", "bad 'by'");
     else if (req != NULL && strcmp(req, "reload") == 0)
         a = reload_now(m, by);
+    else if (req != NULL && (strcmp(req, "auth-failure") == 0 ||
+                             strcmp(req, "banned") == 0))
+        a = source(m, j, strcmp(req, "auth-failure") == 0, by);
     else if (req != NULL && strcmp(req, "kill") == 0) {
         const char *id = req_str(j, "id", 64);
         const char *reason = req_str(j, "reason", 512);

@@ -72,6 +72,11 @@ void jg_gw_bans_expire(struct jg_gw_bans *b, int64_t now,
                        void (*ended)(const char *src, void *arg), void *arg,
                        int64_t *next);
 size_t jg_gw_bans_active(const struct jg_gw_bans *b, int64_t now);
+/* One authentication failure of src (a connection of the gateway, or a
+ * sign-in of the auditors' console told over the control socket): logs
+ * and counts the ban it starts (child.c). */
+struct jg_gw_master;
+void jg_gw_auth_failed(struct jg_gw_master *m, const char *src);
 
 /* Per-source penalties (penalty.c): a connection that ends without
  * authenticating adds seconds to its source's penalty, which runs out

@@ -12,7 +12,7 @@ import pexpect
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
-from gw_fixtures import policy_text, stop, wait_for, wait_port, free_port
+from gw_fixtures import LOOSE, policy_text, stop, wait_for, wait_port, free_port
 from test_console import BUILD, By, browser, pam_service, shot, sign_in  # noqa: F401
 
 AUDITORS = """\
@@ -90,3 +90,54 @@ def test_live_sessions_and_watching_one(make_gateway, gw_env, browser, tmp_path)
     finally:
         child.close()
         c.stop()
+
+
+def test_bans_are_shared_with_the_gateway(make_gateway, gw_env, tmp_path):
+    """Failed console sign-ins count toward the address's ban at the
+    gateway (and SSH from it is refused), and an address the gateway
+    banned is banned at the console."""
+    import urllib.error
+    import urllib.request
+    g = make_gateway(policy_text(gw_env) + AUDITORS, limits=(
+        "{login_grace: 30s, auth_failures: {max: 3, window: 10m, ban: 15m}, "
+        + LOOSE + "}"))
+    c = LiveConsole(g, tmp_path)
+    try:
+        def sign_in_status(form):
+            try:
+                with urllib.request.urlopen(c.url + "/signin", data=form,
+                                            timeout=30) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+        wrong = b"account=erin&password=wrong&code=000000"
+        assert [sign_in_status(wrong) for _ in range(3)] == [403] * 3
+        assert g.wait_log("authentication failure of 127.0.0.1 reported by "
+                          "the auditors' console")
+        assert g.wait_log("ban of 127.0.0.1 started")
+        r = g.ssh("alice:web-1", "echo should-not-run")
+        assert r.returncode != 0 and b"should-not-run" not in r.stdout
+        assert g.wait_log("connection from 127.0.0.1 refused: banned after "
+                          "authentication failures")
+    finally:
+        c.stop()
+    # the other way: SSH failures at a fresh gateway ban the console too
+    g2 = make_gateway(policy_text(gw_env) + AUDITORS, limits=(
+        "{login_grace: 30s, auth_failures: {max: 2, window: 10m, ban: 15m}, "
+        + LOOSE + "}"))
+    (tmp_path / "c2").mkdir()
+    c2 = LiveConsole(g2, tmp_path / "c2")
+    try:
+        for _ in range(2):
+            g2.ssh("alice:web-1", "true", key="bob")    # the wrong key
+        assert g2.wait_log("ban of 127.0.0.1 started")
+        try:
+            urllib.request.urlopen(c2.url + "/signin",
+                                   data=b"account=erin&password=x&code=1",
+                                   timeout=30)
+            st = 200
+        except urllib.error.HTTPError as e:
+            st = e.code
+        assert st == 429
+    finally:
+        c2.stop()
