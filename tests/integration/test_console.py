@@ -495,6 +495,33 @@ def test_hostile_requests_get_clear_answers(console):
     assert http(console, "/sessions", cookie="jg_console=" + "A" * 43)[0] == 303
 
 
+def test_a_flood_of_connections_stops_nobody_else(console):
+    """Hundreds of idle connections from one address: the console holds a
+    few of them (16 an address) and still answers another address; when
+    they go, it answers the first one again."""
+    import socket
+    held = []
+    try:
+        for _ in range(200):
+            s = socket.create_connection(("127.0.0.1", console.port), timeout=10)
+            held.append(s)
+        other = socket.socket()
+        other.bind(("127.0.0.2", 0))
+        other.settimeout(30)
+        other.connect(("127.0.0.1", console.port))
+        other.sendall(b"GET /signin HTTP/1.0\r\n\r\n")
+        head = other.recv(64)
+        other.close()
+        assert head.startswith(b"HTTP/1.") and b" 200 " in head, head
+    finally:
+        for s in held:
+            s.close()
+    assert console.proc.poll() is None
+    st = wait_for(lambda: http(console, "/signin")[0] == 200,
+                  what="an answer once the flood is gone")
+    assert st
+
+
 def test_failed_sign_ins_ban_the_address(console):
     """Last in this file: it bans 127.0.0.1, which every test here uses.
     limits.auth_failures (5 in 10 minutes) bans for its ban time."""
