@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_audit_events.c - "jumpgate audit events": the event log, filtered
- * by time, type, session and user. */
+ * by time, type, session, user, target and source address; seal lines only
+ * when asked (--seals, or a --type that names them). */
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
@@ -13,14 +14,16 @@
 
 static const char usage[] =
     "usage: jumpgate [-c FILE] audit events [--since T] [--until T] [--type T]\n"
-    "                [--session ID] [--user U] [--json] [--dir DIR]\n";
+    "                [--session ID] [--user U] [--target T] [--from ADDR]\n"
+    "                [--seals] [--json] [--dir DIR]\n";
 static const char cmd[] = "audit events";
 
 struct filter {
     int64_t since, until;
     char **types;
     size_t n_types;
-    const char *session, *user;
+    const char *session, *user, *target, *from;
+    bool seals;
     json_t *arr; /* --json: collected here */
     size_t shown;
 };
@@ -41,6 +44,13 @@ clean_print(const char *s)
 }
 
 static bool
+glob(const char *pattern, const char *value)
+{
+    return pattern == NULL ||
+           (value != NULL && fnmatch(pattern, value, 0) == 0);
+}
+
+static bool
 wanted(const struct filter *f, json_t *ev)
 {
     const char *type = jstr(ev, "type"), *s;
@@ -53,11 +63,12 @@ wanted(const struct filter *f, json_t *ev)
     if (f->session != NULL &&
         ((s = jstr(ev, "session")) == NULL || strcmp(s, f->session) != 0))
         return false;
-    if (f->user != NULL &&
-        ((s = jstr(ev, "user")) == NULL || fnmatch(f->user, s, 0) != 0))
+    if (!glob(f->user, jstr(ev, "user")) ||
+        !glob(f->target, jstr(ev, "target")) ||
+        !glob(f->from, jstr(ev, "from")))
         return false;
     if (f->n_types == 0)
-        return true;
+        return f->seals || strcmp(type, "seal") != 0;
     for (i = 0; i < f->n_types; i++)
         if (fnmatch(f->types[i], type, 0) == 0)
             return true;
@@ -109,6 +120,9 @@ jg_cli_audit_events(struct jg_cli *c, int argc, char **argv)
         {"type", required_argument, NULL, 't'},
         {"session", required_argument, NULL, 'S'},
         {"user", required_argument, NULL, 'u'},
+        {"target", required_argument, NULL, 'T'},
+        {"from", required_argument, NULL, 'F'},
+        {"seals", no_argument, NULL, 'e'},
         {"json", no_argument, NULL, 'j'},
         {"dir", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
@@ -153,6 +167,15 @@ jg_cli_audit_events(struct jg_cli *c, int argc, char **argv)
             break;
         case 'u':
             f.user = optarg;
+            break;
+        case 'T':
+            f.target = optarg;
+            break;
+        case 'F':
+            f.from = optarg;
+            break;
+        case 'e':
+            f.seals = true;
             break;
         case 'j':
             json = true;

@@ -85,7 +85,7 @@ def test_events_filters_and_json(audit):
                 **{"from": "203.0.113.5"})
     audit.event(T0 + 2000000, type="sftp.open", user="alice",
                 extra={"path": "/x"})
-    audit.event(T0 + 3000000, type="sftp.remove", user="bob",
+    audit.event(T0 + 3000000, type="sftp.remove", user="bob", target="web-2",
                 extra={"path": "/y"})
     audit.event(T0 + 86400000000, type="grant.add", user="carol",
                 reason="INC-42", extra={"grant": "g-1234abcd"})
@@ -94,7 +94,11 @@ def test_events_filters_and_json(audit):
     evs = json.loads(out)
     types = [e["type"] for e in evs]
     assert types[:3] == ["auth.success", "sftp.open", "sftp.remove"]
-    assert "seal" in types  # day-end seal and every 4 events
+    assert "seal" not in types      # seal lines only when asked
+    rc, out, err = audit.run("events", "--seals", "--json")
+    assert "seal" in [e["type"] for e in json.loads(out)]  # day-end, every 4
+    rc, out, _ = audit.run("events", "--type", "seal", "--json")
+    assert {e["type"] for e in json.loads(out)} == {"seal"}
     first = evs[0]
     assert list(first)[:11] == ["seq", "time", "type", "session", "user",
                                 "from", "target", "login", "action", "rule",
@@ -108,8 +112,12 @@ def test_events_filters_and_json(audit):
     assert [e["extra"] if "extra" in e else e["path"]
             for e in json.loads(out)] == ["/y"]
     rc, out, _ = audit.run("events", "--since", "2026-11-28", "--json")
-    assert [e["type"] for e in json.loads(out)
-            if e["type"] != "seal"] == ["grant.add"]
+    assert [e["type"] for e in json.loads(out)] == ["grant.add"]
+    rc, out, _ = audit.run("events", "--from", "203.0.113.*", "--json")
+    assert [e["type"] for e in json.loads(out)] == ["auth.success"]
+    rc, out, _ = audit.run("events", "--target", "web-*", "--json")
+    assert [e["extra"] if "extra" in e else e["path"]
+            for e in json.loads(out)] == ["/y"]
     rc, out, _ = audit.run("events", "--type", "grant.add")
     assert rc == 0 and "grant=g-1234abcd" in out and "INC-42" in out
     # The chain goes across the two day files; the driver seals every 4
