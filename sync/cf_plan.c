@@ -540,22 +540,28 @@ out:
     return r;
 }
 
-/* Tells the observer about the plan's changes of kind where for st. */
-static void
+/* Tells the observer about the plan's changes of kind where for st, and
+ * returns how many there were: one call (a whole list put at once) carries
+ * out each of the plan's entries for it, and counts as that many changes,
+ * so that apply reports what plan announced. */
+static size_t
 report(struct jg_sync *s, const struct jg_sync_plan *plan,
        const struct jg_sync_cf_state *st, enum jg_sync_where where,
        const char *resource)
 {
-    size_t i;
+    size_t i, n = 0;
 
     for (i = 0; i < plan->n; i++) {
         const struct jg_sync_change *c = &plan->v[i];
 
         if (c->where == where && strcmp(c->exposure, st->name) == 0 &&
-            strcmp(c->target, st->list) == 0)
+            strcmp(c->target, st->list) == 0) {
             jg_sync_report(s, c, "cloudflare",
                            resource != NULL ? resource : "", false);
+            n++;
+        }
     }
+    return n;
 }
 
 int
@@ -574,15 +580,14 @@ jg_sync_cf_apply(struct jg_sync *s, const struct jg_sync_plan *plan,
         if (st->list_differs) {
             if ((r = replace_items(s, st)) != 0)
                 return r;
-            (*done)++;
-            report(s, plan, st, JG_SYNC_CF_LIST, st->list_id);
+            *done += report(s, plan, st, JG_SYNC_CF_LIST, st->list_id);
         }
         if (st->rule_id == NULL || st->rule_differs) {
             if ((r = put_rule(s, st)) != 0)
                 return r;
-            (*done)++;
-            report(s, plan, st, JG_SYNC_CF_RULE,
-                   st->rule_id != NULL ? st->rule_id : st->ruleset_id);
+            *done += report(s, plan, st, JG_SYNC_CF_RULE,
+                            st->rule_id != NULL ? st->rule_id
+                                                : st->ruleset_id);
         }
     }
     return 0;

@@ -4,6 +4,7 @@
 # the WAF custom rule added once (never a PUT of the phase), 429 honoured,
 # envelope errors reported with their codes.
 import json
+import re
 import time
 
 from sync_fixtures import cf, ec2, sync_cf  # noqa: F401
@@ -23,8 +24,11 @@ def test_plan_then_apply_then_nothing(sync_cf):
     assert f"shop-admin: cloudflare {LIST}" in out
     assert "+ 203.0.113.0/24" in out and "+ waf rule jumpgate: shop-admin" in out
     assert cst.writes() == []
+    planned = int(re.search(r"Plan: (\d+) to add, 0 to remove", out).group(1))
     rc, out, err = sync_cf.run("apply")
     assert rc == 0, err
+    # apply counts what plan announced: each list entry, not each call
+    assert f"Apply complete: {planned} changes." in out, out
     assert cst.ips(LIST) == WANT
     rules = cst.rulesets[ZONE]["rules"]
     assert len(rules) == 1

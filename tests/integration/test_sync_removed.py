@@ -36,8 +36,16 @@ def test_removed_exposure_rules_go_unmanaged_stay(sync):
     assert all(c["target"] == SG_GRAFANA and c["exposure"] == "grafana"
                for c in rem)
 
-    # three removals are more than max_removals 2: refused unless --force
+    # three removals are more than max_removals 2: refused unless --force,
+    # and plan says so with its exit status
     sync.config(max_removals=2)
+    rc, out, err = sync.run("plan")
+    assert rc == 1, out + err
+    assert ("Apply will refuse this plan: it removes 3 managed rules or list "
+            "entries, more than sync.max_removals (2)") in out
+    assert "jumpgate sync apply --force" in out
+    rc, out, err = sync.run("plan", "--json")
+    assert rc == 1 and "sync.max_removals (2)" in json.loads(out)["apply_refuses"]
     rc, out, err = sync.run("apply")
     assert rc == 1 and "sync.max_removals (2)" in err
     assert len(st.managed(SG_GRAFANA)) == n_grafana
@@ -76,3 +84,26 @@ def test_unreferenced_cloudflare_list_is_left_and_noted(sync_cf):
     assert rc == 0, err
     assert len(cst.writes()) == n
     assert cst.list_by_name("jumpgate_admin_ips")[1]["items"] == lst["items"]
+
+
+def test_a_saved_plan_is_applied_exactly_or_not_at_all(sync, tmp_path):
+    """plan --out saves what apply PLAN carries out; when the policy or
+    the cloud changed in between, apply PLAN changes nothing."""
+    st = sync.ec2.state
+    saved = tmp_path / "plan.json"
+    rc, out, err = sync.run("plan", "--out", str(saved))
+    assert rc == 0 and f"Saved to {saved}" in out, out + err
+    n = len(json.loads(saved.read_text())["changes"])
+    assert n > 0
+    drop_exposure(sync.env, "grafana")          # the world moves on
+    rc, out, err = sync.run("apply", str(saved))
+    assert rc == 1 and "is no longer what would be done" in err, err
+    assert st.managed(SG_GRAFANA) == [] and st.managed(SG_SSH) == []
+    rc, out, err = sync.run("plan", "--out", str(saved))
+    assert rc == 0, err
+    n = len(json.loads(saved.read_text())["changes"])
+    rc, out, err = sync.run("apply", str(saved))
+    assert rc == 0 and f"Apply complete: {n} changes." in out, out + err
+    assert st.cidrs(SG_SSH) == WANT_SSH
+    rc, _, err = sync.run("apply", str(tmp_path / "nope.json"))
+    assert rc == 2 and "nope.json" in err
