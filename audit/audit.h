@@ -590,7 +590,8 @@ int jg_audit_list_days(const char *audit_dir, char ***days, size_t *n);
 
 /* ---- the sessions of an audit folder (sessions.c) ----------------------- */
 
-/* One session: from its recording, or from its session.start event. */
+/* One session: from its recording, or from its session.start event (an
+ * SFTP session) or forward.open event (a port forward). */
 struct jg_audit_session {
     char id[JG_AUDIT_ID_STRLEN];
     int64_t start_us, end_us;   /* end_us 0: unknown */
@@ -610,7 +611,8 @@ struct jg_audit_sessions {
 };
 
 /* Every session below audit_dir: each recording (its header and end) and
- * each session.start without one, with session.end's end and exit status.
+ * each session.start without one and each forward.open, with the end and
+ * exit status of session.end or forward.close.
  * JG_ERR_NOTFOUND when audit_dir does not exist, JG_ERR_IO (errno); what
  * could not be read is counted in *out. Free with jg_audit_sessions_free. */
 int jg_audit_sessions_load(const char *audit_dir, struct jg_audit_sessions *out);

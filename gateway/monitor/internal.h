@@ -84,6 +84,8 @@ struct jg_gw_grant {
     uint64_t cert_serial;
     char cert_key_id[200];
     bool cert_pty;
+    /* a forward's session id in the audit (forward.open/close), or "" */
+    char fwd_session[37];
 };
 
 struct jg_audit_key;

@@ -306,6 +306,8 @@ int
 jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
     const struct jg_target *t;
+    const struct jg_gw_grant *g;
+    const char *sid;
     struct jg_gw_mon_rec *x;
     char target[128], reason[16] = "";
     uint64_t in, out, ms;
@@ -331,13 +333,19 @@ jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q)
         return 0;
     }
     t = jg_policy_target(m->d->pol, target);
+    /* chan is the forward's grant: its session id, if it is one */
+    g = jg_gw_mon_grant(m, chan);
+    sid = g != NULL && g->fwd_session[0] != '\0' &&
+                  strcmp(g->target, target) == 0
+              ? g->fwd_session
+              : NULL;
     extra = json_object();
     json_object_set_new(extra, "bytes_in", json_integer((json_int_t)in));
     json_object_set_new(extra, "bytes_out", json_integer((json_int_t)out));
     json_object_set_new(extra, "duration_ms",
                         json_integer(ms > INT64_MAX ? INT64_MAX
                                                     : (json_int_t)ms));
-    jg_gw_mon_event(m, "forward.close", NULL, m->user, target, NULL,
+    jg_gw_mon_event(m, "forward.close", sid, m->user, target, NULL,
                     jg_policy_action_name(t != NULL && t->kind == JG_TARGET_SSH
                                        ? JG_ACT_JUMP : JG_ACT_FORWARD),
                     NULL, reason[0] ? reason : NULL, extra);

@@ -79,8 +79,9 @@ jg_gw_mon_report_decision(struct jg_gw_mon *m, unsigned action,
     done(m, q);
 }
 
-/* The session id of grant id's channel: its recording's or its sftp
- * session's ("" none). Both are made before the channel runs. */
+/* The session id of grant id's channel: its recording's, its sftp
+ * session's or the forward's ("" none). Each is made before the channel
+ * runs. */
 static const char *
 session_of(const struct jg_gw_mon *m, uint32_t id)
 {
@@ -92,6 +93,9 @@ session_of(const struct jg_gw_mon *m, uint32_t id)
     for (i = 0; m->sftp != NULL && i < JG_GW_MAX_SFTP; i++)
         if (m->sftp[i].used && m->sftp[i].grant == id)
             return m->sftp[i].id;
+    for (i = 0; i < JG_GW_MAX_GRANTS; i++)
+        if (m->grants[i].used && m->grants[i].id == id)
+            return m->grants[i].fwd_session;
     return "";
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "gateway/monitor/internal.h"
 
 static int
@@ -403,10 +404,16 @@ jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
         } else {
             json_t *x = json_pack("{s:s,s:i}", "host", t->host, "port",
                                   (int)t->port);
+            /* The forward's own session id: its open and close events
+             * carry it, and the auditors list it as a session. */
+            if (jg_audit_uuid7(g->fwd_session) != 0)
+                g->fwd_session[0] = '\0';
             jg_gw_mon_report_open(m, id);
             jg_info("forward open: %s from %s to %s (%s port %u)", m->user,
                     m->conn->peer, t->name, t->host, t->port);
-            jg_gw_mon_event(m, "forward.open", NULL, m->user, t->name, NULL,
+            jg_gw_mon_event(m, "forward.open",
+                            g->fwd_session[0] ? g->fwd_session : NULL,
+                            m->user, t->name, NULL,
                             jg_policy_action_name(action),
                             g->rule[0] ? g->rule : NULL, NULL, x);
             json_decref(x);

@@ -155,7 +155,8 @@ enum jg_gw_type {
                                    answer) */
     JG_GW_REQ_REC_EXIT,         /* u32 chan, u8 signal, u32 status,
                                    s signal name (no answer) */
-    JG_GW_REQ_CHAN_END,         /* u32 chan, u8 forward, s target,
+    JG_GW_REQ_CHAN_END,         /* u32 chan (a forward: its grant id),
+                                   u8 forward, s target,
                                    u64 bytes in, u64 bytes out, u64 duration
                                    in ms (no answer) */
     JG_GW_REQ_MAX,

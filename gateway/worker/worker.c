@@ -28,7 +28,8 @@ chan_end_event(struct jg_gw_wk *w, struct jg_gw_chan *ch)
     int64_t ms;
 
     jg_gw_msg_init(q, JG_GW_REQ_CHAN_END);
-    jg_gw_msg_put_u32(q, ch->id);
+    /* a forward is named by its grant (the monitor keeps its session) */
+    jg_gw_msg_put_u32(q, ch->kind == JG_GW_CH_FORWARD ? ch->grant : ch->id);
     jg_gw_msg_put_u8(q, ch->kind == JG_GW_CH_FORWARD);
     jg_gw_msg_put_str(q, ch->target);
     jg_gw_msg_put_u64(q, ch->bytes_in);

@@ -17,6 +17,8 @@ import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
 
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"
+
 # Sequential connections through one tunnel (JG_TEST_TUNNEL_CONNS to change).
 TUNNEL_CONNS = int(os.environ.get("JG_TEST_TUNNEL_CONNS", "10000"))
 
@@ -124,6 +126,25 @@ def test_tunnel_outlives_many_channels(chan_gw):
                          e["target"] == "echo", "forward.open events")
     assert len(opens) >= TUNNEL_CONNS
     assert len({e["connection"] for e in opens}) == 1
+    # Each forward has a session id of its own, shared by its close, and
+    # audit list shows it as a session.
+    ids = {e["session"] for e in opens}
+    assert all(re.fullmatch(UUID, i) for i in ids) and len(ids) == len(opens)
+
+    def closed():
+        c = {e["session"] for e in _events(g) if e["type"] == "forward.close"
+             and e.get("session") in ids}
+        return c if c == ids else None
+    wait_for(closed, what="a forward.close for each forward.open")
+    r = subprocess.run([str(JUMPGATE), "-c", str(g.config), "audit", "list",
+                        "--json", "--target", "echo"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    rows = {x["id"]: x for x in json.loads(r.stdout)}
+    assert set(ids) <= set(rows)
+    assert {rows[i]["action"] for i in ids} == {"forward"}
+    assert all(rows[i]["recording"] is None and rows[i]["duration"] is not None
+               for i in ids)
 
 
 def _forward_w(g, dest):
