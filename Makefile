@@ -253,6 +253,11 @@ install: all install-pam
 	    useradd --system --home-dir /var/lib/jumpgate --no-create-home \
 	        --shell /usr/sbin/nologin jumpgate; \
 	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && \
+	    ! getent group jumpgate-audit >/dev/null; then \
+	    echo "install: adding system group jumpgate-audit (auditors)"; \
+	    groupadd --system jumpgate-audit; \
+	fi
 
 uninstall: uninstall-pam
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

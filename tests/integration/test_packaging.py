@@ -4,6 +4,7 @@
 # contract, make install/uninstall, and the Debian package built, checked
 # with lintian, installed on this machine, run, reloaded, stopped and purged.
 import fcntl
+import grp
 import hashlib
 import json
 import os
@@ -316,7 +317,8 @@ def test_installed_files_user_and_keys(installed):
     pw = pwd.getpwnam("jumpgate")
     assert pw.pw_uid < 1000 and pw.pw_shell == "/usr/sbin/nologin"
     assert pw.pw_dir == "/var/lib/jumpgate"
-    assert mode("/var/lib/jumpgate") == (0o750, 0, 0)
+    audit_gid = grp.getgrnam("jumpgate-audit").gr_gid
+    assert mode("/var/lib/jumpgate") == (0o2750, 0, audit_gid)
     assert mode("/etc/jumpgate/oath") == (0o700, 0, 0)
 
     for key in ["/etc/jumpgate/ssh_host_ed25519_key", "/etc/jumpgate/upstream_ed25519"]:
@@ -429,6 +431,21 @@ targets:
         assert len(sessions) == 2, sessions
         r = run(["/usr/bin/jumpgate", "-c", str(cfg), "audit", "verify", "--all"])
         assert r.returncode == 0, r.stdout + r.stderr
+        # An auditor in the group jumpgate-audit reads and proves it without
+        # root; an account outside the group cannot read it.
+        audit_gid = grp.getgrnam("jumpgate-audit").gr_gid
+        as_auditor = ["setpriv", "--reuid=65534", "--regid=65534",
+                      f"--groups={audit_gid}", "/usr/bin/jumpgate", "-c",
+                      "/dev/null"]
+        r = run(as_auditor + ["audit", "list", "--dir", "/var/lib/jumpgate"])
+        assert r.returncode == 0 and "alice" in r.stdout, r.stdout + r.stderr
+        r = run(as_auditor + ["audit", "verify", "--dir", "/var/lib/jumpgate",
+                              "--key", "/etc/jumpgate/audit_ed25519.pem.pub"])
+        assert r.returncode == 0 and "intact" in r.stdout, r.stdout + r.stderr
+        r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                 "/usr/bin/jumpgate", "-c", "/dev/null", "audit", "list",
+                 "--dir", "/var/lib/jumpgate"])
+        assert r.returncode != 0 and "ermission denied" in r.stderr, r.stderr
         # What purge must keep. (A copy: on a shared machine another program
         # reading the default configuration may append to the live log.)
         shutil.copytree("/var/lib/jumpgate", tmp_path / "audit-before")
