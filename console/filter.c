@@ -3,6 +3,7 @@
  * field, a time argument, a form's text inputs and the pager's links. */
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "console/internal.h"
@@ -62,4 +63,21 @@ jgc_page_link(struct jgc_buf *b, const struct jgc_req *q, const char *path,
         jgc_put(b, "&amp;");
     }
     jgc_putf(b, "page=%zu\">%s</a>", page, text);
+}
+
+bool
+jgc_arg_page(const struct jgc_req *q, size_t *page)
+{
+    const char *pg = jgc_arg(q, "page");
+    char *end = NULL;
+    unsigned long v;
+
+    *page = 0;
+    if (pg == NULL)
+        return true;
+    v = strtoul(pg, &end, 10);
+    if (*end != '\0' || v > 1000000)
+        return false;
+    *page = v;
+    return true;
 }

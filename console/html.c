@@ -198,3 +198,11 @@ jgc_event_details(json_t *ev)
     }
     return b.p ? b.p : jg_xstrdup("");
 }
+
+void
+jgc_cell(struct jgc_buf *b, const char *cls, const char *text)
+{
+    jgc_putf(b, "<td class=\"%s\">", cls);
+    jgc_esc(b, text);
+    jgc_put(b, "</td>");
+}

@@ -91,6 +91,8 @@ void jgc_urlenc(struct jgc_buf *b, const char *s);
 void jgc_page_begin(struct jgc_buf *b, const struct jgc_req *q,
                     const char *title);
 void jgc_page_end(struct jgc_buf *b);
+/* A table cell of class cls holding text, escaped. */
+void jgc_cell(struct jgc_buf *b, const char *cls, const char *text);
 /* An event's members other than the fixed ones (seq, time, type, session,
  * user, from, target, login, action, rule, the chain), as "key=value ..."
  * (raw text: escape it to show it). Caller frees. */
@@ -122,6 +124,9 @@ bool jgc_match(const char *pattern, const char *value);
  * when it is not a time. */
 bool jgc_arg_time(const struct jgc_req *q, const char *name, int64_t *us,
                   bool end_of_day);
+/* Query argument "page" as a number (0 when absent); false when it is not
+ * one or is beyond any list. */
+bool jgc_arg_page(const struct jgc_req *q, size_t *page);
 /* A labelled text input of a GET form, filled with query argument name. */
 void jgc_input(struct jgc_buf *b, const struct jgc_req *q, const char *name,
                const char *label, const char *type);

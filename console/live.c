@@ -27,14 +27,6 @@ jstr(json_t *o, const char *k, const char *dflt)
     return s != NULL ? s : dflt;
 }
 
-static void
-cell(struct jgc_buf *b, const char *cls, const char *text)
-{
-    jgc_putf(b, "<td class=\"%s\">", cls);
-    jgc_esc(b, text);
-    jgc_put(b, "</td>");
-}
-
 /* The rows of the connections the auditor may see, or why there are none
  * to show. */
 static void
@@ -54,13 +46,13 @@ rows(struct jgc_req *q, json_t *sessions, struct jgc_buf *b, size_t *n)
                 continue;
             (*n)++;
             jgc_put(b, "<tr class=\"live\">");
-            cell(b, "user", user);
-            cell(b, "from", jstr(s, "from", NULL));
-            cell(b, "target", target);
-            cell(b, "login", jstr(ch, "login", NULL));
-            cell(b, "action", jstr(ch, "action", NULL));
-            cell(b, "started", jstr(ch, "started", NULL));
-            cell(b, "lapses", jstr(ch, "lapses", "never"));
+            jgc_cell(b, "user", user);
+            jgc_cell(b, "from", jstr(s, "from", NULL));
+            jgc_cell(b, "target", target);
+            jgc_cell(b, "login", jstr(ch, "login", NULL));
+            jgc_cell(b, "action", jstr(ch, "action", NULL));
+            jgc_cell(b, "started", jstr(ch, "started", NULL));
+            jgc_cell(b, "lapses", jstr(ch, "lapses", "never"));
             jgc_put(b, "<td class=\"session\">");
             if (sid != NULL && jg_audit_id_valid(sid))
                 jgc_putf(b, "<a class=\"watch\" href=\"/sessions/%s/watch\">"

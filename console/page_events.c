@@ -160,19 +160,11 @@ page_link(struct jgc_buf *b, const struct jgc_req *q, size_t page,
 }
 
 static void
-cell(struct jgc_buf *b, const char *cls, const char *text)
-{
-    jgc_putf(b, "<td class=\"%s\">", cls);
-    jgc_esc(b, text);
-    jgc_put(b, "</td>");
-}
-
-static void
 render_row(struct jgc_buf *b, const struct row *r)
 {
     jgc_put(b, "<tr class=\"event\">");
-    cell(b, "time", r->time);
-    cell(b, "type", r->type);
+    jgc_cell(b, "time", r->time);
+    jgc_cell(b, "type", r->type);
     jgc_put(b, "<td class=\"session\">");
     if (r->session != NULL && jg_audit_id_valid(r->session))
         jgc_putf(b, "<a href=\"/sessions/%s\">%.8s\u2026</a>", r->session,
@@ -180,11 +172,11 @@ render_row(struct jgc_buf *b, const struct row *r)
     else
         jgc_esc(b, r->session);
     jgc_put(b, "</td>");
-    cell(b, "user", r->user);
-    cell(b, "from", r->from);
-    cell(b, "target", r->target);
-    cell(b, "reason", r->reason);
-    cell(b, "details", r->details);
+    jgc_cell(b, "user", r->user);
+    jgc_cell(b, "from", r->from);
+    jgc_cell(b, "target", r->target);
+    jgc_cell(b, "reason", r->reason);
+    jgc_cell(b, "details", r->details);
     jgc_put(b, "</tr>");
 }
 
@@ -219,22 +211,16 @@ jgc_events(struct jgc_req *q)
         .seals = jgc_arg(q, "seals") != NULL,
         .since = INT64_MIN, .until = INT64_MAX,
     };
-    const char *pg = jgc_arg(q, "page");
     struct jgc_buf b = {0};
     size_t page = 0, total, bad = 0, i;
-    char *end = NULL;
     int r;
 
     if (!jgc_arg_time(q, "since", &s.since, false) ||
         !jgc_arg_time(q, "until", &s.until, true))
         return jgc_error(q, MHD_HTTP_BAD_REQUEST,
                          "a time is YYYY-MM-DD or RFC 3339");
-    if (pg != NULL) {
-        unsigned long v = strtoul(pg, &end, 10);
-        if (*end != '\0' || v > 1000000)
-            return jgc_error(q, MHD_HTTP_BAD_REQUEST, "page is a number");
-        page = v;
-    }
+    if (!jgc_arg_page(q, &page))
+        return jgc_error(q, MHD_HTTP_BAD_REQUEST, "page is a number");
     if (jgc_event(q, "console.view", NULL, "ok", "the event log") != 0)
         return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                          "the audit log cannot be written; nothing is shown "
