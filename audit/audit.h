@@ -204,6 +204,10 @@ struct jg_audit_rec_info {
     const char *session;    /* required: the recording's UUIDv7 (its ID) */
     const char *connection; /* the SSH connection's id, or NULL */
     const char *user, *target, *login, *from, *rule;
+    /* A discovered member asked for by its alias (ecs-prod/web-a): the
+     * member it resolved to (ecs-prod/i-0abc...) and its address, which
+     * stay true when tags change or are reused; NULL otherwise. */
+    const char *target_id, *address;
     const char *action;     /* "shell", "exec", "sftp"... */
     const char *command;    /* exec: the command; otherwise NULL */
     const char *term;       /* TERM of the pty-req, or NULL ("xterm") */
@@ -378,6 +382,7 @@ struct jg_audit_cast_header {
     char *title, *term;
     char *session, *connection, *user, *target, *login, *from, *rule,
         *action, *command;
+    char *target_id, *address; /* a discovered member's (or NULL) */
     bool record_input;
 };
 
@@ -596,9 +601,12 @@ struct jg_audit_session {
     char id[JG_AUDIT_ID_STRLEN];
     int64_t start_us, end_us;   /* end_us 0: unknown */
     char *user, *target, *login, *action, *from, *rule, *command; /* or NULL */
+    char *target_id, *address;  /* a discovered member's, or NULL */
     char *path;                 /* the recording, or NULL: none was made */
     uint64_t size;              /* of the recording */
     bool ended;                 /* a session.end was read */
+    bool rec_missing;           /* its session.start names a recording that
+                                   is not there (deleted, or moved away) */
     int exit_status;            /* from session.end; -1: none */
 };
 

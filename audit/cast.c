@@ -22,6 +22,8 @@ jg_audit_cast_header_clear(struct jg_audit_cast_header *h)
     free(h->rule);
     free(h->action);
     free(h->command);
+    free(h->target_id);
+    free(h->address);
     memset(h, 0, sizeof(*h));
 }
 
@@ -85,6 +87,8 @@ jg_audit_cast_header_parse(const char *line, size_t len,
         h->connection = dup_str(jg, "connection");
         h->user = dup_str(jg, "user");
         h->target = dup_str(jg, "target");
+        h->target_id = dup_str(jg, "target_id");
+        h->address = dup_str(jg, "address");
         h->login = dup_str(jg, "login");
         h->from = dup_str(jg, "from");
         h->rule = dup_str(jg, "rule");

@@ -330,6 +330,10 @@ header_line(const struct jg_audit_rec_info *in, int64_t start_us, size_t *len)
         json_object_set_new(jg, "connection", jg_audit_jstr(in->connection));
     json_object_set_new(jg, "user", jg_audit_jstr(in->user));
     json_object_set_new(jg, "target", jg_audit_jstr(in->target));
+    if (in->target_id != NULL)
+        json_object_set_new(jg, "target_id", jg_audit_jstr(in->target_id));
+    if (in->address != NULL)
+        json_object_set_new(jg, "address", jg_audit_jstr(in->address));
     json_object_set_new(jg, "login", jg_audit_jstr(in->login));
     json_object_set_new(jg, "from", jg_audit_jstr(in->from));
     json_object_set_new(jg, "rule", jg_audit_jstr(in->rule));

@@ -29,6 +29,8 @@ jg_audit_sessions_free(struct jg_audit_sessions *s)
         free(r->from);
         free(r->rule);
         free(r->command);
+        free(r->target_id);
+        free(r->address);
         free(r->path);
     }
     free(s->v);
@@ -63,8 +65,10 @@ from_rec(struct jg_audit_session *r, const char *id, const char *path)
     r->from = h->from;
     r->rule = h->rule;
     r->command = h->command;
+    r->target_id = h->target_id;
+    r->address = h->address;
     h->user = h->target = h->login = h->action = h->from = h->rule =
-        h->command = NULL;
+        h->command = h->target_id = h->address = NULL;
     r->path = jg_xstrdup(path);
     if (stat(path, &st) == 0)
         r->size = (uint64_t)st.st_size;
@@ -174,6 +178,10 @@ on_event(json_t *ev, const char *file, size_t line, void *arg)
         r->from = dup_or_null(jstr(ev, "from"));
         r->rule = dup_or_null(jstr(ev, "rule"));
         r->command = dup_or_null(jstr(ev, "command"));
+        r->target_id = dup_or_null(jstr(ev, "target_id"));
+        r->address = dup_or_null(jstr(ev, "address"));
+        /* A recording was made (the event names it), and is not here. */
+        r->rec_missing = json_is_string(json_object_get(ev, "recording"));
     } else if ((strcmp(type, "session.end") == 0 ||
                 strcmp(type, "forward.close") == 0) && r != NULL) {
         if (r->path == NULL || t > r->end_us)

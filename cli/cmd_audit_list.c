@@ -132,6 +132,8 @@ row_json(const struct jg_audit_session *r)
                             : json_null());
     json_object_set_new(o, "user", jnull_str(r->user));
     json_object_set_new(o, "target", jnull_str(r->target));
+    json_object_set_new(o, "target_id", jnull_str(r->target_id));
+    json_object_set_new(o, "address", jnull_str(r->address));
     json_object_set_new(o, "login", jnull_str(r->login));
     json_object_set_new(o, "action", jnull_str(r->action));
     json_object_set_new(o, "from", jnull_str(r->from));
@@ -229,7 +231,9 @@ jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
     for (i = 0; i < rs.n; i++) {
         const struct jg_audit_session *r = &rs.v[i];
 
-        shown[i] = match(user, r->user) && match(target, r->target) &&
+        shown[i] = match(user, r->user) &&
+                   (match(target, r->target) ||
+                    (r->target_id != NULL && match(target, r->target_id))) &&
                    r->start_us >= since && r->start_us < until;
         if (!shown[i])
             continue;
@@ -265,7 +269,8 @@ jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
         cell_print(r->action, wa);
         clean_print(stdout, r->from);
         if (r->path == NULL)
-            fputs("  (no recording)", stdout);
+            fputs(r->rec_missing ? "  (recording MISSING: see audit verify)"
+                                 : "  (no recording)", stdout);
         fputc('\n', stdout);
     }
     rc = json ? jg_cli_json_print(arr) : JG_EXIT_OK;

@@ -29,7 +29,9 @@ outcome(const struct jg_audit_session *r)
 static bool
 shown(const struct filter *f, const struct jg_audit_session *r)
 {
-    return jgc_match(f->user, r->user) && jgc_match(f->target, r->target) &&
+    return jgc_match(f->user, r->user) &&
+           (jgc_match(f->target, r->target) ||
+            (r->target_id != NULL && jgc_match(f->target, r->target_id))) &&
            jgc_match(f->login, r->login) && jgc_match(f->action, r->action) &&
            r->start_us >= f->since && r->start_us < f->until &&
            (f->outcome == NULL || strcmp(f->outcome, outcome(r)) == 0);
@@ -100,7 +102,9 @@ row(struct jgc_buf *b, struct jgc_req *q, const struct jg_audit_session *r)
         jgc_putf(b, " (%d)", r->exit_status);
     jgc_put(b, "</td><td>");
     if (r->path == NULL) {
-        jgc_put(b, "<span class=\"badge none\">no recording</span>");
+        jgc_put(b, r->rec_missing
+                       ? "<span class=\"badge tampered\">recording missing</span>"
+                       : "<span class=\"badge none\">no recording</span>");
     } else {
         badge = jgc_verify(q->x, r->path, r->id, detail, sizeof(detail));
         jgc_putf(b, "<span class=\"badge %s\" title=\"", badge[0] ? badge : "unchecked");
@@ -120,24 +124,18 @@ jgc_list(struct jgc_req *q)
         .since = INT64_MIN, .until = INT64_MAX,
     };
     struct jg_audit_sessions all;
-    const char *pg = jgc_arg(q, "page");
     struct jgc_buf b = {0};
     size_t i, n = 0, page = 0, first, last, *idx;
     const struct jg_policy *p;
     const struct jg_auditor *a;
-    char *end = NULL;
     int r;
 
     if (!jgc_arg_time(q, "since", &f.since, false) ||
         !jgc_arg_time(q, "until", &f.until, true))
         return jgc_error(q, MHD_HTTP_BAD_REQUEST,
                          "a time is YYYY-MM-DD or RFC 3339");
-    if (pg != NULL) {
-        unsigned long v = strtoul(pg, &end, 10);
-        if (*end != '\0' || v > 1000000)
-            return jgc_error(q, MHD_HTTP_BAD_REQUEST, "page is a number");
-        page = v;
-    }
+    if (!jgc_arg_page(q, &page))
+        return jgc_error(q, MHD_HTTP_BAD_REQUEST, "page is a number");
     if ((r = jg_audit_sessions_load(q->x->cfg->audit_dir, &all)) != 0)
         return jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
                          "cannot read the audit folder: %s", jg_strerror(r));

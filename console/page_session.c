@@ -144,6 +144,11 @@ render(struct jgc_buf *b, struct jgc_req *q, const struct jg_audit_session *s,
         if (start_at >= 0)      /* a search hit's moment */
             jgc_putf(b, " data-start=\"%.3f\"", start_at);
         jgc_put(b, "></div>");
+    } else if (s->rec_missing) {
+        jgc_put(b, "<p class=\"error\" id=\"missing\">The recording of this "
+                   "session is missing: the event log says one was made, and "
+                   "it is not in the audit folder (jumpgate audit verify "
+                   "reports it).</p>");
     } else {
         jgc_put(b, "<p class=\"none\">No recording was made of this session "
                    "(SFTP, or recording not configured).</p>");

@@ -64,6 +64,23 @@ send_answer(struct jg_gw_mon *m, bool ok, const char *text, bool rin)
     return r;
 }
 
+/* A discovered member asked for by its alias: the member it is now
+ * (ecs-prod/i-0abc...) and its address, for the record; NULL for any
+ * other target. */
+static void
+member_of(struct jg_gw_mon *m, const struct jg_gw_grant *g,
+          const char **id, const char **address)
+{
+    const struct jg_target *t = jg_policy_target(m->d->pol, g->target);
+
+    *id = *address = NULL;
+    if (t == NULL || t->parent == NULL)
+        return;
+    if (strcmp(t->name, g->target) != 0)
+        *id = t->name;
+    *address = t->address;
+}
+
 int
 jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
 {
@@ -108,6 +125,7 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
         info.connection = m->conn_id[0] ? m->conn_id : NULL;
         info.user = m->user;
         info.target = g->target;
+        member_of(m, g, &info.target_id, &info.address);
         info.login = g->login;
         info.from = m->conn->peer;
         info.rule = g->rule[0] ? g->rule : NULL;
@@ -143,6 +161,15 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
     extra = json_object();
     if (g->action == JG_ACT_EXEC)
         json_object_set_new(extra, "command", json_string(command));
+    {
+        const char *tid, *addr;
+
+        member_of(m, g, &tid, &addr);
+        if (tid != NULL)
+            json_object_set_new(extra, "target_id", json_string(tid));
+        if (addr != NULL)
+            json_object_set_new(extra, "address", json_string(addr));
+    }
     if (term[0] != '\0') {
         json_object_set_new(extra, "term", json_string(term));
         json_object_set_new(extra, "width", json_integer(cols));

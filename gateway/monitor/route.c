@@ -329,11 +329,19 @@ list_target(struct jg_gw_mon *m, const struct jg_target *t, char **text)
                      k ? ", " : " as ", logins[k]);
         }
     }
-    if (t->kind == JG_TARGET_TCP)
+    if (t->kind == JG_TARGET_TCP) {
         append(text, "  %-20s %s (ssh -L %u:%s:%u)\n", t->name, acts,
                t->port, t->name, t->port);
-    else
+    } else if (t->parent != NULL && t->alias != NULL &&
+               strcmp(t->alias, t->name + strlen(t->parent) + 1) != 0) {
+        /* A member by its alias, with what it is now (both name it). */
+        char both[300];
+        snprintf(both, sizeof(both), "%s/%s (%s)", t->parent, t->alias,
+                 t->name);
+        append(text, "  %-20s %s%s\n", both, acts, lst);
+    } else {
         append(text, "  %-20s %s%s\n", t->name, acts, lst);
+    }
     return 1;
 }
 

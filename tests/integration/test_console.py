@@ -495,6 +495,35 @@ def test_hostile_requests_get_clear_answers(console):
     assert http(console, "/sessions", cookie="jg_console=" + "A" * 43)[0] == 303
 
 
+def test_tampered_unsealed_and_missing_recordings_say_so(browser, console):
+    """Never an empty success: a changed recording is "tampered", one cut
+    short "unsealed", one the log names but that is gone "missing"."""
+    a = console.audit
+    t = T0 + 7_200_000_000
+    tampered = a.record([(0.1, "o", "to be changed\r\n")], start=t)
+    unsealed = a.record([(0.1, "o", "before\r\n"), (2.0, "o", "sealed\r\n"),
+                         (2.1, "o", "not yet sealed\r\n")], start=t + 10_000_000,
+                        close=False)
+    gone = a.record([(0.1, "o", "soon gone\r\n")], start=t + 20_000_000)
+    a.event(t + 20_000_000, type="session.start", session=gone, user="alice",
+            target="web-1", extra={"recording": str(a.rec(gone))})
+    rec = a.rec(tampered)
+    b = bytearray(rec.read_bytes())
+    b[len(b) // 2] ^= 1
+    rec.write_bytes(bytes(b))
+    a.rec(gone).unlink()
+    browser.get(console.url + "/sessions?since=2026-11-27T02:00:00Z")
+    rows = {r.find_element(By.CSS_SELECTOR, "a").get_attribute("href").rsplit("/", 1)[1]:
+            r.find_element(By.CLASS_NAME, "badge").text
+            for r in browser.find_elements(By.CSS_SELECTOR, "#sessions tr.session")}
+    assert rows.get(tampered) == "tampered", rows
+    assert rows.get(unsealed) == "unsealed", rows
+    assert rows.get(gone) == "recording missing", rows
+    browser.get(f"{console.url}/sessions/{gone}")
+    assert "recording of this session is missing" in \
+        browser.find_element(By.ID, "missing").text
+
+
 def test_a_flood_of_connections_stops_nobody_else(console):
     """Hundreds of idle connections from one address: the console holds a
     few of them (16 an address) and still answers another address; when

@@ -5,6 +5,7 @@
 # listens; the member is in the target list and the menu instead of its
 # discovering target, a session to it (by instance id and by alias) runs, and a member
 # discovery did not find is refused as an unknown target.
+import json
 import subprocess
 import sys
 
@@ -12,8 +13,8 @@ import pexpect
 from pathlib import Path
 
 from gw_fixtures import *  # noqa: F401,F403
-from gw_fixtures import (JUMPGATE, free_port, keygen, policy_text, sshd_argv, stop,
-                         wait_port)
+from gw_fixtures import (JUMPGATE, free_port, gateway_events, keygen, policy_text,
+                         sshd_argv, stop, wait_for, wait_port)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" /
                        "fakes"))
@@ -109,6 +110,8 @@ def test_member_listed_and_reachable(gw_env, make_gateway, tmp_path):
         assert r.returncode == 1 and f"ecs-prod/{IID}" in out, r
         lines = [l.split()[0] for l in out.splitlines() if l.startswith("  ")]
         assert "ecs-prod" not in lines and "web-1" in lines
+        # by its alias, with the instance it is now
+        assert f"ecs-prod/shop-a (ecs-prod/{IID})" in out, out
 
         # ... and in the interactive menu
         child = pexpect.spawn(gw.ssh_args("alice", extra=["-tt"])[0],
@@ -126,6 +129,23 @@ def test_member_listed_and_reachable(gw_env, make_gateway, tmp_path):
         assert r.stdout == b"on-the-instance\n"
         r = gw.ssh("alice:ecs-prod/shop-a", "id", "-un")
         assert r.returncode == 0 and r.stdout == b"root\n", r
+        # Recorded under the alias, with the instance and its address, and
+        # found by either.
+        starts = wait_for(lambda: [e for e in gateway_events(gw)
+                                   if e["type"] == "session.start" and
+                                   e["target"] == "ecs-prod/shop-a"],
+                          what="session.start by alias")
+        assert starts[0]["target_id"] == f"ecs-prod/{IID}"
+        assert starts[0]["address"] == f"{IP}:{port}"
+        r = subprocess.run([str(JUMPGATE), "-c", str(gw.config), "audit",
+                            "list", "--json", "--target", "ecs-prod/i-0a5a*"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        rows = {x["id"]: x for x in json.loads(r.stdout)}
+        sid = starts[0]["session"]
+        assert rows[sid]["target"] == "ecs-prod/shop-a"
+        assert rows[sid]["target_id"] == f"ecs-prod/{IID}"
+        assert rows[sid]["address"] == f"{IP}:{port}"
 
         r = gw.ssh("alice:ecs-prod/i-0000000000000dead", "true")
         assert r.returncode == 1
