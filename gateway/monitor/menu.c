@@ -2,6 +2,7 @@
 /* gateway/monitor/menu.c - the monitor's part of the target menu: every
  * ssh target (ECS members included) and login the user may open a shell on
  * now (each decided by the policy), appended to the answer to JG_GW_REQ_TARGETS. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,21 @@
 
 struct entry {
     const char *target, *login; /* borrowed from the policy */
+    const struct jg_target *t;
 };
+
+/* How the menu shows t: an ECS member asked for by its alias as that
+ * alias with the instance it is now ("ecs-prod/web-a (i-0abc...)"); any
+ * other target as its name (""). */
+static void
+label_of(const struct jg_target *t, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (t->parent != NULL && t->alias != NULL &&
+        strcmp(t->alias, t->name + strlen(t->parent) + 1) != 0)
+        snprintf(buf, n, "%s/%s (%s)", t->parent, t->alias,
+                 t->name + strlen(t->parent) + 1);
+}
 
 /* Appends the logins of t the user may open a shell with now. */
 static size_t
@@ -35,6 +50,7 @@ add_target(struct jg_gw_mon *m, const struct jg_target *t, int64_t now,
             continue;
         e[n].target = t->name;
         e[n].login = logins[k];
+        e[n].t = t;
         n++;
     }
     return n;
@@ -57,15 +73,21 @@ jg_gw_mon_menu_entries(struct jg_gw_mon *m, struct jg_gw_msg *a)
     room = a->len < JG_GW_MSG_MAX ? JG_GW_MSG_MAX - a->len : 0;
     room = room > 4 ? room - 4 : 0;
     for (k = 0; k < n; k++) {
-        size_t need = 8 + strlen(e[k].target) + strlen(e[k].login);
+        char label[300];
+        size_t need;
+        label_of(e[k].t, label, sizeof(label));
+        need = 12 + strlen(e[k].target) + strlen(e[k].login) + strlen(label);
         if (need > room)
             break;
         room -= need;
     }
     jg_gw_msg_put_u32(a, (uint32_t)k);
     for (i = 0; i < k; i++) {
+        char label[300];
+        label_of(e[i].t, label, sizeof(label));
         jg_gw_msg_put_str(a, e[i].target);
         jg_gw_msg_put_str(a, e[i].login);
+        jg_gw_msg_put_str(a, label);
     }
     free(e);
 }

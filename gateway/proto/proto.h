@@ -141,9 +141,10 @@ enum jg_gw_type {
                                    u64 certificate serial (0: the static
                                    identity), and an SSH agent socket (fd) */
     JG_GW_REQ_TARGETS,          /* (empty); answer s text list, u32 n and
-                                   n x (s target, s login): the targets and
-                                   logins the user may open a shell on now,
-                                   in policy order */
+                                   n x (s target, s login, s label: how the
+                                   menu shows it, "" the target): the
+                                   targets and logins the user may open a
+                                   shell on now, in policy order */
     JG_GW_REQ_FORWARD,          /* s host, u32 port */
     /* session recording and the event log */
     JG_GW_REQ_REC_OPEN,         /* u32 chan, u32 grant id, s command,

@@ -260,6 +260,7 @@ enum jg_gw_key jg_gw_key_feed(struct jg_gw_keydec *d, uint8_t c, int *digit);
 struct jg_gw_menu_entry {
     char *target;        /* owned */
     char *login;         /* owned */
+    char *label;         /* owned; how it is shown, NULL: the target */
 };
 
 enum jg_gw_menu_res {

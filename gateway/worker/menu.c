@@ -77,7 +77,7 @@ static bool
 get_entries(struct jg_gw_msg *a, struct jg_gw_menu_entry **out, size_t *nout)
 {
     struct jg_gw_menu_entry *v = NULL;
-    char target[128], login[128];
+    char target[128], login[128], label[300];
     uint32_t n, i;
 
     *out = NULL;
@@ -88,15 +88,18 @@ get_entries(struct jg_gw_msg *a, struct jg_gw_menu_entry **out, size_t *nout)
     for (i = 0; i < n; i++) {
         if (jg_gw_msg_get_str(a, target, sizeof(target)) != 0 ||
             jg_gw_msg_get_str(a, login, sizeof(login)) != 0 ||
+            jg_gw_msg_get_str(a, label, sizeof(label)) != 0 ||
             target[0] == '\0' || login[0] == '\0')
             break;
         v[i].target = jg_xstrdup(target);
         v[i].login = jg_xstrdup(login);
+        v[i].label = label[0] != '\0' ? jg_xstrdup(label) : NULL;
     }
     if (i < n) {
         while (i-- > 0) {
             free(v[i].target);
             free(v[i].login);
+            free(v[i].label);
         }
         free(v);
         return false;

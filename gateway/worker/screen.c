@@ -126,9 +126,17 @@ jg_gw_menu_free(struct jg_gw_menu *m)
     for (i = 0; i < m->n; i++) {
         free(m->v[i].target);
         free(m->v[i].login);
+        free(m->v[i].label);
     }
     free(m->v);
     free(m);
+}
+
+/* What an entry shows: its label, else its target. */
+static const char *
+shown(const struct jg_gw_menu_entry *e)
+{
+    return e->label != NULL ? e->label : e->target;
 }
 
 static unsigned
@@ -302,7 +310,7 @@ jg_gw_menu_render(struct jg_gw_menu *m, char **out, size_t *len)
     for (i = m->n; i >= 10; i /= 10)
         w++;
     for (i = 0; i < m->n; i++) {
-        jg_gw_escape(m->v[i].target, t, sizeof(t));
+        jg_gw_escape(shown(&m->v[i]), t, sizeof(t));
         if (strlen(t) > tw)
             tw = strlen(t);
     }
@@ -319,7 +327,7 @@ jg_gw_menu_render(struct jg_gw_menu *m, char **out, size_t *len)
              "picks, q leaves", u);
     put_line(f, line, width, false);
     for (i = m->top; i < m->n && i < m->top + vis; i++) {
-        jg_gw_escape(m->v[i].target, t, sizeof(t));
+        jg_gw_escape(shown(&m->v[i]), t, sizeof(t));
         jg_gw_escape(m->v[i].login, l, sizeof(l));
         snprintf(line, sizeof(line), "%c %*zu  %-*s  as %s",
                  i == m->sel ? '>' : ' ', (int)w, i + 1, (int)tw, t, l);

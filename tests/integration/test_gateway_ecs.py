@@ -118,7 +118,8 @@ def test_member_listed_and_reachable(gw_env, make_gateway, tmp_path):
                               gw.ssh_args("alice", extra=["-tt"])[1:],
                               timeout=15, dimensions=(24, 100))
         try:
-            child.expect_exact(f"ecs-prod/{IID}")
+            # by its alias, with the instance it is now
+            child.expect_exact(f"ecs-prod/shop-a ({IID})")
             child.send("q")
             child.expect(pexpect.EOF)
         finally:
