@@ -113,8 +113,8 @@ line(struct ev *e, size_t k, const char *id, const char *p, const char *nl)
  * from the first of them to the first seal after the last (or to the end
  * of the log when none follows yet: verify calls that tail unsealed). */
 static int
-scan(const char *audit_dir, const char *id, struct ev *e, char *err,
-     size_t errn)
+scan(const char *audit_dir, const char *id, bool whole, struct ev *e,
+     char *err, size_t errn)
 {
     char **names = NULL;
     size_t n = 0, i;
@@ -143,6 +143,13 @@ scan(const char *audit_dir, const char *id, struct ev *e, char *err,
             line(e, i, id, p, nl);
         }
         d->len = (size_t)(p - d->data);
+        /* Only the slice's days are kept: not those before the session's
+         * first line, nor any without the whole log. */
+        if (!whole || !e->found) {
+            free(d->data);
+            d->data = NULL;
+            d->len = 0;
+        }
     }
     for (i = 0; e->found && i < e->n; i++) {
         struct day *d = &e->days[i];
@@ -325,7 +332,7 @@ jg_audit_evidence_write(const struct jg_audit_evidence *x, int fd, char *err,
                  x->audit_dir, x->id, jg_strerror(r));
         goto out;
     }
-    if ((r = scan(x->audit_dir, x->id, &e, err, errn)) != 0 &&
+    if ((r = scan(x->audit_dir, x->id, x->whole_log, &e, err, errn)) != 0 &&
         r != JG_ERR_NOTFOUND)
         goto out;
     if (rec == NULL && !e.found) {
