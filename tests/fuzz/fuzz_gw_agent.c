@@ -6,7 +6,8 @@
  * in pieces of varying size over a real non-blocking socketpair and is
  * read by jg_gw_mon_agent_serve(), the function the monitor's poll loop
  * calls. The monitor holds a fixed Ed25519 test identity and may sign
- * the user-auth request of login "deploy". Besides the sanitizers, the
+ * the user-auth request of login "deploy", plain or bound to a fixed host
+ * key (publickey-hostbound-v00). Besides the sanitizers, the
  * answers are checked: one well-framed answer per request until the agent
  * hangs up, identities list exactly that key, and at most one signature,
  * which verifies over the data of the request it answers. */
@@ -222,6 +223,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m->sock = -1;
     m->agent_key = m->agent_use = key_;
     m->agent_fd = sv[0];
+    /* the host key accepted for this login, which a host-bound request
+     * (publickey-hostbound-v00) must name: "ssh-ed25519" and 32 x 0x42 */
+    m->agent_hostkey_len = 4 + 11 + 4 + 32;
+    m->agent_hostkey = jg_xmalloc(m->agent_hostkey_len);
+    memcpy(m->agent_hostkey, "\0\0\0\x0bssh-ed25519\0\0\0\x20", 19);
+    memset(m->agent_hostkey + 19, 0x42, 32);
     while (i < size && m->agent_fd >= 0) {
         n = pieces[k++ % (sizeof(pieces) / sizeof(pieces[0]))];
         if (n > size - i)
