@@ -47,16 +47,11 @@ jgc_cast(struct jgc_req *q, const char *id)
 
     if ((s = jgc_find(q, id, &all, &r)) == NULL || s->path == NULL) {
         jg_audit_sessions_free(&all);
-        return r != 0 ? jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                  "cannot read the audit folder: %s",
-                                  jg_strerror(r))
-                      : jgc_error(q, MHD_HTTP_NOT_FOUND, "no such recording");
+        return jgc_not_found(q, r, "recording");
     }
     if (jgc_event(q, "console.view", id, "ok", "recording") != 0) {
         jg_audit_sessions_free(&all);
-        return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                         "the audit log cannot be written; nothing is shown "
-                         "without a record of it");
+        return jgc_unrecorded(q);
     }
     r = view(s->path, &fd, err, sizeof(err));
     jg_audit_sessions_free(&all);

@@ -38,10 +38,7 @@ jgc_evidence(struct jgc_req *q, const char *id)
 
     if (jgc_find(q, id, &all, &r) == NULL) {
         jg_audit_sessions_free(&all);
-        return r != 0 ? jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                  "cannot read the audit folder: %s",
-                                  jg_strerror(r))
-                      : jgc_error(q, MHD_HTTP_NOT_FOUND, "no such session");
+        return jgc_not_found(q, r, "session");
     }
     jg_audit_sessions_free(&all);
     if (q->x->cfg->audit_signing_key == NULL ||
@@ -58,9 +55,7 @@ jgc_evidence(struct jgc_req *q, const char *id)
                               : "evidence with copies of the session's "
                                 "lines") != 0) {
         free(pub);
-        return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                         "the audit log cannot be written; nothing is shown "
-                         "without a record of it");
+        return jgc_unrecorded(q);
     }
     by = jg_xasprintf("%s (auditor %s, web console from %s)", q->s.account,
                       q->s.auditor, q->from);

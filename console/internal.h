@@ -103,6 +103,15 @@ char *jgc_event_details(json_t *ev);
  * headers every answer carries; type NULL means text/html. */
 enum MHD_Result jgc_answer(struct jgc_req *q, unsigned status,
                            struct jgc_buf *body, const char *type);
+/* Queues r (taken) as a file the browser must not read as a page: type,
+ * disposition (NULL: none), nosniff, no script, not cached. */
+enum MHD_Result jgc_answer_raw(struct jgc_req *q, struct MHD_Response *r,
+                               const char *type, const char *disposition);
+/* 503: the console's own event could not be written, so nothing is shown. */
+enum MHD_Result jgc_unrecorded(struct jgc_req *q);
+/* What jgc_find() returning NULL means: 500 when the folder could not be
+ * read (r), else 404 "no such WHAT". */
+enum MHD_Result jgc_not_found(struct jgc_req *q, int r, const char *what);
 /* A short page with a message: 4xx and 5xx answers. */
 enum MHD_Result jgc_error(struct jgc_req *q, unsigned status,
                           const char *fmt, ...) JG_PRINTF(3, 4);
@@ -175,6 +184,22 @@ const struct jg_audit_session *jgc_find(struct jgc_req *q, const char *id,
                                         int *err);
 /* Is the session of user on target visible to q's auditor now? */
 bool jgc_sees(struct jgc_req *q, const char *user, const char *target);
+/* The same, remembered for the length of one request: a scan of many
+ * recordings or events asks about a few users and targets again and
+ * again, and each pair goes to the policy once. */
+#define JGC_SEEN_MAX 64
+struct jgc_seen {
+    char *user, *target;
+    bool ok;
+};
+struct jgc_scope {
+    struct jgc_req *q;
+    struct jgc_seen v[JGC_SEEN_MAX];
+    size_t n;
+};
+bool jgc_scope_sees(struct jgc_scope *sc, const char *user,
+                    const char *target);
+void jgc_scope_free(struct jgc_scope *sc);
 
 /* ---- pages (page_*.c, cast.c, evidence.c, live.c, assets.c) -------------- */
 enum MHD_Result jgc_list(struct jgc_req *q);

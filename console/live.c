@@ -76,9 +76,7 @@ jgc_live(struct jgc_req *q)
     int r;
 
     if (jgc_event(q, "console.view", NULL, "ok", "live sessions") != 0)
-        return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                         "the audit log cannot be written; nothing is shown "
-                         "without a record of it");
+        return jgc_unrecorded(q);
     r = jg_control_request(q->x->cfg->control_socket, "list\n",
                            LIST_TIMEOUT_MS, &answer, &len, why, sizeof(why));
     if (r == 0 && ((j = json_loadb(answer, len, 0, &je)) == NULL ||
@@ -115,10 +113,7 @@ jgc_watch(struct jgc_req *q, const char *id)
 
     if ((s = jgc_find(q, id, &all, &r)) == NULL || s->path == NULL) {
         jg_audit_sessions_free(&all);
-        return r != 0 ? jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                  "cannot read the audit folder: %s",
-                                  jg_strerror(r))
-                      : jgc_error(q, MHD_HTTP_NOT_FOUND, "no such recording");
+        return jgc_not_found(q, r, "recording");
     }
     jgc_page_begin(&b, q, "Watch");
     jgc_put(&b, "<h1>Watching <code>");
@@ -317,19 +312,16 @@ jgc_live_stream(struct jgc_req *q, const char *id)
     const struct jg_audit_session *s;
     struct MHD_Response *resp;
     struct stream *st;
-    enum MHD_Result ret;
     char err[512];
     int r;
 
     if ((s = jgc_find(q, id, &all, &r)) == NULL || s->path == NULL) {
         jg_audit_sessions_free(&all);
-        return jgc_error(q, MHD_HTTP_NOT_FOUND, "no such recording");
+        return jgc_not_found(q, r, "recording");
     }
     if (jgc_event(q, "console.view", id, "ok", "live") != 0) {
         jg_audit_sessions_free(&all);
-        return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                         "the audit log cannot be written; nothing is shown "
-                         "without a record of it");
+        return jgc_unrecorded(q);
     }
     st = jg_xcalloc(1, sizeof(*st));
     r = jg_audit_recr_open(s->path, &st->rd, err, sizeof(err));
@@ -348,11 +340,5 @@ jgc_live_stream(struct jgc_req *q, const char *id)
         on_free(st);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    ret = MHD_queue_response(q->c, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return jgc_answer_raw(q, resp, "text/event-stream", NULL);
 }

@@ -18,18 +18,8 @@ struct row {
     char *time, *type, *session, *user, *from, *target, *reason, *details;
 };
 
-/* A scope decision already taken in this request: events repeat a few
- * users and targets, so the policy is asked about each pair once. */
-struct seen {
-    char *user, *target;
-    bool ok;
-};
-#define SEEN_MAX 64
-
 struct scan {
-    struct jgc_req *q;
-    struct seen seen[SEEN_MAX];
-    size_t n_seen;
+    struct jgc_scope scope;
     const char *type, *user, *target, *session;
     bool seals;
     int64_t since, until;
@@ -52,33 +42,6 @@ dup_or_null(const char *s)
 }
 
 static bool
-same(const char *a, const char *b)
-{
-    return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
-}
-
-static bool
-sees(struct scan *s, const char *user, const char *target)
-{
-    struct seen *e;
-    size_t i;
-    bool ok;
-
-    for (i = 0; i < s->n_seen; i++) {
-        if (same(s->seen[i].user, user) && same(s->seen[i].target, target))
-            return s->seen[i].ok;
-    }
-    ok = jgc_sees(s->q, user, target);
-    if (s->n_seen < SEEN_MAX) {
-        e = &s->seen[s->n_seen++];
-        e->user = dup_or_null(user);
-        e->target = dup_or_null(target);
-        e->ok = ok;
-    }
-    return ok;
-}
-
-static bool
 shown(struct scan *s, json_t *ev)
 {
     const char *type = jstr(ev, "type"), *user = jstr(ev, "user");
@@ -93,7 +56,7 @@ shown(struct scan *s, json_t *ev)
     return jgc_match(s->type, type) && jgc_match(s->user, user) &&
            jgc_match(s->target, target) &&
            (s->session == NULL || (sid != NULL && strcmp(s->session, sid) == 0)) &&
-           sees(s, user, target);
+           jgc_scope_sees(&s->scope, user, target);
 }
 
 /* Pass one counts the matches; pass two keeps the page's. */
@@ -185,10 +148,7 @@ free_rows(struct scan *s)
 {
     size_t i;
 
-    for (i = 0; i < s->n_seen; i++) {
-        free(s->seen[i].user);
-        free(s->seen[i].target);
-    }
+    jgc_scope_free(&s->scope);
     for (i = 0; i < s->nv; i++) {
         struct row *r = &s->v[i];
         free(r->time);
@@ -206,7 +166,7 @@ enum MHD_Result
 jgc_events(struct jgc_req *q)
 {
     struct scan s = {
-        .q = q, .type = jgc_arg(q, "type"), .user = jgc_arg(q, "user"),
+        .scope = {.q = q}, .type = jgc_arg(q, "type"), .user = jgc_arg(q, "user"),
         .target = jgc_arg(q, "target"), .session = jgc_arg(q, "session"),
         .seals = jgc_arg(q, "seals") != NULL,
         .since = INT64_MIN, .until = INT64_MAX,
@@ -222,9 +182,7 @@ jgc_events(struct jgc_req *q)
     if (!jgc_arg_page(q, &page))
         return jgc_error(q, MHD_HTTP_BAD_REQUEST, "page is a number");
     if (jgc_event(q, "console.view", NULL, "ok", "the event log") != 0)
-        return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                         "the audit log cannot be written; nothing is shown "
-                         "without a record of it");
+        return jgc_unrecorded(q);
     r = jg_audit_events_each(q->x->cfg->audit_dir, on_count, &s, &bad);
     total = s.n;
     /* Newest first: page 0 is the last EVENTS_PAGE matches. */

@@ -17,7 +17,7 @@
 #define TEXT_MAX 400            /* bytes of a hit's text shown */
 
 struct search {
-    struct jgc_req *q;
+    struct jgc_scope scope;
     const char *user, *target;
     int64_t since, until;
     struct jgc_buf *b;
@@ -27,11 +27,11 @@ struct search {
 static bool
 want(const char *user, const char *target, int64_t start_us, void *arg)
 {
-    const struct search *s = arg;
+    struct search *s = arg;
 
     return jgc_match(s->user, user) && jgc_match(s->target, target) &&
            start_us >= s->since && start_us < s->until &&
-           jgc_sees(s->q, user, target);
+           jgc_scope_sees(&s->scope, user, target);
 }
 
 static bool
@@ -89,7 +89,7 @@ jgc_search(struct jgc_req *q)
     const char *pattern = jgc_arg(q, "q");
     struct jgc_buf b = {0};
     struct search s = {
-        .q = q, .user = jgc_arg(q, "user"), .target = jgc_arg(q, "target"),
+        .scope = {.q = q}, .user = jgc_arg(q, "user"), .target = jgc_arg(q, "target"),
         .since = INT64_MIN, .until = INT64_MAX, .b = &b,
     };
     struct jg_audit_search sq = {.want = want, .hit = on_hit, .arg = &s};
@@ -115,9 +115,7 @@ jgc_search(struct jgc_req *q)
     if (pattern != NULL && jgc_event(q, "console.search", NULL, "ok",
                                      pattern) != 0) {
         regfree(&re);
-        return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                         "the audit log cannot be written; nothing is shown "
-                         "without a record of it");
+        return jgc_unrecorded(q);
     }
     jgc_page_begin(&b, q, "Search");
     jgc_put(&b, "<h1>Search</h1>");
@@ -143,5 +141,6 @@ jgc_search(struct jgc_req *q)
                      st.events_unreadable ? ", nor the event log" : "");
     }
     jgc_page_end(&b);
+    jgc_scope_free(&s.scope);
     return jgc_answer(q, MHD_HTTP_OK, &b, NULL);
 }

@@ -199,16 +199,11 @@ jgc_session(struct jgc_req *q, const char *id)
 
     if ((s = jgc_find(q, id, &all, &r)) == NULL) {
         jg_audit_sessions_free(&all);
-        return r != 0 ? jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                  "cannot read the audit folder: %s",
-                                  jg_strerror(r))
-                      : jgc_error(q, MHD_HTTP_NOT_FOUND, "no such session");
+        return jgc_not_found(q, r, "session");
     }
     if (jgc_event(q, "console.view", id, "ok", NULL) != 0) {
         jg_audit_sessions_free(&all);
-        return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                         "the audit log cannot be written; nothing is shown "
-                         "without a record of it");
+        return jgc_unrecorded(q);
     }
     tl.start_us = s->start_us;
     jg_audit_events_each(q->x->cfg->audit_dir, on_event, &tl, NULL);

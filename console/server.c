@@ -64,7 +64,6 @@ jgc_answer_fd(struct jgc_req *q, int fd, const char *type,
               const char *disposition)
 {
     struct MHD_Response *r;
-    enum MHD_Result ret;
     struct stat st;
 
     if (fstat(fd, &st) != 0 ||
@@ -72,6 +71,15 @@ jgc_answer_fd(struct jgc_req *q, int fd, const char *type,
         close(fd);
         return MHD_NO;
     }
+    return jgc_answer_raw(q, r, type, disposition);
+}
+
+enum MHD_Result
+jgc_answer_raw(struct jgc_req *q, struct MHD_Response *r, const char *type,
+               const char *disposition)
+{
+    enum MHD_Result ret;
+
     MHD_add_response_header(r, "Content-Type", type);
     if (disposition != NULL)
         MHD_add_response_header(r, "Content-Disposition", disposition);
@@ -81,6 +89,23 @@ jgc_answer_fd(struct jgc_req *q, int fd, const char *type,
     ret = MHD_queue_response(q->c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+enum MHD_Result
+jgc_unrecorded(struct jgc_req *q)
+{
+    return jgc_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     "the audit log cannot be written; nothing is shown "
+                     "without a record of it");
+}
+
+enum MHD_Result
+jgc_not_found(struct jgc_req *q, int r, const char *what)
+{
+    return r != 0 ? jgc_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                              "cannot read the audit folder: %s",
+                              jg_strerror(r))
+                  : jgc_error(q, MHD_HTTP_NOT_FOUND, "no such %s", what);
 }
 
 enum MHD_Result

@@ -2,7 +2,8 @@
 /* console/state.c - what the console keeps between requests and checks on
  * each: the policy (read again when its file or policy.d changed, or after
  * SIGHUP, so that an auditor removed from it loses access at the next
- * click), the scope of the signed-in auditor, and the console's own
+ * click), the scope of the signed-in auditor (remembered per request for
+ * the pages that scan many sessions or events), and the console's own
  * events in the audit log. */
 #include <stdlib.h>
 #include <string.h>
@@ -127,4 +128,44 @@ jgc_event(struct jgc_req *q, const char *type, const char *session,
         jg_error("audit console: cannot write %s to the event log: %s", type,
                  jg_strerror(r));
     return r;
+}
+
+static bool
+same_name(const char *a, const char *b)
+{
+    return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+bool
+jgc_scope_sees(struct jgc_scope *sc, const char *user, const char *target)
+{
+    struct jgc_seen *e;
+    size_t i;
+    bool ok;
+
+    for (i = 0; i < sc->n; i++) {
+        if (same_name(sc->v[i].user, user) &&
+            same_name(sc->v[i].target, target))
+            return sc->v[i].ok;
+    }
+    ok = jgc_sees(sc->q, user, target);
+    if (sc->n < JGC_SEEN_MAX) {
+        e = &sc->v[sc->n++];
+        e->user = user != NULL ? jg_xstrdup(user) : NULL;
+        e->target = target != NULL ? jg_xstrdup(target) : NULL;
+        e->ok = ok;
+    }
+    return ok;
+}
+
+void
+jgc_scope_free(struct jgc_scope *sc)
+{
+    size_t i;
+
+    for (i = 0; i < sc->n; i++) {
+        free(sc->v[i].user);
+        free(sc->v[i].target);
+    }
+    sc->n = 0;
 }

@@ -90,7 +90,7 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
     struct jg_gw_grant *g;
     char term[64], *command = NULL, why[256] = "";
     uint32_t chan, grant, cols, rows;
-    const char *action;
+    const char *action, *tid, *addr;
     json_t *extra;
     size_t i;
     int r;
@@ -109,6 +109,7 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
         return JG_ERR_INVALID;
     }
     action = jg_policy_action_name(g->action);
+    member_of(m, g, &tid, &addr);
     for (i = 0; i < JG_GW_MAX_RECS && x == NULL; i++)
         if (!m->recs[i].used)
             x = &m->recs[i];
@@ -125,7 +126,8 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
         info.connection = m->conn_id[0] ? m->conn_id : NULL;
         info.user = m->user;
         info.target = g->target;
-        member_of(m, g, &info.target_id, &info.address);
+        info.target_id = tid;
+        info.address = addr;
         info.login = g->login;
         info.from = m->conn->peer;
         info.rule = g->rule[0] ? g->rule : NULL;
@@ -161,15 +163,10 @@ jg_gw_mon_rec_open(struct jg_gw_mon *m, struct jg_gw_msg *q)
     extra = json_object();
     if (g->action == JG_ACT_EXEC)
         json_object_set_new(extra, "command", json_string(command));
-    {
-        const char *tid, *addr;
-
-        member_of(m, g, &tid, &addr);
-        if (tid != NULL)
-            json_object_set_new(extra, "target_id", json_string(tid));
-        if (addr != NULL)
-            json_object_set_new(extra, "address", json_string(addr));
-    }
+    if (tid != NULL)
+        json_object_set_new(extra, "target_id", json_string(tid));
+    if (addr != NULL)
+        json_object_set_new(extra, "address", json_string(addr));
     if (term[0] != '\0') {
         json_object_set_new(extra, "term", json_string(term));
         json_object_set_new(extra, "width", json_integer(cols));
