@@ -13,8 +13,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <arpa/inet.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -185,7 +183,8 @@ kill_text(const char *reason, char *buf, size_t n)
         jg_strlcpy(buf, JG_GW_KILL_TEXT, n);
         return;
     }
-    snprintf(buf, n, "%s: %s", JG_GW_KILL_TEXT, reason);
+    if (snprintf(buf, n, "%s: %s", JG_GW_KILL_TEXT, reason) < 0)
+        buf[0] = '\0';
     l = strlen(buf);
     if (l + 1 == n) {
         /* cut: drop a last character that lost some of its bytes */
@@ -264,75 +263,41 @@ reload_now(struct jg_gw_master *m, const char *by)
                      jg_policy_digest(m->d->pol));
 }
 
-/* A printable one-line string of a JSON request, or NULL. */
-static const char *
-req_str(json_t *j, const char *key, size_t max)
-{
-    const char *v = json_string_value(json_object_get(j, key));
-    size_t i;
-
-    if (v == NULL || v[0] == '\0' || strlen(v) > max)
-        return NULL;
-    for (i = 0; v[i] != '\0'; i++)
-        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-            return NULL;
-    return v;
-}
-
 /* The sources' bans shared with the auditors' console: its failed
  * sign-ins count as the gateway's authentication failures do, and it asks
  * whether a source is banned before it tries PAM. */
 static json_t *
-source(struct jg_gw_master *m, json_t *j, bool failure, const char *by)
+source(struct jg_gw_master *m, const struct jg_gw_ctl_req *r)
 {
-    const char *from = req_str(j, "from", 63);
-    unsigned char addr[sizeof(struct in6_addr)];
-
-    if (from == NULL || (inet_pton(AF_INET, from, addr) != 1 &&
-                         inet_pton(AF_INET6, from, addr) != 1))
-        return json_pack("{s:s}", "error", "bad 'from': an IP address");
-    if (failure) {
-        jg_info("authentication failure of %s reported by %s", from,
-                by != NULL ? by : "the control socket");
-        jg_gw_auth_failed(m, from);
+    if (r->kind == JG_GW_CTL_AUTH_FAILURE) {
+        jg_info("authentication failure of %s reported by %s", r->from,
+                r->by[0] ? r->by : "the control socket");
+        jg_gw_auth_failed(m, r->from);
     }
     return json_pack("{s:b}", "banned",
-                     jg_gw_bans_banned(m->bans, from, jg_now()));
+                     jg_gw_bans_banned(m->bans, r->from, jg_now()));
 }
 
+/* Carries out a request jg_gw_ctl_parse() read. */
 static json_t *
-json_request(struct jg_gw_master *m, const char *line)
+carry_out(struct jg_gw_master *m, const struct jg_gw_ctl_req *r)
 {
-    json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL), *a;
-    const char *req, *by;
+    const char *by = r->by[0] ? r->by : NULL;
 
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return json_pack("{s:s}", "error", "bad request");
+    switch (r->kind) {
+    case JG_GW_CTL_LIST:
+        return list(m);
+    case JG_GW_CTL_STATUS:
+        return status(m);
+    case JG_GW_CTL_RELOAD:
+        return reload_now(m, by);
+    case JG_GW_CTL_KILL:
+        return kill_one(m, r->id, by, r->reason[0] ? r->reason : NULL);
+    case JG_GW_CTL_AUTH_FAILURE:
+    case JG_GW_CTL_BANNED:
+        return source(m, r);
     }
-    req = json_string_value(json_object_get(j, "req"));
-    by = req_str(j, "by", 64);
-    if (json_object_get(j, "by") != NULL && by == NULL)
-        a = json_pack("{s:s}", "error", "bad 'by'");
-    else if (req != NULL && strcmp(req, "reload") == 0)
-        a = reload_now(m, by);
-    else if (req != NULL && (strcmp(req, "auth-failure") == 0 ||
-                             strcmp(req, "banned") == 0))
-        a = source(m, j, strcmp(req, "auth-failure") == 0, by);
-    else if (req != NULL && strcmp(req, "kill") == 0) {
-        const char *id = req_str(j, "id", 64);
-        const char *reason = req_str(j, "reason", 512);
-
-        if (id == NULL)
-            a = json_pack("{s:s}", "error", "no session id");
-        else if (json_object_get(j, "reason") != NULL && reason == NULL)
-            a = json_pack("{s:s}", "error", "bad 'reason'");
-        else
-            a = kill_one(m, id, by, reason);
-    } else
-        a = json_pack("{s:s}", "error", "unknown request");
-    json_decref(j);
-    return a;
+    return json_pack("{s:s}", "error", "unknown request");
 }
 
 static void
@@ -346,20 +311,16 @@ request(struct jg_gw_master *m, struct jg_gw_ctl_client *c)
         return;
     }
     *nl = '\0';
-    if (c->refused)
+    if (c->refused) {
         answer(c, json_pack("{s:s}", "error", "permission denied: root only"));
-    else if (strcmp(c->in, "list") == 0)
-        answer(c, list(m));
-    else if (strcmp(c->in, "status") == 0)
-        answer(c, status(m));
-    else if (strcmp(c->in, "reload") == 0)
-        answer(c, reload_now(m, NULL));
-    else if (strncmp(c->in, "kill ", 5) == 0)
-        answer(c, kill_one(m, c->in + 5, NULL, NULL));
-    else if (c->in[0] == '{')
-        answer(c, json_request(m, c->in));
-    else
-        answer(c, json_pack("{s:s}", "error", "unknown request"));
+    } else {
+        struct jg_gw_ctl_req r;
+        char err[128];
+
+        answer(c, jg_gw_ctl_parse(c->in, &r, err, sizeof(err)) == 0
+                      ? carry_out(m, &r)
+                      : json_pack("{s:s}", "error", err));
+    }
 }
 
 static void

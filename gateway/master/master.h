@@ -8,7 +8,7 @@
  *
  * Files, bottom up (a file calls only files before it in this list):
  * limits.c, penalty.c, audit.c, check.c, metrics.c, child.c, reload.c,
- * control.c, listen.c, seal.c, watch.c, chroot.c, master.c (the loop)
+ * ctlreq.c, control.c, listen.c, seal.c, watch.c, chroot.c, master.c (the loop)
  * and main.c
  * (make check-rooms fails on any circle between files). */
 #ifndef JG_GW_MASTER_H
@@ -72,6 +72,27 @@ void jg_gw_bans_expire(struct jg_gw_bans *b, int64_t now,
                        void (*ended)(const char *src, void *arg), void *arg,
                        int64_t *next);
 size_t jg_gw_bans_active(const struct jg_gw_bans *b, int64_t now);
+/* A request of the control socket (ctlreq.c). */
+enum jg_gw_ctl_kind {
+    JG_GW_CTL_LIST = 1,
+    JG_GW_CTL_STATUS,
+    JG_GW_CTL_RELOAD,
+    JG_GW_CTL_KILL,
+    JG_GW_CTL_AUTH_FAILURE,      /* the console's failed sign-in */
+    JG_GW_CTL_BANNED,            /* the console asks */
+};
+struct jg_gw_ctl_req {
+    enum jg_gw_ctl_kind kind;
+    char id[65];                 /* kill: the connection's id */
+    char by[65];                 /* who asks ("": not said) */
+    char reason[513];            /* kill ("": none) */
+    char from[64];               /* auth-failure, banned: an IP address */
+};
+/* Reads one request line (no newline): 0, or JG_ERR_INVALID with the
+ * answer's error text in err. */
+int jg_gw_ctl_parse(const char *line, struct jg_gw_ctl_req *r, char *err,
+                    size_t n);
+
 /* One authentication failure of src (a connection of the gateway, or a
  * sign-in of the auditors' console told over the control socket): logs
  * and counts the ban it starts (child.c). */
