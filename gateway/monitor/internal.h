@@ -271,8 +271,9 @@ bool jg_gw_knownhosts_has_ca(const char *file, const char *host,
  * certificate, valid at now, naming host (as OpenSSH's client wants: the
  * target's address, not its policy name, which a certificate made for
  * another host could carry), with no critical options and nothing of it
- * revoked (CA, key or certificate); else JG_ERR_DENIED with why (or the
- * error of reading the file). */
+ * revoked (CA, key or certificate). Otherwise why, and JG_ERR_DENIED when
+ * something of it is revoked, JG_ERR_NOTFOUND when it is only not vouched
+ * for (or the error of reading the file). */
 int jg_gw_knownhosts_cert_ok(const char *file, const char *host,
                              uint16_t port, const struct jg_gw_cert *c, const uint8_t *blob,
                              size_t len, int64_t now, char *why, size_t whyn);
@@ -355,15 +356,17 @@ bool jg_gw_cert_names(const struct jg_gw_cert *c, const char *name);
 bool jg_gw_sig_verify(const uint8_t *key, size_t key_len, const uint8_t *sig,
                       size_t sig_len, const uint8_t *data, size_t n);
 
-/* Host certificates (hostcert.c). libssh's client negotiates only plain
- * host keys, so for a target whose key is not accepted on its own and for
- * which the file has @cert-authority lines, the monitor fetches the
- * target's host certificates (ssh-keyscan -c, within timeout_s) and
- * accepts key, which the key exchange proved the target holds, when one
- * of them certifies that key and jg_gw_knownhosts_cert_ok() accepts it.
- * 0, or JG_ERR_DENIED with why. */
+/* Host certificates (hostcert.c). Is type a certificate's key type? */
+bool jg_gw_hostcert_is_cert(const char *type);
+/* The host certificate blob (len bytes) that the target showed in the key
+ * exchange, which proved it holds the certified key: 0 when
+ * jg_gw_knownhosts_cert_ok() accepts it. Otherwise why, and
+ * JG_ERR_DENIED when it must be refused (not a valid certificate, or
+ * something of it revoked), JG_ERR_NOTFOUND when no trusted CA vouches for
+ * it; then *plain (caller frees) is the certified key, to be checked as a
+ * plain host key, as OpenSSH's client does. */
 int jg_gw_hostcert_check(const char *file, const char *host, uint16_t port,
-                         const ssh_key key, int timeout_s,
+                         const uint8_t *blob, size_t len, ssh_key *plain,
                          char *why, size_t whyn);
 
 /* Target connections (connect.c). */

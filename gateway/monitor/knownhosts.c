@@ -314,11 +314,13 @@ jg_gw_knownhosts_cert_ok(const char *file, const char *host, uint16_t port,
         snprintf(why, whyn, "cannot read %s", file);
         return r;
     }
-    if (revoked)
-        snprintf(why, whyn, "its host certificate (serial %llu, id \"%s\") or "
-                 "the CA that signed it is revoked in %s",
+    if (revoked) {
+        snprintf(why, whyn, "its host certificate (serial %llu, id \"%s\"), "
+                 "its key or the CA that signed it is revoked in %s",
                  (unsigned long long)c->serial, c->key_id, file);
-    else if (!trusted)
+        return JG_ERR_DENIED;
+    }
+    if (!trusted)
         snprintf(why, whyn, "its host certificate (serial %llu, id \"%s\") is "
                  "signed by a CA that is not trusted for %s (no "
                  "@cert-authority line with that key in %s)",
@@ -340,5 +342,5 @@ jg_gw_knownhosts_cert_ok(const char *file, const char *host, uint16_t port,
                  "which host certificates must not");
     else
         return 0;
-    return JG_ERR_DENIED;
+    return JG_ERR_NOTFOUND;
 }

@@ -165,32 +165,52 @@ cut_utf8(char *s, size_t max)
     s[max] = '\0';
 }
 
-/* A key known_hosts did not accept on its own (k): a host certificate
- * from a trusted CA may still vouch for it. A key that differs from the
- * one pinned for the host stays a changed key (k) when no certificate
- * vouches for it, so that the alarm is not lost. */
+/* The host key the target proved it holds (type, blob), checked against
+ * upstream.known_hosts: 0, JG_ERR_NOTFOUND (not known), JG_ERR_DENIED
+ * (another key is pinned, or it is revoked; then *known names what is
+ * known), HOSTCERT_REFUSED with msg, or an error reading the file. A host
+ * certificate is accepted when a trusted CA vouches for it; otherwise
+ * its key is checked as a plain key, as OpenSSH's client does (fp then
+ * becomes that key's fingerprint), and a refusal says why the certificate
+ * did not count when a CA is trusted for the host. */
 static int
-hostcert(struct jg_gw_mon *m, const struct jg_target *t, const ssh_key key,
-         int k, char *msg, size_t msgn)
+check_key(struct jg_gw_mon *m, const struct jg_target *t, const char *type,
+          const uint8_t *blob, size_t len, const ssh_key key, char **known,
+          char *fp, size_t fpn, char *msg, size_t msgn)
 {
     const char *file = m->d->cfg->upstream_known_hosts;
     char why[600] = "";
+    ssh_key plain = NULL;
+    int k;
 
-    if ((k != JG_ERR_NOTFOUND && k != JG_ERR_DENIED) ||
-        !jg_gw_knownhosts_has_ca(file, t->host, t->port))
-        return k;
-    if (jg_gw_hostcert_check(file, t->host, t->port, key,
-                             JG_GW_CONNECT_TIMEOUT / 2, why, sizeof(why)) == 0) {
-        if (k == JG_ERR_DENIED)
-            jg_warn("target %s (%s port %u): its host key is not the one "
-                    "pinned in %s, but a trusted host certificate vouches for "
-                    "it; accepted", t->name, t->host, t->port, file);
+    if (!jg_gw_hostcert_is_cert(type))
+        return jg_gw_knownhosts_check(file, t->host, t->port, key, known);
+    k = jg_gw_hostcert_check(file, t->host, t->port, blob, len, &plain, why,
+                             sizeof(why));
+    if (k == 0)
         return 0;
+    if (k == JG_ERR_NOTFOUND) {
+        jg_gw_fingerprint(plain, fp, fpn);
+        k = jg_gw_knownhosts_check(file, t->host, t->port, plain, known);
+        ssh_key_free(plain);
+        if (k == JG_ERR_NOTFOUND && !jg_gw_knownhosts_has_ca(file, t->host,
+                                                             t->port))
+            return k;   /* no CA is trusted for it: simply not known */
+        if (k == 0) {
+            jg_info("target %s (%s port %u): its host certificate does not "
+                    "count (%s); its key is pinned in %s; accepted", t->name,
+                    t->host, t->port, why, file);
+            return 0;
+        }
+        /* A changed pinned key stays a changed key, so that the alarm is
+         * not lost; an unknown one is refused for its certificate. */
+        if (k != JG_ERR_NOTFOUND)
+            return k;
+    } else if (k != JG_ERR_DENIED) {
+        snprintf(why, sizeof(why), "cannot read %s", file);
     }
     jg_error("target %s (%s port %u): host certificate refused: %s", t->name,
              t->host, t->port, why);
-    if (k == JG_ERR_DENIED)
-        return k;
     snprintf(msg, msgn, "the host certificate of target %s was refused: %s",
              t->name, why);
     return HOSTCERT_REFUSED;
@@ -203,9 +223,10 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
     struct jg_gw_grant *g;
     struct jg_gw_msg *a;
     char type[64], *b64 = NULL, *known = NULL, fp[128], msg[1024] = "";
+    uint8_t *blob = NULL;
     ssh_key key = NULL;
     uint32_t id;
-    int r = JG_ERR_INVALID, k;
+    int r = JG_ERR_INVALID, k, len = 0;
 
     if (jg_gw_msg_get_u32(q, &id) != 0 ||
         jg_gw_msg_get_str(q, type, sizeof(type)) != 0 ||
@@ -215,23 +236,29 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
     if ((t = jg_gw_mon_grant_target(m, id, &g)) == NULL) {
         jg_strlcpy(msg, "no permission for this target", sizeof(msg));
         k = JG_ERR_DENIED;
-    } else if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type),
+    } else if ((blob = jg_xmalloc(strlen(b64) + 1),
+                len = jg_gw_unb64((const uint8_t *)b64, strlen(b64), blob)) <=
+                   0 ||
+               ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type),
                                             &key) != SSH_OK) {
         snprintf(msg, sizeof(msg), "target %s sent an unreadable host key",
                  t->name);
         k = JG_ERR_INVALID;
     } else {
         jg_gw_fingerprint(key, fp, sizeof(fp));
-        k = jg_gw_knownhosts_check(m->d->cfg->upstream_known_hosts, t->host,
-                                   t->port, key, &known);
-        k = hostcert(m, t, key, k, msg, sizeof(msg));
+        k = check_key(m, t, type, blob, (size_t)len, key, &known, fp,
+                      sizeof(fp), msg, sizeof(msg));
         if (k == JG_ERR_NOTFOUND) {
+            bool ca = jg_gw_knownhosts_has_ca(m->d->cfg->upstream_known_hosts,
+                                              t->host, t->port);
             snprintf(msg, sizeof(msg),
-                     "the host key of target %s is not known to the gateway; "
-                     "refused", t->name);
+                     "the host key of target %s is not known to the gateway%s; "
+                     "refused", t->name,
+                     ca ? " and it shows no host certificate" : "");
             jg_error("target %s (%s port %u): host key %s %s is not in %s "
-                     "(known: none); refused", t->name, t->host, t->port,
-                     type, fp, m->d->cfg->upstream_known_hosts);
+                     "(known: none%s); refused", t->name, t->host, t->port,
+                     type, fp, m->d->cfg->upstream_known_hosts,
+                     ca ? "; no host certificate shown" : "");
         } else if (k == JG_ERR_DENIED) {
             snprintf(msg, sizeof(msg),
                      "the host key of target %s has CHANGED; refused (it may "
@@ -249,16 +276,11 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
     m->up_hostkey = NULL;
     m->up_hostkey_len = 0;
     if (k == 0) {
-        size_t n = strlen(b64);
-        uint8_t *blob = jg_xmalloc(n + 1);
-        int len = jg_gw_unb64((const uint8_t *)b64, n, blob);
-        if (len > 0) {
-            m->up_hostkey = blob;
-            m->up_hostkey_len = (size_t)len;
-            m->up_hostkey_grant = id;
-        } else {
-            free(blob);
-        }
+        /* What the agent binds a host-bound login to (a certificate too). */
+        m->up_hostkey = blob;
+        m->up_hostkey_len = (size_t)len;
+        m->up_hostkey_grant = id;
+        blob = NULL;
     }
     if (t != NULL && k != 0)
         jg_gw_mon_target_error(m, t, g->action,
@@ -273,6 +295,7 @@ jg_gw_mon_hostkey(struct jg_gw_mon *m, struct jg_gw_msg *q)
     r = send_free(m, a, -1);
 out:
     free(b64);
+    free(blob);
     free(known);
     ssh_key_free(key);
     return r;

@@ -22,9 +22,17 @@ static const char up_kex[] =
     "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,"
     "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
     "diffie-hellman-group16-sha512,diffie-hellman-group14-sha256";
-/* Plain keys only: libssh's client cannot negotiate host certificates;
- * the monitor checks those apart (gateway/monitor/hostcert.c). */
+/* Host certificates first, as OpenSSH's client orders them: the monitor
+ * checks a certificate against the @cert-authority lines of
+ * upstream.known_hosts and otherwise its key as a plain key
+ * (gateway/monitor/hostcert.c). libssh offers certificate names only with
+ * deps/libssh-patches/client-host-certificates.patch. */
 static const char up_hostkeys[] =
+    "ssh-ed25519-cert-v01@openssh.com,"
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com,"
+    "rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-256-cert-v01@openssh.com,"
     "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
     "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256";
 

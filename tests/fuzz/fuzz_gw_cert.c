@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/fuzz/fuzz_gw_cert.c - libFuzzer target for what a target shows as
- * its host certificate (ssh-keyscan -c, gateway/monitor/hostcert.c): the
- * input is the certificate blob, read by jg_gw_cert_parse()
+ * its host certificate in the key exchange (gateway/monitor/hostcert.c):
+ * the input is the certificate blob, read by jg_gw_cert_parse()
  * (gateway/monitor/cert.c) and, when it parses, judged by
  * jg_gw_knownhosts_cert_ok() (knownhosts.c) against a known_hosts file
  * that trusts two host CAs made for this test only (Ed25519 for
@@ -81,13 +81,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* 2026-01-01: inside the seeds' validity (always:forever) */
         r = jg_gw_knownhosts_cert_ok(path_, "127.0.0.1", 22, &c, data, size,
                                      1767225600, why, sizeof(why));
-        check(r == 0 || r == JG_ERR_DENIED, "an unexpected result");
+        check(r == 0 || r == JG_ERR_DENIED || r == JG_ERR_NOTFOUND,
+              "an unexpected result");
         check(r == 0 || why[0] != '\0', "a refusal without a reason");
         if (r == 0)
             check(c.type == JG_GW_CERT_HOST && c.n_critical == 0 &&
                       jg_gw_cert_names(&c, "127.0.0.1"),
                   "accepted what it must not");
         jg_gw_cert_clear(&c);
+    }
+    /* What the monitor runs on it: the same verdict, and the certified
+     * key (for the plain check) exactly when no trusted CA vouches. */
+    {
+        ssh_key plain = NULL;
+        int h = jg_gw_hostcert_check(path_, "127.0.0.1", 22, data, size,
+                                     &plain, why, sizeof(why));
+
+        check(parsed == 0 || h == JG_ERR_DENIED, "an invalid one not refused");
+        check((h == JG_ERR_NOTFOUND) == (plain != NULL),
+              "a plain key without a fallback, or a fallback without one");
+        ssh_key_free(plain);
     }
     return 0;
 }

@@ -5,9 +5,10 @@
 # principal: the allowed login), against real OpenSSH sshd targets that
 # trust the CA (TrustedUserCAKeys) and have no authorized_keys; targets
 # with `auth: key` keep the static identity; host certificates from a
-# trusted host CA (@cert-authority in upstream.known_hosts) are accepted
-# without a per-host line, and refused when expired, from another CA, or
-# not naming the target. `jumpgate ca keygen|show` and the start-up checks
+# trusted host CA (@cert-authority in upstream.known_hosts), shown in the
+# key exchange, are accepted without a per-host line, and refused when
+# expired, from another CA, or not naming the target, unless the key itself
+# is pinned (as OpenSSH's client falls back to the plain key). `jumpgate ca keygen|show` and the start-up checks
 # of the CA key.
 import base64
 import os
@@ -404,6 +405,56 @@ def test_host_certificates(cgw, certs):
     assert "\x1b" not in cgw.logtext()
     # The malformed line was named with its place, the rest still read.
     assert re.search(r"known_hosts:\d+: expected", cgw.logtext())
+
+
+def test_host_certificate_comes_in_the_key_exchange(cgw, certs):
+    # The certificate is taken from the key exchange itself: one login is
+    # one connection to the target, not a second one to fetch it.
+    def conns():
+        return certs.hc_ok.logtext().count("Connection from 127.0.0.1")
+    before = conns()
+    r = cgw.ssh("alice:hc-ok", "echo", "once")
+    assert r.returncode == 0 and r.stdout == b"once\n", r.stderr
+    assert conns() == before + 1, certs.hc_ok.logtext()
+
+
+def test_host_certificate_falls_back_to_the_plain_key(gw_env, certs, tmp_path):
+    # As OpenSSH's client: a certificate no trusted CA vouches for (another
+    # CA, expired) leaves its key to be checked as a plain key; a revoked
+    # key is refused whatever its certificate; without any CA line for the
+    # host an unpinned key is simply unknown.
+    hca = Path(str(certs.host_ca) + ".pub").read_text().strip()
+    kh = tmp_path / "known_hosts"
+    kh.write_text(gw_env.known_hosts.read_text() +
+                  f"[127.0.0.1]:{certs.hc_other.port} {certs.hc_other.hostpub}\n"
+                  f"[127.0.0.1]:{certs.hc_expired.port} {certs.hc_expired.hostpub}\n"
+                  f"@cert-authority [127.0.0.1]:{certs.hc_ok.port},"
+                  f"[127.0.0.1]:{certs.hc_expired.port},"
+                  f"[127.0.0.1]:{certs.hc_name.port} {hca}\n"
+                  f"@revoked * {certs.hc_ok.hostpub}\n")
+    g = Gateway(gw_env, tmp_path / "g", policy_text(gw_env, targets_extra=certs.targets()),
+                upstream_extra=f"  ca: {certs.ca}\n", known_hosts=kh)
+    try:
+        for name in ("hc-other", "hc-expired"):
+            r = g.ssh(f"alice:{name}", "echo", name)
+            assert r.returncode == 0 and r.stdout == name.encode() + b"\n", \
+                (name, r.stderr)
+        assert "its host certificate does not count" in g.logtext()
+        r = g.ssh("alice:hc-ok", "true")
+        assert r.returncode != 0 and b"revoked" in r.stderr, r.stderr
+        r = g.ssh("alice:hc-alias", "true")
+        assert r.returncode != 0, r.stderr
+        assert b"the host key of target hc-alias is not known to the gateway; " \
+            b"refused" in r.stderr, r.stderr
+        r = g.ssh("alice:hc-name", "true")
+        assert r.returncode != 0 and b"does not name" in r.stderr, r.stderr
+        ev = wait_for(lambda: (lambda v: v if len(v) >= 3 else None)(
+            [e for e in _events(g, "target.error")]), what="target.error events")
+        got = {e["target"]: e["error"] for e in ev}
+        assert got == {"hc-ok": "host_cert_refused", "hc-alias": "host_key_unknown",
+                       "hc-name": "host_cert_refused"}, got
+    finally:
+        g.stop()
 
 
 def test_revoked_host_ca(gw_env, certs, tmp_path):
