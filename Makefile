@@ -34,6 +34,10 @@ LIBSSH_A  := $(LIBSSH_DIR)/lib/libssh.a
 # that knows the post-quantum key exchanges), unpacked under build/.
 SSH_AUDIT_VERSION := 3.3.0-2
 SSH_AUDIT := $(CURDIR)/build/ssh-audit-$(SSH_AUDIT_VERSION)
+# The unit tests check SigV4 signing against AWS's test suite, which
+# Debian 12's node-aws4 source package carries (deps/sigv4-suite.sh).
+SIGV4_VERSION := 1.11.0-2
+SIGV4_SUITE := $(CURDIR)/build/sigv4-suite
 
 PKGS      := yaml-0.1 jansson glib-2.0 openssl libcurl libxml-2.0 libmicrohttpd libseccomp libzstd \
              libarchive
@@ -103,6 +107,7 @@ deps:
 	@tests/tools/deps.sh
 	@deps/libssh.sh $(LIBSSH_VERSION) $(LIBSSH_DIR)
 	@deps/ssh-audit.sh $(SSH_AUDIT_VERSION) $(SSH_AUDIT)
+	@deps/sigv4-suite.sh $(SIGV4_VERSION) $(SIGV4_SUITE)
 
 $(LIBSSH_A): deps/libssh.sh $(wildcard deps/libssh-patches/*.patch)
 	@deps/libssh.sh $(LIBSSH_VERSION) $(LIBSSH_DIR)
@@ -120,7 +125,7 @@ test: deps
 	@echo "make test: all suites passed"
 
 unit: $(UNIT_BINS)
-	@tests/tools/run-unit.sh $(UNIT_BINS)
+	@JG_SIGV4_DIR=$(SIGV4_SUITE) tests/tools/run-unit.sh $(UNIT_BINS)
 
 # The same unit tests, built with clang under AddressSanitizer and UBSan.
 unit-asan:

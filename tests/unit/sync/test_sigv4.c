@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/sync/test_sigv4.c - runs the AWS SigV4 test-suite vectors
- * (../shared/testdata/sigv4, or $JG_SIGV4_DIR) through libcurl's
+ * ($JG_SIGV4_DIR, or build/sigv4-suite, which `make deps` fetches from
+ * Debian's node-aws4 source package: deps/sigv4-suite.sh) through libcurl's
  * CURLOPT_AWS_SIGV4 signer, which sync/ uses, to a loopback listener, and
  * compares the Authorization header curl sends with the suite's. The vectors
  * shaped like what jumpgate sends must match; the others are reported. */
@@ -15,7 +16,7 @@
 
 #include "jgtest.h"
 
-#define SUITE_REL "shared/testdata/sigv4"
+#define SUITE_REL "build/sigv4-suite"
 
 /* The vectors; must: shaped like our requests (POST to "/", form or JSON
  * body, single-line headers, session token signed as a header). */
@@ -56,8 +57,8 @@ static const struct {
 
 static char suite_dir[4096];
 
-/* $JG_SIGV4_DIR, or SUITE_REL beside or above the working folder and its
- * parents (the repository's ../shared). */
+/* $JG_SIGV4_DIR, or SUITE_REL in the working folder or one of its parents
+ * (the repository's root). */
 static bool
 find_suite(void)
 {
@@ -73,7 +74,7 @@ find_suite(void)
     if (getcwd(cwd, sizeof(cwd)) == NULL)
         return false;
     for (;;) {
-        snprintf(probe, sizeof(probe), "%s/%s/README.md", cwd, SUITE_REL);
+        snprintf(probe, sizeof(probe), "%s/%s/debian-version", cwd, SUITE_REL);
         if (stat(probe, &st) == 0) {
             snprintf(suite_dir, sizeof(suite_dir), "%s/%s", cwd, SUITE_REL);
             return true;
@@ -256,8 +257,8 @@ test_suite(void **state)
 
     (void)state;
     if (!find_suite())
-        fail_msg("SigV4 suite not found: set JG_SIGV4_DIR or run from the "
-                 "repository (looked for ../%s)", SUITE_REL);
+        fail_msg("SigV4 suite not found: run 'make deps' (which fetches it "
+                 "into %s) or set JG_SIGV4_DIR", SUITE_REL);
     listener_open(&l);
     for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
         char p[4600];
