@@ -895,4 +895,187 @@ void jg_audit_sftp_status_text(int32_t status, char *buf, size_t n);
  * error text is the event's reason, not a member. Caller decrefs. */
 json_t *jg_audit_sftp_event_json(const struct jg_audit_sftp_event *ev);
 
+/* ---- MySQL (mysql.c, mysql_params.c, mysql_text.c, mysql_hello.c) ------
+ * A streaming parser of the MySQL client/server protocol's command phase
+ * (after the handshake; no compression, no TLS inside) as it crosses the
+ * gateway's MySQL-aware tunnel: it is fed the bytes of both directions in
+ * arbitrary chunks, never alters them, frames packets (a payload of
+ * 0xffffff bytes continues in the next packet: packets of over 16 MiB),
+ * pairs each command with the server's answer, in order (a client may
+ * send several before the first answer), and reports each statement as an
+ * event: COM_QUERY with its text, COM_STMT_PREPARE with its text,
+ * COM_STMT_EXECUTE with the prepared text and the bound parameters
+ * decoded from the binary protocol, COM_INIT_DB with the schema and
+ * COM_PROCESS_KILL; with the answer: rows returned (text or binary
+ * result sets, all of a multi-result answer), rows affected, last insert
+ * id, warnings, or the error's code, SQL state and message, and the time
+ * from the command's first byte to the answer's last. Pings, statistics,
+ * option and reset commands, field lists, cursor fetches and statement
+ * closes are followed but not reported. Result rows are counted, never
+ * kept.
+ *
+ * Memory is bounded: of a client packet at most
+ * JG_AUDIT_MYSQL_TEXT_MAX bytes of statement text are kept ("truncated"
+ * past that), of a server packet its head; each parameter's value is cut
+ * at JG_AUDIT_MYSQL_PARAM_MAX bytes and at most JG_AUDIT_MYSQL_PARAMS are
+ * shown; JG_AUDIT_MYSQL_MAX_STMTS prepared statements and
+ * JG_AUDIT_MYSQL_MAX_PENDING unanswered commands are tracked.
+ * What it cannot follow gives one JG_AUDIT_MYSQL_ERROR event, after
+ * which the parser ignores everything fed to it and the caller must stop
+ * relaying the channel (jg_audit_mysql_failed()): a sequence id out of
+ * order, a packet over JG_AUDIT_MYSQL_MAX_PACKET bytes, an answer no
+ * command asked for, an unknown or refused command (COM_CHANGE_USER,
+ * which would sign in again past the gateway; replication and debug
+ * commands), a LOCAL INFILE request, a malformed OK, ERR, EOF or
+ * prepare answer, an EXECUTE of a statement never prepared, or more
+ * than the tables hold. */
+
+#define JG_AUDIT_MYSQL_MAX_PACKET (1u << 30)
+#define JG_AUDIT_MYSQL_TEXT_MAX (64u << 10)
+#define JG_AUDIT_MYSQL_PARAM_MAX 1024u
+#define JG_AUDIT_MYSQL_PARAMS 64u
+#define JG_AUDIT_MYSQL_MAX_STMTS 256u
+#define JG_AUDIT_MYSQL_MAX_PENDING 64u
+
+/* Capability flags the parser and the handshake read. */
+#define JG_MYSQL_CLIENT_LONG_PASSWORD 0x00000001u
+#define JG_MYSQL_CLIENT_FOUND_ROWS 0x00000002u
+#define JG_MYSQL_CLIENT_LONG_FLAG 0x00000004u
+#define JG_MYSQL_CLIENT_CONNECT_WITH_DB 0x00000008u
+#define JG_MYSQL_CLIENT_COMPRESS 0x00000020u
+#define JG_MYSQL_CLIENT_LOCAL_FILES 0x00000080u
+#define JG_MYSQL_CLIENT_PROTOCOL_41 0x00000200u
+#define JG_MYSQL_CLIENT_INTERACTIVE 0x00000400u
+#define JG_MYSQL_CLIENT_SSL 0x00000800u
+#define JG_MYSQL_CLIENT_TRANSACTIONS 0x00002000u
+#define JG_MYSQL_CLIENT_SECURE_CONNECTION 0x00008000u
+#define JG_MYSQL_CLIENT_MULTI_STATEMENTS 0x00010000u
+#define JG_MYSQL_CLIENT_MULTI_RESULTS 0x00020000u
+#define JG_MYSQL_CLIENT_PS_MULTI_RESULTS 0x00040000u
+#define JG_MYSQL_CLIENT_PLUGIN_AUTH 0x00080000u
+#define JG_MYSQL_CLIENT_CONNECT_ATTRS 0x00100000u
+#define JG_MYSQL_CLIENT_PLUGIN_AUTH_LENENC 0x00200000u
+#define JG_MYSQL_CLIENT_SESSION_TRACK 0x00800000u
+#define JG_MYSQL_CLIENT_DEPRECATE_EOF 0x01000000u
+
+/* What an event reports. */
+enum jg_audit_mysql_kind {
+    JG_AUDIT_MYSQL_QUERY = 1, /* COM_QUERY: text */
+    JG_AUDIT_MYSQL_PREPARE,   /* COM_STMT_PREPARE: text; params: how many
+                                 placeholders the server counted */
+    JG_AUDIT_MYSQL_EXECUTE,   /* COM_STMT_EXECUTE: the prepared text and
+                                 the parameters */
+    JG_AUDIT_MYSQL_INIT_DB,   /* COM_INIT_DB: text is the schema */
+    JG_AUDIT_MYSQL_KILL,      /* COM_PROCESS_KILL: text "KILL <id>" */
+    JG_AUDIT_MYSQL_ERROR,     /* error: why parsing stopped */
+    JG_AUDIT_MYSQL_KIND_MAX
+};
+
+/* How a command ended. */
+enum jg_audit_mysql_status {
+    JG_AUDIT_MYSQL_ST_OK = 1,   /* OK, EOF or a whole result set */
+    JG_AUDIT_MYSQL_ST_ERROR,    /* an ERR packet: code, sqlstate, message */
+    JG_AUDIT_MYSQL_ST_NO_REPLY, /* the connection ended first */
+    JG_AUDIT_MYSQL_ST_UNKNOWN   /* parsing stopped before the answer */
+};
+
+/* One bound parameter: its type ("tiny", "long", "double", "string",
+ * "datetime", ...; "unsigned long" for unsigned integers) and value as
+ * text (integers and floats in decimal, dates as 'YYYY-MM-DD
+ * hh:mm:ss.ffffff', strings as valid UTF-8, other bytes as \xNN). */
+struct jg_audit_mysql_param {
+    const char *type;
+    const char *value;  /* NULL for SQL NULL */
+    bool truncated;     /* cut at JG_AUDIT_MYSQL_PARAM_MAX bytes */
+};
+
+/* One event; strings are valid UTF-8, borrowed for the callback only. */
+struct jg_audit_mysql_event {
+    enum jg_audit_mysql_kind kind;
+    const char *text;           /* statement text, schema, "KILL n" */
+    bool truncated;             /* text longer than kept */
+    uint32_t stmt_id;           /* PREPARE (once answered), EXECUTE */
+    const struct jg_audit_mysql_param *params; /* EXECUTE */
+    size_t n_params;            /* EXECUTE: shown; PREPARE: counted */
+    bool params_truncated;      /* more parameters than shown, or values
+                                   past the kept packet head */
+    enum jg_audit_mysql_status status;
+    uint64_t rows;              /* rows returned (all result sets) */
+    uint64_t affected;          /* rows affected (the OK packets) */
+    uint64_t insert_id;
+    uint32_t warnings;
+    uint16_t err_code;          /* ST_ERROR */
+    const char *sqlstate;       /* ST_ERROR: five characters, or "" */
+    const char *err_msg;        /* ST_ERROR */
+    uint64_t duration_us;       /* first byte of the command to last of the
+                                   answer, by the feeds' clocks */
+    const char *error;          /* ERROR: the reason */
+};
+
+/* Counters of a connection. */
+struct jg_audit_mysql_stats {
+    uint64_t commands;          /* every command the client sent */
+    uint64_t statements;        /* those reported as events */
+    uint64_t errors;            /* answered with ERR */
+    uint64_t rows;              /* rows returned */
+    uint64_t packets_in, packets_out; /* client to server, and back */
+};
+
+typedef void (*jg_audit_mysql_cb)(const struct jg_audit_mysql_event *ev,
+                                  void *arg);
+struct jg_audit_mysql;
+
+/* A parser for one connection whose handshake settled caps (the
+ * capability flags both sides use: CLIENT_PROTOCOL_41 is required,
+ * CLIENT_DEPRECATE_EOF changes how result sets end); it calls cb(ev, arg)
+ * for each event. Caller frees with jg_audit_mysql_free(). */
+struct jg_audit_mysql *jg_audit_mysql_new(uint32_t caps, jg_audit_mysql_cb cb,
+                                          void *arg);
+/* Bytes of the connection: from_client true for what the client sent,
+ * false for the server's; now_us is a monotonic clock in microseconds,
+ * for durations. Events go to cb during the call. */
+void jg_audit_mysql_feed(struct jg_audit_mysql *p, bool from_client,
+                         const void *data, size_t len, uint64_t now_us);
+/* The connection ended: commands still waiting for their answer are
+ * reported with JG_AUDIT_MYSQL_ST_NO_REPLY (ST_UNKNOWN when parsing had
+ * stopped). Later feeds and finishes do nothing. */
+void jg_audit_mysql_finish(struct jg_audit_mysql *p);
+/* True once the stream could not be followed (an ERROR event was given). */
+bool jg_audit_mysql_failed(const struct jg_audit_mysql *p);
+/* The reason of that ERROR event, or NULL; valid until p is freed. */
+const char *jg_audit_mysql_error(const struct jg_audit_mysql *p);
+/* Borrowed, valid until p is freed. */
+const struct jg_audit_mysql_stats *
+jg_audit_mysql_stats(const struct jg_audit_mysql *p);
+void jg_audit_mysql_free(struct jg_audit_mysql *p);
+
+/* "query", "prepare", "execute", "init_db", "kill"; NULL otherwise. */
+const char *jg_audit_mysql_command(enum jg_audit_mysql_kind kind);
+/* "ok", "error", "no_reply", "unknown". */
+const char *jg_audit_mysql_status_text(enum jg_audit_mysql_status st);
+/* The members of a db.query event for the event log (struct
+ * jg_audit_event.extra): command, statement, truncated, stmt_id, params
+ * (an array of {type, value}; value null for NULL), params_truncated,
+ * status, rows, affected, insert_id, warnings, error_code, sqlstate,
+ * error_message, duration_ms. Caller decrefs. */
+json_t *jg_audit_mysql_event_json(const struct jg_audit_mysql_event *ev);
+
+/* Decodes the bound parameters of a COM_STMT_EXECUTE payload p (n bytes
+ * kept of a packet of total bytes; p[0] is the command byte; no query
+ * attributes: the gateway does not offer CLIENT_QUERY_ATTRIBUTES) for a
+ * statement of n_params placeholders. types holds 2 * n_params + 1
+ * bytes: the types an earlier execute bound, and a last byte set once
+ * they were bound; this one's new types go there. long_data (a bit per
+ * parameter, or NULL) marks those sent with COM_STMT_SEND_LONG_DATA,
+ * which are not in the packet. Fills out[] (at most max; values
+ * allocated, freed with jg_audit_mysql_params_free()) and *shown, and
+ * sets *cut when some were not shown. JG_ERR_INVALID with why when the
+ * packet does not hold what it says. */
+int jg_audit_mysql_params(const uint8_t *p, size_t n, size_t total,
+                          uint16_t n_params, uint8_t *types,
+                          const uint8_t *long_data,
+                          struct jg_audit_mysql_param *out, size_t max,
+                          size_t *shown, bool *cut, char *why, size_t whyn);
+void jg_audit_mysql_params_free(struct jg_audit_mysql_param *ps, size_t n);
+
 #endif
