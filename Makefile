@@ -140,7 +140,8 @@ JG_JUMPGATED ?= $(abspath build/asan/jumpgated)
 gateway-asan:
 	$(MAKE) BUILD=build/asan CC=clang OPT="-O1 -g" SAN="$(ASAN_SAN)" build/asan/jumpgated
 
-integration: all gateway-asan $(BUILD)/tests/tools/jg_mkcert
+integration: all gateway-asan $(BUILD)/tests/tools/jg_mkcert \
+    $(BUILD)/tests/tools/jg_rdstoken
 	cd tests/integration && JG_BUILD=$(abspath $(BUILD)) JG_JUMPGATED=$(JG_JUMPGATED) \
 	    JG_SSH_AUDIT=$(SSH_AUDIT)/ssh-audit \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider --durations=20 .
@@ -175,6 +176,10 @@ $(BUILD)/tests/fuzz/fuzz_gw_%: tests/fuzz/fuzz_gw_%.c $(GW_FUZZ_OBJS) $(LIBS)
 $(BUILD)/tests/tools/jg_mkcert: tests/tools/jg_mkcert.c $(GW_FUZZ_OBJS) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(GW_FUZZ_OBJS) $(LINKLIBS) $(PKG_LIBS) -lpam -lm $(LDFLAGS)
+
+$(BUILD)/tests/tools/jg_rdstoken: tests/tools/jg_rdstoken.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LINKLIBS) $(PKG_LIBS) -lm $(LDFLAGS)
 
 bench: all
 	$(MAKE) -C . $(BUILD)/tests/bench/bench_policy

@@ -58,6 +58,18 @@ int jg_sync_creds_parse_imds(const char *text, size_t len,
                              struct jg_sync_creds *c, char *err,
                              size_t errlen);
 
+/* ---- RDS IAM authentication (rds_token.c) ------------------------------ */
+
+/* An RDS IAM authentication token for user on the database at host:port
+ * in region, made at now (Unix seconds) and valid 15 minutes: the
+ * presigned SigV4 "connect" request of service rds-db without its scheme,
+ * byte for byte what AWS's SDKs make (generate_db_auth_token); the
+ * session token, when c has one, is signed in. *out (caller frees) is a
+ * secret: send it only over TLS. JG_ERR_INVALID for a missing argument. */
+int jg_sync_rds_token(const struct jg_sync_creds *c, const char *host,
+                      uint16_t port, const char *user, const char *region,
+                      int64_t now, char **out);
+
 /* ---- backoff (backoff.c) ---------------------------------------------- */
 
 /* Full-jitter exponential backoff: a random delay in [0, min(cap_ms,
