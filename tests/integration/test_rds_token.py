@@ -10,10 +10,8 @@ import subprocess
 from pathlib import Path
 from unittest import mock
 
-import pytest
-
-
 import botocore.session as botocore_session
+import pytest
 
 TOOL = Path(os.environ.get("JG_BUILD", "../../build")) / "tests" / "tools" / "jg_rdstoken"
 
