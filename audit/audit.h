@@ -1078,4 +1078,77 @@ int jg_audit_mysql_params(const uint8_t *p, size_t n, size_t total,
                           size_t *shown, bool *cut, char *why, size_t whyn);
 void jg_audit_mysql_params_free(struct jg_audit_mysql_param *ps, size_t n);
 
+/* ---- the MySQL handshake (mysql_hello.c) ---------------------------------
+ * The packets of the connection phase that the gateway reads and writes
+ * on both sides of a MySQL-aware tunnel: the server's greeting (Protocol
+ * HandshakeV10), the client's HandshakeResponse41 and SSLRequest, OK and
+ * ERR, and the auth responses of mysql_native_password and
+ * caching_sha2_password. Payloads only (the caller frames them); what
+ * is parsed is untrusted: every length is checked, strings are cut to
+ * their fields and must hold no NUL. */
+
+#define JG_MYSQL_SCRAMBLE_LEN 20
+#define JG_MYSQL_NAME_MAX 256      /* user, schema, plugin */
+
+struct jg_mysql_greeting {
+    char version[64];
+    uint32_t conn_id;
+    uint8_t scramble[JG_MYSQL_SCRAMBLE_LEN];
+    uint32_t caps;               /* the low and high capability words */
+    uint8_t charset;
+    uint16_t status;
+    char plugin[64];             /* "" when the server names none */
+};
+/* Parses a greeting; JG_ERR_INVALID with why (an ERR packet instead of a
+ * greeting says its message). */
+int jg_mysql_greeting_parse(const uint8_t *p, size_t n,
+                            struct jg_mysql_greeting *g, char *why,
+                            size_t whyn);
+/* Writes g as a greeting payload into out (cap bytes, 128 do); its
+ * length. */
+size_t jg_mysql_greeting_build(const struct jg_mysql_greeting *g,
+                               uint8_t *out, size_t cap);
+
+struct jg_mysql_login {
+    uint32_t caps;
+    uint32_t max_packet;
+    uint8_t charset;
+    bool ssl_request;            /* parsed: an SSLRequest (32 bytes with
+                                    CLIENT_SSL), nothing more follows */
+    char user[JG_MYSQL_NAME_MAX];
+    uint8_t auth[JG_MYSQL_NAME_MAX];
+    size_t auth_len;
+    char schema[JG_MYSQL_NAME_MAX]; /* with CLIENT_CONNECT_WITH_DB */
+    char plugin[64];             /* with CLIENT_PLUGIN_AUTH */
+};
+/* Parses a HandshakeResponse41 or an SSLRequest (client attributes are
+ * skipped); JG_ERR_INVALID with why, also for the pre-4.1 protocol. */
+int jg_mysql_login_parse(const uint8_t *p, size_t n, struct jg_mysql_login *l,
+                         char *why, size_t whyn);
+/* Writes l as a HandshakeResponse41 payload (an SSLRequest when
+ * l->ssl_request) into out (cap bytes, 1024 do); its length, 0 when it
+ * does not fit. */
+size_t jg_mysql_login_build(const struct jg_mysql_login *l, uint8_t *out,
+                            size_t cap);
+/* An ERR payload with the SQL state (5 characters) and message (cut to
+ * fit); its length. */
+size_t jg_mysql_err_build(uint16_t code, const char *sqlstate,
+                          const char *msg, uint8_t *out, size_t cap);
+/* An OK payload with no rows and status; its length (7). */
+size_t jg_mysql_ok_build(uint16_t status, uint8_t *out, size_t cap);
+/* The auth response of mysql_native_password for password and the
+ * server's scramble: SHA1(pw) XOR SHA1(scramble || SHA1(SHA1(pw))). */
+void jg_mysql_native_auth(const char *password,
+                          const uint8_t scramble[JG_MYSQL_SCRAMBLE_LEN],
+                          uint8_t out[20]);
+/* The fast auth response of caching_sha2_password: SHA256(pw) XOR
+ * SHA256(SHA256(SHA256(pw)) || scramble). */
+void jg_mysql_sha2_auth(const char *password,
+                        const uint8_t scramble[JG_MYSQL_SCRAMBLE_LEN],
+                        uint8_t out[32]);
+/* Frames payload (n bytes, at most 0xffffff) as one packet with sequence
+ * id seq into out (n + 4 bytes). */
+void jg_mysql_frame(uint8_t seq, const uint8_t *payload, size_t n,
+                    uint8_t *out);
+
 #endif

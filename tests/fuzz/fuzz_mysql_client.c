@@ -3,7 +3,8 @@
  * sends through the MySQL-aware tunnel, read by the query audit's parser
  * (audit/mysql.c, audit/mysql_params.c): statements, prepared statements
  * with bound parameters, long data, unknown and refused commands, lengths
- * and sequence ids of every kind, packets split anywhere. Statement 1 is
+ * and sequence ids of every kind, packets split anywhere; and the whole
+ * input as the client's login (audit/mysql_hello.c). Statement 1 is
  * prepared with three parameters first; between the client's records the
  * server answers OK (mysql_fuzz.h). */
 #include "mysql_fuzz.h"
@@ -36,6 +37,26 @@ server_says(struct jg_audit_mysql *p, size_t i, uint64_t t)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    struct jg_mysql_login l, m;
+    uint8_t buf[1024];
+    char why[256];
+    size_t n;
+
+    /* The whole input as the client's login: refused with a reason, or
+     * read into something that writes and reads back the same. */
+    why[0] = '\0';
+    if (jg_mysql_login_parse(data, size, &l, why, sizeof(why)) != 0) {
+        mf_check(why[0] != '\0', "a login refused without a reason");
+    } else if (!l.ssl_request) {
+        l.caps &= ~JG_MYSQL_CLIENT_CONNECT_ATTRS;
+        n = jg_mysql_login_build(&l, buf, sizeof(buf));
+        mf_check(n > 0 && jg_mysql_login_parse(buf, n, &m, why,
+                                               sizeof(why)) == 0 &&
+                     strcmp(m.user, l.user) == 0 &&
+                     m.auth_len == l.auth_len &&
+                     memcmp(m.auth, l.auth, l.auth_len) == 0,
+                 "a login that does not read back");
+    }
     mf_run(data, size, true, server_says);
     return 0;
 }
