@@ -254,11 +254,105 @@ protocol_ok(const char *s)
     return false;
 }
 
+/* An absolute path, or a diagnostic at n. */
+static const char *
+abs_path(struct pol_ctx *x, const struct jg_ynode *n, const char *what)
+{
+    if (!jg_y_expect(n, JG_Y_SCALAR, x->file, what, x->d))
+        return NULL;
+    if (n->str[0] != '/') {
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "%s must be an absolute path, not '%s'", what, n->str);
+        return NULL;
+    }
+    return jg_policy_str(x->p, n->str);
+}
+
+/* auth: {password_file: FILE} or {iam: {region: R}} of a mysql target. */
+static void
+db_auth(struct pol_ctx *x, struct jg_target *t, const struct jg_ynode *n)
+{
+    static const char *const keys[] = {"password_file", "iam", NULL};
+    static const char *const iam_keys[] = {"region", NULL};
+    const struct jg_ynode *pf = jg_y_get(n, "password_file");
+    const struct jg_ynode *iam = jg_y_get(n, "iam"), *r;
+
+    jg_y_check_keys(n, keys, x->file, "auth", x->d);
+    if (t->kind != JG_TARGET_TCP || t->protocol == NULL ||
+        strcmp(t->protocol, "mysql") != 0) {
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "auth: {password_file|iam} is only for kind tcp with "
+                     "protocol: mysql (an ssh target takes auth: key or cert)");
+        return;
+    }
+    if ((pf == NULL) == (iam == NULL)) {
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "auth needs exactly one of password_file: FILE or "
+                     "iam: {region: REGION}");
+        return;
+    }
+    if (pf != NULL) {
+        t->db_password_file = abs_path(x, pf, "password_file");
+        return;
+    }
+    if (!jg_y_expect(iam, JG_Y_MAP, x->file, "iam", x->d))
+        return;
+    jg_y_check_keys(iam, iam_keys, x->file, "iam", x->d);
+    if ((r = jg_y_get(iam, "region")) == NULL)
+        jg_diags_add(x->d, x->file, iam->line, iam->col,
+                     "iam needs region: REGION (e.g. eu-west-1)");
+    else if (jg_y_expect(r, JG_Y_SCALAR, x->file, "region", x->d))
+        t->db_iam_region = jg_policy_str(x->p, r->str);
+}
+
+/* tls: {ca: FILE} or tls: false; a mysql target with auth needs one. */
+static void
+db_tls(struct pol_ctx *x, struct jg_target *t, const struct jg_ynode *v,
+       const struct jg_ynode *k)
+{
+    static const char *const keys[] = {"ca", NULL};
+    const struct jg_ynode *n = jg_y_get(v, "tls"), *ca;
+    bool db = t->db_password_file != NULL || t->db_iam_region != NULL;
+
+    if (n == NULL) {
+        if (db)
+            jg_diags_add(x->d, x->file, k->line, k->col,
+                         "target '%s' signs in to MySQL and needs tls: {ca: "
+                         "FILE} (the CA that signed the server's certificate) "
+                         "or, by explicit choice, tls: false", k->str);
+        return;
+    }
+    if (!db) {
+        jg_diags_add(x->d, x->file, n->line, n->col,
+                     "tls is only for a protocol: mysql target with auth");
+        return;
+    }
+    if (n->type == JG_Y_SCALAR) {
+        if (strcmp(n->str, "false") != 0)
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "tls is {ca: FILE} or false, not '%s'", n->str);
+        else if (t->db_iam_region != NULL)
+            jg_diags_add(x->d, x->file, n->line, n->col,
+                         "auth: {iam: ...} sends its token only over TLS; "
+                         "tls: false is refused");
+        return;
+    }
+    if (!jg_y_expect(n, JG_Y_MAP, x->file, "tls", x->d))
+        return;
+    jg_y_check_keys(n, keys, x->file, "tls", x->d);
+    if ((ca = jg_y_get(n, "ca")) == NULL) {
+        jg_diags_add(x->d, x->file, n->line, n->col, "tls needs ca: FILE");
+        return;
+    }
+    if ((t->db_tls_ca = abs_path(x, ca, "ca")) != NULL)
+        t->db_tls = true;
+}
+
 static void
 load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *v)
 {
     static const char *const keys[] = {"kind", "address", "discover", "labels",
-                                       "protocol", "auth", NULL};
+                                       "protocol", "auth", "tls", NULL};
     static const char *const disc_keys[] = {"ecs_cluster", "port", NULL};
     struct pol_target t = {0};
     const struct jg_ynode *n, *kind, *addr, *disc;
@@ -345,8 +439,10 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
                          "protocol is only for kind tcp");
         t.pub.protocol = jg_policy_str(x->p, n->str);
     }
-    if ((n = jg_y_get(v, "auth")) != NULL &&
-        jg_y_expect(n, JG_Y_SCALAR, x->file, "auth", x->d)) {
+    if ((n = jg_y_get(v, "auth")) != NULL && n->type == JG_Y_MAP) {
+        db_auth(x, &t.pub, n);
+    } else if (n != NULL &&
+               jg_y_expect(n, JG_Y_SCALAR, x->file, "auth", x->d)) {
         if (strcmp(n->str, "key") == 0)
             t.pub.auth = JG_AUTH_KEY;
         else if (strcmp(n->str, "cert") == 0)
@@ -359,6 +455,7 @@ load_target(struct pol_ctx *x, const struct jg_ynode *k, const struct jg_ynode *
             jg_diags_add(x->d, x->file, n->line, n->col,
                          "auth is only for kind ssh");
     }
+    db_tls(x, &t.pub, v, k);
     if ((n = jg_y_get(v, "labels")) != NULL &&
         jg_y_expect(n, JG_Y_MAP, x->file, "labels", x->d)) {
         struct jg_label *l = jg_policy_alloc(x->p, (n->n / 2 + 1) * sizeof(*l));

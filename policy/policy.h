@@ -71,6 +71,11 @@ struct jg_target {
     const char *ecs_cluster;      /* discover: {ecs_cluster: ...}; or NULL */
     const char *protocol;         /* "mysql", ...; or NULL */
     enum jg_target_auth auth;     /* kind ssh; members: the parent's */
+    /* protocol mysql with auth: the gateway speaks MySQL on the tunnel */
+    bool db_tls;                  /* tls: {ca: FILE}; false for tls: false */
+    const char *db_tls_ca;        /* that CA bundle, or NULL */
+    const char *db_password_file; /* auth: {password_file: FILE}, or NULL */
+    const char *db_iam_region;    /* auth: {iam: {region: R}}, or NULL */
     const struct jg_label *labels;
     size_t n_labels;
     const char *parent;           /* members: the discovering target; or NULL */
