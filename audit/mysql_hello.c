@@ -289,7 +289,7 @@ jg_mysql_login_parse(const uint8_t *p, size_t n, struct jg_mysql_login *l,
     if ((l->caps & JG_MYSQL_CLIENT_PLUGIN_AUTH) && r.n > 0 &&
         !cstr(&r, l->plugin, sizeof(l->plugin)))
         goto bad;
-    if (l->caps & JG_MYSQL_CLIENT_CONNECT_ATTRS) {
+    if ((l->caps & JG_MYSQL_CLIENT_CONNECT_ATTRS) && r.n > 0) {
         uint64_t k = lenenc(&r);
 
         if (r.bad || k > r.n)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* audit/search.c - a regular expression over an audit folder: the text a
  * person saw in each recording (output and stderr as lines, escape
- * sequences applied), the command of exec recordings, and the commands and
- * paths of the event log's exec and sftp.* events. The caller picks the
+ * sequences applied), the command of exec recordings, and the commands,
+ * paths and statements of the event log's exec, sftp.* and db.query
+ * events. The caller picks the
  * sessions searched and takes each hit; `jumpgate audit search` and the
  * console's search page are its two users. */
 #include <stdio.h>
@@ -128,13 +129,15 @@ jstr(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-/* exec commands and sftp paths of the event log. A session with a
+/* exec commands, sftp paths and database statements of the event log. A
+ * session with a
  * recording is named as its recording says (and was picked or not with
  * it); any other by the event itself, and picked by it. */
 static bool
 on_event(json_t *ev, const char *file, size_t line, void *arg)
 {
-    static const char *const fields[] = {"command", "path", "to", NULL};
+    static const char *const fields[] = {"command", "path", "to", "statement",
+                                         NULL};
     struct run *s = arg;
     const char *type = jstr(ev, "type"), *sid = jstr(ev, "session"), *v;
     struct who tmp = {{0}, NULL, NULL, 0};
@@ -145,7 +148,8 @@ on_event(json_t *ev, const char *file, size_t line, void *arg)
 
     (void)file;
     (void)line;
-    if (strcmp(type, "exec") != 0 && strncmp(type, "sftp.", 5) != 0)
+    if (strcmp(type, "exec") != 0 && strncmp(type, "sftp.", 5) != 0 &&
+        strcmp(type, "db.query") != 0)
         return true;
     for (i = 0; sid != NULL && i < s->n && w == NULL; i++)
         if (strcmp(s->v[i].id, sid) == 0)

@@ -260,7 +260,7 @@ jg_policy_decide(const struct jg_policy *p, const struct jg_request *req,
             return 0;
         }
     }
-    x.needs_login = (req->action & JG_ACT_NEEDS_LOGIN) != 0;
+    x.needs_login = (req->action & JG_ACT_NEEDS_LOGIN) != 0 || req->db_login;
     from_ok = in_from(x.u->from, x.u->n_from, &x.from);
 
     /* allow rules */
@@ -385,7 +385,7 @@ jg_policy_logins(const struct jg_policy *p, const struct jg_request *req,
     size_t n = 0, i, k;
     int ui = jg_policy_user_index(p, req->user);
 
-    if (ui < 0 || !(req->action & JG_ACT_NEEDS_LOGIN))
+    if (ui < 0 || (!(req->action & JG_ACT_NEEDS_LOGIN) && !req->db_login))
         return 0;
     u = POL_USER(p, (unsigned)ui);
     cands = g_ptr_array_new();

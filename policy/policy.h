@@ -206,6 +206,9 @@ struct jg_request {
     unsigned action;      /* exactly one JG_ACT_* */
     const char *login;    /* account on the target; NULL: the default one */
     int64_t at;           /* unix seconds */
+    bool db_login;        /* a forward's database login (protocol: mysql):
+                             checked against the logins of rules and grants
+                             as for actions that log in */
 };
 
 enum jg_effect { JG_DENY = 0, JG_ALLOW = 1 };

@@ -7,7 +7,7 @@
  * Files, bottom up (a file calls only files before it in this list):
  * grant.c, report.c, lapse.c, event.c, wire.c, cert.c, knownhosts.c,
  * hostcert.c, pam.c, connect.c,
- * menu.c, refuse.c, agent.c, auth.c, record.c, route.c, sftp.c, and
+ * menu.c, refuse.c, agent.c, auth.c, record.c, route.c, sftp.c, db.c, and
  * monitor.c, the loop and the request table
  * (make check-rooms fails on any circle between files). */
 #ifndef JG_GW_MONITOR_INTERNAL_H
@@ -86,6 +86,11 @@ struct jg_gw_grant {
     bool cert_pty;
     /* a forward's session id in the audit (forward.open/close), or "" */
     char fwd_session[37];
+    /* a MySQL-aware forward (db.c) */
+    bool db;
+    unsigned db_auths;   /* DB_AUTH requests served */
+    bool db_ended;
+    uint64_t db_statements;
 };
 
 struct jg_audit_key;
@@ -230,6 +235,11 @@ int jg_gw_mon_rec_tap(struct jg_gw_mon *m, struct jg_gw_msg *q);
  * JG_ERR_INVALID when the worker broke its rules (the connection ends). */
 int jg_gw_mon_tap_drain(struct jg_gw_mon *m);
 int jg_gw_mon_rec_exit(struct jg_gw_mon *m, struct jg_gw_msg *q);
+/* The MySQL-aware tunnel (db.c). */
+int jg_gw_mon_db_ca(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_db_auth(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_db_event(struct jg_gw_mon *m, struct jg_gw_msg *q);
+int jg_gw_mon_db_end(struct jg_gw_mon *m, struct jg_gw_msg *q);
 int jg_gw_mon_chan_end(struct jg_gw_mon *m, struct jg_gw_msg *q);
 /* Opens the event log and loads the signing key (in the monitor, after the
  * worker is forked). Failures are logged; recording then follows

@@ -47,6 +47,10 @@ static const struct mon_req mon_reqs[] = {
     {JG_GW_REQ_SFTP_START, JG_GW_MS_AUTHED, jg_gw_mon_sftp_start},
     {JG_GW_REQ_SFTP_EVENT, JG_GW_MS_AUTHED, jg_gw_mon_sftp_event},
     {JG_GW_REQ_SFTP_END, JG_GW_MS_AUTHED, jg_gw_mon_sftp_end},
+    {JG_GW_REQ_DB_CA, JG_GW_MS_AUTHED, jg_gw_mon_db_ca},
+    {JG_GW_REQ_DB_AUTH, JG_GW_MS_AUTHED, jg_gw_mon_db_auth},
+    {JG_GW_REQ_DB_EVENT, JG_GW_MS_AUTHED, jg_gw_mon_db_event},
+    {JG_GW_REQ_DB_END, JG_GW_MS_AUTHED, jg_gw_mon_db_end},
 };
 
 /* Logs a worker that did not end by itself (ours: the signal was the

@@ -454,6 +454,18 @@ jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
     jg_gw_msg_put_u32(a, id);
     jg_gw_msg_put_u8(a, fd >= 0);
     jg_gw_msg_put_str(a, err);
+    /* A MySQL target with auth: the worker speaks MySQL on it (db.c). */
+    {
+        bool db = fd >= 0 && g != NULL && t != NULL && t->protocol != NULL &&
+                  strcmp(t->protocol, "mysql") == 0 &&
+                  (t->db_password_file != NULL || t->db_iam_region != NULL);
+
+        if (db)
+            g->db = true;
+        jg_gw_msg_put_u8(a, db);
+        jg_gw_msg_put_u8(a, db && t->db_tls);
+        jg_gw_msg_put_str(a, db ? t->host : "");
+    }
     r = send_free(m, a, fd);
     if (fd >= 0)
         close(fd);

@@ -76,6 +76,17 @@
  *   SFTP_EVENT, SFTP_END
  *                   AUTHED   the channel is a logged SFTP channel; paths
  *                            and names bounded. No answer.
+ *   DB_CA           AUTHED   the grant is a forward to a MySQL target with
+ *                            auth and tls: {ca}; the monitor opens it.
+ *   DB_AUTH         AUTHED   such a grant, at most 3 times (a login and
+ *                            its auth switches, one login); the login is
+ *                            one the policy gives the user for forwards on
+ *                            the target (else a policy.deny event); the
+ *                            response is made from the root-only password
+ *                            file or an IAM token, in clear only over TLS.
+ *   DB_EVENT, DB_END
+ *                   AUTHED   such a grant, signed in; kinds, statuses and
+ *                            sizes bounded; one DB_END. No answer.
  *
  * Recorded bytes do not travel as messages: the worker writes them into
  * the tap ring, a shared-memory ring per connection (tap.c, below) that
@@ -145,7 +156,9 @@ enum jg_gw_type {
                                    menu shows it, "" the target): the
                                    targets and logins the user may open a
                                    shell on now, in policy order */
-    JG_GW_REQ_FORWARD,          /* s host, u32 port */
+    JG_GW_REQ_FORWARD,          /* s host, u32 port; answer u32 grant id,
+                                   u8 ok, s why, u8 MySQL-aware, u8 tls,
+                                   s host to verify, and the socket */
     /* session recording and the event log */
     JG_GW_REQ_REC_OPEN,         /* u32 chan, u32 grant id, s command,
                                    s term ("": no pty), u32 cols, u32 rows;
@@ -189,6 +202,30 @@ enum jg_gw_type {
     JG_GW_REQ_SFTP_END,          /* u32 chan, u64 bytes in, u64 bytes out,
                                     u64 dropped requests, u64 dropped
                                     handles (no answer) */
+    /* the MySQL-aware tunnel of protocol: mysql targets with auth: the
+     * worker speaks MySQL on both sides of the forward, verifies the
+     * database with the CA bundle the monitor opens, asks the monitor for
+     * each auth response (the password or IAM token stays here unless the
+     * database asks for it in clear over TLS) and reports each statement
+     * its parser saw; the monitor writes db.* events */
+    JG_GW_REQ_DB_CA = 0x50,      /* u32 grant id; answer u8 ok, s why, and
+                                    the CA bundle's descriptor */
+    JG_GW_REQ_DB_AUTH,           /* u32 grant id, s login, s schema,
+                                    s plugin, b scramble (20), u8 tls;
+                                    answer u8 ok, s why, s plugin,
+                                    b auth response */
+    JG_GW_REQ_DB_EVENT,          /* u32 grant id, u8 kind, s text,
+                                    u8 truncated, u32 stmt id, u32 n,
+                                    n x (s type, u8 null, s value,
+                                    u8 truncated), u8 params truncated,
+                                    u8 status, u64 rows, u64 affected,
+                                    u64 insert id, u32 warnings,
+                                    u32 error code, s sqlstate,
+                                    s error message, u64 duration us
+                                    (no answer) */
+    JG_GW_REQ_DB_END,            /* u32 grant id, u64 statements,
+                                    u64 errors, u64 rows, s why ("": the
+                                    client ended it) (no answer) */
     /* monitor -> worker answers: request type | 0x80 */
     JG_GW_ANS = 0x80,
     JG_GW_ANS_KBDINT_PROMPTS = 0xa0, /* s instruction, u32 n, n x (s, u8 echo) */
@@ -216,6 +253,10 @@ enum jg_gw_chan_state {
 #define JG_GW_SFTP_PATH_MAX (3 * 4096)
 /* Longest extended request name in an SFTP event, likewise. */
 #define JG_GW_SFTP_NAME_MAX (3 * 256)
+/* Longest statement text and parameter value in a DB_EVENT: the worker
+ * cuts them (truncated) so that an event fits one message. */
+#define JG_GW_DB_TEXT_MAX 16384
+#define JG_GW_DB_VALUE_MAX 256
 
 /* ---- messages (msg.c); also the framing of monitor -> master reports -- */
 

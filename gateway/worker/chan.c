@@ -231,9 +231,9 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
     int port = ssh_message_channel_request_open_destination_port(msg);
     struct jg_gw_msg *q = NULL, *a = NULL;
     struct jg_gw_chan *ch;
-    char err[512] = "", esc[300];
+    char err[512] = "", esc[300], host[256];
     uint32_t id;
-    uint8_t ok = 0;
+    uint8_t ok = 0, db = 0, tls = 0;
     ssh_channel c;
     int rc = 1;
 
@@ -254,7 +254,9 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
     jg_gw_msg_put_u32(q, (uint32_t)port);
     if (jg_gw_wk_call(w, q, a, JG_GW_ANS | JG_GW_REQ_FORWARD) != 0 ||
         jg_gw_msg_get_u32(a, &id) != 0 || jg_gw_msg_get_u8(a, &ok) != 0 ||
-        jg_gw_msg_get_str(a, err, sizeof(err)) != 0) {
+        jg_gw_msg_get_str(a, err, sizeof(err)) != 0 ||
+        jg_gw_msg_get_u8(a, &db) != 0 || jg_gw_msg_get_u8(a, &tls) != 0 ||
+        jg_gw_msg_get_str(a, host, sizeof(host)) != 0) {
         w->monitor_gone = true;
         goto out;
     }
@@ -283,6 +285,9 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
     fcntl(ch->fd, F_SETFL, fcntl(ch->fd, F_GETFL) | O_NONBLOCK);
     jg_strlcpy(ch->target, dest, sizeof(ch->target));
     ch->opened_us = jg_audit_now_us();
+    /* A MySQL target with auth: the worker speaks MySQL (mysql.c). */
+    if (db)
+        jg_gw_wk_mysql_open(ch, id, tls != 0, host);
     rc = 0;
 out:
     if (a != NULL && a->fd >= 0)
@@ -379,6 +384,7 @@ jg_gw_chan_free(struct jg_gw_chan *ch)
         ssh_remove_channel_callbacks(ch->c, &ch->ccb);
         ssh_channel_free(ch->c);
     }
+    jg_gw_wk_mysql_free(ch);
     if (ch->fd >= 0)
         close(ch->fd);
     jg_gw_buf_free(&ch->c2u);

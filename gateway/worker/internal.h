@@ -6,7 +6,8 @@
  *
  * Files, bottom up (a file calls only files before it in this list):
  * ipc.c, buf.c, report.c, sftp.c, upstream.c, watch.c, connect.c,
- * relay.c, screen.c, auth.c, menu.c, chan.c, privsep.c, seccomp.c, and
+ * relay.c, mysql.c, screen.c, auth.c, menu.c, chan.c, privsep.c,
+ * seccomp.c, and
  * worker.c, the loop
  * (make check-rooms fails on any circle between files). */
 #ifndef JG_GW_WORKER_INTERNAL_H
@@ -49,6 +50,7 @@ void jg_gw_buf_free(struct jg_gw_buf *b);
 enum jg_gw_chan_kind { JG_GW_CH_SESSION, JG_GW_CH_FORWARD };
 
 struct jg_gw_upstream;
+struct jg_gw_mysql;
 struct jg_audit_sftp;
 struct jg_gw_menu;
 
@@ -92,6 +94,7 @@ struct jg_gw_chan {
     struct jg_audit_sftp *sftp;    /* SFTP parser (sftp.c) or NULL */
     int64_t opened_us;             /* forward: when it opened */
     struct jg_gw_menu *menu;       /* the target menu while it is shown */
+    struct jg_gw_mysql *my;        /* the MySQL-aware tunnel (mysql.c) */
 };
 
 struct jg_gw_upstream {
@@ -314,5 +317,17 @@ void jg_gw_chan_local_end(struct jg_gw_chan *ch, bool to_stdout,
                           const char *text, int status);
 /* Writes text to the client channel's stderr (best effort). */
 void jg_gw_chan_say(struct jg_gw_chan *ch, const char *text);
+
+/* The MySQL-aware tunnel (mysql.c), for a forward to a protocol: mysql
+ * target with auth: reads the database's greeting and greets the client
+ * (on failure the client reads an ERR packet and the channel ends). */
+int jg_gw_wk_mysql_open(struct jg_gw_chan *ch, uint32_t grant, bool tls,
+                        const char *host);
+/* Its byte path, instead of jg_gw_relay_pump(): the client's login, the
+ * sign-in, then the command phase through the query audit. */
+bool jg_gw_wk_mysql_pump(struct jg_gw_chan *ch);
+/* Tells the monitor the tunnel ended (once), with why when it was ended. */
+void jg_gw_wk_mysql_end(struct jg_gw_chan *ch, const char *why);
+void jg_gw_wk_mysql_free(struct jg_gw_chan *ch);
 
 #endif

@@ -15,6 +15,8 @@
 #include <libssh/callbacks.h>
 
 #include "audit/audit.h"
+#include <openssl/ssl.h>
+
 #include "gateway/worker/internal.h"
 
 #define MAX_POLL 512
@@ -51,6 +53,7 @@ static void
 chan_end(struct jg_gw_wk *w, struct jg_gw_chan *ch)
 {
     jg_gw_wk_sftp_end(w, ch);
+    jg_gw_wk_mysql_end(ch, NULL);   /* db.session.end before forward.close */
     if (!w->monitor_gone &&
         (ch->rec || (ch->kind == JG_GW_CH_FORWARD && ch->fd >= 0)))
         chan_end_event(w, ch);
@@ -149,7 +152,8 @@ end_session(struct jg_gw_wk *w)
         for (u = w->ups; u != NULL; u = u->next)
             ssh_event_dopoll(u->ev, 0);
         for (ch = w->chans; ch != NULL; ch = ch->next)
-            moved |= jg_gw_relay_pump(ch);
+            moved |= ch->my != NULL ? jg_gw_wk_mysql_pump(ch)
+                                    : jg_gw_relay_pump(ch);
         ssh_event_dopoll(w->ev, moved ? 0 : 10);
     }
     for (ch = w->chans; ch != NULL; ch = ch->next) {
@@ -343,7 +347,8 @@ run(struct jg_gw_wk *w)
         w->pending = false;
         for (ch = w->chans; ch != NULL; ch = ch->next)
             moved |= ch->menu != NULL ? jg_gw_wk_menu_pump(ch)
-                                      : jg_gw_relay_pump(ch);
+                      : ch->my != NULL ? jg_gw_wk_mysql_pump(ch)
+                                       : jg_gw_relay_pump(ch);
         /* Something libssh took in during the pump goes out next round. */
         moved |= w->pending;
         reap(w);
@@ -372,6 +377,9 @@ jg_gw_worker_run(struct jg_gw_daemon *d, int client_fd, int mon_fd,
         _exit(1);
     }
     /* Nothing from the client has been read yet. */
+    /* TLS to MySQL targets (mysql.c): OpenSSL's configuration is read
+     * now, before the sandbox forbids opening files. */
+    OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS, NULL);
     if (jg_gw_drop_privileges(d->uid, d->gid) != 0 || jg_gw_sandbox() != 0)
         _exit(1);
     /* The worker needs neither the policy nor the host key files. */

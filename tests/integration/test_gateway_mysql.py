@@ -1,0 +1,266 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/integration/test_gateway_mysql.py - the MySQL-aware tunnel: a real
+# MariaDB with TLS on (its own test CA) and a password-file account behind
+# jumpgated; the real `mariadb` client and pymysql through `ssh -L` sign in
+# with no database password; SELECT, INSERT, a prepared statement with
+# bound parameters (COM_STMT_PREPARE / COM_STMT_EXECUTE) and an erroring
+# statement each become a db.query event with their outcome, between
+# db.session.start and db.session.end; `audit search` finds a statement; a
+# database login the policy does not give, a server certificate from
+# another CA and TLS inside the tunnel are refused with a clear error.
+import json
+import os
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from gw_fixtures import *  # noqa: F401,F403
+from gw_fixtures import (JUMPGATE, Gateway, free_port, gateway_events,
+                         policy_text, stop, wait_for, wait_port)
+
+pymysql = pytest.importorskip("pymysql")
+
+PASSWORD = "s3cret-ro-pw"
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+class TlsMariaDB:
+    """A MariaDB on a loopback port with TLS from a CA of its own, a shop
+    schema, and the accounts app_ro (in the password file) and app_admin
+    (not given by the policy)."""
+
+    def __init__(self, base):
+        self.dir = base
+        d = base
+        for ca in ("ca", "other_ca"):
+            _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                     f"{ca}.key", "-out", f"{ca}.pem", "-days", "2", "-subj",
+                     f"/CN=jumpgate test {ca}", cwd=d)
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
+                 "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=d)
+        (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+        _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
+                 "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2",
+                 "-extfile", "san.ext", cwd=d)
+        data = d / "data"
+        data.mkdir()
+        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}",
+                        "--user=root", "--auth-root-authentication-method=normal",
+                        "--skip-test-db", "--skip-name-resolve"], check=True,
+                       capture_output=True, timeout=120)
+        self.port = free_port()
+        self.sock = d / "sock"
+        self.log = open(d / "log", "w")
+        self.proc = subprocess.Popen(
+            ["mariadbd", "--no-defaults", f"--datadir={data}", "--user=root",
+             "--bind-address=127.0.0.1", f"--port={self.port}",
+             f"--socket={self.sock}", f"--pid-file={d}/pid", "--skip-log-bin",
+             f"--ssl-ca={d}/ca.pem", f"--ssl-cert={d}/server.pem",
+             f"--ssl-key={d}/server.key"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(self.port, timeout=60, proc=self.proc)
+        self.sql("CREATE DATABASE shop;"
+                 "CREATE TABLE shop.customer (id INT AUTO_INCREMENT PRIMARY KEY,"
+                 " email VARCHAR(100));"
+                 "INSERT INTO shop.customer (email) VALUES ('a@shop.test'),"
+                 " ('b@shop.test'), ('c@shop.test');"
+                 f"CREATE USER app_ro@'%' IDENTIFIED BY '{PASSWORD}';"
+                 "GRANT SELECT, INSERT ON shop.* TO app_ro@'%';"
+                 "CREATE USER app_admin@'%' IDENTIFIED BY 'admin-pw';"
+                 "GRANT ALL ON *.* TO app_admin@'%';")
+        self.pwfile = d / "db.pw"
+        self.pwfile.write_text(f"# login:password\napp_ro:{PASSWORD}\n"
+                               "app_admin:admin-pw\n")
+        os.chmod(self.pwfile, 0o600)
+
+    def sql(self, text):
+        r = subprocess.run(["mariadb", f"--socket={self.sock}", "-uroot",
+                            "--batch", "--skip-column-names", "-e", text],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def stop(self):
+        stop(self.proc, timeout=20)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    m = TlsMariaDB(tmp_path_factory.mktemp("tlsdb"))
+    yield m
+    m.stop()
+
+
+@pytest.fixture(scope="module")
+def mgw(gw_env, db, tmp_path_factory):
+    targets = (
+        f"  rds-tls: {{kind: tcp, address: \"127.0.0.1:{db.port}\", protocol: mysql,"
+        f" tls: {{ca: {db.dir}/ca.pem}}, auth: {{password_file: {db.pwfile}}}}}\n"
+        f"  rds-other-ca: {{kind: tcp, address: \"127.0.0.1:{db.port}\","
+        f" protocol: mysql, tls: {{ca: {db.dir}/other_ca.pem}},"
+        f" auth: {{password_file: {db.pwfile}}}}}\n")
+    rules = ("  - name: db-ro\n"
+             "    users: [alice]\n"
+             "    targets: [rds-tls, rds-other-ca]\n"
+             "    allow: [forward]\n"
+             "    logins: [app_ro]\n")
+    g = Gateway(gw_env, tmp_path_factory.mktemp("mgw"),
+                policy_text(gw_env, targets_extra=targets, extra_rules=rules))
+    yield g
+    g.stop()
+
+
+class Tunnel:
+    def __init__(self, g, target, port):
+        self.port = free_port()
+        args = g.ssh_args("alice", key="alice",
+                          extra=("-N", "-o", "ExitOnForwardFailure=yes", "-L",
+                                 f"{self.port}:{target}:{port}"))
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        wait_port(self.port, proc=self.proc)
+
+    def mariadb(self, user, sql, *extra):
+        return subprocess.run(["mariadb", "-h", "127.0.0.1", "-P", str(self.port),
+                               "-u", user, "--batch", "--skip-column-names",
+                               *extra, "-e", sql],
+                              capture_output=True, text=True, timeout=30)
+
+    def stop(self):
+        stop(self.proc)
+
+
+def _events(g, kind):
+    return [e for e in gateway_events(g) if e["type"] == kind]
+
+
+def _prepared(conn, sql, params):
+    """COM_STMT_PREPARE and COM_STMT_EXECUTE with long parameters, over
+    pymysql's connection (which speaks only the text protocol itself); the
+    rows of the binary result."""
+    conn._execute_command(0x16, sql)
+    first = conn._read_packet()
+    stmt_id, ncols, nparams = struct.unpack("<xIHH", first.get_all_data()[:9])
+    for _ in range(nparams + (1 if nparams else 0) + ncols + (1 if ncols else 0)):
+        conn._read_packet()
+    body = struct.pack("<IBI", stmt_id, 0, 1)
+    body += bytes((len(params) + 7) // 8) + b"\x01"
+    body += b"".join(b"\x08\x00" for _ in params)
+    body += b"".join(struct.pack("<q", v) for v in params)
+    conn._execute_command(0x17, body)
+    p = conn._read_packet()
+    n = p.read_length_encoded_integer()
+    for _ in range(n + 1):
+        conn._read_packet()
+    rows = []
+    while True:
+        p = conn._read_packet()
+        if p.is_eof_packet():
+            return rows
+        rows.append(p.get_all_data())
+
+
+def _ssl_request(port):
+    """Reads the greeting, sends an SSLRequest, returns the answer's text."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        f = s.makefile("rb")
+        h = f.read(4)
+        greeting = f.read(h[0] | h[1] << 8 | h[2] << 16)
+        assert greeting[0] == 10
+        caps = 0x0200 | 0x8000 | 0x0800 | 0x80000    # 4.1, secure, SSL, plugin
+        body = struct.pack("<IIB", caps, 1 << 24, 33) + bytes(23)
+        s.sendall(struct.pack("<I", len(body))[:3] + b"\x01" + body)
+        h = f.read(4)
+        answer = f.read(h[0] | h[1] << 8 | h[2] << 16)
+        assert answer[0] == 0xff, answer
+        return answer[9:].decode()
+
+
+def test_statements_are_audited(mgw, db):
+    t = Tunnel(mgw, "rds-tls", db.port)
+    try:
+        # The real client, with no password: the gateway signs in.
+        r = t.mariadb("app_ro", "SELECT email FROM customer ORDER BY id;"
+                      "INSERT INTO customer (email) VALUES ('new@shop.test');"
+                      "SELECT COUNT(*) FROM customer", "shop")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["a@shop.test", "b@shop.test", "c@shop.test",
+                                    "4"]
+        r = t.mariadb("app_ro", "SELECT * FROM shop.nope")
+        assert r.returncode != 0 and "doesn't exist" in r.stderr
+        # A prepared statement through the binary protocol.
+        c = pymysql.connect(host="127.0.0.1", port=t.port, user="app_ro",
+                            password="", database="shop", connect_timeout=10)
+        rows = _prepared(c, "SELECT ? * ?", [6, 7])
+        c.close()
+        assert len(rows) == 1
+    finally:
+        t.stop()
+    q = wait_for(lambda: (lambda v: v if len(v) >= 6 else None)(
+        _events(mgw, "db.query")), what="db.query events")
+    by = {e["statement"]: e for e in q}
+    sel = by["SELECT email FROM customer ORDER BY id"]
+    assert sel["status"] == "ok" and sel["rows"] == 3
+    assert sel["user"] == "alice" and sel["target"] == "rds-tls"
+    assert sel["login"] == "app_ro" and sel["command"] == "query"
+    assert sel["duration_ms"] >= 0
+    ins = by["INSERT INTO customer (email) VALUES ('new@shop.test')"]
+    assert ins["affected"] == 1 and ins["insert_id"] == 4
+    bad = by["SELECT * FROM shop.nope"]
+    assert bad["status"] == "error" and bad["error_code"] == 1146
+    assert bad["sqlstate"] == "42S02" and "doesn't exist" in bad["error_message"]
+    ex = [e for e in q if e["command"] == "execute"]
+    assert ex and ex[0]["statement"] == "SELECT ? * ?"
+    assert ex[0]["params"] == [{"type": "longlong", "value": "6"},
+                               {"type": "longlong", "value": "7"}]
+    assert ex[0]["rows"] == 1
+    starts = _events(mgw, "db.session.start")
+    assert any(s["db_login"] == "app_ro" and s.get("schema") == "shop" and
+               s["tls"] is True for s in starts), starts
+    ends = wait_for(lambda: (lambda v: v if len(v) >= 3 else None)(
+        _events(mgw, "db.session.end")), what="db.session.end")
+    assert any(e["statements"] >= 3 and e["rows"] >= 4 for e in ends), ends
+    # The auditor finds the statement.
+    r = subprocess.run([str(JUMPGATE), "-c", str(mgw.config), "audit", "search",
+                        "INSERT INTO customer"], capture_output=True, text=True)
+    assert r.returncode == 0 and "db.query statement" in r.stdout, r.stdout + r.stderr
+    # The database's own log would name app_ro: the account the policy gave.
+    assert "new@shop.test" in db.sql("SELECT email FROM shop.customer")
+
+
+def test_refusals(mgw, db):
+    t = Tunnel(mgw, "rds-tls", db.port)
+    try:
+        r = t.mariadb("app_admin", "SELECT 1")
+        assert r.returncode != 0
+        # The policy's own words: which rule, which login.
+        assert ("rule 'db-ro' does not allow login 'app_admin' on rds-tls"
+                in r.stderr), r.stderr
+        # The gateway does not offer TLS inside the tunnel; a client that
+        # asks for it anyway hears why it is not needed.
+        assert "needs no TLS" in _ssl_request(t.port)
+    finally:
+        t.stop()
+    t = Tunnel(mgw, "rds-other-ca", db.port)
+    try:
+        r = t.mariadb("app_ro", "SELECT 1")
+        assert r.returncode != 0
+        assert "certificate was refused" in r.stderr, r.stderr
+    finally:
+        t.stop()
+    deny = wait_for(lambda: [e for e in _events(mgw, "policy.deny")
+                             if "app_admin" in (e.get("reason") or "")],
+                    what="policy.deny")
+    assert deny[0]["target"] == "rds-tls"
+    ends = wait_for(lambda: [e for e in _events(mgw, "db.session.end")
+                             if "certificate" in (e.get("reason") or "")],
+                    what="db.session.end with the TLS refusal")
+    assert ends[0]["target"] == "rds-other-ca"
