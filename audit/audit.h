@@ -1089,6 +1089,7 @@ void jg_audit_mysql_params_free(struct jg_audit_mysql_param *ps, size_t n);
 
 #define JG_MYSQL_SCRAMBLE_LEN 20
 #define JG_MYSQL_NAME_MAX 256      /* user, schema, plugin */
+#define JG_MYSQL_AUTH_MAX 4096     /* an auth response: an IAM token fits */
 
 struct jg_mysql_greeting {
     char version[64];
@@ -1116,7 +1117,7 @@ struct jg_mysql_login {
     bool ssl_request;            /* parsed: an SSLRequest (32 bytes with
                                     CLIENT_SSL), nothing more follows */
     char user[JG_MYSQL_NAME_MAX];
-    uint8_t auth[JG_MYSQL_NAME_MAX];
+    uint8_t auth[JG_MYSQL_AUTH_MAX];
     size_t auth_len;
     char schema[JG_MYSQL_NAME_MAX]; /* with CLIENT_CONNECT_WITH_DB */
     char plugin[64];             /* with CLIENT_PLUGIN_AUTH */

@@ -4,7 +4,11 @@
 #include <errno.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include "gateway/daemon/daemon.h"
 
@@ -27,8 +31,51 @@ static const char hostkey_algos[] =
     "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
     "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
 
+/* A MySQL target's password file and CA bundle, checked as the monitor
+ * will read them: said now, not at the first sign-in. */
+static int
+check_db(const struct jg_config *cfg, const struct jg_target *t,
+         struct jg_diags *diags)
+{
+    struct stat st;
+    int r = 0;
+
+    if (t->db_password_file != NULL) {
+        if (stat(t->db_password_file, &st) != 0) {
+            jg_diags_add(diags, cfg->policy, 0, 0, "target %s: password_file "
+                         "%s: %s", t->name, t->db_password_file,
+                         strerror(errno));
+            r = JG_ERR_INVALID;
+        } else if (st.st_uid != 0 || (st.st_mode & 077) != 0) {
+            jg_diags_add(diags, cfg->policy, 0, 0, "target %s: password_file "
+                         "%s must belong to root and be readable by root only "
+                         "(chown root %s; chmod 600 %s)", t->name,
+                         t->db_password_file, t->db_password_file,
+                         t->db_password_file);
+            r = JG_ERR_INVALID;
+        }
+    }
+    if (t->db_tls_ca != NULL) {
+        BIO *b = BIO_new_file(t->db_tls_ca, "r");
+        X509 *x = b != NULL ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+        if (x == NULL) {
+            jg_diags_add(diags, cfg->policy, 0, 0, "target %s: tls.ca %s %s",
+                         t->name, t->db_tls_ca,
+                         b == NULL ? "cannot be read"
+                                   : "holds no PEM certificate");
+            r = JG_ERR_INVALID;
+        }
+        X509_free(x);
+        BIO_free(b);
+        ERR_clear_error();
+    }
+    return r;
+}
+
 /* Each SSH target must have what its login takes: auth: cert a user CA,
- * auth: key (or no CA) an identity. Said now, not at the first login. */
+ * auth: key (or no CA) an identity; each MySQL target with auth its files.
+ * Said now, not at the first login. */
 static int
 check_auth(const struct jg_config *cfg, const struct jg_policy *pol,
            struct jg_diags *diags)
@@ -41,8 +88,11 @@ check_auth(const struct jg_config *cfg, const struct jg_policy *pol,
         bool cert = t->auth == JG_AUTH_CERT ||
                     (t->auth == JG_AUTH_DEFAULT && cfg->upstream_ca != NULL);
 
-        if (t->kind != JG_TARGET_SSH)
+        if (t->kind != JG_TARGET_SSH) {
+            if (check_db(cfg, t, diags) != 0)
+                r = JG_ERR_INVALID;
             continue;
+        }
         if (cert && cfg->upstream_ca == NULL) {
             jg_diags_add(diags, cfg->policy, 0, 0, "target %s logs in with a "
                          "certificate (auth: cert) but %s sets no upstream.ca",

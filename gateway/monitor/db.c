@@ -188,7 +188,7 @@ jg_gw_mon_db_auth(struct jg_gw_mon *m, struct jg_gw_msg *q)
     struct jg_gw_msg *a;
     char login[JG_MYSQL_NAME_MAX], schema[JG_MYSQL_NAME_MAX], plugin[64];
     char why[600] = "", *pw = NULL, esc[300];
-    uint8_t resp[JG_MYSQL_NAME_MAX], tls;
+    uint8_t resp[JG_MYSQL_AUTH_MAX], tls;
     const uint8_t *scramble = NULL;
     size_t slen = 0, rlen = 0;
     uint32_t id;

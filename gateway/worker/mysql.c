@@ -436,7 +436,7 @@ auth_response(struct jg_gw_chan *ch, const char *login, const char *schema,
         jg_gw_msg_get_u8(a, &ok) != 0 ||
         jg_gw_msg_get_str(a, why, whyn) != 0 ||
         jg_gw_msg_get_str(a, plugin, pluginn) != 0 ||
-        jg_gw_msg_get_bytes(a, &r, &n) != 0 || n > JG_MYSQL_NAME_MAX) {
+        jg_gw_msg_get_bytes(a, &r, &n) != 0 || n > JG_MYSQL_AUTH_MAX) {
         ch->w->monitor_gone = true;
         snprintf(why, whyn, "internal error");
     } else if (ok) {
@@ -464,7 +464,10 @@ sign_in(struct jg_gw_chan *ch, const struct jg_mysql_login *cl)
 
     my->caps = cl->caps & MY_CAPS & my->g.caps;
     my->caps |= JG_MYSQL_CLIENT_PROTOCOL_41 | JG_MYSQL_CLIENT_SECURE_CONNECTION;
-    l.caps = my->caps | (my->g.caps & JG_MYSQL_CLIENT_PLUGIN_AUTH);
+    /* Plugin names and long auth responses (an IAM token) when the
+     * database takes them, whatever the client used. */
+    l.caps = my->caps | (my->g.caps & (JG_MYSQL_CLIENT_PLUGIN_AUTH |
+                                       JG_MYSQL_CLIENT_PLUGIN_AUTH_LENENC));
     if (cl->schema[0] != '\0')
         l.caps |= JG_MYSQL_CLIENT_CONNECT_WITH_DB;
     else

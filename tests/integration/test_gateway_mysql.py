@@ -7,19 +7,23 @@
 # statement each become a db.query event with their outcome, between
 # db.session.start and db.session.end; `audit search` finds a statement; a
 # database login the policy does not give, a server certificate from
-# another CA and TLS inside the tunnel are refused with a clear error.
-import json
+# another CA and TLS inside the tunnel are refused with a clear error. RDS
+# IAM sign-in against a fake RDS endpoint that checks the token with
+# botocore (tests/fakes/fake_rds_mysql.py); bad files at jumpgated -t.
 import os
 import struct
 import subprocess
-import time
+import sys
 from pathlib import Path
 
 import pytest
 
 from gw_fixtures import *  # noqa: F401,F403
-from gw_fixtures import (JUMPGATE, Gateway, free_port, gateway_events,
-                         policy_text, stop, wait_for, wait_port)
+from gw_fixtures import (JUMPGATE, JUMPGATED, Gateway, free_port,
+                         gateway_events, policy_text, stop, wait_for, wait_port)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fakes"))
+from fake_rds_mysql import FakeRdsMysql  # noqa: E402
 
 pymysql = pytest.importorskip("pymysql")
 
@@ -264,3 +268,86 @@ def test_refusals(mgw, db):
                              if "certificate" in (e.get("reason") or "")],
                     what="db.session.end with the TLS refusal")
     assert ends[0]["target"] == "rds-other-ca"
+
+
+def test_bad_files_refused_at_check(mgw, db, tmp_path):
+    # A password file others may read, and a CA bundle that is no PEM:
+    # jumpgated -t (as at start and reload) names each.
+    pw = tmp_path / "open.pw"
+    pw.write_text(f"app_ro:{PASSWORD}\n")
+    os.chmod(pw, 0o644)
+    ca = tmp_path / "ca.txt"
+    ca.write_text("not a certificate\n")
+    pol = tmp_path / "policy.yaml"
+    pol.write_text(mgw.policy.read_text()
+                   .replace(str(db.pwfile), str(pw))
+                   .replace(f"{db.dir}/other_ca.pem", str(ca)))
+    cfg = tmp_path / "jumpgate.yaml"
+    cfg.write_text(mgw.config.read_text().replace(str(mgw.policy), str(pol)))
+    r = subprocess.run([str(JUMPGATED), "-t", "-c", str(cfg)],
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert f"password_file {pw} must belong to root and be readable by root " \
+        "only" in r.stderr, r.stderr
+    assert f"tls.ca {ca} holds no PEM certificate" in r.stderr, r.stderr
+
+
+KEY_ID, SECRET = "AKIAJUMPGATETEST0001", "rds/iam+secret=key"
+
+
+def test_iam_sign_in(gw_env, db, tmp_path):
+    def targets(port):
+        return (f"  rds-iam: {{kind: tcp, address: \"127.0.0.1:{port}\","
+                f" protocol: mysql, tls: {{ca: {db.dir}/ca.pem}},"
+                " auth: {iam: {region: eu-west-1}}}\n")
+
+    rds = FakeRdsMysql(db.dir / "server.pem", db.dir / "server.key", KEY_ID,
+                       SECRET, "eu-west-1")
+    rules = ("  - name: db-iam\n    users: [alice]\n    targets: [rds-iam]\n"
+             "    allow: [forward]\n    logins: [app_ro]\n")
+    env = ("env", f"AWS_ACCESS_KEY_ID={KEY_ID}", f"AWS_SECRET_ACCESS_KEY={SECRET}",
+           "AWS_EC2_METADATA_DISABLED=true", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent")
+    g = Gateway(gw_env, tmp_path / "g",
+                policy_text(gw_env, targets_extra=targets(rds.port),
+                            extra_rules=rules), wrap=env)
+    try:
+        t = Tunnel(g, "rds-iam", rds.port)
+        try:
+            r = t.mariadb("app_ro", "SELECT 1")
+            assert r.returncode == 0, r.stderr
+        finally:
+            t.stop()
+        # The fake took a token botocore would have made, sent in clear
+        # only inside TLS.
+        assert rds.logins == [("app_ro", "mysql_clear_password", None)]
+        q = wait_for(lambda: _events(g, "db.query"), what="db.query")
+        assert q[0]["statement"] == "SELECT 1" and q[0]["target"] == "rds-iam"
+        start = _events(g, "db.session.start")
+        assert start and start[0]["sign_in"] == "iam" and start[0]["tls"] is True
+    finally:
+        g.stop()
+        rds.stop()
+    # Wrong credentials: the database's refusal reaches the client and the
+    # event log.
+    rds = FakeRdsMysql(db.dir / "server.pem", db.dir / "server.key", KEY_ID,
+                       "another-secret", "eu-west-1")
+    g = Gateway(gw_env, tmp_path / "g2",
+                policy_text(gw_env, targets_extra=targets(rds.port),
+                            extra_rules=rules), wrap=env)
+    try:
+        t = Tunnel(g, "rds-iam", rds.port)
+        try:
+            r = t.mariadb("app_ro", "SELECT 1")
+            assert r.returncode != 0
+            assert "the database refused the sign-in of app_ro: Access denied" \
+                in r.stderr, r.stderr
+        finally:
+            t.stop()
+        assert rds.logins[0][2] == "signature does not match"
+        ends = wait_for(lambda: [e for e in _events(g, "db.session.end")
+                                 if "refused the sign-in" in (e.get("reason") or "")],
+                        what="db.session.end")
+        assert ends[0]["target"] == "rds-iam"
+    finally:
+        g.stop()
+        rds.stop()
