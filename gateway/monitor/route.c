@@ -404,6 +404,7 @@ jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
     char host[256], err[512] = "", esc[300];
     uint32_t port, id = UINT32_MAX;
     unsigned action;
+    bool unreached = false;
     int fd = -1, r;
 
     if (jg_gw_msg_get_str(q, host, sizeof(host)) != 0 ||
@@ -427,6 +428,7 @@ jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
             jg_strlcpy(err, dec.reason, sizeof(err));
         } else if ((r = jg_gw_connect(t->host, t->port, JG_GW_CONNECT_TIMEOUT,
                                       &fd, err, sizeof(err))) != 0) {
+            unreached = true;
             jg_gw_mon_target_error(m, t, action,
                                    jg_gw_connect_error(r, errno), err);
             jg_gw_mon_report_decision(m, action, "error", NULL);
@@ -454,13 +456,14 @@ jg_gw_mon_forward(struct jg_gw_mon *m, struct jg_gw_msg *q)
     jg_gw_msg_put_u32(a, id);
     jg_gw_msg_put_u8(a, fd >= 0);
     jg_gw_msg_put_str(a, err);
-    /* A MySQL target with auth: the worker speaks MySQL on it (db.c). */
+    /* A MySQL target with auth: the worker speaks MySQL on it (db.c), and
+     * says in MySQL's words when the database cannot be reached. */
     {
-        bool db = fd >= 0 && g != NULL && t != NULL && t->protocol != NULL &&
-                  strcmp(t->protocol, "mysql") == 0 &&
+        bool db = (fd >= 0 || unreached) && t != NULL &&
+                  t->protocol != NULL && strcmp(t->protocol, "mysql") == 0 &&
                   (t->db_password_file != NULL || t->db_iam_region != NULL);
 
-        if (db)
+        if (db && fd >= 0)
             g->db = true;
         jg_gw_msg_put_u8(a, db);
         jg_gw_msg_put_u8(a, db && t->db_tls);

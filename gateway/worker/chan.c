@@ -260,6 +260,23 @@ open_forward(struct jg_gw_wk *w, ssh_message msg)
         w->monitor_gone = true;
         goto out;
     }
+    if (!ok && db && a->fd < 0) {
+        /* Allowed, but the database cannot be reached: a MySQL client
+         * reads why as an error packet. */
+        if ((c = ssh_message_channel_request_open_reply_accept(msg)) != NULL) {
+            ch = chan_new(w, JG_GW_CH_FORWARD);
+            ch->c = c;
+            memset(&ch->ccb, 0, sizeof(ch->ccb));
+            ch->ccb.userdata = ch;
+            jg_gw_chan_watch(&ch->ccb);
+            ssh_callbacks_init(&ch->ccb);
+            ssh_set_channel_callbacks(c, &ch->ccb);
+            jg_strlcpy(ch->target, dest, sizeof(ch->target));
+            jg_gw_wk_mysql_unreachable(ch, err);
+        }
+        rc = 0;
+        goto out;
+    }
     if (!ok || a->fd < 0) {
         char *what = jg_xasprintf("forward to %s port %d", esc, port);
         refused(msg, what, err[0] ? err : "no reason given");

@@ -329,5 +329,8 @@ bool jg_gw_wk_mysql_pump(struct jg_gw_chan *ch);
 /* Tells the monitor the tunnel ended (once), with why when it was ended. */
 void jg_gw_wk_mysql_end(struct jg_gw_chan *ch, const char *why);
 void jg_gw_wk_mysql_free(struct jg_gw_chan *ch);
+/* A forward allowed to a MySQL target that could not be reached: the
+ * client reads why in an error packet, then the channel ends. */
+void jg_gw_wk_mysql_unreachable(struct jg_gw_chan *ch, const char *why);
 
 #endif

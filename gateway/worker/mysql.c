@@ -888,3 +888,17 @@ jg_gw_wk_mysql_free(struct jg_gw_chan *ch)
     free(my);
     ch->my = NULL;
 }
+
+void
+jg_gw_wk_mysql_unreachable(struct jg_gw_chan *ch, const char *why)
+{
+    uint8_t buf[600];
+    char *text = jg_xasprintf("jumpgate: %s", why);
+    size_t n = jg_mysql_err_build(1105, "HY000", text, buf, sizeof(buf));
+
+    free(text);
+    to_client(ch, 0, buf, n);
+    ch->fd = -1;
+    ch->fd_eof = true;          /* the pump sends it, then EOF and close */
+    ch->fd_wr_shut = true;
+}

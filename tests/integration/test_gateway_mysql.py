@@ -28,6 +28,7 @@ from fake_rds_mysql import FakeRdsMysql  # noqa: E402
 pymysql = pytest.importorskip("pymysql")
 
 PASSWORD = "s3cret-ro-pw"
+DOWN_PORT = free_port()     # nothing listens there
 
 
 def _openssl(*args, cwd):
@@ -109,10 +110,13 @@ def mgw(gw_env, db, tmp_path_factory):
         f" tls: {{ca: {db.dir}/ca.pem}}, auth: {{password_file: {db.pwfile}}}}}\n"
         f"  rds-other-ca: {{kind: tcp, address: \"127.0.0.1:{db.port}\","
         f" protocol: mysql, tls: {{ca: {db.dir}/other_ca.pem}},"
+        f" auth: {{password_file: {db.pwfile}}}}}\n"
+        f"  rds-down: {{kind: tcp, address: \"127.0.0.1:{DOWN_PORT}\","
+        f" protocol: mysql, tls: {{ca: {db.dir}/ca.pem}},"
         f" auth: {{password_file: {db.pwfile}}}}}\n")
     rules = ("  - name: db-ro\n"
              "    users: [alice]\n"
-             "    targets: [rds-tls, rds-other-ca]\n"
+             "    targets: [rds-tls, rds-other-ca, rds-down]\n"
              "    allow: [forward]\n"
              "    logins: [app_ro]\n")
     g = Gateway(gw_env, tmp_path_factory.mktemp("mgw"),
@@ -260,6 +264,16 @@ def test_refusals(mgw, db):
         assert "certificate was refused" in r.stderr, r.stderr
     finally:
         t.stop()
+    # An unreachable database: the client reads why, as a MySQL error.
+    t = Tunnel(mgw, "rds-down", DOWN_PORT)
+    try:
+        r = t.mariadb("app_ro", "SELECT 1")
+        assert r.returncode != 0
+        assert "1105" in r.stderr and \
+            f"jumpgate: cannot connect to 127.0.0.1 port {DOWN_PORT}" in r.stderr, \
+            r.stderr
+    finally:
+        t.stop()
     deny = wait_for(lambda: [e for e in _events(mgw, "policy.deny")
                              if "app_admin" in (e.get("reason") or "")],
                     what="policy.deny")
@@ -348,6 +362,31 @@ def test_iam_sign_in(gw_env, db, tmp_path):
                                  if "refused the sign-in" in (e.get("reason") or "")],
                         what="db.session.end")
         assert ends[0]["target"] == "rds-iam"
+    finally:
+        g.stop()
+        rds.stop()
+    # No AWS credentials at all: said to the client and in the event log,
+    # and nothing reaches the database.
+    rds = FakeRdsMysql(db.dir / "server.pem", db.dir / "server.key", KEY_ID,
+                       SECRET, "eu-west-1")
+    g = Gateway(gw_env, tmp_path / "g3",
+                policy_text(gw_env, targets_extra=targets(rds.port),
+                            extra_rules=rules),
+                wrap=("env", "-u", "AWS_ACCESS_KEY_ID", "-u",
+                      "AWS_SECRET_ACCESS_KEY", "AWS_EC2_METADATA_DISABLED=true",
+                      "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"))
+    try:
+        t = Tunnel(g, "rds-iam", rds.port)
+        try:
+            r = t.mariadb("app_ro", "SELECT 1")
+            assert r.returncode != 0
+            assert "no AWS credentials for the IAM token" in r.stderr, r.stderr
+        finally:
+            t.stop()
+        assert rds.logins == []
+        wait_for(lambda: [e for e in _events(g, "db.session.end")
+                          if "no AWS credentials" in (e.get("reason") or "")],
+                 what="db.session.end")
     finally:
         g.stop()
         rds.stop()
