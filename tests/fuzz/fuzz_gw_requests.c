@@ -27,10 +27,13 @@ static const char policy[] =
     "targets:\n"
     "  web-1: {kind: ssh, address: \"127.0.0.1:1\"}\n"
     "  db: {kind: tcp, address: \"127.0.0.1:1\"}\n"
+    "  mdb: {kind: tcp, address: \"127.0.0.1:2\", protocol: mysql, tls: false,"
+    " auth: {password_file: /nonexistent/db.pw}}\n"
     "rules:\n"
     "  - {name: r, users: [alice], targets: [web-1], allow: [shell, exec, sftp],"
     " logins: [root]}\n"
-    "  - {name: f, users: [alice], targets: [db], allow: [forward]}\n";
+    "  - {name: f, users: [alice], targets: [db, mdb], allow: [forward],"
+    " logins: [app]}\n";
 
 static const struct {
     uint8_t type;
@@ -51,6 +54,10 @@ static const struct {
     {JG_GW_REQ_SFTP_START, jg_gw_mon_sftp_start},
     {JG_GW_REQ_SFTP_EVENT, jg_gw_mon_sftp_event},
     {JG_GW_REQ_SFTP_END, jg_gw_mon_sftp_end},
+    {JG_GW_REQ_DB_CA, jg_gw_mon_db_ca},
+    {JG_GW_REQ_DB_AUTH, jg_gw_mon_db_auth},
+    {JG_GW_REQ_DB_EVENT, jg_gw_mon_db_event},
+    {JG_GW_REQ_DB_END, jg_gw_mon_db_end},
 };
 
 static struct jg_gw_daemon daemon_;
