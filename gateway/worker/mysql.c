@@ -27,6 +27,7 @@
 #define MY_PACKET_MAX (1u << 16)  /* of the connection phase */
 #define CA_MAX (4u << 20)
 #define PARAMS_SENT 40u           /* of an event, so that it fits a message */
+#define PENDING_MAX 16u           /* events held before they are sent */
 
 /* What the gateway lets the two sides agree on: no TLS inside the tunnel,
  * no compression, no LOCAL INFILE, no client attributes, no query
@@ -60,6 +61,10 @@ struct jg_gw_mysql {
     struct jg_audit_mysql *audit;
     char db_login[JG_MYSQL_NAME_MAX];
     bool ended;
+    /* statements parsed, sent to the monitor once the answer that ended
+     * them is on its way to the client */
+    struct jg_gw_msg *out[PENDING_MAX];
+    size_t n_out;
 };
 
 /* ---- the database's socket, plain or TLS -------------------------------- */
@@ -242,6 +247,20 @@ cut(const char *s, size_t max, bool *cutp)
     return o;
 }
 
+/* The statements held, to the monitor. */
+static void
+send_events(struct jg_gw_chan *ch)
+{
+    struct jg_gw_mysql *my = ch->my;
+
+    for (size_t i = 0; i < my->n_out; i++) {
+        if (!ch->w->monitor_gone)
+            jg_gw_wk_send(ch->w, my->out[i]);
+        free(my->out[i]);
+    }
+    my->n_out = 0;
+}
+
 static void
 on_statement(const struct jg_audit_mysql_event *ev, void *arg)
 {
@@ -292,8 +311,9 @@ on_statement(const struct jg_audit_mysql_event *ev, void *arg)
     jg_gw_msg_put_str(q, t);
     free(t);
     jg_gw_msg_put_u64(q, ev->duration_us);
-    jg_gw_wk_send(ch->w, q);
-    free(q);
+    if (ch->my->n_out == PENDING_MAX)
+        send_events(ch);
+    ch->my->out[ch->my->n_out++] = q;
 }
 
 /* ---- TLS to the database ------------------------------------------------------ */
@@ -820,6 +840,7 @@ jg_gw_wk_mysql_pump(struct jg_gw_chan *ch)
             moved = true;
         }
     }
+    send_events(ch);
     if (my->phase == MY_RELAY && ch->c2u.len == 0 &&
         ssh_channel_is_eof(ch->c) && !ch->fd_wr_shut) {
         jg_gw_wk_mysql_end(ch, NULL);
@@ -859,6 +880,7 @@ jg_gw_wk_mysql_end(struct jg_gw_chan *ch, const char *why)
     my->ended = true;
     if (my->audit != NULL)
         jg_audit_mysql_finish(my->audit);
+    send_events(ch);
     if (ch->w->monitor_gone || (my->db_login[0] == '\0' && why == NULL))
         return;
     st = my->audit != NULL ? jg_audit_mysql_stats(my->audit) : NULL;
