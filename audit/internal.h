@@ -141,4 +141,19 @@ int jg_audit_recw_trim(void *w, char *unused, size_t len);
  * the session and is not the console's (verify_evidence.c). */
 bool jg_audit_evidence_line(json_t *o, const char *id);
 
+/* ---- MySQL packet fields (mysql_wire.c) ------------------------------- */
+
+/* A packet being read; bad once a read ran past its end (then every
+ * later read gives 0). */
+struct jg_my_rd {
+    const uint8_t *p;
+    size_t n;
+    bool bad;
+};
+/* k (at most 8) little-endian bytes. */
+uint64_t jg_my_le(struct jg_my_rd *r, size_t k);
+void jg_my_skip(struct jg_my_rd *r, size_t k);
+/* A length-encoded integer (0xfb and 0xff make r bad). */
+uint64_t jg_my_lenenc(struct jg_my_rd *r);
+
 #endif

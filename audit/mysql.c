@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/audit.h"
+#include "audit/internal.h"
 
 /* Commands (the first byte of a client packet). */
 #define COM_QUIT 0x01
@@ -147,50 +147,6 @@ fail(struct jg_audit_mysql *p, const char *fmt, ...)
     p->cb(&ev, p->arg);
 }
 
-/* ---- little readers ------------------------------------------------------ */
-
-struct rd {
-    const uint8_t *p;
-    size_t n;
-    bool bad;
-};
-
-static uint64_t
-rd_le(struct rd *r, size_t k)
-{
-    uint64_t v = 0;
-
-    if (r->bad || r->n < k) {
-        r->bad = true;
-        return 0;
-    }
-    for (size_t i = 0; i < k; i++)
-        v |= (uint64_t)r->p[i] << (8 * i);
-    r->p += k;
-    r->n -= k;
-    return v;
-}
-
-/* A length-encoded integer; 0xfb (NULL) and 0xff are refused here. */
-static uint64_t
-rd_lenenc(struct rd *r)
-{
-    uint8_t b = (uint8_t)rd_le(r, 1);
-
-    if (r->bad)
-        return 0;
-    if (b < 0xfb)
-        return b;
-    if (b == 0xfc)
-        return rd_le(r, 2);
-    if (b == 0xfd)
-        return rd_le(r, 3);
-    if (b == 0xfe)
-        return rd_le(r, 8);
-    r->bad = true;
-    return 0;
-}
-
 /* ---- pending commands and statements ------------------------------------ */
 
 static void
@@ -286,7 +242,7 @@ client_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
               uint64_t total, uint8_t seq, uint8_t last_seq, uint64_t t0)
 {
     struct cmd c = {0};
-    struct rd r = {k, kept, false};
+    struct jg_my_rd r = {k, kept, false};
     char why[200];
 
     p->stats.packets_in++;
@@ -328,8 +284,8 @@ client_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
         uint32_t id;
         char t[32];
 
-        rd_le(&r, 1);
-        id = (uint32_t)rd_le(&r, 4);
+        jg_my_le(&r, 1);
+        id = (uint32_t)jg_my_le(&r, 4);
         if (r.bad) {
             fail(p, "a COM_PROCESS_KILL shorter than 5 bytes");
             return;
@@ -347,8 +303,8 @@ client_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
         struct stmt *st;
         uint8_t com = k[0];
 
-        rd_le(&r, 1);
-        c.stmt_id = (uint32_t)rd_le(&r, 4);
+        jg_my_le(&r, 1);
+        c.stmt_id = (uint32_t)jg_my_le(&r, 4);
         if (r.bad) {
             fail(p, "a statement command (0x%02x) shorter than 5 bytes", com);
             return;
@@ -361,7 +317,7 @@ client_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
         }
         if (com == COM_STMT_SEND_LONG_DATA) {
             /* Its data is the parameter's value at the next EXECUTE. */
-            uint16_t i = (uint16_t)rd_le(&r, 2);
+            uint16_t i = (uint16_t)jg_my_le(&r, 2);
 
             if (r.bad) {
                 fail(p, "a COM_STMT_SEND_LONG_DATA shorter than 7 bytes");
@@ -458,9 +414,9 @@ static bool
 read_err(struct jg_audit_mysql *p, struct cmd *c, const uint8_t *k,
          size_t kept)
 {
-    struct rd r = {k + 1, kept - 1, false};
+    struct jg_my_rd r = {k + 1, kept - 1, false};
 
-    c->err_code = (uint16_t)rd_le(&r, 2);
+    c->err_code = (uint16_t)jg_my_le(&r, 2);
     if (r.bad)
         return false;
     if (r.n >= 6 && r.p[0] == '#') {
@@ -483,11 +439,11 @@ read_err(struct jg_audit_mysql *p, struct cmd *c, const uint8_t *k,
 static bool
 read_ok(struct cmd *c, const uint8_t *k, size_t kept, uint16_t *status)
 {
-    struct rd r = {k + 1, kept - 1, false};
-    uint64_t aff = rd_lenenc(&r), id = rd_lenenc(&r);
+    struct jg_my_rd r = {k + 1, kept - 1, false};
+    uint64_t aff = jg_my_lenenc(&r), id = jg_my_lenenc(&r);
 
-    *status = (uint16_t)rd_le(&r, 2);
-    c->warnings += (uint32_t)rd_le(&r, 2);
+    *status = (uint16_t)jg_my_le(&r, 2);
+    c->warnings += (uint32_t)jg_my_le(&r, 2);
     if (r.bad)
         return false;
     c->affected += aff;
@@ -500,10 +456,10 @@ read_ok(struct cmd *c, const uint8_t *k, size_t kept, uint16_t *status)
 static bool
 read_eof(struct cmd *c, const uint8_t *k, size_t kept, uint16_t *status)
 {
-    struct rd r = {k + 1, kept - 1, false};
+    struct jg_my_rd r = {k + 1, kept - 1, false};
 
-    c->warnings += (uint32_t)rd_le(&r, 2);
-    *status = (uint16_t)rd_le(&r, 2);
+    c->warnings += (uint32_t)jg_my_le(&r, 2);
+    *status = (uint16_t)jg_my_le(&r, 2);
     return !r.bad;
 }
 
@@ -543,7 +499,7 @@ server_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
 {
     struct cmd *c;
     uint16_t status = 0;
-    struct rd r;
+    struct jg_my_rd r;
 
     p->stats.packets_out++;
     if (p->count == 0) {
@@ -579,17 +535,17 @@ server_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
         case ANS_ROWS:
             break;
         case ANS_PREPARE:
-            r = (struct rd){k, kept, false};
+            r = (struct jg_my_rd){k, kept, false};
             if (k[0] != 0x00 || total < 12) {
                 fail(p, "a malformed answer to COM_STMT_PREPARE");
                 return;
             }
-            rd_le(&r, 1);
-            c->stmt_id = (uint32_t)rd_le(&r, 4);
-            c->left = rd_le(&r, 2);            /* columns */
-            c->prep_params = (uint16_t)rd_le(&r, 2);
-            rd_le(&r, 1);
-            c->warnings = (uint32_t)rd_le(&r, 2);
+            jg_my_le(&r, 1);
+            c->stmt_id = (uint32_t)jg_my_le(&r, 4);
+            c->left = jg_my_le(&r, 2);            /* columns */
+            c->prep_params = (uint16_t)jg_my_le(&r, 2);
+            jg_my_le(&r, 1);
+            c->warnings = (uint32_t)jg_my_le(&r, 2);
             if (r.bad) {
                 fail(p, "a malformed answer to COM_STMT_PREPARE");
                 return;
@@ -655,8 +611,8 @@ server_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
                      "gateway does not relay");
                 return;
             }
-            r = (struct rd){k, kept, false};
-            c->left = rd_lenenc(&r);
+            r = (struct jg_my_rd){k, kept, false};
+            c->left = jg_my_lenenc(&r);
             if (r.bad || r.n != 0 || c->left == 0 || c->left > 4096) {
                 fail(p, "a malformed result set header");
                 return;

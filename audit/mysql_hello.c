@@ -9,45 +9,12 @@
 
 #include <openssl/evp.h>
 
-#include "audit/audit.h"
-
-struct rd {
-    const uint8_t *p;
-    size_t n;
-    bool bad;
-};
-
-static uint64_t
-le(struct rd *r, size_t k)
-{
-    uint64_t v = 0;
-
-    if (r->bad || r->n < k) {
-        r->bad = true;
-        return 0;
-    }
-    for (size_t i = 0; i < k; i++)
-        v |= (uint64_t)r->p[i] << (8 * i);
-    r->p += k;
-    r->n -= k;
-    return v;
-}
-
-static void
-skip(struct rd *r, size_t k)
-{
-    if (r->bad || r->n < k) {
-        r->bad = true;
-        return;
-    }
-    r->p += k;
-    r->n -= k;
-}
+#include "audit/internal.h"
 
 /* A NUL-terminated string into out; false when no NUL ends it within
  * the packet or it does not fit. */
 static bool
-cstr(struct rd *r, char *out, size_t outn)
+cstr(struct jg_my_rd *r, char *out, size_t outn)
 {
     const uint8_t *z;
     size_t n;
@@ -71,7 +38,7 @@ cstr(struct rd *r, char *out, size_t outn)
 /* Exactly n bytes into out (which holds cap); false when short or too
  * long for out. */
 static bool
-bytes(struct rd *r, size_t n, uint8_t *out, size_t cap)
+bytes(struct jg_my_rd *r, size_t n, uint8_t *out, size_t cap)
 {
     if (r->bad || r->n < n || n > cap) {
         r->bad = true;
@@ -83,28 +50,11 @@ bytes(struct rd *r, size_t n, uint8_t *out, size_t cap)
     return true;
 }
 
-static uint64_t
-lenenc(struct rd *r)
-{
-    uint8_t b = (uint8_t)le(r, 1);
-
-    if (b < 0xfb)
-        return b;
-    if (b == 0xfc)
-        return le(r, 2);
-    if (b == 0xfd)
-        return le(r, 3);
-    if (b == 0xfe)
-        return le(r, 8);
-    r->bad = true;
-    return 0;
-}
-
 int
 jg_mysql_greeting_parse(const uint8_t *p, size_t n,
                         struct jg_mysql_greeting *g, char *why, size_t whyn)
 {
-    struct rd r = {p, n, false};
+    struct jg_my_rd r = {p, n, false};
     uint8_t proto, alen;
     size_t part2;
 
@@ -128,28 +78,28 @@ jg_mysql_greeting_parse(const uint8_t *p, size_t n,
         snprintf(why, whyn, "the server refused at once: %s", msg);
         return JG_ERR_INVALID;
     }
-    proto = (uint8_t)le(&r, 1);
+    proto = (uint8_t)jg_my_le(&r, 1);
     if (proto != 10) {
         snprintf(why, whyn, "protocol version %u, not 10", proto);
         return JG_ERR_INVALID;
     }
     if (!cstr(&r, g->version, sizeof(g->version)))
         goto bad;
-    g->conn_id = (uint32_t)le(&r, 4);
+    g->conn_id = (uint32_t)jg_my_le(&r, 4);
     bytes(&r, 8, g->scramble, 8);
-    le(&r, 1);                                   /* filler */
-    g->caps = (uint32_t)le(&r, 2);
+    jg_my_le(&r, 1);                                   /* filler */
+    g->caps = (uint32_t)jg_my_le(&r, 2);
     if (r.bad)
         goto bad;
     if (r.n == 0) {
         snprintf(why, whyn, "a greeting of the pre-4.1 protocol");
         return JG_ERR_INVALID;
     }
-    g->charset = (uint8_t)le(&r, 1);
-    g->status = (uint16_t)le(&r, 2);
-    g->caps |= (uint32_t)le(&r, 2) << 16;
-    alen = (uint8_t)le(&r, 1);
-    skip(&r, 10);                                /* reserved */
+    g->charset = (uint8_t)jg_my_le(&r, 1);
+    g->status = (uint16_t)jg_my_le(&r, 2);
+    g->caps |= (uint32_t)jg_my_le(&r, 2) << 16;
+    alen = (uint8_t)jg_my_le(&r, 1);
+    jg_my_skip(&r, 10);                                /* reserved */
     if (r.bad)
         goto bad;
     if (!(g->caps & JG_MYSQL_CLIENT_PROTOCOL_41) ||
@@ -254,18 +204,18 @@ int
 jg_mysql_login_parse(const uint8_t *p, size_t n, struct jg_mysql_login *l,
                      char *why, size_t whyn)
 {
-    struct rd r = {p, n, false};
+    struct jg_my_rd r = {p, n, false};
     uint64_t alen;
 
     memset(l, 0, sizeof(*l));
-    l->caps = (uint32_t)le(&r, 4);
+    l->caps = (uint32_t)jg_my_le(&r, 4);
     if (r.bad || !(l->caps & JG_MYSQL_CLIENT_PROTOCOL_41)) {
         snprintf(why, whyn, "a login of the pre-4.1 protocol");
         return JG_ERR_INVALID;
     }
-    l->max_packet = (uint32_t)le(&r, 4);
-    l->charset = (uint8_t)le(&r, 1);
-    skip(&r, 23);                                /* filler */
+    l->max_packet = (uint32_t)jg_my_le(&r, 4);
+    l->charset = (uint8_t)jg_my_le(&r, 1);
+    jg_my_skip(&r, 23);                                /* filler */
     if (r.bad)
         goto bad;
     if (r.n == 0 && (l->caps & JG_MYSQL_CLIENT_SSL)) {
@@ -275,9 +225,9 @@ jg_mysql_login_parse(const uint8_t *p, size_t n, struct jg_mysql_login *l,
     if (!cstr(&r, l->user, sizeof(l->user)))
         goto bad;
     if (l->caps & JG_MYSQL_CLIENT_PLUGIN_AUTH_LENENC)
-        alen = lenenc(&r);
+        alen = jg_my_lenenc(&r);
     else if (l->caps & JG_MYSQL_CLIENT_SECURE_CONNECTION)
-        alen = le(&r, 1);
+        alen = jg_my_le(&r, 1);
     else
         goto bad;
     if (r.bad || !bytes(&r, (size_t)alen, l->auth, sizeof(l->auth)))
@@ -290,7 +240,7 @@ jg_mysql_login_parse(const uint8_t *p, size_t n, struct jg_mysql_login *l,
         !cstr(&r, l->plugin, sizeof(l->plugin)))
         goto bad;
     if ((l->caps & JG_MYSQL_CLIENT_CONNECT_ATTRS) && r.n > 0) {
-        uint64_t k = lenenc(&r);
+        uint64_t k = jg_my_lenenc(&r);
 
         if (r.bad || k > r.n)
             goto bad;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "audit/internal.h"
 
 /* Column types (include/mysql_com.h, enum_field_types). */
 #define T_DECIMAL 0
@@ -135,7 +136,10 @@ bytes_text(const uint8_t *s, size_t n, bool *cut)
         size_t k = s[i] != 0 ? utf8_len(s + i, m - i) : 0;
 
         if (k == 0) {
-            o += sprintf(o, "\\x%02x", s[i]);
+            *o++ = '\\';
+            *o++ = 'x';
+            jg_audit_hex(s + i, 1, o);
+            o += 2;
             i++;
         } else if (s[i] == '\\') {
             *o++ = '\\';

@@ -27,8 +27,11 @@ uri_encode(const char *s)
             (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
             c == '~')
             *o++ = (char)c;
-        else
-            o += sprintf(o, "%%%02X", c);
+        else {
+            *o++ = '%';
+            *o++ = "0123456789ABCDEF"[c >> 4];
+            *o++ = "0123456789ABCDEF"[c & 15];
+        }
     }
     *o = '\0';
     return out;
@@ -37,8 +40,11 @@ uri_encode(const char *s)
 static void
 hex(const unsigned char *b, size_t n, char *out)
 {
-    for (size_t i = 0; i < n; i++)
-        sprintf(out + 2 * i, "%02x", b[i]);
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = "0123456789abcdef"[b[i] >> 4];
+        out[2 * i + 1] = "0123456789abcdef"[b[i] & 15];
+    }
+    out[2 * n] = '\0';
 }
 
 static bool

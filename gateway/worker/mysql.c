@@ -80,73 +80,39 @@ wait_fd(int fd, short ev, int64_t deadline)
     return poll(&p, 1, (int)left) > 0 ? 0 : -1;
 }
 
-/* Reads exactly n bytes from the database before the deadline. */
+/* Reads (or writes) exactly n bytes from (to) the database before the
+ * deadline, through TLS once it is on. */
 static bool
-up_read_all(struct jg_gw_chan *ch, uint8_t *p, size_t n, int64_t deadline)
+up_io(struct jg_gw_chan *ch, uint8_t *p, size_t n, int64_t deadline,
+      bool wr)
 {
     struct jg_gw_mysql *my = ch->my;
 
     while (n > 0) {
         ssize_t k;
+        short wait = wr ? POLLOUT : POLLIN;
 
         if (my->ssl != NULL) {
-            int r = SSL_read(my->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
-            if (r > 0) {
-                k = r;
-            } else {
-                int e = SSL_get_error(my->ssl, r);
-                if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
-                    wait_fd(ch->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                            deadline) != 0)
-                    return false;
-                continue;
-            }
-        } else {
-            k = read(ch->fd, p, n);
-            if (k == 0)
+            int c = n > INT32_MAX ? INT32_MAX : (int)n;
+            int r = wr ? SSL_write(my->ssl, p, c) : SSL_read(my->ssl, p, c);
+            int e = r > 0 ? SSL_ERROR_NONE : SSL_get_error(my->ssl, r);
+
+            k = r;
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+                wait = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+            else if (r <= 0)
                 return false;
-            if (k < 0) {
-                if ((errno != EAGAIN && errno != EINTR) ||
-                    wait_fd(ch->fd, POLLIN, deadline) != 0)
-                    return false;
-                continue;
-            }
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return true;
-}
-
-static bool
-up_write_all(struct jg_gw_chan *ch, const uint8_t *p, size_t n,
-             int64_t deadline)
-{
-    struct jg_gw_mysql *my = ch->my;
-
-    while (n > 0) {
-        ssize_t k;
-
-        if (my->ssl != NULL) {
-            int r = SSL_write(my->ssl, p, (int)n);
-            if (r > 0) {
-                k = r;
-            } else {
-                int e = SSL_get_error(my->ssl, r);
-                if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
-                    wait_fd(ch->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                            deadline) != 0)
-                    return false;
-                continue;
-            }
         } else {
-            k = write(ch->fd, p, n);
-            if (k < 0) {
-                if ((errno != EAGAIN && errno != EINTR) ||
-                    wait_fd(ch->fd, POLLOUT, deadline) != 0)
-                    return false;
-                continue;
-            }
+            k = wr ? write(ch->fd, p, n) : read(ch->fd, p, n);
+            if (k == 0 && !wr)
+                return false;
+            if (k < 0 && errno != EAGAIN && errno != EINTR)
+                return false;
+        }
+        if (k <= 0) {
+            if (wait_fd(ch->fd, wait, deadline) != 0)
+                return false;
+            continue;
         }
         p += k;
         n -= (size_t)k;
@@ -163,14 +129,14 @@ up_packet(struct jg_gw_chan *ch, uint8_t *p, size_t cap, size_t *n,
     uint8_t h[4];
     size_t len;
 
-    if (!up_read_all(ch, h, 4, deadline))
+    if (!up_io(ch, h, 4, deadline, false))
         return false;
     len = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
     if (len > cap)
         return false;
     *seq = h[3];
     *n = len;
-    return up_read_all(ch, p, len, deadline);
+    return up_io(ch, p, len, deadline, false);
 }
 
 static bool
@@ -182,7 +148,7 @@ up_send(struct jg_gw_chan *ch, uint8_t seq, const uint8_t *p, size_t n,
 
     memcpy(f + 4, p, n);
     jg_mysql_frame(seq, f + 4, n, f);
-    ok = up_write_all(ch, f, n + 4, deadline);
+    ok = up_io(ch, f, n + 4, deadline, true);
     free(f);
     return ok;
 }

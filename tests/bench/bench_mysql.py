@@ -9,15 +9,16 @@
 import os
 import statistics
 import subprocess
+import sys
 import time
+from pathlib import Path
 
-from bench_env import free_port, stop, wait_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import tls_mariadb  # noqa: E402
+
+from bench_env import free_port, stop, wait_port  # noqa: E402
 
 PASSWORD = "bench-ro-pw"
-
-
-def _openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
 class BenchDB:
@@ -29,40 +30,18 @@ class BenchDB:
         d = env.dir / "mariadb"
         d.mkdir()
         self.dir = d
-        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
-                 "-out", "ca.pem", "-days", "2", "-subj", "/CN=jumpgate bench db ca",
-                 cwd=d)
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-                 "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=d)
-        (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-        _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile",
-                 "san.ext", cwd=d)
-        data = d / "data"
-        data.mkdir()
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}",
-                        "--user=root", "--auth-root-authentication-method=normal",
-                        "--skip-test-db", "--skip-name-resolve"], check=True,
-                       capture_output=True, timeout=180)
+        tls_mariadb.make_certs(d)
         self.port = free_port()
-        self.sock = d / "sock"
         self.log = open(d / "log", "w")
-        self.proc = env.spawn(
-            ["mariadbd", "--no-defaults", f"--datadir={data}", "--user=root",
-             "--bind-address=127.0.0.1", f"--port={self.port}", f"--socket={self.sock}",
-             f"--pid-file={d}/pid", "--skip-log-bin", f"--ssl-ca={d}/ca.pem",
-             f"--ssl-cert={d}/server.pem", f"--ssl-key={d}/server.key"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = tls_mariadb.start(d, self.port, env.spawn, self.log)
         wait_port(self.port, proc=self.proc, timeout=60)
         self.rows = rows
-        subprocess.run(["mariadb", f"--socket={self.sock}", "-uroot", "-e",
-                        "CREATE DATABASE bench;"
-                        "USE bench; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(32));"
+        tls_mariadb.sql(d, "CREATE DATABASE bench; USE bench;"
+                        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(32));"
                         f"INSERT INTO t SELECT seq, CONCAT('row-', seq) "
                         f"FROM seq_1_to_{rows};"
                         f"CREATE USER bench_ro@'%' IDENTIFIED BY '{PASSWORD}';"
-                        "GRANT SELECT ON bench.* TO bench_ro@'%';"],
-                       check=True, capture_output=True, timeout=300)
+                        "GRANT SELECT ON bench.* TO bench_ro@'%';")
         self.pwfile = d / "db.pw"
         self.pwfile.write_text(f"bench_ro:{PASSWORD}\n")
         os.chmod(self.pwfile, 0o600)

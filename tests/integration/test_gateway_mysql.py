@@ -23,16 +23,14 @@ from gw_fixtures import (JUMPGATE, JUMPGATED, Gateway, free_port,
                          gateway_events, policy_text, stop, wait_for, wait_port)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fakes"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from fake_rds_mysql import FakeRdsMysql  # noqa: E402
+import tls_mariadb  # noqa: E402
 
 pymysql = pytest.importorskip("pymysql")
 
 PASSWORD = "s3cret-ro-pw"
 DOWN_PORT = free_port()     # nothing listens there
-
-
-def _openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
 class TlsMariaDB:
@@ -42,33 +40,10 @@ class TlsMariaDB:
 
     def __init__(self, base):
         self.dir = base
-        d = base
-        for ca in ("ca", "other_ca"):
-            _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                     f"{ca}.key", "-out", f"{ca}.pem", "-days", "2", "-subj",
-                     f"/CN=jumpgate test {ca}", cwd=d)
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-                 "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=d)
-        (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-        _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
-                 "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2",
-                 "-extfile", "san.ext", cwd=d)
-        data = d / "data"
-        data.mkdir()
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}",
-                        "--user=root", "--auth-root-authentication-method=normal",
-                        "--skip-test-db", "--skip-name-resolve"], check=True,
-                       capture_output=True, timeout=120)
+        tls_mariadb.make_certs(base, other_cas=("other_ca",))
         self.port = free_port()
-        self.sock = d / "sock"
-        self.log = open(d / "log", "w")
-        self.proc = subprocess.Popen(
-            ["mariadbd", "--no-defaults", f"--datadir={data}", "--user=root",
-             "--bind-address=127.0.0.1", f"--port={self.port}",
-             f"--socket={self.sock}", f"--pid-file={d}/pid", "--skip-log-bin",
-             f"--ssl-ca={d}/ca.pem", f"--ssl-cert={d}/server.pem",
-             f"--ssl-key={d}/server.key"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+        self.log = open(base / "log", "w")
+        self.proc = tls_mariadb.start(base, self.port, subprocess.Popen, self.log)
         wait_port(self.port, timeout=60, proc=self.proc)
         self.sql("CREATE DATABASE shop;"
                  "CREATE TABLE shop.customer (id INT AUTO_INCREMENT PRIMARY KEY,"
@@ -79,17 +54,13 @@ class TlsMariaDB:
                  "GRANT SELECT, INSERT ON shop.* TO app_ro@'%';"
                  "CREATE USER app_admin@'%' IDENTIFIED BY 'admin-pw';"
                  "GRANT ALL ON *.* TO app_admin@'%';")
-        self.pwfile = d / "db.pw"
+        self.pwfile = base / "db.pw"
         self.pwfile.write_text(f"# login:password\napp_ro:{PASSWORD}\n"
                                "app_admin:admin-pw\n")
         os.chmod(self.pwfile, 0o600)
 
     def sql(self, text):
-        r = subprocess.run(["mariadb", f"--socket={self.sock}", "-uroot",
-                            "--batch", "--skip-column-names", "-e", text],
-                           capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
+        return tls_mariadb.sql(self.dir, text)
 
     def stop(self):
         stop(self.proc, timeout=20)

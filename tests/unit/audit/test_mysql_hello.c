@@ -19,14 +19,14 @@ test_greeting_round_trip(void **state)
     size_t n;
 
     (void)state;
-    strcpy(g.version, "5.5.5-10.11.6-MariaDB");
+    snprintf(g.version, sizeof(g.version), "%s", "5.5.5-10.11.6-MariaDB");
     g.conn_id = 77;
     for (size_t i = 0; i < JG_MYSQL_SCRAMBLE_LEN; i++)
         g.scramble[i] = (uint8_t)(0x21 + i);
     g.caps = CAPS | JG_MYSQL_CLIENT_DEPRECATE_EOF;
     g.charset = 45;
     g.status = 2;
-    strcpy(g.plugin, "mysql_native_password");
+    snprintf(g.plugin, sizeof(g.plugin), "%s", "mysql_native_password");
     n = jg_mysql_greeting_build(&g, buf, sizeof(buf));
     assert_true(n > 40);
     assert_int_equal(jg_mysql_greeting_parse(buf, n, &h, why, sizeof(why)), 0);
@@ -68,11 +68,11 @@ test_login_round_trip(void **state)
     l.caps = CAPS | JG_MYSQL_CLIENT_PLUGIN_AUTH_LENENC;
     l.max_packet = 1u << 24;
     l.charset = 33;
-    strcpy(l.user, "app_ro");
+    snprintf(l.user, sizeof(l.user), "%s", "app_ro");
     l.auth_len = 20;
     memset(l.auth, 0xab, 20);
-    strcpy(l.schema, "shop");
-    strcpy(l.plugin, "mysql_native_password");
+    snprintf(l.schema, sizeof(l.schema), "%s", "shop");
+    snprintf(l.plugin, sizeof(l.plugin), "%s", "mysql_native_password");
     n = jg_mysql_login_build(&l, buf, sizeof(buf));
     assert_true(n > 32);
     assert_int_equal(jg_mysql_login_parse(buf, n, &m, why, sizeof(why)), 0);
