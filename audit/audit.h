@@ -1135,6 +1135,10 @@ size_t jg_mysql_login_build(const struct jg_mysql_login *l, uint8_t *out,
  * fit); its length. */
 size_t jg_mysql_err_build(uint16_t code, const char *sqlstate,
                           const char *msg, uint8_t *out, size_t cap);
+/* The message of an ERR payload (p[0] == 0xff; with or without the
+ * '#' and SQL state) into out (cap bytes, at least 1), bytes outside
+ * printable ASCII shown as '?'; its code, 0 when p is too short. */
+uint16_t jg_mysql_err_text(const uint8_t *p, size_t n, char *out, size_t cap);
 /* An OK payload with no rows and status; its length (7). */
 size_t jg_mysql_ok_build(uint16_t status, uint8_t *out, size_t cap);
 /* The auth response of mysql_native_password for password and the

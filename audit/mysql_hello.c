@@ -66,15 +66,9 @@ jg_mysql_greeting_parse(const uint8_t *p, size_t n,
     if (p[0] == 0xff) {
         /* The server refuses at once (too many connections, a host it
          * blocks): its message says why. */
-        char msg[200] = "";
-        size_t k = n > 3 ? n - 3 : 0;
+        char msg[200];
 
-        if (k >= sizeof(msg))
-            k = sizeof(msg) - 1;
-        for (size_t i = 0; i < k; i++)
-            msg[i] = p[3 + i] >= 0x20 && p[3 + i] < 0x7f ? (char)p[3 + i]
-                                                          : '?';
-        msg[k] = '\0';
+        jg_mysql_err_text(p, n, msg, sizeof(msg));
         snprintf(why, whyn, "the server refused at once: %s", msg);
         return JG_ERR_INVALID;
     }
@@ -296,6 +290,23 @@ jg_mysql_err_build(uint16_t code, const char *sqlstate, const char *msg,
     room = cap - w.n;
     put(&w, msg, strlen(msg) < room ? strlen(msg) : room);
     return w.n;
+}
+
+uint16_t
+jg_mysql_err_text(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+    size_t at = 3, k;
+
+    out[0] = '\0';
+    if (n < 3)
+        return 0;
+    if (n >= 9 && p[3] == '#')
+        at = 9;
+    k = n - at < cap - 1 ? n - at : cap - 1;
+    for (size_t i = 0; i < k; i++)
+        out[i] = p[at + i] >= 0x20 && p[at + i] < 0x7f ? (char)p[at + i] : '?';
+    out[k] = '\0';
+    return (uint16_t)(p[1] | p[2] << 8);
 }
 
 size_t

@@ -507,14 +507,9 @@ sign_in(struct jg_gw_chan *ch, const struct jg_mysql_login *cl)
         if (buf[0] == 0x00)
             break;
         if (buf[0] == 0xff) {
-            char msg[400] = "";
-            size_t k = n > 9 ? n - 9 : 0;
+            char msg[200];
 
-            if (k >= sizeof(msg))
-                k = sizeof(msg) - 1;
-            for (size_t i = 0; i < k; i++)
-                msg[i] = buf[9 + i] >= 0x20 && buf[9 + i] < 0x7f
-                             ? (char)buf[9 + i] : '?';
+            jg_mysql_err_text(buf, n, msg, sizeof(msg));
             snprintf(why, sizeof(why), "the database refused the sign-in of "
                      "%s: %s", cl->user, msg);
             fail(ch, 2, 1045, "28000", why, NULL);

@@ -183,7 +183,9 @@ def test_statements_are_audited(mgw, db):
         assert len(rows) == 1
     finally:
         t.stop()
-    q = wait_for(lambda: (lambda v: v if len(v) >= 6 else None)(
+    # The execute's event is the last one written.
+    q = wait_for(lambda: (lambda v: v if any(e["command"] == "execute"
+                                             for e in v) else None)(
         _events(mgw, "db.query")), what="db.query events")
     by = {e["statement"]: e for e in q}
     sel = by["SELECT email FROM customer ORDER BY id"]

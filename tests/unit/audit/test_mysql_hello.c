@@ -130,6 +130,32 @@ test_ok_and_frame(void **state)
     assert_memory_equal(buf + 3, "#28000Access", 12);
 }
 
+static void
+test_err_text(void **state)
+{
+    static const uint8_t early[] = {0xff, 0x6a, 0x04, 'H', 'o', 's', 't',
+                                    0x01, 'n', 'o'};
+    uint8_t buf[64];
+    char msg[16];
+    size_t n;
+
+    (void)state;
+    n = jg_mysql_err_build(1045, "28000", "Access denied", buf, sizeof(buf));
+    assert_int_equal(jg_mysql_err_text(buf, n, msg, sizeof(msg)), 1045);
+    assert_string_equal(msg, "Access denied");
+    /* Before the handshake there is no SQL state; odd bytes become '?'. */
+    assert_int_equal(jg_mysql_err_text(early, sizeof(early), msg,
+                                       sizeof(msg)), 1130);
+    assert_string_equal(msg, "Host?no");
+    /* Cut to fit, and nothing from a packet too short to have a code. */
+    n = jg_mysql_err_build(1040, "08004", "Too many connections", buf,
+                           sizeof(buf));
+    assert_int_equal(jg_mysql_err_text(buf, n, msg, 8), 1040);
+    assert_string_equal(msg, "Too man");
+    assert_int_equal(jg_mysql_err_text(buf, 2, msg, sizeof(msg)), 0);
+    assert_string_equal(msg, "");
+}
+
 int
 main(void)
 {
@@ -137,6 +163,7 @@ main(void)
         cmocka_unit_test(test_greeting_round_trip),
         cmocka_unit_test(test_login_round_trip),
         cmocka_unit_test(test_ok_and_frame),
+        cmocka_unit_test(test_err_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
