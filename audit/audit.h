@@ -1060,6 +1060,15 @@ const char *jg_audit_mysql_status_text(enum jg_audit_mysql_status st);
  * error_message, duration_ms. Caller decrefs. */
 json_t *jg_audit_mysql_event_json(const struct jg_audit_mysql_event *ev);
 
+/* A parameter's value sent with COM_STMT_SEND_LONG_DATA (in one part or
+ * more) before an execute: its first JG_AUDIT_MYSQL_PARAM_MAX bytes, and
+ * whether more came. */
+struct jg_audit_mysql_long {
+    size_t kept;
+    bool cut;
+    uint8_t head[JG_AUDIT_MYSQL_PARAM_MAX];
+};
+
 /* Decodes the bound parameters of a COM_STMT_EXECUTE payload p (n bytes
  * kept of a packet of total bytes; p[0] is the command byte; no query
  * attributes: the gateway does not offer CLIENT_QUERY_ATTRIBUTES) for a
@@ -1067,13 +1076,16 @@ json_t *jg_audit_mysql_event_json(const struct jg_audit_mysql_event *ev);
  * bytes: the types an earlier execute bound, and a last byte set once
  * they were bound; this one's new types go there. long_data (a bit per
  * parameter, or NULL) marks those sent with COM_STMT_SEND_LONG_DATA,
- * which are not in the packet. Fills out[] (at most max; values
+ * which are not in the packet; longs (NULL, or one for each of the
+ * first max parameters) holds what they sent, shown as their values.
+ * Fills out[] (at most max; values
  * allocated, freed with jg_audit_mysql_params_free()) and *shown, and
  * sets *cut when some were not shown. JG_ERR_INVALID with why when the
  * packet does not hold what it says. */
 int jg_audit_mysql_params(const uint8_t *p, size_t n, size_t total,
                           uint16_t n_params, uint8_t *types,
                           const uint8_t *long_data,
+                          const struct jg_audit_mysql_long *longs,
                           struct jg_audit_mysql_param *out, size_t max,
                           size_t *shown, bool *cut, char *why, size_t whyn);
 void jg_audit_mysql_params_free(struct jg_audit_mysql_param *ps, size_t n);

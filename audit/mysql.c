@@ -66,6 +66,7 @@ struct stmt {
     uint16_t n_params;
     uint8_t *types;          /* 2 * n_params + 1 bytes (audit.h) */
     uint8_t *long_data;      /* a bit per parameter sent as long data */
+    struct jg_audit_mysql_long *longs; /* what the first params sent */
     char *text;
     bool truncated;
     uint64_t age;
@@ -82,7 +83,6 @@ struct cmd {
     size_t n_params;
     bool params_truncated;
     uint16_t prep_params;    /* PREPARE: placeholders the server counted */
-    bool cursor;             /* EXECUTE opened a cursor: no rows now */
     uint64_t t0;
     uint8_t seq0;            /* the sequence id the answer starts with */
     /* The answer so far. */
@@ -170,10 +170,50 @@ stmt_find(struct jg_audit_mysql *p, uint32_t id)
 }
 
 static void
+long_data_drop(struct stmt *st)
+{
+    free(st->long_data);
+    st->long_data = NULL;
+    free(st->longs);
+    st->longs = NULL;
+}
+
+/* A COM_STMT_SEND_LONG_DATA part for parameter i: data (kept bytes of a
+ * part of total bytes) goes after what came before; false when out of
+ * memory. */
+static bool
+long_data_add(struct stmt *st, uint16_t i, const uint8_t *data, size_t kept,
+              uint64_t total)
+{
+    size_t shown = st->n_params < JG_AUDIT_MYSQL_PARAMS ? st->n_params
+                                                       : JG_AUDIT_MYSQL_PARAMS;
+    struct jg_audit_mysql_long *l;
+    size_t room, n;
+
+    if (st->long_data == NULL &&
+        (st->long_data = calloc(((size_t)st->n_params + 7) / 8, 1)) == NULL)
+        return false;
+    st->long_data[i / 8] |= (uint8_t)(1u << (i % 8));
+    if (i >= shown)
+        return true;
+    if (st->longs == NULL &&
+        (st->longs = calloc(shown, sizeof(*st->longs))) == NULL)
+        return false;
+    l = &st->longs[i];
+    room = sizeof(l->head) - l->kept;
+    n = kept < room ? kept : room;
+    memcpy(l->head + l->kept, data, n);
+    l->kept += n;
+    if (total > n)
+        l->cut = true;
+    return true;
+}
+
+static void
 stmt_drop(struct stmt *st)
 {
     free(st->types);
-    free(st->long_data);
+    long_data_drop(st);
     free(st->text);
     memset(st, 0, sizeof(*st));
 }
@@ -323,19 +363,17 @@ client_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
                 fail(p, "a COM_STMT_SEND_LONG_DATA shorter than 7 bytes");
                 return;
             }
-            if (st != NULL && i < st->n_params) {
-                if (st->long_data == NULL)
-                    st->long_data = calloc(((size_t)st->n_params + 7) / 8, 1);
-                if (st->long_data != NULL)
-                    st->long_data[i / 8] |= (uint8_t)(1u << (i % 8));
+            if (st != NULL && i < st->n_params &&
+                !long_data_add(st, i, k + 7, kept > 7 ? kept - 7 : 0,
+                               total - 7)) {
+                fail(p, "out of memory");
+                return;
             }
             return;
         }
         if (com == COM_STMT_RESET) {
-            if (st != NULL) {
-                free(st->long_data);
-                st->long_data = NULL;
-            }
+            if (st != NULL)
+                long_data_drop(st);
             break;
         }
         if (com == COM_STMT_FETCH) {
@@ -352,7 +390,6 @@ client_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
         c.ans = ANS_RESULT;
         c.text = st->text != NULL ? strdup(st->text) : NULL;
         c.truncated = st->truncated;
-        c.cursor = kept >= 6 && k[5] != 0;
         if (st->n_params > 0 && st->types == NULL)
             st->types = calloc(2u * st->n_params + 1, 1);
         if (st->n_params > 0)
@@ -363,7 +400,8 @@ client_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
             return;
         }
         if (jg_audit_mysql_params(k, kept, total, st->n_params, st->types,
-                                  st->long_data, c.params, JG_AUDIT_MYSQL_PARAMS,
+                                  st->long_data, st->longs, c.params,
+                                  JG_AUDIT_MYSQL_PARAMS,
                                   &c.n_params, &c.params_truncated, why,
                                   sizeof(why)) != 0) {
             uint32_t id = c.stmt_id;
@@ -372,8 +410,7 @@ client_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
             fail(p, "COM_STMT_EXECUTE of statement %u: %s", id, why);
             return;
         }
-        free(st->long_data);
-        st->long_data = NULL;
+        long_data_drop(st);
         break;
     }
     case COM_PING:
@@ -642,9 +679,9 @@ server_packet(struct jg_audit_mysql *p, const uint8_t *k, size_t kept,
         if (--c->left > 0)
             return;
         if (p->caps & JG_MYSQL_CLIENT_DEPRECATE_EOF) {
+            /* Rows, or at once the end: with SERVER_STATUS_CURSOR_EXISTS
+             * when EXECUTE opened a cursor (rows come with FETCH). */
             c->stage = ST_ROWS;
-            if (c->cursor)
-                pop(p);     /* rows come with COM_STMT_FETCH */
         } else {
             c->stage = ST_COLEOF;
         }
@@ -736,7 +773,12 @@ part_start(struct jg_audit_mysql *p, bool from_client, struct framer *f)
                        : p->count > 0    ? p->pend[p->head].seq0
                                          : 1;
 
-        if (p->count > 0 && seq != want) {
+        /* Known at its header: nothing of it passes. */
+        if (p->count == 0) {
+            fail(p, "the server sent a packet that answers no command");
+            return false;
+        }
+        if (seq != want) {
             fail(p, "the server sent sequence id %u where %u belongs", seq,
                  want);
             return false;

@@ -3,7 +3,7 @@
  * decoded from the binary protocol into text for the query audit: the
  * NULL bitmap, the types (bound now or at an earlier execute), and each
  * value by its type; values sent before with COM_STMT_SEND_LONG_DATA are
- * not in the packet and are shown as such (audit.h). */
+ * not in the packet: their kept heads are shown (audit.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +299,7 @@ int
 jg_audit_mysql_params(const uint8_t *p, size_t n, size_t total,
                       uint16_t n_params, uint8_t *types,
                       const uint8_t *long_data,
+                      const struct jg_audit_mysql_long *longs,
                       struct jg_audit_mysql_param *out, size_t max,
                       size_t *shown, bool *cut, char *why, size_t whyn)
 {
@@ -367,7 +368,12 @@ jg_audit_mysql_params(const uint8_t *p, size_t n, size_t total,
         if (nulls[i / 8] & (1u << (i % 8))) {
             q->value = NULL;
         } else if (long_data != NULL && (long_data[i / 8] & (1u << (i % 8)))) {
-            q->value = strdup("(sent as long data)");
+            const struct jg_audit_mysql_long *l =
+                longs != NULL && i < max ? &longs[i] : NULL;
+
+            q->value = l != NULL ? bytes_text(l->head, l->kept, &vcut)
+                                 : strdup("");
+            q->truncated = vcut || (l != NULL && l->cut);
         } else {
             rv = value(&r, t, uns, &text, &vcut, &bad);
             if (rv < 0) {

@@ -228,7 +228,9 @@ jg_gw_mon_db_auth(struct jg_gw_mon *m, struct jg_gw_msg *q)
         jg_mysql_sha2_auth(pw, scramble, resp);
         rlen = 32;
         ok = true;
-    } else if (!tls) {
+    } else if (!tls || !t->db_tls) {
+        /* The worker's word that its upstream leg is TLS is not enough:
+         * the policy must also say so, or the secret stays here. */
         snprintf(why, sizeof(why), "the database asks for %s, which would send "
                  "the %s in the clear without TLS", plugin,
                  t->db_iam_region != NULL ? "IAM token" : "password");
@@ -264,7 +266,9 @@ jg_gw_mon_db_auth(struct jg_gw_mon *m, struct jg_gw_msg *q)
     jg_gw_msg_put_str(a, plugin);
     jg_gw_msg_put_bytes(a, resp, rlen);
     explicit_bzero(resp, sizeof(resp));
-    r = send_free(m, a, -1);
+    r = jg_gw_msg_send(m->sock, a, -1);
+    explicit_bzero(a, sizeof(*a));     /* it held the answer to the scramble */
+    free(a);
     return r;
 }
 

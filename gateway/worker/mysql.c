@@ -149,6 +149,7 @@ up_send(struct jg_gw_chan *ch, uint8_t seq, const uint8_t *p, size_t n,
     memcpy(f + 4, p, n);
     jg_mysql_frame(seq, f + 4, n, f);
     ok = up_io(ch, f, n + 4, deadline, true);
+    explicit_bzero(f, n + 4);       /* it may hold a secret's answer */
     free(f);
     return ok;
 }
@@ -339,6 +340,9 @@ tls_context(struct jg_gw_chan *ch, char *why, size_t whyn)
         goto bad;
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    /* A write retried after WANT_WRITE may come from a buffer that grew
+     * (and moved) in between; the bytes are the same. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     goto out;
 bad:
     SSL_CTX_free(ctx);
@@ -372,8 +376,14 @@ tls_start(struct jg_gw_chan *ch, int64_t deadline, char *why, size_t whyn)
     vp = SSL_get0_param(my->ssl);
     if (X509_VERIFY_PARAM_set1_ip_asc(vp, my->host) != 1) {
         ERR_clear_error();
-        SSL_set_tlsext_host_name(my->ssl, my->host);
-        SSL_set1_host(my->ssl, my->host);
+        if (SSL_set_tlsext_host_name(my->ssl, my->host) != 1 ||
+            SSL_set1_host(my->ssl, my->host) != 1) {
+            snprintf(why, whyn, "cannot check the database's certificate "
+                     "against the name %s", my->host);
+            SSL_free(my->ssl);
+            my->ssl = NULL;
+            return false;
+        }
     }
     for (;;) {
         int r = SSL_connect(my->ssl), e;
@@ -608,6 +618,13 @@ client_login(struct jg_gw_chan *ch)
              "the client asked for TLS inside the tunnel");
         return;
     }
+    if (my->login_len > len + 4) {
+        /* Nothing may follow the login before it is answered; what did
+         * would pass unread. */
+        fail(ch, 2, 1043, "08S01", "the client sent more before its login "
+             "was answered", NULL);
+        return;
+    }
     if (l.caps & JG_MYSQL_CLIENT_COMPRESS) {
         fail(ch, 2, 1043, "08S01", "compression is not relayed; connect "
              "without it", "the client asked for compression");
@@ -616,6 +633,7 @@ client_login(struct jg_gw_chan *ch)
     explicit_bzero(my->login, sizeof(my->login));
     my->login_len = 0;
     sign_in(ch, &l);
+    explicit_bzero(&l, sizeof(l));
 }
 
 /* ---- the channel ------------------------------------------------------------------ */
@@ -746,6 +764,9 @@ jg_gw_wk_mysql_pump(struct jg_gw_chan *ch)
     bool moved = false;
     int held;
 
+    /* Without the monitor nothing could be recorded: nothing moves. */
+    if (ch->dead || ch->w->monitor_gone)
+        return false;
     if (my->phase == MY_LOGIN || my->phase == MY_RELAY) {
         held = jg_gw_relay_held(ch->c, 0);
         if (held > 0 && my->phase == MY_LOGIN) {

@@ -3,13 +3,15 @@
 # MariaDB with TLS on (its own test CA) and a password-file account behind
 # jumpgated; the real `mariadb` client and pymysql through `ssh -L` sign in
 # with no database password; SELECT, INSERT, a prepared statement with
-# bound parameters (COM_STMT_PREPARE / COM_STMT_EXECUTE) and an erroring
-# statement each become a db.query event with their outcome, between
+# bound parameters (COM_STMT_PREPARE / COM_STMT_EXECUTE), one that opens
+# a cursor with a parameter sent as long data, and an erroring statement
+# each become a db.query event with their outcome, between
 # db.session.start and db.session.end; `audit search` finds a statement; a
 # database login the policy does not give, a server certificate from
-# another CA and TLS inside the tunnel are refused with a clear error. RDS
-# IAM sign-in against a fake RDS endpoint that checks the token with
-# botocore (tests/fakes/fake_rds_mysql.py); bad files at jumpgated -t.
+# another CA, TLS inside the tunnel and bytes behind the login are refused
+# with a clear error. RDS IAM sign-in against a fake RDS endpoint that
+# checks the token with botocore (tests/fakes/fake_rds_mysql.py); bad files
+# at jumpgated -t.
 import os
 import struct
 import subprocess
@@ -146,17 +148,56 @@ def _prepared(conn, sql, params):
         rows.append(p.get_all_data())
 
 
-def _ssl_request(port):
-    """Reads the greeting, sends an SSLRequest, returns the answer's text."""
+def _cursor_with_long_data(conn, sql, value):
+    """COM_STMT_PREPARE of sql (one placeholder), its parameter sent as
+    COM_STMT_SEND_LONG_DATA, COM_STMT_EXECUTE asking for a read-only
+    cursor and COM_STMT_FETCH when the server opened one; the rows and
+    whether it did."""
+    conn._execute_command(0x16, sql)
+    first = conn._read_packet()
+    stmt_id, ncols, nparams = struct.unpack("<xIHH", first.get_all_data()[:9])
+    assert nparams == 1
+    for _ in range(nparams + 1 + ncols + (1 if ncols else 0)):
+        conn._read_packet()
+    conn._execute_command(0x18, struct.pack("<IH", stmt_id, 0) + value)
+    body = struct.pack("<IBI", stmt_id, 1, 1) + b"\x00\x01\xfd\x00"
+    conn._execute_command(0x17, body)
+    n = conn._read_packet().read_length_encoded_integer()
+    for _ in range(n):
+        conn._read_packet()
+    end = conn._read_packet()
+    assert end.is_eof_packet()
+    cursor = bool(struct.unpack("<H", end.get_all_data()[3:5])[0] & 0x40)
+    if cursor:
+        conn._execute_command(0x1c, struct.pack("<II", stmt_id, 100))
+    rows = []
+    while True:
+        p = conn._read_packet()
+        if p.is_eof_packet():
+            break
+        rows.append(p.get_all_data())
+    conn._execute_command(0x19, struct.pack("<I", stmt_id))
+    return rows, cursor
+
+
+def _refused_login(port, ssl=False):
+    """Reads the greeting, sends an SSLRequest (ssl) or a login with a
+    query right behind it in the same write, returns the ERR's text."""
     import socket
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         f = s.makefile("rb")
         h = f.read(4)
         greeting = f.read(h[0] | h[1] << 8 | h[2] << 16)
         assert greeting[0] == 10
-        caps = 0x0200 | 0x8000 | 0x0800 | 0x80000    # 4.1, secure, SSL, plugin
+        caps = 0x0200 | 0x8000                     # 4.1, secure connection
+        if ssl:
+            caps |= 0x0800
         body = struct.pack("<IIB", caps, 1 << 24, 33) + bytes(23)
-        s.sendall(struct.pack("<I", len(body))[:3] + b"\x01" + body)
+        after = b""
+        if not ssl:
+            body += b"app_ro\x00\x00"
+            after = b"\x09\x00\x00\x00\x03SELECT 1"
+        s.sendall(struct.pack("<I", len(body))[:3] + b"\x01" + body + after)
         h = f.read(4)
         answer = f.read(h[0] | h[1] << 8 | h[2] << 16)
         assert answer[0] == 0xff, answer
@@ -179,13 +220,22 @@ def test_statements_are_audited(mgw, db):
         c = pymysql.connect(host="127.0.0.1", port=t.port, user="app_ro",
                             password="", database="shop", connect_timeout=10)
         rows = _prepared(c, "SELECT ? * ?", [6, 7])
-        c.close()
         assert len(rows) == 1
+        # A cursor, its parameter sent as long data: the rows come with
+        # FETCH, and the stream stays in step after them.
+        rows, cursor = _cursor_with_long_data(
+            c, "SELECT email FROM customer WHERE email <> ? ORDER BY id",
+            b"x" * 1500)
+        assert len(rows) == 4
+        with c.cursor() as k:
+            k.execute("SELECT 'after the cursor'")
+            assert k.fetchall() == (("after the cursor",),)
+        c.close()
     finally:
         t.stop()
     # The execute's event is the last one written.
-    q = wait_for(lambda: (lambda v: v if any(e["command"] == "execute"
-                                             for e in v) else None)(
+    q = wait_for(lambda: (lambda v: v if any(
+        e["statement"] == "SELECT 'after the cursor'" for e in v) else None)(
         _events(mgw, "db.query")), what="db.query events")
     by = {e["statement"]: e for e in q}
     sel = by["SELECT email FROM customer ORDER BY id"]
@@ -203,6 +253,10 @@ def test_statements_are_audited(mgw, db):
     assert ex[0]["params"] == [{"type": "longlong", "value": "6"},
                                {"type": "longlong", "value": "7"}]
     assert ex[0]["rows"] == 1
+    # The long data is the parameter's value, cut where every value is.
+    assert ex[1]["params"] == [{"type": "string", "value": "x" * 256,
+                                "truncated": True}]
+    assert ex[1]["rows"] == (0 if cursor else 4) and ex[1]["status"] == "ok"
     starts = _events(mgw, "db.session.start")
     assert any(s["db_login"] == "app_ro" and s.get("schema") == "shop" and
                s["tls"] is True for s in starts), starts
@@ -227,7 +281,11 @@ def test_refusals(mgw, db):
                 in r.stderr), r.stderr
         # The gateway does not offer TLS inside the tunnel; a client that
         # asks for it anyway hears why it is not needed.
-        assert "needs no TLS" in _ssl_request(t.port)
+        assert "needs no TLS" in _refused_login(t.port, ssl=True)
+        # Nothing may ride behind the login before it is answered: it
+        # would pass unread.
+        assert "sent more before its login was answered" in \
+            _refused_login(t.port)
     finally:
         t.stop()
     t = Tunnel(mgw, "rds-other-ca", db.port)

@@ -2,8 +2,9 @@
 /* tests/unit/audit/test_mysql_parse.c - the streaming MySQL command-phase
  * parser of the query audit: queries with text result sets, OK and ERR
  * answers, multi-result answers, prepared statements with their bound
- * parameters (types bound once, NULLs, long data), both ways of ending a
- * result set (EOF packets and CLIENT_DEPRECATE_EOF), a statement over
+ * parameters (types bound once, NULLs, long data), cursors opened by an
+ * execute or not, both ways of ending a result set (EOF packets and
+ * CLIENT_DEPRECATE_EOF), a statement over
  * 16 MiB split in parts, pipelined commands; fed whole, a byte at a time
  * and in odd chunks; and the streams it must refuse, once: sequence ids
  * out of order, answers nobody asked for, COM_CHANGE_USER, LOCAL INFILE,
@@ -390,9 +391,10 @@ test_deprecate_eof(void **state)
     conv_free(&c);
 }
 
-/* COM_STMT_PREPARE's answer for a statement of n params and one column. */
+/* COM_STMT_PREPARE's answer for a statement of n params and one column,
+ * its definitions ended by EOF packets unless deprecate_eof. */
 static void
-prepare_ok(struct conv *c, uint32_t id, uint16_t n)
+prepare_answer(struct conv *c, uint32_t id, uint16_t n, bool deprecate_eof)
 {
     struct buf p = {0};
 
@@ -406,10 +408,17 @@ prepare_ok(struct conv *c, uint32_t id, uint16_t n)
     free(p.b);
     for (uint16_t i = 0; i < n; i++)
         coldef(c, "?");
-    if (n > 0)
+    if (n > 0 && !deprecate_eof)
         eof(c, 0);
     coldef(c, "r");
-    eof(c, 0);
+    if (!deprecate_eof)
+        eof(c, 0);
+}
+
+static void
+prepare_ok(struct conv *c, uint32_t id, uint16_t n)
+{
+    prepare_answer(c, id, n, false);
 }
 
 static void
@@ -460,12 +469,15 @@ test_prepared_statements(void **state)
     }
     eof(&c, 0);
     /* Again with the types bound before, and the second parameter sent as
-     * long data (not in the packet). */
+     * long data in two parts (not in the packet). */
     {
         struct buf l = {0};
         le(&l, 7, 4);
         le(&l, 1, 2);
         put(&l, "big", 3);
+        command(&c, 0x18, l.b, l.len);
+        l.len = 6;
+        put(&l, " \xff", 2);
         command(&c, 0x18, l.b, l.len);
         free(l.b);
     }
@@ -497,7 +509,7 @@ test_prepared_statements(void **state)
         "\"stmt_id\":7,\"warnings\":0}");
     assert_non_null(strstr(g.json[2],
         "{\"type\":\"long\",\"value\":\"1\"},"
-        "{\"type\":\"string\",\"value\":\"(sent as long data)\"},"
+        "{\"type\":\"string\",\"value\":\"big \\\\xff\"},"
         "{\"type\":\"long\",\"value\":null}"));
     got_free(&g);
     conv_free(&c);
@@ -509,6 +521,115 @@ test_prepared_statements(void **state)
     got_free(&g);
     conv_free(&c);
     free(x.b);
+}
+
+/* The end of a result set: EOF, or OK with 0xfe under DEPRECATE_EOF. */
+static void
+end_of(struct conv *c, uint16_t status, bool deprecate_eof)
+{
+    if (deprecate_eof)
+        ok(c, 0, 0, status, 0, 0xfe);
+    else
+        eof(c, status);
+}
+
+/* An EXECUTE of statement 9 asking for a read-only cursor, its one
+ * string parameter sent before as long data. */
+static void
+cursor_execute(struct conv *c)
+{
+    struct buf x = {0};
+
+    le(&x, 9, 4);
+    le(&x, 0x01, 1);             /* CURSOR_TYPE_READ_ONLY */
+    le(&x, 1, 4);
+    le(&x, 0, 1);                /* no NULLs */
+    le(&x, 1, 1);
+    le(&x, 253, 1); le(&x, 0, 1);
+    command(c, 0x17, x.b, x.len);
+    free(x.b);
+}
+
+static void
+cursor_conversation(struct conv *c, bool dep)
+{
+    struct buf l = {0}, r = {0};
+
+    command(c, 0x16, "SELECT r FROM t WHERE b = ?", 27);
+    prepare_answer(c, 9, 1, dep);
+    /* 2000 bytes of long data: its first JG_AUDIT_MYSQL_PARAM_MAX shown. */
+    le(&l, 9, 4);
+    le(&l, 0, 2);
+    for (int i = 0; i < 2000; i++)
+        put(&l, "a", 1);
+    command(c, 0x18, l.b, l.len);
+    /* The server opens the cursor: the definitions, then the end that
+     * says so; the rows come with COM_STMT_FETCH. */
+    cursor_execute(c);
+    count_packet(c, 1);
+    coldef(c, "r");
+    end_of(c, 0x0040, dep);      /* SERVER_STATUS_CURSOR_EXISTS */
+    le(&r, 0, 1);
+    le(&r, 0, 1);
+    lstr(&r, "row");
+    command(c, 0x1c, "\x09\x00\x00\x00\x0a\x00\x00\x00", 8);
+    packet(c, false, &r);
+    packet(c, false, &r);
+    end_of(c, 0x0080, dep);      /* SERVER_STATUS_LAST_ROW_SENT */
+    /* Asked for a cursor, the server sends the rows at once (it may, for
+     * a result it holds whole): they are the answer. */
+    command(c, 0x18, l.b, 9);    /* long data "aaa" */
+    cursor_execute(c);
+    count_packet(c, 1);
+    coldef(c, "r");
+    if (!dep)
+        eof(c, 0);
+    packet(c, false, &r);
+    end_of(c, 0, dep);
+    /* Still in step. */
+    query(c, "SELECT 1");
+    result(c, 4, 0x0002, dep);
+    free(l.b);
+    free(r.b);
+}
+
+static void
+test_cursor_and_long_data(void **state)
+{
+    (void)state;
+    for (int dep = 0; dep < 2; dep++) {
+        struct conv c = {0};
+        struct got g = {0};
+        char want[JG_AUDIT_MYSQL_PARAM_MAX + 64] = "{\"truncated\":true,"
+                                                   "\"type\":\"string\","
+                                                   "\"value\":\"";
+        size_t w;
+        bool failed;
+
+        cursor_conversation(&c, dep);
+        run_all(&c, CAPS | (dep ? JG_MYSQL_CLIENT_DEPRECATE_EOF : 0), &g,
+                &failed);
+        assert_false(failed);
+        assert_int_equal(g.n, 4);
+        assert_non_null(strstr(g.json[0], "\"command\":\"prepare\""));
+        /* The cursor's execute: no rows yet, the long data as its value. */
+        assert_non_null(strstr(g.json[1], "\"command\":\"execute\""));
+        assert_non_null(strstr(g.json[1], "\"rows\":0"));
+        w = strlen(want);
+        memset(want + w, 'a', JG_AUDIT_MYSQL_PARAM_MAX);
+        snprintf(want + w + JG_AUDIT_MYSQL_PARAM_MAX,
+                 sizeof(want) - w - JG_AUDIT_MYSQL_PARAM_MAX, "\"}]");
+        assert_non_null(strstr(g.json[1], want));
+        /* The execute whose rows came at once counts them; its long data
+         * is its own, not what the first one sent. */
+        assert_non_null(strstr(g.json[2], "\"rows\":1"));
+        assert_non_null(strstr(g.json[2],
+                               "{\"type\":\"string\",\"value\":\"aaa\"}]"));
+        assert_non_null(strstr(g.json[3], "\"statement\":\"SELECT 1\""));
+        assert_non_null(strstr(g.json[3], "\"rows\":4"));
+        got_free(&g);
+        conv_free(&c);
+    }
 }
 
 static void
@@ -708,6 +829,7 @@ main(void)
         cmocka_unit_test(test_queries_and_answers),
         cmocka_unit_test(test_deprecate_eof),
         cmocka_unit_test(test_prepared_statements),
+        cmocka_unit_test(test_cursor_and_long_data),
         cmocka_unit_test(test_statement_over_16_mib),
         cmocka_unit_test(test_pipelined_and_unanswered),
         cmocka_unit_test(test_refusals),
