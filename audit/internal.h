@@ -64,8 +64,8 @@ size_t jg_audit_ascii_run(const uint8_t *p, size_t n);
 /* json_string of a cleaned (valid UTF-8) copy of s, or json_null for NULL;
  * NULL when out of memory. */
 json_t *jg_audit_jstr(const char *s);
-/* Compact, order-preserving dump of j followed by '\n'. Caller frees. NULL
- * when out of memory. */
+/* Compact, order-preserving dump of j followed by '\n', reals with 15
+ * significant digits. Caller frees. NULL when out of memory. */
 char *jg_audit_dump_line(const json_t *j, size_t *len);
 
 /* ---- the recording format (recfmt.c) -------------------------------------

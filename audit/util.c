@@ -88,8 +88,10 @@ jg_audit_jstr(const char *s)
 char *
 jg_audit_dump_line(const json_t *j, size_t *len)
 {
+    /* Reals (durations) with 15 significant digits: 0.288, not the
+     * 0.28799999999999998 that all 17 give. */
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                JSON_ENCODE_ANY);
+                                JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     char *more;
     size_t n;
 

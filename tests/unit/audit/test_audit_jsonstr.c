@@ -2,7 +2,8 @@
 /* tests/unit/audit/test_audit_jsonstr.c - the recorder's JSON string
  * encoder writes exactly what jansson's compact dump writes, and what it
  * writes parses back to the input; the eight-bytes-at-a-time scans find
- * a byte that needs care wherever it sits in a word. */
+ * a byte that needs care wherever it sits in a word; an event line's
+ * dump writes durations as people do. */
 #include <jansson.h>
 
 #include "jgtest.h"
@@ -181,6 +182,40 @@ test_utf8_runs(void **state)
             }
 }
 
+/* An event line: compact, in order, one newline; a duration in ms as
+ * people write it, and still the same number read back. */
+static void
+test_dump_line(void **state)
+{
+    static const double ms[] = {0.288, 1234.5, 3600000.125, 0.001};
+    static const char *const want[] = {"0.288", "1234.5", "3600000.125",
+                                       "0.001"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+        json_t *o = json_pack("{s:s,s:f}", "type", "db.query", "duration_ms",
+                              ms[i]), *back;
+        char line[96];
+        size_t len;
+        char *got;
+
+        assert_non_null(o);
+        got = jg_audit_dump_line(o, &len);
+        assert_non_null(got);
+        snprintf(line, sizeof(line),
+                 "{\"type\":\"db.query\",\"duration_ms\":%s}\n", want[i]);
+        assert_string_equal(got, line);
+        assert_int_equal(len, strlen(line));
+        back = json_loads(got, 0, NULL);
+        assert_non_null(back);
+        assert_true(json_real_value(json_object_get(back, "duration_ms")) ==
+                    ms[i]);
+        json_decref(back);
+        json_decref(o);
+        free(got);
+    }
+}
+
 int
 main(void)
 {
@@ -190,6 +225,7 @@ main(void)
         cmocka_unit_test(test_random_mixes),
         cmocka_unit_test(test_specials_at_every_offset),
         cmocka_unit_test(test_utf8_runs),
+        cmocka_unit_test(test_dump_line),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
