@@ -100,7 +100,8 @@ on_event(json_t *ev, const char *file, size_t line, void *arg)
         if (skip[i] != NULL || json_is_null(v))
             continue;
         txt = json_is_string(v) ? jg_xstrdup(json_string_value(v))
-                                : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                                : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+                                            JSON_REAL_PRECISION(15));
         printf(" %s=", k);
         clean_print(txt != NULL ? txt : "?");
         free(txt);

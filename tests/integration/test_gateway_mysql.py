@@ -13,6 +13,7 @@
 # checks the token with botocore (tests/fakes/fake_rds_mysql.py); bad files
 # at jumpgated -t.
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -263,6 +264,14 @@ def test_statements_are_audited(mgw, db):
     ends = wait_for(lambda: (lambda v: v if len(v) >= 3 else None)(
         _events(mgw, "db.session.end")), what="db.session.end")
     assert any(e["statements"] >= 3 and e["rows"] >= 4 for e in ends), ends
+    # Durations read as written: milliseconds to the microsecond, in the
+    # log and in `audit events`.
+    r = subprocess.run([str(JUMPGATE), "-c", str(mgw.config), "audit", "events",
+                        "--type", "db.query"], capture_output=True, text=True)
+    shown = re.findall(r" duration_ms=(\S+)", r.stdout)
+    assert r.returncode == 0 and len(shown) >= len(q), r.stdout + r.stderr
+    for d in shown + [repr(e["duration_ms"]) for e in q]:
+        assert re.fullmatch(r"\d+(\.\d{1,3})?", d), d
     # The auditor finds the statement.
     r = subprocess.run([str(JUMPGATE), "-c", str(mgw.config), "audit", "search",
                         "INSERT INTO customer"], capture_output=True, text=True)
