@@ -727,18 +727,29 @@ def busy_run(argv):
     return time.monotonic() - t0, busy() - b0
 
 
-def newest_recording(gw):
-    """Bytes of the newest recording and how many seals it has."""
-    recs = gw.recordings()
-    if not recs:
-        return 0, 0
-    rec = max(recs, key=lambda p: p.stat().st_mtime)
-    data = rec.read_bytes()
-    seals, at = 0, 8
-    while at + 12 <= len(data):
-        seals += data[at] == ord("S")
-        at += 12 + int.from_bytes(data[at + 4:at + 8], "little")
-    return len(data), seals
+def newest_recording(gw, wait=60.0):
+    """Bytes of the newest recording and how many seals it has, once it is
+    whole: the monitor may still be writing it when the client has had the
+    last byte, so this waits (bounded) for its final seal, the file's last
+    frame."""
+    deadline = time.monotonic() + wait
+    while True:
+        recs = gw.recordings()
+        if recs:
+            rec = max(recs, key=lambda p: p.stat().st_mtime)
+            data = rec.read_bytes()
+            seals, at, final = 0, 8, False
+            while at + 12 <= len(data):
+                n = int.from_bytes(data[at + 4:at + 8], "little")
+                seals += data[at] == ord("S")
+                final = (data[at] == ord("S") and at + 12 + n == len(data) and
+                         b'"final":true' in data[at + 12:at + 12 + n])
+                at += 12 + n
+            if final:
+                return len(data), seals
+        if time.monotonic() > deadline:
+            fail(f"no whole recording within {wait:g} s of the session's end")
+        time.sleep(0.1)
 
 
 def shell_session(env, c, gw):
@@ -753,7 +764,6 @@ def shell_session(env, c, gw):
     p = subprocess.run(argv, capture_output=True, timeout=300)
     if p.returncode != 0:
         fail(f"the shell session through the gateway failed: {p.stderr[-500:]!r}")
-    time.sleep(0.5)
     size, _ = newest_recording(gw)
     return len(p.stdout), size
 
