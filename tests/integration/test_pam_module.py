@@ -169,8 +169,12 @@ def test_no_data_races_in_our_code(pam_env):
     (dlopen bookkeeping, a static in audit_send), and helgrind cannot see
     GLib's futex-based mutexes (its time-zone cache, which a Europe/Madrid
     window exercises, is locked); so a report counts when one of the two
-    conflicting accesses is made by our code itself (its top frame). The
-    event log is on, so the appends (flock, seals) run in parallel too."""
+    conflicting accesses is made by our code itself (its top frame), and
+    not when the memory is a GTimeZone that GLib's cache handed to two
+    threads: the type is opaque, our code never touches its inside, and
+    helgrind may name one of our frames for GLib's write that filled it
+    in. The event log is on, so the appends (flock, seals) run in
+    parallel too."""
     pam_env.with_event_log()
     svc = pam_env.service(account=pam_env.module_line(action="exec"))
     tool = ["valgrind", "--tool=helgrind", "--error-exitcode=99"]
@@ -184,6 +188,10 @@ def test_no_data_races_in_our_code(pam_env):
         if "Possible data race" not in r and "lock order" not in r:
             continue
         tops = re.findall(r"==\d+==    at 0x[0-9A-F]+: .*", r)
+        # Where the memory came from: the stack after "inside a block".
+        alloc = r.split("inside a block", 1)[1] if "inside a block" in r else ""
+        if "g_time_zone_new" in alloc:
+            continue
         if any(OURS.search(t) for t in tops):
             ours.append(r)
     assert not ours, "\n".join(ours)
