@@ -231,4 +231,13 @@ json_t *jg_cli_json_actions(unsigned mask);
 /* A new JSON array of CIDRs. */
 json_t *jg_cli_json_cidrs(const struct jg_cidr *v, size_t n);
 
+/* ---- event text (event_text.c) ---------------------------------------- */
+
+/* Writes s (NULL: "-") to f with control characters as '?'. */
+void jg_cli_clean_print(FILE *f, const char *s);
+/* Writes each member of ev that is not null and not named in skip (a
+ * NULL-ended list) to f as " key=value", strings as they are, other
+ * values as compact JSON, all through jg_cli_clean_print(). */
+void jg_cli_print_members(FILE *f, json_t *ev, const char *const skip[]);
+
 #endif

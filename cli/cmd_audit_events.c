@@ -34,15 +34,6 @@ jstr(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static void
-clean_print(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    for (; *p != '\0'; p++)
-        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stdout);
-}
-
 static bool
 glob(const char *pattern, const char *value)
 {
@@ -81,10 +72,6 @@ on_event(json_t *ev, const char *file, size_t line, void *arg)
     static const char *const skip[] = {"seq", "time", "type", "prev", "sig",
         NULL};
     struct filter *f = arg;
-    const char *k;
-    json_t *v;
-    char *txt;
-    size_t i;
 
     if (!wanted(f, ev))
         return true;
@@ -94,18 +81,7 @@ on_event(json_t *ev, const char *file, size_t line, void *arg)
         return true;
     }
     printf("%s  %-14s", jstr(ev, "time"), jstr(ev, "type"));
-    json_object_foreach(ev, k, v) {
-        for (i = 0; skip[i] != NULL && strcmp(skip[i], k) != 0; i++)
-            ;
-        if (skip[i] != NULL || json_is_null(v))
-            continue;
-        txt = json_is_string(v) ? jg_xstrdup(json_string_value(v))
-                                : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-                                            JSON_REAL_PRECISION(15));
-        printf(" %s=", k);
-        clean_print(txt != NULL ? txt : "?");
-        free(txt);
-    }
+    jg_cli_print_members(stdout, ev, skip);
     fputc('\n', stdout);
     return true;
 }

@@ -21,16 +21,6 @@ static const char list_usage[] =
 static const char show_usage[] =
     "usage: jumpgate [-c FILE] audit show ID [--dir DIR]\n";
 
-/* Makes text safe to print on a terminal: control characters become '?'. */
-static void
-clean_print(FILE *f, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "-");
-
-    for (; *p != '\0'; p++)
-        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
-}
-
 /* The width of s on a terminal: one column per character (UTF-8
  * continuation bytes take none). */
 static int
@@ -50,7 +40,7 @@ cell_print(const char *s, int width)
 {
     int w;
 
-    clean_print(stdout, s);
+    jg_cli_clean_print(stdout, s);
     for (w = cell_width(s); w < width + 2; w++)
         fputc(' ', stdout);
 }
@@ -267,7 +257,7 @@ jg_cli_audit_list(struct jg_cli *c, int argc, char **argv)
         cell_print(r->target, wt);
         cell_print(r->login, wl);
         cell_print(r->action, wa);
-        clean_print(stdout, r->from);
+        jg_cli_clean_print(stdout, r->from);
         if (r->path == NULL)
             fputs(r->rec_missing ? "  (recording MISSING: see audit verify)"
                                  : "  (no recording)", stdout);
@@ -294,31 +284,17 @@ static bool
 show_event(json_t *ev, const char *file, size_t line, void *arg)
 {
     struct show_ctx *s = arg;
-    const char *sid = jstr(ev, "session"), *k;
+    const char *sid = jstr(ev, "session");
     static const char *const skip[] = {"seq", "time", "type", "session",
         "prev", "sig", NULL};
-    json_t *v;
-    size_t i;
-    char *txt;
 
     if (sid == NULL || strcmp(sid, s->id) != 0)
         return true;
     if (s->n++ == 0)
         printf("events:\n");
     printf("  %s  ", jstr(ev, "time"));
-    clean_print(stdout, jstr(ev, "type"));
-    json_object_foreach(ev, k, v) {
-        for (i = 0; skip[i] != NULL && strcmp(skip[i], k) != 0; i++)
-            ;
-        if (skip[i] != NULL || json_is_null(v))
-            continue;
-        txt = json_is_string(v) ? jg_xstrdup(json_string_value(v))
-                                : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-                                            JSON_REAL_PRECISION(15));
-        printf(" %s=", k);
-        clean_print(stdout, txt);
-        free(txt);
-    }
+    jg_cli_clean_print(stdout, jstr(ev, "type"));
+    jg_cli_print_members(stdout, ev, skip);
     fputc('\n', stdout);
     return true;
 }
@@ -378,20 +354,20 @@ jg_cli_audit_show(struct jg_cli *c, int argc, char **argv)
     fmt_dur(r, dur, sizeof(dur));
     printf("session:   %s\nstart:     %s\nduration:  %s\n", r->id, when, dur);
     printf("user:      ");
-    clean_print(stdout, r->user);
+    jg_cli_clean_print(stdout, r->user);
     printf("\nfrom:      ");
-    clean_print(stdout, r->from);
+    jg_cli_clean_print(stdout, r->from);
     printf("\ntarget:    ");
-    clean_print(stdout, r->target);
+    jg_cli_clean_print(stdout, r->target);
     printf("\nlogin:     ");
-    clean_print(stdout, r->login);
+    jg_cli_clean_print(stdout, r->login);
     printf("\naction:    ");
-    clean_print(stdout, r->action);
+    jg_cli_clean_print(stdout, r->action);
     printf("\nrule:      ");
-    clean_print(stdout, r->rule);
+    jg_cli_clean_print(stdout, r->rule);
     if (r->command != NULL) {
         printf("\ncommand:   ");
-        clean_print(stdout, r->command);
+        jg_cli_clean_print(stdout, r->command);
     }
     if (r->exit_status >= 0)
         printf("\nexit:      %d", r->exit_status);

@@ -28,15 +28,6 @@ struct search {
     size_t matches;
 };
 
-static void
-clean_print(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "-");
-
-    for (; *p != '\0'; p++)
-        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stdout);
-}
-
 static bool
 match(const char *pattern, const char *value)
 {
@@ -61,14 +52,14 @@ on_hit(const struct jg_audit_hit *h, void *arg)
 
     s->matches++;
     printf("%s  ", h->id);
-    clean_print(h->user);
+    jg_cli_clean_print(stdout, h->user);
     printf(" \u2192 ");
-    clean_print(h->target);
+    jg_cli_clean_print(stdout, h->target);
     printf("  +%" PRId64 ":%02" PRId64 ".%01" PRId64 "  ", ms / 60000,
            ms / 1000 % 60, ms / 100 % 10);
     if (h->what[0] != '\0')
         printf("(%s) ", h->what);
-    clean_print(h->text);
+    jg_cli_clean_print(stdout, h->text);
     fputc('\n', stdout);
     return true;
 }

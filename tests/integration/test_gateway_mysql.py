@@ -123,15 +123,32 @@ def _events(g, kind):
     return [e for e in gateway_events(g) if e["type"] == kind]
 
 
-def _prepared(conn, sql, params):
-    """COM_STMT_PREPARE and COM_STMT_EXECUTE with long parameters, over
-    pymysql's connection (which speaks only the text protocol itself); the
-    rows of the binary result."""
+def _prepare(conn, sql):
+    """COM_STMT_PREPARE over pymysql's connection (which speaks only the
+    text protocol itself): the statement id and its placeholders' count,
+    the definitions read past."""
     conn._execute_command(0x16, sql)
     first = conn._read_packet()
     stmt_id, ncols, nparams = struct.unpack("<xIHH", first.get_all_data()[:9])
     for _ in range(nparams + (1 if nparams else 0) + ncols + (1 if ncols else 0)):
         conn._read_packet()
+    return stmt_id, nparams
+
+
+def _rows(conn):
+    """The rows of a binary result up to its EOF."""
+    rows = []
+    while True:
+        p = conn._read_packet()
+        if p.is_eof_packet():
+            return rows
+        rows.append(p.get_all_data())
+
+
+def _prepared(conn, sql, params):
+    """COM_STMT_PREPARE and COM_STMT_EXECUTE with long parameters; the
+    rows of the binary result."""
+    stmt_id, _ = _prepare(conn, sql)
     body = struct.pack("<IBI", stmt_id, 0, 1)
     body += bytes((len(params) + 7) // 8) + b"\x01"
     body += b"".join(b"\x08\x00" for _ in params)
@@ -141,12 +158,7 @@ def _prepared(conn, sql, params):
     n = p.read_length_encoded_integer()
     for _ in range(n + 1):
         conn._read_packet()
-    rows = []
-    while True:
-        p = conn._read_packet()
-        if p.is_eof_packet():
-            return rows
-        rows.append(p.get_all_data())
+    return _rows(conn)
 
 
 def _cursor_with_long_data(conn, sql, value):
@@ -154,12 +166,8 @@ def _cursor_with_long_data(conn, sql, value):
     COM_STMT_SEND_LONG_DATA, COM_STMT_EXECUTE asking for a read-only
     cursor and COM_STMT_FETCH when the server opened one; the rows and
     whether it did."""
-    conn._execute_command(0x16, sql)
-    first = conn._read_packet()
-    stmt_id, ncols, nparams = struct.unpack("<xIHH", first.get_all_data()[:9])
+    stmt_id, nparams = _prepare(conn, sql)
     assert nparams == 1
-    for _ in range(nparams + 1 + ncols + (1 if ncols else 0)):
-        conn._read_packet()
     conn._execute_command(0x18, struct.pack("<IH", stmt_id, 0) + value)
     body = struct.pack("<IBI", stmt_id, 1, 1) + b"\x00\x01\xfd\x00"
     conn._execute_command(0x17, body)
@@ -171,12 +179,7 @@ def _cursor_with_long_data(conn, sql, value):
     cursor = bool(struct.unpack("<H", end.get_all_data()[3:5])[0] & 0x40)
     if cursor:
         conn._execute_command(0x1c, struct.pack("<II", stmt_id, 100))
-    rows = []
-    while True:
-        p = conn._read_packet()
-        if p.is_eof_packet():
-            break
-        rows.append(p.get_all_data())
+    rows = _rows(conn)
     conn._execute_command(0x19, struct.pack("<I", stmt_id))
     return rows, cursor
 

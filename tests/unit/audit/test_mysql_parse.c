@@ -216,6 +216,16 @@ text_row(struct conv *c, const char *a, const char *b)
     free(p.b);
 }
 
+/* The end of a result set: EOF, or OK with 0xfe under DEPRECATE_EOF. */
+static void
+end_of(struct conv *c, uint16_t status, bool deprecate_eof)
+{
+    if (deprecate_eof)
+        ok(c, 0, 0, status, 0, 0xfe);
+    else
+        eof(c, status);
+}
+
 /* A text result set of two columns and rows rows, ended per caps. */
 static void
 result(struct conv *c, unsigned rows, uint16_t end_status, bool deprecate_eof)
@@ -227,10 +237,7 @@ result(struct conv *c, unsigned rows, uint16_t end_status, bool deprecate_eof)
         eof(c, 0);
     for (unsigned i = 0; i < rows; i++)
         text_row(c, "1", i % 2 ? NULL : "x");
-    if (deprecate_eof)
-        ok(c, 0, 0, end_status, 0, 0xfe);
-    else
-        eof(c, end_status);
+    end_of(c, end_status, deprecate_eof);
 }
 
 static void
@@ -521,16 +528,6 @@ test_prepared_statements(void **state)
     got_free(&g);
     conv_free(&c);
     free(x.b);
-}
-
-/* The end of a result set: EOF, or OK with 0xfe under DEPRECATE_EOF. */
-static void
-end_of(struct conv *c, uint16_t status, bool deprecate_eof)
-{
-    if (deprecate_eof)
-        ok(c, 0, 0, status, 0, 0xfe);
-    else
-        eof(c, status);
 }
 
 /* An EXECUTE of statement 9 asking for a read-only cursor, its one
